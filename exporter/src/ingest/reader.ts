@@ -1,0 +1,45 @@
+import type { RawCall } from '../model/types.js';
+
+/** Where a line came from, for error messages and the quarantine file. */
+export interface LineContext {
+  file: string;
+  /** 1-based line number within the file. */
+  line: number;
+}
+
+/** A record the reader refused, with a short machine reason and a human detail. */
+export interface Rejection {
+  reason: string; // snake_case, bounded set: used as a metric label
+  detail: string; // human sentence; must never contain the called number
+}
+
+export type LineResult =
+  | { kind: 'records'; records: RawCall[] }
+  | { kind: 'skip' } // header, comment, blank, or a line that is only state (e.g. Kamailio INVITE 200)
+  | { kind: 'reject'; rejection: Rejection };
+
+/**
+ * A format reader is a line parser with optional state that survives restarts:
+ * `snapshot()` is committed with the file offset in one transaction, and `restore()`
+ * gets it back, so calls straddling a restart are neither lost nor counted twice.
+ */
+export interface Reader {
+  readonly format: string;
+  parseLine(line: string, ctx: LineContext): LineResult;
+  /** Records still pending (e.g. answered calls waiting for BYE) that should be flushed at end of a one-shot run. */
+  flush?(): RawCall[];
+  snapshot?(): unknown;
+  restore?(state: unknown): void;
+}
+
+export interface ReaderOptions {
+  /** Default country code for national numbers, digits only (default '1'). */
+  defaultCountryCode: string;
+  /** IANA zone or 'UTC' for formats that log local time without an offset. */
+  timezone: string;
+  /** Generic CSV: column mapping; FreeSWITCH custom template: ${var} list. */
+  columns?: Record<string, string>;
+  template?: string[];
+  /** Kamailio acc extra keys. */
+  kamailio?: { callerKey: string; calleeKey: string; domainKey: string };
+}

@@ -1,0 +1,80 @@
+// The shared vocabulary of the exporter (DESIGN §3, §4). Readers produce CallRecords;
+// windows turn them into Kpis; reputation turns Kpis into scores and actions.
+
+export const OUTCOMES = [
+  'answered',
+  'voicemail',
+  'cancelled',
+  'no_answer',
+  'busy',
+  'rejected',
+  'blocked',
+  'failed',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const ATTESTATIONS = ['A', 'B', 'C', 'none'] as const;
+export type Attestation = (typeof ATTESTATIONS)[number];
+
+export interface CallRecord {
+  /** Call start, UTC epoch milliseconds (event time). */
+  ts: number;
+  /** Our number, E.164. */
+  caller: string;
+  /** The consumer, E.164. Used for carrier lookup and distinct counts only; never exported. */
+  called: string;
+  /** Terminating carrier, lower-case id, or 'unknown'. */
+  carrier: string;
+  outcome: Outcome;
+  sipCode?: number;
+  q850?: string;
+  ringMs?: number;
+  /** Talk (billed) seconds; 0 when not answered. */
+  talkSec: number;
+  attestation: Attestation;
+  /** Format id of the reader that produced it, e.g. 'asterisk'. */
+  source: string;
+  /** Blocking engine / redress host when a block names one (bounded label values). */
+  blockEngine?: string;
+}
+
+/** A record before carrier resolution: readers may know an explicit carrier or a trunk/host. */
+export interface RawCall extends Omit<CallRecord, 'carrier'> {
+  carrier?: string;
+  /** Gateway / host / domain / channel the call left on, matched against the trunk map. */
+  trunk?: string;
+}
+
+export type OutcomeCounts = Record<Outcome, number>;
+
+/** DESIGN §4 / §7 KPIS. Ratios over zero calls are null, never 0. */
+export interface Kpis {
+  calls: number;
+  answered: number;
+  answer_ratio: number | null;
+  cancel_ratio: number | null;
+  rejection_ratio: number | null;
+  block_ratio: number | null;
+  voicemail_ratio: number | null;
+  short_call_ratio: number | null;
+  avg_talk_seconds: number | null;
+  outcomes: OutcomeCounts;
+}
+
+/** Additive counters for one number × carrier × hour (or any aggregate of them). */
+export interface Tally {
+  calls: number;
+  outcomes: OutcomeCounts;
+  /** Answered calls with talk < short-call threshold (10 s). */
+  shortCalls: number;
+  /** Sum of talk seconds over answered calls. */
+  talkSec: number;
+  attestation: Record<Attestation, number>;
+}
+
+export type WindowName = '1h' | '24h' | '7d';
+export const WINDOWS: Record<WindowName, number> = {
+  '1h': 3_600_000,
+  '24h': 86_400_000,
+  '7d': 7 * 86_400_000,
+};
