@@ -1,0 +1,197 @@
+// One entry point for the reputation engine: KPIs of a number → sub-scores → score → carrier flags →
+// status → recommendation. Pure: the clock comes in `ctx.now`.
+
+import type { Kpis } from '../model/types.js';
+import { DEFAULT_REPUTATION_CONFIG, DIMENSIONS, ENGINES, type Dimension, type ReputationConfig } from './config.js';
+import { countsOf, subCounts, type Counts } from './math.js';
+import { subscores, reportRatio, answerDropPoints, type Rating } from './subscores.js';
+import { composite, scoreCaps, type Band, type ScoreCap } from './score.js';
+import { EMPTY_BASELINES, flagCarriers, type Baselines, type CarrierAssessment, type FlagWindow } from './carrierFlag.js';
+import { decideStatus, numberSignals, type Signal, type Status } from './status.js';
+import { recommend, velocity, type Recommendation, type Velocity } from './recommendation.js';
+
+export interface EngineLabel {
+  /** Normalised label (clean, spam, scam, fraud, telemarketer, nuisance, political, unknown, …). */
+  label: string;
+  /** When the engine was checked: ISO 8601 string or UTC ms. */
+  checked_at?: string | number | null;
+  /** Spam reports the engine knows of, if the snapshot said. */
+  reports?: number | null;
+}
+
+export interface NumberInput {
+  number?: string;
+  /** The number's KPIs per window (DESIGN §4). `1h` feeds only the hourly velocity cap. */
+  windows: { '1h'?: Kpis | null; '24h': Kpis; '7d': Kpis };
+  /** The number's KPIs per terminating carrier. */
+  carriers?: Record<string, Partial<Record<FlagWindow, Kpis | null>>>;
+  /** First / newest call seen, UTC ms (inventory registration may stand in for firstSeen). */
+  firstSeen?: number | null;
+  lastSeen?: number | null;
+  /** Days with at least one call among the last 7 (0–7). Optional: derived from 24h vs 7d when absent. */
+  activeDays7d?: number | null;
+  /** Latest label per engine (hiya, first_orion, tns, other). */
+  engines?: Partial<Record<string, EngineLabel | null>>;
+  /** Spam reports for the number; when absent, the largest `reports` among the engine labels. */
+  spamReports?: number | null;
+}
+
+export interface AssessContext {
+  /** Evaluation time, UTC ms. */
+  now: number;
+  config?: ReputationConfig;
+  /** From carrierBaselines(pool per-carrier KPIs); totals including this number (it is left out here). */
+  baselines?: Baselines;
+}
+
+export interface Assessment {
+  number: string | null;
+  evaluatedAt: number;
+  /** Composite 0–100 (integer). */
+  score: number;
+  band: Band;
+  /** Integer sub-scores 0–100. */
+  subscores: Record<Dimension, number>;
+  ratings: Record<Dimension, Rating>;
+  /** Caps that applied to the score. */
+  caps: ScoreCap[];
+  status: Status;
+  statusReason: string;
+  recommendation: Recommendation;
+  /** Per carrier: the worse of the 24h and 7d flags, its reason, and both windows. */
+  carriers: Record<string, CarrierAssessment>;
+  /** 1 when the engine's latest label is flagging (not in config.labels.benign), else 0; engines with a label only. */
+  engineFlagged: Record<string, 0 | 1>;
+  /** Spam reports per delivered call (7d), where reports are known. */
+  reportRatio: number | null;
+  velocity: Velocity;
+  /** Every warning/flag behind the status. */
+  signals: Signal[];
+  /** The figures each sub-score was built from (docs/scoring.md). */
+  detail: Record<Dimension, Record<string, number | null>>;
+}
+
+const DAY = 86_400_000;
+
+function checkedIso(v: string | number | null | undefined): string | null {
+  if (v === null || v === undefined || v === '') return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? new Date(v).toISOString() : null;
+  return v;
+}
+
+export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment {
+  const cfg = ctx.config ?? DEFAULT_REPUTATION_CONFIG;
+  const baselines = ctx.baselines ?? EMPTY_BASELINES;
+  const w1h = input.windows['1h'] ? countsOf(input.windows['1h']) : null;
+  const w24h = countsOf(input.windows['24h']);
+  const w7d = countsOf(input.windows['7d']);
+
+  // Labels: engines whose latest label is not benign, in ENGINES order then by name.
+  const benign = new Set(cfg.labels.benign.map((l) => l.toLowerCase()));
+  const engineFlagged: Record<string, 0 | 1> = {};
+  const labels: Array<{ engine: string; label: string; checked_at: string | null }> = [];
+  const engineOrder = (e: string) => {
+    const i = (ENGINES as readonly string[]).indexOf(e);
+    return i < 0 ? ENGINES.length : i;
+  };
+  let maxReports: number | null = null;
+  for (const [engine, l] of Object.entries(input.engines ?? {}).sort((a, b) => engineOrder(a[0]) - engineOrder(b[0]) || a[0].localeCompare(b[0]))) {
+    if (!l) continue;
+    const flagged = !benign.has(l.label.toLowerCase());
+    engineFlagged[engine] = flagged ? 1 : 0;
+    if (flagged) labels.push({ engine, label: l.label, checked_at: checkedIso(l.checked_at) });
+    if (typeof l.reports === 'number' && Number.isFinite(l.reports)) maxReports = Math.max(maxReports ?? 0, l.reports);
+  }
+  const labelByEngine: Record<string, string> = {};
+  for (const l of labels) labelByEngine[l.engine] = l.label;
+  const spamReports = input.spamReports ?? maxReports;
+
+  // Rest of the pool: pool totals minus this number's own calls.
+  const hasPool = baselines.pool['7d'].calls > 0;
+  const pool: { '24h': Counts; '7d': Counts } | null = hasPool
+    ? { '24h': subCounts(baselines.pool['24h'], w24h), '7d': subCounts(baselines.pool['7d'], w7d) }
+    : null;
+
+  const ageDays = input.firstSeen === null || input.firstSeen === undefined ? null : Math.max(0, (ctx.now - input.firstSeen) / DAY);
+  const subs = subscores(
+    { w1h, w24h, w7d, pool, ageDays, activeDays7d: input.activeDays7d ?? null, spamReports, labelled: labels.length > 0 },
+    cfg,
+  );
+  const caps = scoreCaps({ w24h, w7d, labels }, cfg);
+  const comp = composite(subs, caps, cfg);
+
+  const carriers = flagCarriers(input.carriers ?? {}, baselines, labelByEngine, cfg);
+  const rr = reportRatio(spamReports, w7d);
+  const signals = numberSignals({ w24h, w7d, pool, carriers, reportRatio: rr }, cfg);
+  const st = decideStatus({ calls7d: w7d.calls, labels, signals }, cfg);
+  const vel = velocity(w1h, w24h, cfg);
+  const poolDrop = pool ? answerDropPoints(pool['24h'], pool['7d'], cfg.connection.dropMinCalls) : null;
+  const recommendation = recommend(
+    {
+      now: ctx.now,
+      status: st.status,
+      statusReason: st.reason,
+      score: comp.score,
+      band: comp.band,
+      labels,
+      signals,
+      velocity: vel,
+      calls7d: w7d.calls,
+      answerRatio7d: w7d.calls > 0 ? w7d.answered / w7d.calls : null,
+      poolDropPoints: poolDrop,
+    },
+    cfg,
+  );
+
+  const detail = {} as Record<Dimension, Record<string, number | null>>;
+  for (const d of DIMENSIONS) detail[d] = subs[d].parts;
+
+  return {
+    number: input.number ?? null,
+    evaluatedAt: ctx.now,
+    score: comp.score,
+    band: comp.band,
+    subscores: comp.subscores,
+    ratings: comp.ratings,
+    caps,
+    status: st.status,
+    statusReason: st.reason,
+    recommendation,
+    carriers,
+    engineFlagged,
+    reportRatio: rr,
+    velocity: vel,
+    signals,
+    detail,
+  };
+}
+
+/**
+ * The reputation fields of a DESIGN §7 number entry (merge with number, pool, windows, KPIs, engines,
+ * first_seen, last_seen, attestation, and the carriers' KPIs which the caller owns).
+ */
+export function assessmentJson(a: Assessment): {
+  status: Status;
+  score: number;
+  subscores: Record<Dimension, number>;
+  ratings: Record<Dimension, Rating>;
+  recommendation: { action: Recommendation['action']; reason: string; until: string | null; engine?: string };
+  carrier_flags: Record<string, { flag: CarrierAssessment['flag']; reason: string }>;
+} {
+  const r = a.recommendation;
+  const carrier_flags: Record<string, { flag: CarrierAssessment['flag']; reason: string }> = {};
+  for (const [c, v] of Object.entries(a.carriers)) carrier_flags[c] = { flag: v.flag, reason: v.reason };
+  return {
+    status: a.status,
+    score: a.score,
+    subscores: a.subscores,
+    ratings: a.ratings,
+    recommendation: {
+      action: r.action,
+      reason: r.reason,
+      until: r.until === null ? null : new Date(r.until).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      ...(r.engine ? { engine: r.engine } : {}),
+    },
+    carrier_flags,
+  };
+}

@@ -1,0 +1,217 @@
+// Per number × carrier flag (DESIGN §5, docs/scoring.md §6): clean | warning | flagged, with the reason.
+//
+// warning — the number's cancel (487) or rejection ratio on the carrier stands significantly above the
+// rest of the pool on that carrier, or its answer ratio collapses on that carrier only. "Significantly"
+// is a one-sided Wilson score bound: the lower bound of the number's ratio must exceed baseline + margin
+// (for answer collapse: the upper bound must fall below baseline − margin), and the carrier must have
+// carried at least `carrier.minCalls` calls from the number in the window.
+// flagged — blocks (608 / 603+) from the carrier above a small threshold, or the carrier's engine labels it.
+
+import type { Kpis } from '../model/types.js';
+import type { ReputationConfig } from './config.js';
+import { addCounts, countsOf, pct, subCounts, wilsonLower, wilsonUpper, ZERO_COUNTS, type Counts } from './math.js';
+
+export const CARRIER_FLAGS = ['clean', 'warning', 'flagged'] as const;
+export type CarrierFlag = (typeof CARRIER_FLAGS)[number];
+export type FlagWindow = '24h' | '7d';
+export const FLAG_WINDOWS: readonly FlagWindow[] = ['24h', '7d'];
+
+export const flagRank: Record<CarrierFlag, number> = { clean: 0, warning: 1, flagged: 2 };
+export const worseFlag = (a: CarrierFlag, b: CarrierFlag): CarrierFlag => (flagRank[b] > flagRank[a] ? b : a);
+
+export type WindowCounts = Record<FlagWindow, Counts>;
+
+/** Pool-wide counts per carrier and in total, per window: the baselines the carrier test compares against. */
+export interface Baselines {
+  carriers: Record<string, WindowCounts>;
+  pool: WindowCounts;
+}
+
+export const EMPTY_BASELINES: Baselines = {
+  carriers: {},
+  pool: { '24h': { ...ZERO_COUNTS }, '7d': { ...ZERO_COUNTS } },
+};
+
+/**
+ * Build baselines from the pool's per-carrier KPIs (all numbers together), e.g. the same
+ * `{ tmobile: { '24h': Kpis, '7d': Kpis } }` that feeds `numrep_carrier_*`. The pool total is their sum.
+ * Each number is later compared with the pool minus its own calls (leave-one-out), so pass totals
+ * that include it.
+ */
+export function carrierBaselines(perCarrier: Record<string, Partial<Record<FlagWindow, Kpis | null>>>): Baselines {
+  const carriers: Record<string, WindowCounts> = {};
+  let pool: WindowCounts = { '24h': { ...ZERO_COUNTS }, '7d': { ...ZERO_COUNTS } };
+  for (const [carrier, w] of Object.entries(perCarrier)) {
+    const wc: WindowCounts = { '24h': countsOf(w['24h']), '7d': countsOf(w['7d']) };
+    carriers[carrier] = wc;
+    pool = { '24h': addCounts(pool['24h'], wc['24h']), '7d': addCounts(pool['7d'], wc['7d']) };
+  }
+  return { carriers, pool };
+}
+
+export interface BaselineRatios {
+  calls: number;
+  answer: number;
+  cancel: number;
+  rejection: number;
+  /** True when the rest of the pool was too thin and the configured defaults were used. */
+  fallback: boolean;
+}
+
+export function baselineRatios(rest: Counts | null | undefined, cfg: ReputationConfig): BaselineRatios {
+  const d = cfg.carrier.defaultBaseline;
+  if (!rest || rest.calls < Math.max(1, cfg.carrier.baselineMinCalls)) {
+    return { calls: rest?.calls ?? 0, answer: d.answer, cancel: d.cancel, rejection: d.rejection, fallback: true };
+  }
+  return {
+    calls: rest.calls,
+    answer: rest.answered / rest.calls,
+    cancel: rest.cancelled / rest.calls,
+    rejection: rest.rejected / rest.calls,
+    fallback: false,
+  };
+}
+
+export interface CarrierWindowInput {
+  carrier: string;
+  window: FlagWindow;
+  /** The number's calls on this carrier in the window. */
+  own: Counts;
+  /** Rest of the pool on this carrier (pool − this number). */
+  rest: Counts | null;
+  /** The number's calls on every other carrier, and the answer ratio the pool gets there (call-weighted). */
+  others?: { counts: Counts; expectedAnswer: number } | null;
+  /** The carrier's engine label, when it is not benign. */
+  label?: { engine: string; label: string } | null;
+}
+
+export interface CarrierFlagResult {
+  flag: CarrierFlag;
+  reason: string;
+  /** Every finding at the reported level, e.g. ['cancel'] or ['blocks', 'label']. */
+  kinds: string[];
+}
+
+const baseNote = (b: BaselineRatios) => (b.fallback ? 'default baseline' : 'pool baseline');
+
+/** Flag one carrier in one window. */
+export function flagCarrierWindow(inp: CarrierWindowInput, cfg: ReputationConfig): CarrierFlagResult {
+  const c = cfg.carrier;
+  const { own, carrier, window } = inp;
+  const flagged: Array<[string, string]> = [];
+  const warned: Array<[string, string]> = [];
+
+  if (inp.label) {
+    flagged.push(['label', `labelled ${inp.label.label} by ${inp.label.engine}, ${carrier}'s analytics engine`]);
+  }
+  if (own.blocked > 0) {
+    const br = own.blocked / own.calls;
+    if (own.blocked >= c.blockMinCount && br >= c.blockMinRatio) {
+      flagged.push(['blocks', `${own.blocked} blocked (608/603+) of ${own.calls} calls on ${carrier} (${pct(br, 1)}, ${window})`]);
+    } else {
+      warned.push(['blocks', `${own.blocked} blocked (608/603+) of ${own.calls} calls on ${carrier} (${window}), below the flag threshold`]);
+    }
+  }
+
+  const enough = own.calls >= c.minCalls;
+  if (enough) {
+    const b = baselineRatios(inp.rest, cfg);
+    const n = own.calls;
+    const cancelLo = wilsonLower(own.cancelled, n, c.z);
+    if (cancelLo > b.cancel + c.margin) {
+      warned.push([
+        'cancel',
+        `487 rate ${pct(own.cancelled / n)} on ${carrier} vs ${pct(b.cancel)} ${baseNote(b)} over ${n} calls (${window}; lower bound ${pct(cancelLo)})`,
+      ]);
+    }
+    const rejLo = wilsonLower(own.rejected, n, c.z);
+    if (rejLo > b.rejection + c.margin) {
+      warned.push([
+        'rejection',
+        `rejection rate ${pct(own.rejected / n)} on ${carrier} vs ${pct(b.rejection)} ${baseNote(b)} over ${n} calls (${window}; lower bound ${pct(rejLo)})`,
+      ]);
+    }
+    const ansHi = wilsonUpper(own.answered, n, c.z);
+    if (ansHi < b.answer - c.margin) {
+      const o = inp.others;
+      const elsewhereOk =
+        !o || o.counts.calls === 0 || o.counts.answered / o.counts.calls >= o.expectedAnswer - c.margin;
+      if (elsewhereOk) {
+        const tail = o && o.counts.calls > 0 ? `, ${pct(o.counts.answered / o.counts.calls)} on other carriers` : '';
+        warned.push([
+          'answer_collapse',
+          `answer rate ${pct(own.answered / n)} on ${carrier} vs ${pct(b.answer)} ${baseNote(b)} over ${n} calls (${window}; upper bound ${pct(ansHi)}${tail})`,
+        ]);
+      }
+    }
+  }
+
+  if (flagged.length) return { flag: 'flagged', reason: flagged.map((f) => f[1]).join('; '), kinds: flagged.map((f) => f[0]) };
+  if (warned.length) return { flag: 'warning', reason: warned.map((f) => f[1]).join('; '), kinds: warned.map((f) => f[0]) };
+  return {
+    flag: 'clean',
+    reason: enough
+      ? `no anomaly on ${carrier} over ${own.calls} calls (${window})`
+      : `${own.calls} calls on ${carrier} (${window}), fewer than ${c.minCalls} needed to judge`,
+    kinds: [],
+  };
+}
+
+export interface CarrierAssessment {
+  /** The worse of the two windows. */
+  flag: CarrierFlag;
+  reason: string;
+  windows: Record<FlagWindow, CarrierFlagResult>;
+}
+
+/**
+ * Flag every carrier the number used, in the 24h and 7d windows. `labels` are the number's non-benign
+ * engine labels by engine id; a carrier is flagged when `config.carrier.engines[carrier]` is one of them.
+ */
+export function flagCarriers(
+  own: Record<string, Partial<Record<FlagWindow, Kpis | null>>>,
+  baselines: Baselines,
+  labels: Record<string, string>,
+  cfg: ReputationConfig,
+): Record<string, CarrierAssessment> {
+  const carriers = Object.keys(own).sort();
+  const counts: Record<string, WindowCounts> = {};
+  for (const car of carriers) counts[car] = { '24h': countsOf(own[car]!['24h']), '7d': countsOf(own[car]!['7d']) };
+
+  const out: Record<string, CarrierAssessment> = {};
+  for (const car of carriers) {
+    const engine = cfg.carrier.engines[car];
+    const label = engine && labels[engine] ? { engine, label: labels[engine]! } : null;
+    const windows = {} as Record<FlagWindow, CarrierFlagResult>;
+    for (const w of FLAG_WINDOWS) {
+      const mine = counts[car]![w];
+      const pooled = baselines.carriers[car]?.[w];
+      const rest = pooled ? subCounts(pooled, mine) : null;
+      // Other carriers: the number's own calls there, and the pool's answer ratio there (call-weighted).
+      let oc: Counts = { ...ZERO_COUNTS };
+      let expected = 0;
+      for (const other of carriers) {
+        if (other === car) continue;
+        const m = counts[other]![w];
+        if (m.calls === 0) continue;
+        oc = addCounts(oc, m);
+        const p = baselines.carriers[other]?.[w];
+        expected += m.calls * baselineRatios(p ? subCounts(p, m) : null, cfg).answer;
+      }
+      windows[w] = flagCarrierWindow(
+        {
+          carrier: car,
+          window: w,
+          own: mine,
+          rest,
+          others: oc.calls > 0 ? { counts: oc, expectedAnswer: expected / oc.calls } : null,
+          label,
+        },
+        cfg,
+      );
+    }
+    const worst = flagRank[windows['7d'].flag] > flagRank[windows['24h'].flag] ? windows['7d'] : windows['24h'];
+    out[car] = { flag: worst.flag, reason: worst.reason, windows };
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+// Recommendation (DESIGN §5, docs/scoring.md §8): keep | slow_down | rest (until) | retire | remediate (engine),
+// with a one-line reason that names the figures.
+
+import type { ReputationConfig } from './config.js';
+import type { Band } from './score.js';
+import type { Signal, Status } from './status.js';
+import type { Counts } from './math.js';
+
+export const ACTIONS = ['keep', 'slow_down', 'rest', 'retire', 'remediate'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export interface Recommendation {
+  action: Action;
+  reason: string;
+  /** End of the rest period (UTC ms) when action is `rest`, else null. */
+  until: number | null;
+  /** The engine to open a review with when action is `remediate`, else null. */
+  engine: string | null;
+}
+
+export interface Velocity {
+  calls1h: number | null;
+  calls24h: number;
+  hourlyCap: number;
+  dailyCap: number;
+  overHourly: boolean;
+  overDaily: boolean;
+}
+
+export function velocity(w1h: Counts | null | undefined, w24h: Counts, cfg: ReputationConfig): Velocity {
+  const calls1h = w1h ? w1h.calls : null;
+  return {
+    calls1h,
+    calls24h: w24h.calls,
+    hourlyCap: cfg.velocity.hourlyCap,
+    dailyCap: cfg.velocity.dailyCap,
+    overHourly: calls1h !== null && calls1h > cfg.velocity.hourlyCap,
+    overDaily: w24h.calls > cfg.velocity.dailyCap,
+  };
+}
+
+export function velocityReason(v: Velocity): string | null {
+  const parts: string[] = [];
+  if (v.overHourly) parts.push(`${v.calls1h} calls in the last hour over the ${v.hourlyCap}/hour cap`);
+  if (v.overDaily) parts.push(`${v.calls24h} calls in 24h over the ${v.dailyCap}/day cap`);
+  return parts.length ? parts.join(', ') : null;
+}
+
+export interface RecommendationInput {
+  now: number;
+  status: Status;
+  statusReason: string;
+  score: number;
+  band: Band;
+  /** Non-benign labels, most relevant first. */
+  labels: Array<{ engine: string; label: string; checked_at?: string | null }>;
+  signals: Signal[];
+  velocity: Velocity;
+  calls7d: number;
+  /** Answer ratio 7d, for the keep reason. */
+  answerRatio7d: number | null;
+  /** Pool-wide answer drop in points (rest of pool, 24h vs prior 6 days), when known. */
+  poolDropPoints?: number | null;
+}
+
+const DAY = 86_400_000;
+
+export function recommend(inp: RecommendationInput, cfg: ReputationConfig): Recommendation {
+  const rest = (reason: string): Recommendation => {
+    const until = inp.now + cfg.restDays * DAY;
+    return { action: 'rest', reason: `${reason}; rest ${cfg.restDays} days until ${new Date(until).toISOString().slice(0, 10)}`, until, engine: null };
+  };
+  const vr = velocityReason(inp.velocity);
+
+  if (inp.labels.length) {
+    const l = inp.labels[0]!;
+    const when = l.checked_at ? ` (checked ${String(l.checked_at).slice(0, 10)})` : '';
+    const more = inp.labels.length > 1 ? `, also ${inp.labels.slice(1).map((x) => `${x.label} by ${x.engine}`).join(', ')}` : '';
+    return {
+      action: 'remediate',
+      reason: `labelled ${l.label} by ${l.engine}${when}${more}: open a review with ${l.engine} and stop dialling until it clears`,
+      until: null,
+      engine: l.engine,
+    };
+  }
+  if (inp.status === 'spam') {
+    if (inp.band === 'critical') {
+      return { action: 'retire', reason: `${inp.statusReason}; score ${inp.score}: rotate out of the pool`, until: null, engine: null };
+    }
+    return rest(`${inp.statusReason}; score ${inp.score}`);
+  }
+  if (inp.status === 'mixed') {
+    const hard = inp.signals.some((s) => s.severity === 'flag');
+    if (hard || inp.band === 'critical') return rest(`${inp.statusReason}; score ${inp.score}`);
+    return {
+      action: 'slow_down',
+      reason: `${inp.statusReason}${vr ? `; ${vr}` : ''}: slow down before it is labelled`,
+      until: null,
+      engine: null,
+    };
+  }
+  if (vr) return { action: 'slow_down', reason: vr, until: null, engine: null };
+  if (inp.status === 'in_progress') return { action: 'keep', reason: inp.statusReason, until: null, engine: null };
+  const ans = inp.answerRatio7d === null ? 'n/a' : `${Math.round(inp.answerRatio7d * 100)} %`;
+  const pool =
+    inp.poolDropPoints !== null && inp.poolDropPoints !== undefined && inp.poolDropPoints > cfg.connection.dropPoints
+      ? `; answer rate fell ${inp.poolDropPoints.toFixed(0)} points pool-wide: external, not this number`
+      : '';
+  return {
+    action: 'keep',
+    reason: `score ${inp.score} (${inp.band}), answer rate ${ans} over ${inp.calls7d} calls in 7d, no warnings${pool}`,
+    until: null,
+    engine: null,
+  };
+}
