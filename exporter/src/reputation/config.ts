@@ -377,7 +377,7 @@ export function parseReputationConfig(override: unknown = {}, base: ReputationCo
     const issues = parsed.error.issues.map((i) => {
       const path = i.path.length ? i.path.join('.') : '(root)';
       if (i.code === 'unrecognized_keys') return `${path}: unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
-      if (i.code === 'invalid_type') return `${path}: expected ${i.expected}, got ${i.received}`;
+      if (i.code === 'invalid_type' && i.received !== 'float') return `${path}: expected ${i.expected}, got ${i.received}`;
       return `${path}: ${i.message}`;
     });
     throw new ReputationConfigError(issues);
