@@ -1,0 +1,127 @@
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Runtime, readerOptionsFrom } from '../runtime.js';
+import { reportJson, type Enrich, type ReportJson } from '../http/json.js';
+import { checkFormat, configFrom, resolverFrom, type CommonFlags } from './common.js';
+import { fail } from './log.js';
+import { Progress } from './progress.js';
+import { quoteCsvField } from '../ingest/csv.js';
+
+export interface ReportFlags extends CommonFlags {
+  at?: string;
+  json?: boolean;
+  csv?: boolean;
+  quarantine?: string;
+  enrich?: Enrich;
+}
+
+/** Files named on the command line; directories contribute their regular files, sorted. */
+export function expandInputs(paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      fail(`${p}: no such file or directory`, 2);
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) {
+        const f = join(p, name);
+        if (!name.startsWith('.') && statSync(f).isFile()) out.push(resolve(f));
+      }
+    } else out.push(resolve(p));
+  }
+  return out;
+}
+
+/** One-shot assessment: the files go through the same readers and windows as `serve`, into an in-memory database. */
+export async function runReport(paths: string[], flags: ReportFlags): Promise<{ json: ReportJson; rejected: number; accepted: number }> {
+  const c = configFrom(flags);
+  const format = checkFormat(flags.format);
+  let at: number | undefined;
+  if (flags.at !== undefined) {
+    at = Date.parse(flags.at);
+    if (Number.isNaN(at)) fail(`--at ${flags.at}: not an ISO 8601 time, e.g. 2026-11-20T17:30:00Z`, 2);
+  }
+  const files = expandInputs(paths);
+  if (files.length === 0) fail('no input files', 2);
+  const total = files.reduce((s, f) => s + statSync(f).size, 0);
+  const progress = new Progress(total, process.stderr);
+  const rt = new Runtime({
+    db: ':memory:',
+    bucketMs: 1000, // one-second buckets: windows exact to the second for --at
+    globs: files,
+    readerOptions: readerOptionsFrom(c),
+    resolver: resolverFrom(c),
+    format,
+    settleMs: 0,
+    oneShot: true,
+    maxRecordBytes: c.max_record_bytes,
+    now: Date.now,
+    onProgress: (b) => progress.advance(b),
+    onError: (p, err) => process.stderr.write(`numrep: ${p}: ${err.message}\n`),
+  });
+  await rt.poll();
+  rt.tailer.flushReaders();
+  progress.done();
+  const evalAt = at ?? rt.newestTs ?? Date.now();
+  const json = reportJson(rt.snapshotAt(evalAt), flags.enrich);
+  let accepted = 0;
+  let rejected = 0;
+  for (const r of rt.store.ingestCounts()) {
+    if (r.result === 'accepted') accepted += r.count;
+    else rejected += r.count;
+  }
+  if (rejected > 0) {
+    const q = rt.store.quarantined(1_000_000).reverse();
+    const byReason = new Map<string, number>();
+    for (const e of q) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+    process.stderr.write(`numrep: ${rejected} record(s) rejected: ${[...byReason].map(([r, n]) => `${r} ${n}`).join(', ')}\n`);
+    for (const e of q.slice(0, 5)) process.stderr.write(`  ${e.file}:${e.line}: ${e.reason}: ${e.detail}\n`);
+    if (flags.quarantine) {
+      writeFileSync(flags.quarantine, q.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
+      process.stderr.write(`  all rejected lines written to ${flags.quarantine}\n`);
+    } else if (q.length > 5) process.stderr.write('  (use --quarantine FILE to keep every rejected line)\n');
+  }
+  await rt.close();
+  return { json, rejected, accepted };
+}
+
+const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+
+export function reportTable(j: ReportJson): string {
+  const rows: string[][] = [['number', 'pool', 'status', 'score', 'calls 24h', 'answer 24h', '487 24h', 'reject 24h', 'block 24h', 'calls 7d', 'answer 7d', 'action']];
+  for (const n of j.numbers) {
+    const d = n.windows['24h'];
+    const w = n.windows['7d'];
+    rows.push([
+      n.number, n.pool, n.status ?? '-', n.score === undefined ? '-' : String(Math.round(n.score)),
+      String(d.calls), pct(d.answer_ratio), pct(d.cancel_ratio), pct(d.rejection_ratio), pct(d.block_ratio),
+      String(w.calls), pct(w.answer_ratio), n.recommendation?.action ?? '-',
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((v, i) => (i < 3 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
+  const lines = [fmt(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(fmt)];
+  lines.push('', `evaluated at ${j.evaluated_at}; carriers: ${j.carriers.map((c) => `${c.carrier} ${pct((c['24h'] as { answer_ratio: number | null }).answer_ratio)} answered 24h`).join(', ') || 'none'}`);
+  return lines.join('\n') + '\n';
+}
+
+/** CSV export, safe against formula injection (cells starting with = + - @ are prefixed with '). */
+export function reportCsv(j: ReportJson): string {
+  const header = ['number', 'pool', 'status', 'score', 'action', 'window', 'calls', 'answered', 'answer_ratio', 'cancel_ratio', 'rejection_ratio', 'block_ratio', 'voicemail_ratio', 'short_call_ratio', 'avg_talk_seconds'];
+  const cell = (v: unknown) => {
+    let s = v === null || v === undefined ? '' : String(v);
+    if (/^[=+\-@\t\r]/.test(s) && !/^[+-]?\d/.test(s)) s = `'${s}`;
+    return quoteCsvField(s);
+  };
+  const lines = [header.join(',')];
+  for (const n of j.numbers) {
+    for (const w of ['24h', '7d']) {
+      const k = n.windows[w];
+      lines.push([n.number, n.pool, n.status, n.score, n.recommendation?.action, w, k.calls, k.answered, k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio, k.voicemail_ratio, k.short_call_ratio, k.avg_talk_seconds].map(cell).join(','));
+    }
+  }
+  return lines.join('\n') + '\n';
+}

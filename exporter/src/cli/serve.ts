@@ -1,0 +1,149 @@
+import { mkdirSync, appendFileSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import chokidar from 'chokidar';
+import { Runtime, readerOptionsFrom } from '../runtime.js';
+import { MetricsExporter } from '../http/metrics.js';
+import { createApp, listen } from '../http/server.js';
+import { checkFormat, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
+import { fail, makeLog } from './log.js';
+import { VERSION } from '../version.js';
+import { startDemo } from '../sim/demo.js';
+
+export interface ServeFlags extends CommonFlags {
+  listen?: string;
+  inbox?: string;
+  db?: string;
+  source?: string[];
+  demo?: boolean;
+  quiet?: boolean;
+}
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const log = makeLog(flags.quiet);
+  const c = configFrom(flags);
+  if (flags.listen) c.listen = flags.listen;
+  if (flags.inbox) c.inbox = flags.inbox;
+  if (flags.db) c.db = flags.db;
+  const format = checkFormat(flags.format);
+  const { host, port } = parseListen(c.listen);
+  const inbox = resolve(c.inbox);
+  mkdirSync(inbox, { recursive: true });
+  const globs = [...c.sources.map((s) => s.path), ...(flags.source ?? [])];
+  const formats = new Map(c.sources.filter((s) => s.format).map((s) => [resolve(s.path), s.format!]));
+  const quarantineFile = join(dirname(resolve(c.db)), 'quarantine.jsonl');
+
+  let rt: Runtime;
+  try {
+    rt = new Runtime({
+      db: c.db,
+      bucketMs: c.bucket_seconds * 1000,
+      inbox,
+      globs,
+      readerOptions: readerOptionsFrom(c),
+      resolver: resolverFrom(c),
+      format,
+      formatFor: (p) => formats.get(p),
+      settleMs: c.settle_ms,
+      maxRecordBytes: c.max_record_bytes,
+      futureToleranceMs: c.future_tolerance_seconds * 1000,
+      now: Date.now,
+      onRotation: (s, kind) => log(`source ${s.path}: ${kind === 'rename' ? 'rotated (renamed)' : 'truncated'}; following the new content`),
+      onError: (p, err) => log(`source ${p}: ${err.message}`),
+      onCommit: (batch, src) => {
+        if (batch.quarantine.length === 0) return;
+        // Quarantine keeps the raw line so nothing is lost; the log line names only file, line and reason.
+        appendFileSync(quarantineFile, batch.quarantine.map((q) => JSON.stringify(q)).join('\n') + '\n', { mode: 0o600 });
+        const first = batch.quarantine[0];
+        log(`source ${src.path}: ${batch.quarantine.length} record(s) rejected, e.g. line ${first.line}: ${first.reason} (${first.detail}); kept in ${quarantineFile}`);
+      },
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+
+  let token: string | undefined;
+  if (c.auth.bearer_token_file) {
+    try {
+      token = readFileSync(c.auth.bearer_token_file, 'utf8').trim();
+    } catch (err) {
+      fail(`auth.bearer_token_file: ${(err as Error).message}`, 2);
+    }
+    if (!token) fail(`auth.bearer_token_file ${c.auth.bearer_token_file} is empty`, 2);
+  }
+
+  const metrics = new MetricsExporter(rt, { version: VERSION, seriesBudget: c.series_budget });
+  let ready = false;
+  const app = createApp({
+    runtime: rt,
+    metrics,
+    inbox,
+    maxUploadBytes: c.max_upload_bytes,
+    token,
+    protectMetrics: c.auth.protect_metrics,
+    defaultCountryCode: c.default_country_code.replace(/^\+/, ''),
+    isReady: () => ready,
+    log,
+  });
+  let server;
+  try {
+    server = await listen(app, host, port);
+  } catch (err) {
+    fail(`cannot listen on ${c.listen}: ${(err as Error).message}`);
+  }
+  log(`numrep ${VERSION} serving http://${c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
+  log(`watching ${inbox} — drop CDR or SIP log files there${existsSync('examples') ? `, e.g. cp examples/Master.csv ${c.inbox}/` : ''}`);
+  for (const g of globs) log(`tailing ${g}`);
+
+  let demo: { stop(): Promise<void> } | undefined;
+  if (flags.demo) {
+    demo = await startDemo({ inbox, now: Date.now, log });
+  }
+
+  const t0 = Date.now();
+  await rt.poll();
+  ready = true;
+  log(`ready: caught up on ${rt.tailer.paths().length} file(s) in ${Date.now() - t0} ms; ${rt.seen.size} numbers known`);
+
+  const watchPaths = [inbox, ...globs.map((g) => (/[*?]/.test(g) ? dirname(resolve(g)) : resolve(g)))];
+  const watcher = chokidar.watch(watchPaths, {
+    ignoreInitial: true,
+    usePolling: c.use_polling,
+    interval: c.poll_interval_ms,
+    depth: 0,
+    ignored: (p: string) => /(^|[/\\])\.[^/\\]+\.part$/.test(p),
+  });
+  let pending = false;
+  const kick = () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      void rt.poll();
+    });
+  };
+  watcher.on('all', kick);
+  watcher.on('error', (err) => log(`watcher: ${(err as Error).message}`));
+  // The timer catches what events miss (network mounts, settled partial lines) and moves the windows.
+  const timer = setInterval(kick, c.poll_interval_ms);
+  const pruneTimer = setInterval(() => {
+    const removed = rt.store.prune(Date.now() - c.retention_days * 86_400_000);
+    if (removed > 0) log(`pruned ${removed} buckets older than ${c.retention_days} days`);
+  }, 3_600_000);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: draining and committing before exit`);
+    clearInterval(timer);
+    clearInterval(pruneTimer);
+    await demo?.stop();
+    await watcher.close();
+    server.close();
+    await rt.close(); // waits for the poll in flight: every batch read is committed
+    log('stopped cleanly');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** The YAML config file, validated with messages that name the file, the key and why. */
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:9847');
+
+export const configSchema = z
+  .object({
+    listen: hostPort.default('127.0.0.1:9847'),
+    db: z.string().min(1).default('./var/numrep.db'),
+    inbox: z.string().min(1).default('./var/inbox'),
+    sources: z
+      .array(
+        z.object({
+          path: z.string().min(1, 'a file path or glob'),
+          format: z.enum(['asterisk', 'freeswitch', 'kamailio', 'generic', 'sipp', 'sofia']).optional(),
+        }).strict(),
+      )
+      .default([]),
+    prefix_map: z.string().optional(),
+    trunk_map: z.string().optional(),
+    default_country_code: z.string().regex(/^\+?[1-9][0-9]{0,2}$/, 'a country calling code, 1–3 digits').default('1'),
+    timezone: z.string().default('UTC'),
+    bucket_seconds: z.number().int().positive().max(3600).default(60),
+    retention_days: z.number().positive().max(400).default(8),
+    poll_interval_ms: z.number().int().min(50).max(60_000).default(1000),
+    use_polling: z.boolean().default(false),
+    settle_ms: z.number().int().min(0).default(2000),
+    max_record_bytes: z.number().int().min(1024).default(1_048_576),
+    max_upload_bytes: z.number().int().min(1024).default(50 * 1_048_576),
+    future_tolerance_seconds: z.number().min(0).default(300),
+    series_budget: z.number().int().min(0).default(100_000),
+    generic: z.object({ columns: z.record(z.string()).default({}) }).strict().default({}),
+    freeswitch: z.object({ template: z.array(z.string()).optional() }).strict().default({}),
+    kamailio: z
+      .object({ caller_key: z.string().default('src_user'), callee_key: z.string().default('dst_user'), domain_key: z.string().default('dst_domain') })
+      .strict()
+      .default({}),
+    auth: z
+      .object({ bearer_token_file: z.string().optional(), protect_metrics: z.boolean().default(false) })
+      .strict()
+      .default({}),
+    reputation: z.record(z.unknown()).default({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function validateConfig(raw: unknown, file = '<config>'): Config {
+  const r = configSchema.safeParse(raw ?? {});
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    const key = i.path.length ? i.path.join('.') : '(top level)';
+    const why = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
+    return `${file}: ${key}: ${why}`;
+  });
+  throw new ConfigError(lines.join('\n'));
+}
+
+export function loadConfig(file?: string): Config {
+  if (!file) return validateConfig({});
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read config: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`);
+  }
+  return validateConfig(raw, file);
+}

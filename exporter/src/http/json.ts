@@ -1,0 +1,69 @@
+import type { Kpis, WindowName } from '../model/types.js';
+import type { NumberView, Snapshot } from '../stats/snapshot.js';
+import { attestationOf, kpisOf, type Vector } from '../stats/vector.js';
+
+/** DESIGN §7: the JSON returned by `numrep report --json` and `GET /api/v1/numbers`. */
+
+const JSON_WINDOWS: WindowName[] = ['24h', '7d'];
+
+export interface NumberJson {
+  number: string;
+  pool: string;
+  status?: string;
+  score?: number;
+  subscores?: Record<string, number>;
+  ratings?: Record<string, string>;
+  recommendation?: { action: string; reason: string; until: string | null };
+  windows: Record<string, Kpis>;
+  carriers: Record<string, { flag?: string; reason?: string } & Record<string, unknown>>;
+  attestation: Record<string, number>;
+  engines?: Record<string, { label: string; checked_at: string }>;
+  first_seen: string | null;
+  last_seen: string | null;
+}
+
+export interface CarrierJson {
+  carrier: string;
+  [window: string]: Kpis | string;
+}
+
+export interface ReportJson {
+  evaluated_at: string;
+  numbers: NumberJson[];
+  carriers: CarrierJson[];
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.000Z$/, 'Z'));
+
+function windowsJson(w: Record<WindowName, Vector>, names = JSON_WINDOWS): Record<string, Kpis> {
+  const out: Record<string, Kpis> = {};
+  for (const n of names) if (w[n]) out[n] = kpisOf(w[n]);
+  return out;
+}
+
+/** Extra per-number fields (score, status, …) added by the reputation engine when it runs. */
+export type Enrich = (n: NumberView, json: NumberJson) => void;
+
+export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
+  const carriers: NumberJson['carriers'] = {};
+  for (const [c, w] of [...n.carriers.entries()].sort(([a], [b]) => a.localeCompare(b))) carriers[c] = windowsJson(w);
+  const json: NumberJson = {
+    number: n.number,
+    pool: n.pool,
+    windows: windowsJson(n.windows),
+    carriers,
+    attestation: attestationOf(n.windows['7d'] ?? n.windows['24h']),
+    first_seen: iso(n.firstSeen),
+    last_seen: iso(n.lastSeen),
+  };
+  enrich?.(n, json);
+  return json;
+}
+
+export function reportJson(s: Snapshot, enrich?: Enrich): ReportJson {
+  const numbers = [...s.numbers.values()].sort((a, b) => a.number.localeCompare(b.number)).map((n) => numberJson(n, enrich));
+  const carriers = [...s.carriers.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([carrier, w]) => ({ carrier, ...windowsJson(w) }));
+  return { evaluated_at: iso(s.at)!, numbers, carriers };
+}

@@ -1,0 +1,121 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { Runtime } from '../runtime.js';
+import type { MetricsExporter } from './metrics.js';
+import { numberJson, reportJson, type Enrich } from './json.js';
+import { detectFormat } from '../ingest/formats/index.js';
+import { toE164 } from '../model/phone.js';
+
+export interface HttpOptions {
+  runtime: Runtime;
+  metrics: MetricsExporter;
+  enrich?: Enrich;
+  inbox: string;
+  maxUploadBytes: number;
+  /** Bearer token protecting /api (and /metrics when protectMetrics). */
+  token?: string;
+  protectMetrics?: boolean;
+  defaultCountryCode: string;
+  isReady(): boolean;
+  log(msg: string): void;
+}
+
+function tokenOk(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1]);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function createApp(o: HttpOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.set({
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer',
+      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+      'Cache-Control': 'no-store',
+    });
+    next();
+  });
+  const auth = (req: Request, res: Response, next: NextFunction) => {
+    if (!o.token || tokenOk(req.get('authorization'), o.token)) return next();
+    res.set('WWW-Authenticate', 'Bearer realm="numrep"').status(401).json({ error: 'missing or wrong bearer token' });
+  };
+
+  app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
+  app.get('/readyz', (_req, res) => {
+    if (o.isReady()) res.json({ status: 'ready' });
+    else res.status(503).json({ status: 'starting', detail: 'catching up on existing files' });
+  });
+
+  app.get('/metrics', o.protectMetrics ? auth : (_q: Request, _s: Response, n: NextFunction) => n(), async (_req, res, next) => {
+    try {
+      const body = await o.metrics.render();
+      res.type('text/plain; version=0.0.4; charset=utf-8').send(body);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.get('/api/v1/numbers', auth, (_req, res) => {
+    res.json(reportJson(o.runtime.snapshotNow(), o.enrich));
+  });
+  app.get('/api/v1/numbers/:number', auth, (req, res) => {
+    const e164 = toE164(req.params.number, o.defaultCountryCode);
+    const snap = o.runtime.snapshotNow();
+    const v = e164 ? snap.numbers.get(e164) : undefined;
+    if (!v) return res.status(404).json({ error: 'number not tracked' });
+    res.json({ evaluated_at: reportJson({ ...snap, numbers: new Map(), carriers: new Map() }).evaluated_at, ...numberJson(v, o.enrich) });
+  });
+  app.get('/api/v1/carriers', auth, (_req, res) => {
+    const j = reportJson(o.runtime.snapshotNow(), o.enrich);
+    res.json({ evaluated_at: j.evaluated_at, carriers: j.carriers });
+  });
+
+  // A CDR file posted as the raw body lands in the inbox under a name of our choosing:
+  // nothing from the request ever becomes a path.
+  app.post('/api/v1/upload', auth, express.raw({ type: () => true, limit: o.maxUploadBytes }), async (req, res, next) => {
+    try {
+      const body = req.body as Buffer;
+      if (!Buffer.isBuffer(body) || body.length === 0) return res.status(400).json({ error: 'empty body: POST the CDR file as the request body' });
+      const head = body.subarray(0, 65536).toString('utf8').split('\n').slice(0, 10).map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+      const format = detectFormat(head);
+      if (!format) return res.status(415).json({ error: 'not a recognised CDR or log format (asterisk, freeswitch, kamailio, generic CSV with header, sipp, sofia)' });
+      const name = `upload-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.${format}`;
+      const tmp = join(o.inbox, `.${name}.part`);
+      await writeFile(tmp, body, { mode: 0o640 });
+      await rename(tmp, join(o.inbox, name));
+      o.log(`upload: ${body.length} bytes of ${format} saved as ${name}`);
+      void o.runtime.poll();
+      res.status(202).json({ accepted: name, format, bytes: body.length });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use((_req, res) => res.status(404).json({ error: 'not found' }));
+  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err.type === 'entity.too.large') return res.status(413).json({ error: `upload larger than ${o.maxUploadBytes} bytes (max_upload_bytes)` });
+    o.log(`http error: ${err.message}`);
+    res.status(err.status ?? 500).json({ error: 'internal error' });
+  });
+  return app;
+}
+
+export function listen(app: express.Express, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, () => resolve(server));
+    server.once('error', reject);
+    server.requestTimeout = 30_000;
+    server.headersTimeout = 10_000;
+    server.keepAliveTimeout = 5_000;
+  });
+}

@@ -1,0 +1,247 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { RawCall, CallRecord } from '../model/types.js';
+import type { Reader, ReaderOptions } from './reader.js';
+import type { SourceState, Store } from '../store/db.js';
+import { Batch } from './batch.js';
+
+/** How a file turns into committed batches: shared by the live tailer and one-shot reports. */
+export interface IngestOptions {
+  store: Store;
+  bucketMs: number;
+  readerOptions: ReaderOptions;
+  /** Build the reader for a detected (or configured) format. */
+  createReader(format: string, options: ReaderOptions): Reader;
+  detectFormat(lines: string[]): string | null;
+  resolveCarrier(raw: RawCall): string;
+  /** Forced format for every file (CLI --format), or per path. */
+  formatFor?(path: string): string | undefined;
+  /** Bytes read per step; a batch commits per step. */
+  chunkBytes: number;
+  /** Longest accepted line; longer ones are rejected (`record_too_long`) without being held in memory. */
+  maxRecordBytes: number;
+  /** Reject records whose start lies further than this in the future (serve only). */
+  futureToleranceMs?: number;
+  now(): number;
+  onCommit?(batch: Batch, src: SourceState): void;
+  onProgress?(bytes: number): void;
+}
+
+export const FINGERPRINT_BYTES = 1024;
+
+export async function fingerprintOf(fh: FileHandle, len: number): Promise<string> {
+  const buf = Buffer.alloc(len);
+  const { bytesRead } = await fh.read(buf, 0, len, 0);
+  return createHash('sha1').update(buf.subarray(0, bytesRead)).digest('hex');
+}
+
+export function newSourceState(path: string, dev: number | bigint, ino: number | bigint): SourceState {
+  return {
+    id: 0,
+    path,
+    dev: String(dev),
+    ino: String(ino),
+    fingerprint: '',
+    fpLen: 0,
+    offset: 0,
+    line: 0,
+    format: null,
+    readerState: undefined,
+    newestTs: null,
+    rotations: 0,
+    truncations: 0,
+    bytesTotal: 0,
+    lastReadAt: null,
+  };
+}
+
+const NL = 10;
+
+/**
+ * Reads one file from its committed offset to `size`, committing a batch per chunk with
+ * the offset just past the last complete line. A partial last line stays unread until its
+ * newline arrives, unless `final` (end of a one-shot run, or a settled dropped file).
+ */
+export class FileIngestor {
+  private reader: Reader | null = null;
+  private buf: Buffer;
+
+  constructor(readonly state: SourceState, private readonly opts: IngestOptions) {
+    this.buf = Buffer.allocUnsafe(Math.max(opts.chunkBytes, opts.maxRecordBytes + 1));
+  }
+
+  /** Keep the fingerprint of the first bytes up to date while the file is still short. */
+  async refreshFingerprint(fh: FileHandle, size: number): Promise<void> {
+    if (this.state.fpLen >= FINGERPRINT_BYTES || size <= this.state.fpLen) return;
+    this.state.fpLen = Math.min(size, FINGERPRINT_BYTES);
+    this.state.fingerprint = await fingerprintOf(fh, this.state.fpLen);
+  }
+
+  private ensureReader(format: string): Reader {
+    if (!this.reader) {
+      this.reader = this.opts.createReader(format, this.opts.readerOptions);
+      if (this.state.readerState !== undefined && this.reader.restore) this.reader.restore(this.state.readerState);
+    }
+    return this.reader;
+  }
+
+  /** Records a reader still holds (e.g. Kamailio calls waiting for a BYE): emitted at the end of a one-shot run. */
+  flushReader(): void {
+    if (!this.reader?.flush) return;
+    const pending = this.reader.flush();
+    if (pending.length === 0) return;
+    const batch = new Batch(this.opts.bucketMs);
+    for (const raw of pending) this.accept(batch, raw, this.state.path, this.state.line);
+    this.commit(batch);
+  }
+
+  async drain(fh: FileHandle, size: number, final: boolean): Promise<number> {
+    const st = this.state;
+    let consumed = 0;
+    while (st.offset < size) {
+      const want = Math.min(this.buf.length, size - st.offset);
+      const { bytesRead } = await fh.read(this.buf, 0, want, st.offset);
+      if (bytesRead === 0) break;
+      const atEnd = st.offset + bytesRead >= size;
+      let end = this.buf.lastIndexOf(NL, bytesRead - 1);
+      if (end < 0) {
+        if (bytesRead > this.opts.maxRecordBytes) {
+          const skipped = await this.skipLongLine(fh, size);
+          if (skipped === 0) break; // no newline yet: the writer is still on it
+          consumed += skipped;
+          continue;
+        }
+        if (!(final && atEnd)) break; // partial line: wait for its newline
+        end = bytesRead; // the unterminated last line of a finished file
+      } else {
+        end += 1;
+        if (final && atEnd && end < bytesRead) end = bytesRead;
+      }
+      this.process(this.buf.toString('utf8', 0, end), end);
+      consumed += end;
+      this.opts.onProgress?.(end);
+    }
+    return consumed;
+  }
+
+  /** A line longer than maxRecordBytes: reject it once and move past its newline without holding it. */
+  private async skipLongLine(fh: FileHandle, size: number): Promise<number> {
+    const st = this.state;
+    let pos = st.offset;
+    while (pos < size) {
+      const { bytesRead } = await fh.read(this.buf, 0, Math.min(this.buf.length, size - pos), pos);
+      if (bytesRead === 0) return 0;
+      const nl = this.buf.indexOf(NL);
+      if (nl >= 0 && nl < bytesRead) {
+        const skipped = pos + nl + 1 - st.offset;
+        const batch = new Batch(this.opts.bucketMs);
+        st.line += 1;
+        batch.reject({
+          file: st.path, line: st.line, format: st.format ?? 'unknown', reason: 'record_too_long',
+          detail: `line is ${skipped} bytes, over the ${this.opts.maxRecordBytes}-byte limit (max_record_bytes)`,
+          raw: '', at: this.opts.now(),
+        });
+        st.offset += skipped;
+        st.bytesTotal += skipped;
+        this.commit(batch);
+        return skipped;
+      }
+      pos += bytesRead;
+    }
+    return 0;
+  }
+
+  private process(text: string, byteLen: number): void {
+    const st = this.state;
+    const lines = text.split('\n');
+    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    if (st.offset === 0 && lines.length > 0 && lines[0].charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
+
+    if (st.format === null) {
+      st.format = this.opts.formatFor?.(st.path) ?? this.opts.detectFormat(lines.slice(0, 10).filter((l) => l.trim() !== '')) ?? 'unknown';
+    }
+    const batch = new Batch(this.opts.bucketMs);
+    const format = st.format;
+    const reader = format === 'unknown' ? null : this.ensureReader(format);
+    const now = this.opts.now();
+    const file = st.path;
+    let lineNo = st.line;
+    for (let i = 0; i < lines.length; i++) {
+      lineNo++;
+      let line = lines[i];
+      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      if (line.length === 0) continue;
+      let reason: string | null = null;
+      let detail = '';
+      if (reader === null) {
+        reason = 'unknown_format';
+        detail = 'the file matches no known format; set --format or a source format in the config';
+      } else if (line.length > this.opts.maxRecordBytes) {
+        reason = 'record_too_long';
+        detail = `line is ${line.length} characters, over the ${this.opts.maxRecordBytes}-byte limit (max_record_bytes)`;
+      } else if (line.indexOf('\u0000') >= 0) {
+        reason = 'nul_byte';
+        detail = 'line contains a NUL byte';
+      } else if (line.indexOf('\ufffd') >= 0) {
+        reason = 'invalid_utf8';
+        detail = 'line is not valid UTF-8';
+      }
+      if (reason === null) {
+        let res;
+        try {
+          res = reader!.parseLine(line, { file, line: lineNo });
+        } catch (err) {
+          res = { kind: 'reject' as const, rejection: { reason: 'reader_error', detail: (err as Error).message } };
+        }
+        if (res.kind === 'records') {
+          for (const raw of res.records) this.accept(batch, raw, file, lineNo, line, now);
+          continue;
+        }
+        if (res.kind === 'skip') continue;
+        reason = res.rejection.reason;
+        detail = res.rejection.detail;
+      }
+      batch.reject({ file, line: lineNo, format, reason, detail, raw: line.slice(0, 65536), at: now });
+    }
+    st.line = lineNo;
+    st.offset += byteLen;
+    st.bytesTotal += byteLen;
+    this.commit(batch);
+  }
+
+  private accept(batch: Batch, raw: RawCall, file: string, lineNo: number, line = '', now = this.opts.now()): void {
+    const tol = this.opts.futureToleranceMs;
+    if (tol !== undefined && raw.ts > now + tol) {
+      batch.reject({
+        file, line: lineNo, format: raw.source, reason: 'future_timestamp',
+        detail: `call start ${new Date(raw.ts).toISOString()} is more than ${Math.round(tol / 1000)}s ahead of the clock`,
+        raw: line.slice(0, 65536), at: now,
+      });
+      return;
+    }
+    const carrier = this.opts.resolveCarrier(raw);
+    const rec: CallRecord = { ...raw, carrier } as CallRecord;
+    delete (rec as Partial<RawCall>).trunk;
+    batch.add(rec);
+  }
+
+  private commit(batch: Batch): void {
+    const st = this.state;
+    st.lastReadAt = this.opts.now();
+    if (batch.newestTs !== null && (st.newestTs === null || batch.newestTs > st.newestTs)) st.newestTs = batch.newestTs;
+    if (this.reader?.snapshot) st.readerState = this.reader.snapshot();
+    this.opts.store.commit({ ...batch.toCommit(), source: st });
+    this.opts.onCommit?.(batch, st);
+  }
+}
+
+export async function statOrNull(path: string) {
+  try {
+    return await stat(path, { bigint: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+export { open };

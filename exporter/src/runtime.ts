@@ -1,0 +1,129 @@
+import type { RawCall } from './model/types.js';
+import { CarrierResolver } from './model/carrier.js';
+import type { ReaderOptions } from './ingest/reader.js';
+import { createReader, detectFormat } from './ingest/formats/index.js';
+import { Tailer } from './ingest/tailer.js';
+import type { Batch } from './ingest/batch.js';
+import { Store, type NumberSeen, type SourceState } from './store/db.js';
+import { WindowSet } from './stats/windows.js';
+import { takeSnapshot, type Snapshot } from './stats/snapshot.js';
+
+/**
+ * One exporter instance: ingest (tailer + readers) → store (SQLite) → windows → snapshot.
+ * `serve` keeps it running at the wall clock; `report` runs it once over files into an
+ * in-memory database and evaluates at the newest record (or --at).
+ */
+export interface RuntimeOptions {
+  db: string;
+  bucketMs: number;
+  inbox?: string;
+  globs: string[];
+  readerOptions: ReaderOptions;
+  resolver: CarrierResolver;
+  format?: string;
+  formatFor?: (path: string) => string | undefined;
+  settleMs: number;
+  oneShot?: boolean;
+  maxRecordBytes: number;
+  chunkBytes?: number;
+  futureToleranceMs?: number;
+  now: () => number;
+  onRotation?(src: SourceState, kind: 'rename' | 'truncate'): void;
+  onError?(path: string, err: Error): void;
+  onCommit?(batch: Batch, src: SourceState): void;
+  onProgress?(bytes: number): void;
+}
+
+export class Runtime {
+  readonly store: Store;
+  readonly tailer: Tailer;
+  readonly windows: WindowSet;
+  readonly seen = new Map<string, NumberSeen>();
+  /** Pool per number from the inventory; 'default' otherwise. */
+  readonly pools = new Map<string, string>();
+  newestTs: number | null = null;
+
+  constructor(readonly opts: RuntimeOptions) {
+    this.store = new Store(opts.db, { bucketMs: opts.bucketMs });
+    for (const s of this.store.numbersSeen()) {
+      this.seen.set(s.number, s);
+      if (this.newestTs === null || s.last > this.newestTs) this.newestTs = s.last;
+    }
+    this.windows = new WindowSet(this.store, opts.bucketMs);
+    const formatFor = (path: string) => opts.formatFor?.(path) ?? opts.format;
+    this.tailer = new Tailer({
+      store: this.store,
+      bucketMs: opts.bucketMs,
+      readerOptions: opts.readerOptions,
+      createReader,
+      detectFormat,
+      resolveCarrier: (raw: RawCall) => opts.resolver.resolve(raw),
+      formatFor,
+      chunkBytes: opts.chunkBytes ?? 4 * 1_048_576,
+      maxRecordBytes: opts.maxRecordBytes,
+      futureToleranceMs: opts.futureToleranceMs,
+      now: opts.now,
+      inbox: opts.inbox,
+      globs: opts.globs,
+      settleMs: opts.settleMs,
+      oneShot: opts.oneShot,
+      onRotation: opts.onRotation,
+      onError: opts.onError,
+      onProgress: opts.onProgress,
+      onCommit: (batch, src) => this.onCommit(batch, src),
+    });
+  }
+
+  private onCommit(batch: Batch, src: SourceState): void {
+    for (const s of batch.seen.values()) {
+      const cur = this.seen.get(s.number);
+      if (!cur) this.seen.set(s.number, { ...s });
+      else {
+        cur.first = Math.min(cur.first, s.first);
+        cur.last = Math.max(cur.last, s.last);
+      }
+    }
+    if (batch.newestTs !== null && (this.newestTs === null || batch.newestTs > this.newestTs)) this.newestTs = batch.newestTs;
+    this.windows.addBuckets(batch.buckets.values());
+    this.opts.onCommit?.(batch, src);
+  }
+
+  poll(): Promise<void> {
+    return this.tailer.poll();
+  }
+
+  poolOf = (number: string): string => this.pools.get(number) ?? 'default';
+
+  /** Windows at the wall clock (serve): open at the top, moved forward incrementally. */
+  snapshotNow(): Snapshot {
+    this.windows.advance(this.opts.now());
+    return takeSnapshot(this.windows, this.seen, this.poolOf, this.pools.keys());
+  }
+
+  /** Windows closed at `at` (report): calls after `at` are left out. */
+  snapshotAt(at: number): Snapshot {
+    this.windows.build(at, true);
+    return takeSnapshot(this.windows, this.seen, this.poolOf, this.pools.keys());
+  }
+
+  async close(): Promise<void> {
+    await this.tailer.close();
+    this.store.close();
+  }
+}
+
+export function readerOptionsFrom(c: {
+  default_country_code: string;
+  timezone: string;
+  generic: { columns: Record<string, string> };
+  freeswitch: { template?: string[] };
+  kamailio: { caller_key: string; callee_key: string; domain_key: string };
+}): ReaderOptions {
+  return {
+    defaultCountryCode: c.default_country_code.replace(/^\+/, ''),
+    timezone: c.timezone,
+    columns: Object.keys(c.generic.columns).length ? c.generic.columns : undefined,
+    template: c.freeswitch.template,
+    kamailio: { callerKey: c.kamailio.caller_key, calleeKey: c.kamailio.callee_key, domainKey: c.kamailio.domain_key },
+  };
+}

@@ -1,0 +1,87 @@
+import { OUTCOMES, type Attestation, type CallRecord, type Kpis, type Outcome } from '../model/types.js';
+
+/**
+ * A call tally packed in a Float64Array so windows can add and subtract whole buckets
+ * without allocating. Layout: calls, the 8 outcomes (DESIGN §3 order), short calls,
+ * talk seconds of answered calls, then attestation A, B, C, none.
+ */
+export const F_CALLS = 0;
+export const F_OUTCOME0 = 1;
+export const F_SHORT = 9;
+export const F_TALK = 10;
+export const F_ATT0 = 11;
+export const FIELDS = 15;
+
+export const ATTESTATION_INDEX: Record<Attestation, number> = { A: 0, B: 1, C: 2, none: 3 };
+export const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
+
+/** Column names used by the SQLite buckets table, in vector order. */
+export const VECTOR_COLUMNS = [
+  'calls',
+  ...OUTCOMES,
+  'short_calls',
+  'talk_sec',
+  'att_a',
+  'att_b',
+  'att_c',
+  'att_none',
+] as const;
+
+export type Vector = Float64Array;
+
+export function emptyVector(): Vector {
+  return new Float64Array(FIELDS);
+}
+
+export interface TallyOptions {
+  /** Answered calls with talk below this many seconds are short (DESIGN §4: 10). */
+  shortCallSeconds: number;
+}
+
+export const DEFAULT_TALLY: TallyOptions = { shortCallSeconds: 10 };
+
+export function addRecord(v: Vector, r: Pick<CallRecord, 'outcome' | 'talkSec' | 'attestation'>, opts = DEFAULT_TALLY): void {
+  v[F_CALLS] += 1;
+  v[F_OUTCOME0 + OUTCOME_INDEX[r.outcome]] += 1;
+  if (r.outcome === 'answered') {
+    v[F_TALK] += r.talkSec;
+    if (r.talkSec < opts.shortCallSeconds) v[F_SHORT] += 1;
+  }
+  v[F_ATT0 + ATTESTATION_INDEX[r.attestation]] += 1;
+}
+
+export function addInto(target: Vector, source: ArrayLike<number>, sign = 1): void {
+  for (let i = 0; i < FIELDS; i++) target[i] += sign * source[i];
+}
+
+export function outcomeCount(v: Vector, o: Outcome): number {
+  return v[F_OUTCOME0 + OUTCOME_INDEX[o]];
+}
+
+function ratio(n: number, d: number): number | null {
+  return d > 0 ? n / d : null;
+}
+
+/** DESIGN §4. Ratios over zero calls (or zero answered, for talk figures) are null. */
+export function kpisOf(v: Vector): Kpis {
+  const calls = v[F_CALLS];
+  const o = (name: Outcome) => outcomeCount(v, name);
+  const answered = o('answered');
+  const outcomes = Object.fromEntries(OUTCOMES.map((name) => [name, o(name)])) as Kpis['outcomes'];
+  return {
+    calls,
+    answered,
+    answer_ratio: ratio(answered, calls),
+    cancel_ratio: ratio(o('cancelled'), calls),
+    rejection_ratio: ratio(o('rejected') + o('busy'), calls),
+    block_ratio: ratio(o('blocked'), calls),
+    voicemail_ratio: ratio(o('voicemail'), calls),
+    short_call_ratio: ratio(v[F_SHORT], answered),
+    avg_talk_seconds: ratio(v[F_TALK], answered),
+    outcomes,
+  };
+}
+
+export function attestationOf(v: Vector): Record<Attestation, number> {
+  return { A: v[F_ATT0], B: v[F_ATT0 + 1], C: v[F_ATT0 + 2], none: v[F_ATT0 + 3] };
+}

@@ -1,0 +1,98 @@
+import { WINDOWS, type WindowName } from '../model/types.js';
+import type { BucketDelta, Store } from '../store/db.js';
+import { addInto, emptyVector, F_CALLS, type Vector } from './vector.js';
+
+/**
+ * Event-time sliding windows over the stored buckets. A window of width W evaluated at
+ * `at` holds the calls that started in (at − W, at], to the bucket's resolution b: bucket
+ * [s, s + b) counts when lowerEdge ≤ s ≤ upperEdge, with lowerEdge = floor((at − W) / b)·b + b
+ * and upperEdge = floor(at / b)·b. With 1 s buckets (reports) that is exact to the second.
+ *
+ * Only the running sums per number × carrier live in memory; when the lower edge moves,
+ * the buckets that fell out are read back from SQLite and subtracted.
+ */
+export interface KeyedVector {
+  number: string;
+  carrier: string;
+  v: Vector;
+}
+
+export function lowerEdge(at: number, widthMs: number, bucketMs: number): number {
+  return Math.floor((at - widthMs) / bucketMs) * bucketMs + bucketMs;
+}
+
+export function upperEdge(at: number, bucketMs: number): number {
+  return Math.floor(at / bucketMs) * bucketMs;
+}
+
+class Window {
+  readonly sums = new Map<string, KeyedVector>();
+  edge = Number.NaN;
+  constructor(readonly name: WindowName, readonly widthMs: number) {}
+
+  apply(d: { number: string; carrier: string; v: ArrayLike<number> }, sign: 1 | -1): void {
+    const key = `${d.number}\u0000${d.carrier}`;
+    let s = this.sums.get(key);
+    if (!s) {
+      if (sign < 0) return;
+      s = { number: d.number, carrier: d.carrier, v: emptyVector() };
+      this.sums.set(key, s);
+    }
+    addInto(s.v, d.v, sign);
+    if (s.v[F_CALLS] <= 0) this.sums.delete(key);
+  }
+}
+
+export class WindowSet {
+  private readonly windows: Window[];
+  private upper = Number.POSITIVE_INFINITY;
+  at = Number.NaN;
+
+  constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '7d']) {
+    this.windows = names.map((n) => new Window(n, WINDOWS[n]));
+  }
+
+  /** Load every window from the store, evaluated at `at`; `closed` also drops buckets after `at` (reports). */
+  build(at: number, closed: boolean): void {
+    this.at = at;
+    this.upper = closed ? upperEdge(at, this.bucketMs) + this.bucketMs : Number.POSITIVE_INFINITY;
+    for (const w of this.windows) {
+      w.sums.clear();
+      w.edge = lowerEdge(at, w.widthMs, this.bucketMs);
+      const to = Number.isFinite(this.upper) ? this.upper : Number.MAX_SAFE_INTEGER;
+      for (const row of this.store.sumBuckets(w.edge, to)) w.apply(row, 1);
+    }
+  }
+
+  /** Move the open windows forward to `at` (serve, at the wall clock). */
+  advance(at: number): void {
+    if (Number.isNaN(this.at)) return this.build(at, false);
+    if (at <= this.at) return;
+    this.at = at;
+    for (const w of this.windows) {
+      const edge = lowerEdge(at, w.widthMs, this.bucketMs);
+      if (edge <= w.edge) continue;
+      for (const row of this.store.bucketsBetween(w.edge, edge)) w.apply(row, -1);
+      w.edge = edge;
+    }
+  }
+
+  /** A committed batch: count its buckets in every window they fall in. */
+  addBuckets(buckets: Iterable<BucketDelta>): void {
+    if (Number.isNaN(this.at)) return;
+    for (const b of buckets) {
+      if (b.bucket >= this.upper) continue;
+      for (const w of this.windows) if (b.bucket >= w.edge) w.apply(b, 1);
+    }
+  }
+
+  get(name: WindowName): Map<string, KeyedVector> {
+    const w = this.windows.find((x) => x.name === name);
+    if (!w) throw new Error(`window ${name} not tracked`);
+    return w.sums;
+  }
+
+  names(): WindowName[] {
+    return this.windows.map((w) => w.name);
+  }
+}

@@ -1,0 +1,291 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
+
+/**
+ * SQLite state (DESIGN §8). better-sqlite3 is synchronous, so one `transaction()` call
+ * commits a batch's buckets together with the file offset that produced them: a crash
+ * lands either before or after the whole batch, never between.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export interface SourceState {
+  id: number;
+  path: string;
+  dev: string;
+  ino: string;
+  /** sha1 of the first fpLen bytes: tells a new file from an old one on the same inode or path. */
+  fingerprint: string;
+  fpLen: number;
+  offset: number;
+  line: number;
+  format: string | null;
+  readerState: unknown;
+  newestTs: number | null;
+  rotations: number;
+  truncations: number;
+  bytesTotal: number;
+  lastReadAt: number | null;
+}
+
+export interface BucketDelta {
+  number: string;
+  carrier: string;
+  bucket: number;
+  v: Vector;
+}
+
+export interface NumberSeen {
+  number: string;
+  first: number;
+  last: number;
+}
+
+export interface CounterDelta {
+  format: string;
+  result: 'accepted' | 'rejected';
+  reason: string;
+  count: number;
+}
+
+export interface BatchCommit {
+  buckets: Iterable<BucketDelta>;
+  seen: Iterable<NumberSeen>;
+  /** number × carrier × outcome call counts for numrep_calls_total (never pruned). */
+  totals: Iterable<{ number: string; carrier: string; outcome: string; count: number }>;
+  blocks: Iterable<{ carrier: string; engine: string; count: number }>;
+  counters: Iterable<CounterDelta>;
+  quarantine: Iterable<QuarantineEntry>;
+  source?: SourceState;
+}
+
+export interface QuarantineEntry {
+  file: string;
+  line: number;
+  format: string;
+  reason: string;
+  detail: string;
+  raw: string;
+  at: number;
+}
+
+const COLS = VECTOR_COLUMNS.join(', ');
+
+export class Store {
+  readonly db: Database.Database;
+  private readonly stmts: ReturnType<Store['prepare']>;
+
+  constructor(readonly file: string, opts: { bucketMs: number }) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    try {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+    } catch (err) {
+      throw new Error(`cannot open database ${file}: ${(err as Error).message}`);
+    }
+    if (file !== ':memory:') {
+      const check = this.db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') {
+        throw new Error(`database ${file} failed its integrity check (${String(check)}); restore it from a backup (numrep backup) or move it aside to start afresh`);
+      }
+    }
+    this.migrate();
+    const stored = this.getMeta('bucket_ms');
+    if (stored === null) this.setMeta('bucket_ms', String(opts.bucketMs));
+    else if (Number(stored) !== opts.bucketMs) {
+      throw new Error(`database ${file} was created with ${Number(stored) / 1000}s buckets, not ${opts.bucketMs / 1000}s; use the same bucket width or a new database`);
+    }
+    this.stmts = this.prepare();
+  }
+
+  private migrate(): void {
+    const vec = VECTOR_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS buckets (
+        number TEXT NOT NULL, carrier TEXT NOT NULL, bucket INTEGER NOT NULL, ${vec},
+        PRIMARY KEY (number, carrier, bucket)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS buckets_by_time ON buckets (bucket);
+      CREATE TABLE IF NOT EXISTS numbers (number TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS totals (number TEXT NOT NULL, carrier TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (number, carrier, outcome)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS blocks (carrier TEXT NOT NULL, engine TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (carrier, engine)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS ingest_counts (format TEXT NOT NULL, result TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (format, result, reason)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY, file TEXT NOT NULL, line INTEGER NOT NULL, format TEXT NOT NULL,
+        reason TEXT NOT NULL, detail TEXT NOT NULL, raw TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS sources (
+        id INTEGER PRIMARY KEY, path TEXT NOT NULL, dev TEXT NOT NULL, ino TEXT NOT NULL, fingerprint TEXT NOT NULL, fp_len INTEGER NOT NULL,
+        offset INTEGER NOT NULL, line INTEGER NOT NULL, format TEXT, reader_state TEXT, newest_ts INTEGER,
+        rotations INTEGER NOT NULL DEFAULT 0, truncations INTEGER NOT NULL DEFAULT 0, bytes_total INTEGER NOT NULL DEFAULT 0,
+        last_read_at INTEGER);
+      CREATE INDEX IF NOT EXISTS sources_by_inode ON sources (dev, ino);
+    `);
+    const v = this.getMeta('schema_version');
+    if (v === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
+    else if (Number(v) > SCHEMA_VERSION) {
+      throw new Error(`database ${this.file} has schema ${v}, newer than this numrep (${SCHEMA_VERSION}); upgrade numrep`);
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    const placeholders = VECTOR_COLUMNS.map(() => '?').join(', ');
+    const updates = VECTOR_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
+    return {
+      upsertBucket: db.prepare(
+        `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES (?, ?, ?, ${placeholders})
+         ON CONFLICT (number, carrier, bucket) DO UPDATE SET ${updates}`,
+      ),
+      upsertSeen: db.prepare(
+        `INSERT INTO numbers (number, first_seen, last_seen) VALUES (?, ?, ?)
+         ON CONFLICT (number) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+      ),
+      upsertTotal: db.prepare(
+        `INSERT INTO totals (number, carrier, outcome, count) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count`,
+      ),
+      upsertBlock: db.prepare(
+        `INSERT INTO blocks (carrier, engine, count) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count`,
+      ),
+      upsertCounter: db.prepare(
+        `INSERT INTO ingest_counts (format, result, reason, count) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count`,
+      ),
+      insertQuarantine: db.prepare(
+        `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertSource: db.prepare(
+        `INSERT INTO sources (path, dev, ino, fingerprint, fp_len, offset, line, format, reader_state, newest_ts, rotations, truncations, bytes_total, last_read_at)
+         VALUES (@path, @dev, @ino, @fingerprint, @fpLen, @offset, @line, @format, @readerState, @newestTs, @rotations, @truncations, @bytesTotal, @lastReadAt)`,
+      ),
+      updateSource: db.prepare(
+        `UPDATE sources SET path = @path, dev = @dev, ino = @ino, fingerprint = @fingerprint, fp_len = @fpLen, offset = @offset, line = @line,
+         format = @format, reader_state = @readerState, newest_ts = @newestTs, rotations = @rotations, truncations = @truncations,
+         bytes_total = @bytesTotal, last_read_at = @lastReadAt WHERE id = @id`,
+      ),
+    };
+  }
+
+  getMeta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? row.value : null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /** Commit one batch atomically: buckets, totals, counters, quarantine and the source offset together. */
+  commit(batch: BatchCommit): void {
+    const s = this.stmts;
+    this.db.transaction(() => {
+      const args: (string | number)[] = new Array(3 + FIELDS);
+      for (const b of batch.buckets) {
+        args[0] = b.number;
+        args[1] = b.carrier;
+        args[2] = b.bucket;
+        for (let i = 0; i < FIELDS; i++) args[3 + i] = b.v[i];
+        s.upsertBucket.run(args);
+      }
+      for (const n of batch.seen) s.upsertSeen.run(n.number, n.first, n.last);
+      for (const t of batch.totals) s.upsertTotal.run(t.number, t.carrier, t.outcome, t.count);
+      for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
+      for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
+      for (const q of batch.quarantine) s.insertQuarantine.run(q.file, q.line, q.format, q.reason, q.detail, q.raw, q.at);
+      if (batch.source) this.saveSource(batch.source);
+    })();
+  }
+
+  saveSource(src: SourceState): void {
+    const row = { ...src, readerState: src.readerState === undefined ? null : JSON.stringify(src.readerState) };
+    if (src.id > 0) this.stmts.updateSource.run(row);
+    else src.id = Number(this.stmts.insertSource.run(row).lastInsertRowid);
+  }
+
+  sources(): SourceState[] {
+    const rows = this.db.prepare('SELECT * FROM sources ORDER BY id').all() as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      path: String(r.path),
+      dev: String(r.dev),
+      ino: String(r.ino),
+      fingerprint: String(r.fingerprint),
+      fpLen: Number(r.fp_len),
+      offset: Number(r.offset),
+      line: Number(r.line),
+      format: (r.format as string | null) ?? null,
+      readerState: r.reader_state == null ? undefined : JSON.parse(String(r.reader_state)),
+      newestTs: r.newest_ts == null ? null : Number(r.newest_ts),
+      rotations: Number(r.rotations),
+      truncations: Number(r.truncations),
+      bytesTotal: Number(r.bytes_total),
+      lastReadAt: r.last_read_at == null ? null : Number(r.last_read_at),
+    }));
+  }
+
+  /** Sum of buckets per number × carrier with from ≤ bucket < to. */
+  sumBuckets(from: number, to: number): BucketDelta[] {
+    const sums = VECTOR_COLUMNS.map((c) => `sum(${c})`).join(', ');
+    const stmt = this.db.prepare(`SELECT number, carrier, ${sums} FROM buckets WHERE bucket >= ? AND bucket < ? GROUP BY number, carrier`).raw(true);
+    return (stmt.all(from, to) as unknown[][]).map((row) => ({
+      number: row[0] as string,
+      carrier: row[1] as string,
+      bucket: from,
+      v: Float64Array.from(row.slice(2) as number[]),
+    }));
+  }
+
+  /** Per-bucket rows in [from, to): used when a window's lower edge moves past them. */
+  bucketsBetween(from: number, to: number): BucketDelta[] {
+    const stmt = this.db.prepare(`SELECT number, carrier, bucket, ${COLS} FROM buckets WHERE bucket >= ? AND bucket < ?`).raw(true);
+    return (stmt.all(from, to) as unknown[][]).map((row) => ({
+      number: row[0] as string,
+      carrier: row[1] as string,
+      bucket: row[2] as number,
+      v: Float64Array.from(row.slice(3) as number[]),
+    }));
+  }
+
+  numbersSeen(): NumberSeen[] {
+    return (this.db.prepare('SELECT number, first_seen AS first, last_seen AS last FROM numbers').all() as NumberSeen[]);
+  }
+
+  totals(): { number: string; carrier: string; outcome: string; count: number }[] {
+    return this.db.prepare('SELECT number, carrier, outcome, count FROM totals').all() as never;
+  }
+
+  blocks(): { carrier: string; engine: string; count: number }[] {
+    return this.db.prepare('SELECT carrier, engine, count FROM blocks').all() as never;
+  }
+
+  ingestCounts(): CounterDelta[] {
+    return this.db.prepare('SELECT format, result, reason, count FROM ingest_counts').all() as never;
+  }
+
+  quarantined(limit = 1000): QuarantineEntry[] {
+    return this.db.prepare('SELECT file, line, format, reason, detail, raw, at FROM quarantine ORDER BY id DESC LIMIT ?').all(limit) as never;
+  }
+
+  /** Drop buckets older than the retention edge; totals keep the all-time counts. */
+  prune(before: number): number {
+    return this.db.prepare('DELETE FROM buckets WHERE bucket < ?').run(before).changes;
+  }
+
+  newestBucket(): number | null {
+    const row = this.db.prepare('SELECT max(bucket) AS b FROM buckets').get() as { b: number | null };
+    return row.b;
+  }
+
+  backup(target: string): Promise<unknown> {
+    return this.db.backup(target);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { appendFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Store } from '../../src/store/db.js';
+import { line, makeTailer, tmp, totals } from './helpers.js';
+
+// mtail-style tailer tests: every step is an explicit poll, no sleeps.
+
+describe('tailer', () => {
+  it('reads appended lines and holds a partial last line until its newline', async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    writeFileSync(f, line(1000) + '1001,+12025550101,att,answ');
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [f] });
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 1 });
+    appendFileSync(f, 'ered,12\n');
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2 });
+    expect(t.states()[0].line).toBe(2);
+    await t.close();
+  });
+
+  it('follows a rename rotation: drains the old file, then reads the new one from the start', async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    writeFileSync(f, line(1000));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const rotations: string[] = [];
+    const t = makeTailer(store, { globs: [f], onRotation: (_s, k) => rotations.push(k) });
+    await t.poll();
+    appendFileSync(f, line(1001)); // written just before rotation, not yet read
+    renameSync(f, f + '.1');
+    writeFileSync(f, line(1002, '+12025550102'));
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2, '+12025550102': 1 });
+    expect(rotations).toEqual(['rename']);
+    await t.close();
+  });
+
+  it('does not read a rotated file twice when its new name matches the glob', async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    writeFileSync(f, line(1000) + line(1001));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [join(dir, 'Master.csv*')] });
+    await t.poll();
+    renameSync(f, f + '.2026-11-20-00-00-00');
+    writeFileSync(f, line(1002));
+    await t.poll();
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 3 });
+    await t.close();
+  });
+
+  it('restarts from zero after copytruncate and counts the truncation', async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    writeFileSync(f, line(1000) + line(1001));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [f] });
+    await t.poll();
+    truncateSync(f, 0);
+    await t.poll();
+    appendFileSync(f, line(1002, '+12025550103'));
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2, '+12025550103': 1 });
+    expect(t.states()[0].truncations).toBe(1);
+    await t.close();
+  });
+
+  it('handles delete and recreate, and a symlink swap', async () => {
+    const dir = tmp();
+    const f = join(dir, 'a.csv');
+    writeFileSync(f, line(1000));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [f, join(dir, 'live.csv')] });
+    await t.poll();
+    unlinkSync(f);
+    await t.poll();
+    writeFileSync(f, line(1001));
+    await t.poll();
+    const g = join(dir, 'b.csv');
+    writeFileSync(g, line(1002, '+12025550104'));
+    symlinkSync(g, join(dir, 'live.csv'));
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2, '+12025550104': 1 });
+    await t.close();
+  });
+
+  it('tells apart files with identical first bytes (same CSV header)', async () => {
+    const dir = tmp();
+    const header = '# ts,caller,carrier,outcome,talk\n';
+    writeFileSync(join(dir, 'day1.csv'), header + line(1000));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { inbox: dir });
+    await t.poll();
+    writeFileSync(join(dir, 'day2.csv'), header + line(1000));
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2 });
+    await t.close();
+  });
+
+  it('picks up files created later under a glob', async () => {
+    const dir = tmp();
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [join(dir, '*.csv')] });
+    await t.poll();
+    expect(t.paths()).toEqual([]);
+    writeFileSync(join(dir, 'late.csv'), line(1000));
+    writeFileSync(join(dir, 'ignored.txt'), line(1000));
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 1 });
+    await t.close();
+  });
+
+  it('resumes after a restart without counting twice, including reader state', async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    const db = join(dir, 'state.db');
+    writeFileSync(f, line(1000) + line(1001));
+    let store = new Store(db, { bucketMs: 60_000 });
+    let t = makeTailer(store, { globs: [f] });
+    await t.poll();
+    await t.close();
+    store.close();
+    appendFileSync(f, line(1002));
+    store = new Store(db, { bucketMs: 60_000 });
+    t = makeTailer(store, { globs: [f] });
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 3 });
+    await t.close();
+    store.close();
+  });
+
+  it('quarantines a malformed line with file and line, and goes on', async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    writeFileSync(f, line(1000) + 'garbage\n' + line(1001) + 'a\u0000b,c,d,e,f\n');
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [f] });
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2 });
+    const q = store.quarantined().reverse();
+    expect(q.map((e) => [e.file, e.line, e.reason])).toEqual([
+      [f, 2, 'wrong_column_count'],
+      [f, 4, 'nul_byte'],
+    ]);
+    expect(store.ingestCounts()).toEqual(
+      expect.arrayContaining([
+        { format: 'test', result: 'rejected', reason: 'wrong_column_count', count: 1 },
+        { format: 'test', result: 'accepted', reason: 'ok', count: 2 },
+      ]),
+    );
+    await t.close();
+  });
+
+  it('rejects an over-long line without holding it, then goes on', async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    writeFileSync(f, line(1000) + 'x'.repeat(200_000) + '\n' + line(1001));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [f], maxRecordBytes: 4096, chunkBytes: 8192 });
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2 });
+    expect(store.quarantined()[0]).toMatchObject({ line: 2, reason: 'record_too_long' });
+    await t.close();
+  });
+
+  it('takes the unterminated last line of a dropped file once it has settled', async () => {
+    const dir = tmp();
+    let now = 1_800_000_000_000;
+    writeFileSync(join(dir, 'drop.csv'), line(1000) + line(1001).trimEnd());
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { inbox: dir, now: () => now, settleMs: 2000 });
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 1 });
+    now += 2500;
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2 });
+    await t.close();
+  });
+});
