@@ -1,4 +1,5 @@
 import type { RawCall } from './model/types.js';
+import type { EngineLabel } from './reputation/assess.js';
 import { CarrierResolver } from './model/carrier.js';
 import type { ReaderOptions } from './ingest/reader.js';
 import { createReader, detectFormat } from './ingest/formats/index.js';
@@ -41,6 +42,10 @@ export class Runtime {
   readonly seen = new Map<string, NumberSeen>();
   /** Pool per number from the inventory; 'default' otherwise. */
   readonly pools = new Map<string, string>();
+  /** Latest engine label per number and engine (reputation assessment snapshots). */
+  readonly labels = new Map<string, Partial<Record<string, EngineLabel>>>();
+  /** Inventory registration time per number. */
+  readonly registered = new Map<string, number>();
   newestTs: number | null = null;
 
   constructor(readonly opts: RuntimeOptions) {

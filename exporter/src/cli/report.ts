@@ -1,7 +1,9 @@
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Runtime, readerOptionsFrom } from '../runtime.js';
-import { reportJson, type Enrich, type ReportJson } from '../http/json.js';
+import { reportJson, type ReportJson } from '../http/json.js';
+import { assessSnapshot, enrichWith } from '../reputation/evaluate.js';
+import { parseReputationConfig } from '../reputation/config.js';
 import { checkFormat, configFrom, resolverFrom, type CommonFlags } from './common.js';
 import { fail } from './log.js';
 import { Progress } from './progress.js';
@@ -12,7 +14,6 @@ export interface ReportFlags extends CommonFlags {
   json?: boolean;
   csv?: boolean;
   quarantine?: string;
-  enrich?: Enrich;
 }
 
 /** Files named on the command line; directories contribute their regular files, sorted. */
@@ -66,7 +67,14 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
   rt.tailer.flushReaders();
   progress.done();
   const evalAt = at ?? rt.newestTs ?? Date.now();
-  const json = reportJson(rt.snapshotAt(evalAt), flags.enrich);
+  const snap = rt.snapshotAt(evalAt);
+  let reputation;
+  try {
+    reputation = parseReputationConfig(c.reputation);
+  } catch (err) {
+    fail(`${flags.config ?? 'config'}: reputation: ${(err as Error).message}`, 2);
+  }
+  const json = reportJson(snap, enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels));
   let accepted = 0;
   let rejected = 0;
   for (const r of rt.store.ingestCounts()) {

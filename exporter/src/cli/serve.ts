@@ -8,6 +8,8 @@ import { checkFormat, configFrom, parseListen, resolverFrom, type CommonFlags } 
 import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
 import { startDemo } from '../sim/demo.js';
+import { assessSnapshot, enrichWith, verdictOf } from '../reputation/evaluate.js';
+import { parseReputationConfig } from '../reputation/config.js';
 
 export interface ServeFlags extends CommonFlags {
   listen?: string;
@@ -71,11 +73,23 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (!token) fail(`auth.bearer_token_file ${c.auth.bearer_token_file} is empty`, 2);
   }
 
-  const metrics = new MetricsExporter(rt, { version: VERSION, seriesBudget: c.series_budget });
+  let reputation;
+  try {
+    reputation = parseReputationConfig(c.reputation);
+  } catch (err) {
+    fail(`${flags.config ?? 'config'}: reputation: ${(err as Error).message}`, 2);
+  }
+  const evaluate = { config: reputation, labels: rt.labels, registered: rt.registered };
+  const metrics = new MetricsExporter(rt, {
+    version: VERSION,
+    seriesBudget: c.series_budget,
+    verdicts: (snap) => new Map([...assessSnapshot(snap, evaluate)].map(([n, a]) => [n, verdictOf(a)])),
+  });
   let ready = false;
   const app = createApp({
     runtime: rt,
     metrics,
+    enrichFor: (snap) => enrichWith(assessSnapshot(snap, evaluate), rt.labels),
     inbox,
     maxUploadBytes: c.max_upload_bytes,
     token,

@@ -57,7 +57,9 @@ export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
     last_seen: iso(n.lastSeen),
   };
   enrich?.(n, json);
-  return json;
+  // DESIGN §7 key order, so a diff of two reports reads top-down like the contract.
+  const { number, pool, status, score, subscores, ratings, recommendation, windows, attestation, engines, first_seen, last_seen } = json;
+  return { number, pool, status, score, subscores, ratings, recommendation, windows, carriers: json.carriers, attestation, engines, first_seen, last_seen };
 }
 
 export function reportJson(s: Snapshot, enrich?: Enrich): ReportJson {

@@ -4,6 +4,7 @@ import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { Runtime } from '../runtime.js';
+import type { Snapshot } from '../stats/snapshot.js';
 import type { MetricsExporter } from './metrics.js';
 import { numberJson, reportJson, type Enrich } from './json.js';
 import { detectFormat } from '../ingest/formats/index.js';
@@ -12,7 +13,8 @@ import { toE164 } from '../model/phone.js';
 export interface HttpOptions {
   runtime: Runtime;
   metrics: MetricsExporter;
-  enrich?: Enrich;
+  /** Reputation fields for the JSON, computed for the snapshot being served. */
+  enrichFor?: (snap: Snapshot) => Enrich;
   inbox: string;
   maxUploadBytes: number;
   /** Bearer token protecting /api (and /metrics when protectMetrics). */
@@ -66,17 +68,18 @@ export function createApp(o: HttpOptions): express.Express {
   });
 
   app.get('/api/v1/numbers', auth, (_req, res) => {
-    res.json(reportJson(o.runtime.snapshotNow(), o.enrich));
+    const snap = o.runtime.snapshotNow();
+    res.json(reportJson(snap, o.enrichFor?.(snap)));
   });
   app.get('/api/v1/numbers/:number', auth, (req, res) => {
     const e164 = toE164(req.params.number, o.defaultCountryCode);
     const snap = o.runtime.snapshotNow();
     const v = e164 ? snap.numbers.get(e164) : undefined;
     if (!v) return res.status(404).json({ error: 'number not tracked' });
-    res.json({ evaluated_at: reportJson({ ...snap, numbers: new Map(), carriers: new Map() }).evaluated_at, ...numberJson(v, o.enrich) });
+    res.json({ evaluated_at: reportJson({ ...snap, numbers: new Map(), carriers: new Map() }).evaluated_at, ...numberJson(v, o.enrichFor?.(snap)) });
   });
   app.get('/api/v1/carriers', auth, (_req, res) => {
-    const j = reportJson(o.runtime.snapshotNow(), o.enrich);
+    const j = reportJson({ ...o.runtime.snapshotNow(), numbers: new Map() });
     res.json({ evaluated_at: j.evaluated_at, carriers: j.carriers });
   });
 

@@ -1,0 +1,92 @@
+// Glue between the windows and the pure engine: a snapshot of every number → one Assessment each.
+
+import type { Snapshot, NumberView } from '../stats/snapshot.js';
+import { kpisOf } from '../stats/vector.js';
+import type { Kpis } from '../model/types.js';
+import { assessNumber, assessmentJson, type Assessment, type EngineLabel } from './assess.js';
+import { carrierBaselines, type FlagWindow } from './carrierFlag.js';
+import { DEFAULT_REPUTATION_CONFIG, type ReputationConfig } from './config.js';
+import type { NumberVerdict } from '../http/metrics.js';
+import type { Enrich, NumberJson } from '../http/json.js';
+
+export interface EvaluateOptions {
+  config?: ReputationConfig;
+  /** Latest engine labels per number (engine → label). */
+  labels?: Map<string, Partial<Record<string, EngineLabel & { checked_at?: string | number | null }>>>;
+  /** Inventory registration time per number, standing in for first seen when earlier. */
+  registered?: Map<string, number>;
+}
+
+function carrierKpis(v: NumberView): Record<string, Partial<Record<FlagWindow, Kpis>>> {
+  const out: Record<string, Partial<Record<FlagWindow, Kpis>>> = {};
+  for (const [c, w] of v.carriers) out[c] = { '24h': kpisOf(w['24h']), '7d': kpisOf(w['7d']) };
+  return out;
+}
+
+export function assessSnapshot(snap: Snapshot, o: EvaluateOptions = {}): Map<string, Assessment> {
+  const config = o.config ?? DEFAULT_REPUTATION_CONFIG;
+  const pool: Record<string, Partial<Record<FlagWindow, Kpis>>> = {};
+  for (const [c, w] of snap.carriers) pool[c] = { '24h': kpisOf(w['24h']), '7d': kpisOf(w['7d']) };
+  const baselines = carrierBaselines(pool);
+  const out = new Map<string, Assessment>();
+  for (const v of snap.numbers.values()) {
+    const reg = o.registered?.get(v.number);
+    const firstSeen = reg !== undefined && (v.firstSeen === null || reg < v.firstSeen) ? reg : v.firstSeen;
+    out.set(
+      v.number,
+      assessNumber(
+        {
+          number: v.number,
+          windows: { '1h': kpisOf(v.windows['1h']), '24h': kpisOf(v.windows['24h']), '7d': kpisOf(v.windows['7d']) },
+          carriers: carrierKpis(v),
+          firstSeen,
+          lastSeen: v.lastSeen,
+          engines: o.labels?.get(v.number),
+        },
+        { now: snap.at, config, baselines },
+      ),
+    );
+  }
+  return out;
+}
+
+export function verdictOf(a: Assessment): NumberVerdict {
+  const carriers: Record<string, { flag: string }> = {};
+  for (const [c, v] of Object.entries(a.carriers)) carriers[c] = { flag: v.flag };
+  return {
+    score: a.score,
+    subscores: a.subscores,
+    status: a.status,
+    action: a.recommendation.action,
+    restUntil: a.recommendation.action === 'rest' ? a.recommendation.until : null,
+    engines: a.engineFlagged,
+    reportRatio: a.reportRatio,
+    carriers,
+  };
+}
+
+/** Fill the reputation fields of a DESIGN §7 number entry. */
+export function enrichWith(assessments: Map<string, Assessment>, labels?: EvaluateOptions['labels']): Enrich {
+  return (v: NumberView, json: NumberJson) => {
+    const a = assessments.get(v.number);
+    if (!a) return;
+    const r = assessmentJson(a);
+    json.status = r.status;
+    json.score = r.score;
+    json.subscores = r.subscores;
+    json.ratings = r.ratings;
+    json.recommendation = r.recommendation;
+    for (const [c, f] of Object.entries(r.carrier_flags)) {
+      json.carriers[c] = { flag: f.flag, reason: f.reason, ...json.carriers[c] };
+    }
+    const l = labels?.get(v.number);
+    if (l) {
+      json.engines = {};
+      for (const [e, x] of Object.entries(l)) {
+        if (!x) continue;
+        const at = x.checked_at;
+        json.engines[e] = { label: x.label, checked_at: at === null || at === undefined ? '' : typeof at === 'number' ? new Date(at).toISOString() : at };
+      }
+    }
+  };
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Store } from '../../src/store/db.js';
+import { Batch } from '../../src/ingest/batch.js';
+import { WindowSet, lowerEdge } from '../../src/stats/windows.js';
+import { kpisOf, emptyVector, addRecord } from '../../src/stats/vector.js';
+import { OUTCOMES, type CallRecord, type Outcome } from '../../src/model/types.js';
+
+const H = 3_600_000;
+const AT = Date.UTC(2026, 10, 20, 17, 30);
+
+function rec(ts: number, outcome: Outcome = 'answered', talkSec = 30, caller = '+12025550101', carrier = 'att'): CallRecord {
+  return { ts, caller, called: '+13125550000', carrier, outcome, talkSec, attestation: 'A', source: 'test' };
+}
+
+function load(store: Store, bucketMs: number, records: CallRecord[]): Batch {
+  const b = new Batch(bucketMs);
+  for (const r of records) b.add(r);
+  store.commit(b.toCommit());
+  return b;
+}
+
+describe('KPIs (DESIGN §4)', () => {
+  it('computes every ratio from outcome counts; ratios over zero calls are null', () => {
+    const v = emptyVector();
+    expect(kpisOf(v)).toMatchObject({ calls: 0, answer_ratio: null, cancel_ratio: null, short_call_ratio: null, avg_talk_seconds: null });
+    for (const [o, talk] of [['answered', 5], ['answered', 65], ['voicemail', 30], ['cancelled', 0], ['busy', 0], ['rejected', 0], ['blocked', 0], ['no_answer', 0], ['failed', 0], ['cancelled', 0]] as const) {
+      addRecord(v, rec(0, o, talk));
+    }
+    const k = kpisOf(v);
+    expect(k.calls).toBe(10);
+    expect(k.answered).toBe(2);
+    expect(k.answer_ratio).toBe(0.2);
+    expect(k.cancel_ratio).toBe(0.2);
+    expect(k.rejection_ratio).toBe(0.2); // rejected + busy
+    expect(k.block_ratio).toBe(0.1);
+    expect(k.voicemail_ratio).toBe(0.1);
+    expect(k.short_call_ratio).toBe(0.5); // 5 s < 10 s, of answered only
+    expect(k.avg_talk_seconds).toBe(35);
+    expect(Object.values(k.outcomes).reduce((a, b) => a + b, 0)).toBe(10);
+  });
+
+  it('keeps ratios in [0,1] and outcome counts summing to calls (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...OUTCOMES), fc.nat(3600)), { maxLength: 200 }), (calls) => {
+        const v = emptyVector();
+        for (const [o, t] of calls) addRecord(v, rec(0, o, t));
+        const k = kpisOf(v);
+        for (const r of [k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio, k.voicemail_ratio, k.short_call_ratio]) {
+          if (k.calls === 0) expect(r).toBeNull();
+          else if (r !== null) expect(r >= 0 && r <= 1).toBe(true);
+        }
+        expect(Object.values(k.outcomes).reduce((a, b) => a + b, 0)).toBe(k.calls);
+      }),
+    );
+  });
+});
+
+describe('event-time windows', () => {
+  it('counts calls in (at − W, at] exactly with one-second buckets', () => {
+    const store = new Store(':memory:', { bucketMs: 1000 });
+    load(store, 1000, [
+      rec(AT - 7 * 24 * H), // exactly at the 7d edge: out
+      rec(AT - 7 * 24 * H + 1000), // in 7d
+      rec(AT - 24 * H), // out of 24h, in 7d
+      rec(AT - 24 * H + 1000), // in 24h
+      rec(AT - H + 1000), // in 1h
+      rec(AT), // in every window
+      rec(AT + 1000), // after --at: out
+    ]);
+    const w = new WindowSet(store, 1000);
+    w.build(AT, true);
+    const calls = (n: '1h' | '24h' | '7d') => [...w.get(n).values()].reduce((s, x) => s + x.v[0], 0);
+    expect(calls('1h')).toBe(2);
+    expect(calls('24h')).toBe(3);
+    expect(calls('7d')).toBe(5);
+  });
+
+  it('advances open windows incrementally and matches a full rebuild (property: 1h ⊆ 24h ⊆ 7d)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -9 * 24, max: 0 }), fc.constantFrom(...OUTCOMES), fc.constantFrom('att', 'tmobile')), { maxLength: 80 }),
+        fc.integer({ min: 1, max: 72 }),
+        (calls, stepHours) => {
+          const store = new Store(':memory:', { bucketMs: 60_000 });
+          const inc = new WindowSet(store, 60_000);
+          inc.build(AT, false);
+          const recs = calls.map(([h, o, c], i) => rec(AT + h * H + i * 1000, o, 20, '+12025550101', c));
+          const b = load(store, 60_000, recs);
+          inc.addBuckets(b.buckets.values());
+          inc.advance(AT + stepHours * H);
+          const full = new WindowSet(store, 60_000);
+          full.build(AT + stepHours * H, false);
+          for (const n of ['1h', '24h', '7d'] as const) {
+            const a = [...inc.get(n).entries()].map(([k, x]) => [k, [...x.v]]).sort();
+            const e = [...full.get(n).entries()].map(([k, x]) => [k, [...x.v]]).sort();
+            expect(a).toEqual(e);
+          }
+          const total = (n: '1h' | '24h' | '7d') => [...full.get(n).values()].reduce((s, x) => s + x.v[0], 0);
+          expect(total('1h')).toBeLessThanOrEqual(total('24h'));
+          expect(total('24h')).toBeLessThanOrEqual(total('7d'));
+          store.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('places the lower edge on bucket boundaries', () => {
+    expect(lowerEdge(AT, H, 60_000)).toBe(AT - H + 60_000);
+    expect(lowerEdge(AT + 30_000, H, 60_000)).toBe(AT - H + 60_000);
+  });
+});
