@@ -1,0 +1,203 @@
+// Helpers for the alerting tests: locate promtool/amtool/prometheus/alertmanager, run them,
+// start and stop long-running processes on loopback, poll with deadlines.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export const REPO = resolve(new URL('../..', import.meta.url).pathname);
+export const ALERTING = join(REPO, 'alerting');
+export const RULES_DIR = join(ALERTING, 'rules');
+export const RULE_TESTS_DIR = join(ALERTING, 'tests');
+
+/** On CI (CI=true) a missing tool is a failure, never a skip. */
+export const ON_CI = process.env.CI === 'true';
+
+/** The first of `names` found on PATH, as an absolute path, or null. */
+export function findTool(...names: string[]): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const n of names) {
+      const p = join(dir, n);
+      try {
+        accessSync(p, constants.X_OK);
+        return p;
+      } catch {
+        /* next */
+      }
+    }
+  }
+  return null;
+}
+
+/** Debian ships the Alertmanager daemon as prometheus-alertmanager; upstream tarballs as alertmanager. */
+export const TOOLS = {
+  promtool: { names: ['promtool'], pkg: 'prometheus' },
+  prometheus: { names: ['prometheus'], pkg: 'prometheus' },
+  amtool: { names: ['amtool'], pkg: 'prometheus-alertmanager' },
+  alertmanager: { names: ['prometheus-alertmanager', 'alertmanager'], pkg: 'prometheus-alertmanager' },
+} as const;
+export type ToolName = keyof typeof TOOLS;
+
+export function tool(name: ToolName): string | null {
+  return findTool(...TOOLS[name].names);
+}
+
+/** Whether a suite needing `names` should be skipped: only off CI, and only when a tool is missing. */
+export function skipUnlessTools(...names: ToolName[]): boolean {
+  return !ON_CI && names.some((n) => tool(n) === null);
+}
+
+/** The tool's path; throws a loud error (the test fails) when it is missing. */
+export function needTool(name: ToolName): string {
+  const p = tool(name);
+  if (!p) {
+    throw new Error(
+      `${TOOLS[name].names.join(' or ')} not found on PATH${ON_CI ? ' (CI=true: this is a failure, not a skip)' : ''}; ` +
+        `install the Debian package ${TOOLS[name].pkg} (.ci/run does)`,
+    );
+  }
+  return p;
+}
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  command: string;
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): RunResult {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? REPO, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', command: [cmd, ...args].join(' ') };
+}
+
+/** Throws with the tool's whole output unless it exited 0. */
+export function expectOk(r: RunResult): RunResult {
+  if (r.status !== 0) {
+    throw new Error(`\`${r.command}\` exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  }
+  return r;
+}
+
+export function yamlFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function readYaml<T = unknown>(file: string): T {
+  return parseYaml(readFileSync(file, 'utf8')) as T;
+}
+
+export interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+export interface RuleFile {
+  groups: { name: string; interval?: string; rules: Rule[] }[];
+}
+
+export function allRules(): { file: string; rule: Rule }[] {
+  return yamlFiles(RULES_DIR).flatMap((file) =>
+    readYaml<RuleFile>(file).groups.flatMap((g) => g.rules.map((rule) => ({ file, rule }))),
+  );
+}
+
+export function alertRules(): Rule[] {
+  return allRules()
+    .map((r) => r.rule)
+    .filter((r) => r.alert);
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; released before the caller binds it). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` until it returns a non-undefined value or the deadline passes (then throws `what`). */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  opts: { timeoutMs: number; intervalMs?: number; diagnostics?: () => string },
+): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastErr ? ` (last error: ${(lastErr as Error).message})` : '';
+      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${what}${why}${opts.diagnostics ? `\n${opts.diagnostics()}` : ''}`);
+    }
+    await sleep(opts.intervalMs ?? 250);
+  }
+}
+
+/** A child process whose output is kept (tail) for failure messages. */
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export function startProcess(name: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  const keep = (d: Buffer) => {
+    buf += d.toString();
+    if (buf.length > 64_000) buf = buf.slice(-48_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((res) => {
+    child.on('exit', (code) => res(code));
+    child.on('error', (err) => {
+      buf += `\nspawn error: ${err.message}`;
+      res(null);
+    });
+  });
+  return { name, child, output: () => `--- ${name} output (tail)\n${buf.slice(-6000)}`, exited };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. Safe to call twice. */
+export async function stopProcess(p: Proc | undefined, graceMs = 5000): Promise<void> {
+  if (!p) return;
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+/** Fetch JSON with a short timeout (loopback only). */
+export async function getJson<T = any>(url: string, init?: RequestInit): Promise<T> {
+  const r = await fetch(url, { ...init, signal: AbortSignal.timeout(3000) });
+  if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: HTTP ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
