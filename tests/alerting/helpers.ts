@@ -201,3 +201,48 @@ export async function getJson<T = any>(url: string, init?: RequestInit): Promise
   if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: HTTP ${r.status} ${await r.text()}`);
   return (await r.json()) as T;
 }
+
+// ------------------------------------------------------------------------------------------------
+// Test copies of the real configs. Only what a loopback test cannot use is changed; routes, matchers,
+// grouping keys and inhibit rules are the repo's own.
+
+/**
+ * alerting/alertmanager.yml with every receiver replaced by one webhook to `${webhookBase}/<receiver name>`
+ * (no PagerDuty, no e-mail, no secret files), SMTP globals dropped, and group_wait / group_interval cut to 1s
+ * so a notification goes out within seconds instead of 10s–5m.
+ */
+export function testAlertmanagerConfig(webhookBase: string): Record<string, any> {
+  const cfg = readYaml<Record<string, any>>(join(ALERTING, 'alertmanager.yml'));
+  for (const k of Object.keys(cfg.global ?? {})) if (k.startsWith('smtp_')) delete cfg.global[k];
+  cfg.receivers = (cfg.receivers as { name: string }[]).map((r) => ({
+    name: r.name,
+    webhook_configs: [{ url: `${webhookBase}/${r.name}`, send_resolved: true }],
+  }));
+  const shorten = (route: Record<string, any>) => {
+    if ('group_wait' in route || route === cfg.route) route.group_wait = '1s';
+    if ('group_interval' in route || route === cfg.route) route.group_interval = '1s';
+    for (const child of route.routes ?? []) shorten(child);
+  };
+  shorten(cfg.route);
+  return cfg;
+}
+
+/** Arguments for a loopback Alertmanager with clustering disabled. */
+export function alertmanagerArgs(configFile: string, storageDir: string, port: number): string[] {
+  return [
+    `--config.file=${configFile}`,
+    `--storage.path=${storageDir}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--web.external-url=http://127.0.0.1:${port}/`,
+    '--cluster.listen-address=', // no gossip port, no HA peers
+    '--log.level=info',
+  ];
+}
+
+/** A webhook receiver: records every Alertmanager notification with the path (= receiver name) it came to. */
+export interface Notification {
+  receiver: string;
+  status: string;
+  groupLabels: Record<string, string>;
+  alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+}
