@@ -76,7 +76,33 @@ export class Runtime {
       onError: opts.onError,
       onProgress: opts.onProgress,
       onCommit: (batch, src) => this.onCommit(batch, src),
+      onSideImport: () => this.reloadSideData(),
     });
+    this.reloadSideData();
+  }
+
+  private dataVersion = -1;
+
+  /** Labels and inventory from SQLite (imported here, or by `numrep labels import` in another process). */
+  reloadSideData(): void {
+    this.dataVersion = this.store.dataVersion();
+    this.labels.clear();
+    for (const l of this.store.latestLabels()) {
+      const e = this.labels.get(l.number) ?? {};
+      e[l.engine] = { label: l.label, checked_at: l.checkedAt, reports: l.reports };
+      this.labels.set(l.number, e);
+    }
+    this.pools.clear();
+    this.registered.clear();
+    for (const i of this.store.inventory()) {
+      this.pools.set(i.number, i.pool);
+      if (i.registeredAt !== null) this.registered.set(i.number, i.registeredAt);
+    }
+  }
+
+  /** Pick up side data another process committed. */
+  refreshIfChanged(): void {
+    if (this.store.dataVersion() !== this.dataVersion) this.reloadSideData();
   }
 
   private onCommit(batch: Batch, src: SourceState): void {
@@ -101,14 +127,21 @@ export class Runtime {
 
   /** Windows at the wall clock (serve): open at the top, moved forward incrementally. */
   snapshotNow(): Snapshot {
+    this.refreshIfChanged();
     this.windows.advance(this.opts.now());
-    return takeSnapshot(this.windows, this.seen, this.poolOf, this.pools.keys());
+    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
   }
 
   /** Windows closed at `at` (report): calls after `at` are left out. */
   snapshotAt(at: number): Snapshot {
     this.windows.build(at, true);
-    return takeSnapshot(this.windows, this.seen, this.poolOf, this.pools.keys());
+    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
+  }
+
+  /** Numbers shown even without calls: the inventory and labelled numbers. */
+  private *knownNumbers(): Iterable<string> {
+    yield* this.pools.keys();
+    yield* this.labels.keys();
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { serve } from './serve.js';
 import { runReport, reportCsv, reportTable } from './report.js';
 import { backup } from './backup.js';
+import { importSide } from './importSide.js';
 
 const program = new Command();
 program.name('numrep').description('Number reputation from CDRs and SIP logs: Prometheus metrics, scores, actions').version(VERSION);
@@ -51,6 +52,17 @@ program
   .argument('<target>', 'file to write')
   .option('--db <file>', 'SQLite database', './var/numrep.db')
   .action(async (target: string, opts) => backup(opts.db, target));
+
+for (const kind of ['labels', 'inventory'] as const) {
+  program
+    .command(kind)
+    .description(kind === 'labels' ? 'engine-label snapshots (number,engine,label,checked_at[,reports])' : 'number inventory (number,pool,campaign,registered)')
+    .command('import')
+    .argument('<file>', 'CSV file')
+    .option('--db <file>', 'SQLite database', './var/numrep.db')
+    .option('--country-code <cc>', 'default country calling code', '1')
+    .action((file: string, opts) => importSide(kind, file, opts));
+}
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`numrep: ${err.message}\n`);

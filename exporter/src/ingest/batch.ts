@@ -54,6 +54,12 @@ export class Batch {
     if (this.newestTs === null || r.ts > this.newestTs) this.newestTs = r.ts;
   }
 
+  /** Rows accepted that are not calls (engine labels, inventory). */
+  acceptOther(format: string, n: number): void {
+    for (let i = 0; i < n; i++) this.count(format, 'accepted', 'ok');
+    this.records += n;
+  }
+
   reject(entry: QuarantineEntry): void {
     this.quarantine.push(entry);
     this.count(entry.format, 'rejected', entry.reason);

@@ -4,6 +4,8 @@ import type { RawCall, CallRecord } from '../model/types.js';
 import type { Reader, ReaderOptions } from './reader.js';
 import type { SourceState, Store } from '../store/db.js';
 import { Batch } from './batch.js';
+import { detectCsvKind, parseReputationCsv, type InventoryRow, type LabelRow } from '../reputation/labels.js';
+import type { InventoryEntry, LabelSnapshot } from '../store/db.js';
 
 /** How a file turns into committed batches: shared by the live tailer and one-shot reports. */
 export interface IngestOptions {
@@ -25,7 +27,13 @@ export interface IngestOptions {
   now(): number;
   onCommit?(batch: Batch, src: SourceState): void;
   onProgress?(bytes: number): void;
+  /** Labels or inventory imported from a side file (detected by its header). */
+  onSideImport?(labels: LabelSnapshot[], inventory: InventoryEntry[]): void;
 }
+
+/** Engine-label snapshots and inventories ride the same inbox; they are small and read whole once settled. */
+export const SIDE_FORMATS = new Set(['labels', 'inventory']);
+const MAX_SIDE_FILE = 64 * 1_048_576;
 
 export const FINGERPRINT_BYTES = 1024;
 
@@ -97,6 +105,14 @@ export class FileIngestor {
 
   async drain(fh: FileHandle, size: number, final: boolean): Promise<number> {
     const st = this.state;
+    if (st.format === null && st.offset === 0 && size > 0) {
+      const head = Buffer.alloc(Math.min(size, 4096));
+      await fh.read(head, 0, head.length, 0);
+      const first = head.toString('utf8').replace(/^\uFEFF/, '').split('\n')[0].replace(/\r$/, '');
+      const kind = this.opts.formatFor?.(st.path) === undefined ? detectCsvKind(first) : null;
+      if (kind) st.format = kind;
+    }
+    if (st.format !== null && SIDE_FORMATS.has(st.format)) return this.importSideFile(fh, size, final);
     let consumed = 0;
     while (st.offset < size) {
       const want = Math.min(this.buf.length, size - st.offset);
@@ -122,6 +138,46 @@ export class FileIngestor {
       this.opts.onProgress?.(end);
     }
     return consumed;
+  }
+
+  private async importSideFile(fh: FileHandle, size: number, final: boolean): Promise<number> {
+    const st = this.state;
+    if (!final || st.offset >= size) return 0; // read whole once the file is complete
+    const batch = new Batch(this.opts.bucketMs);
+    const format = st.format!;
+    const now = this.opts.now();
+    if (size > MAX_SIDE_FILE) {
+      batch.reject({ file: st.path, line: 1, format, reason: 'record_too_long', detail: `a ${format} file larger than ${MAX_SIDE_FILE} bytes is not imported`, raw: '', at: now });
+    } else {
+      const buf = Buffer.alloc(size);
+      await fh.read(buf, 0, size, 0);
+      const text = buf.toString('utf8');
+      const parsed = parseReputationCsv(text, { file: st.path, defaultCountryCode: this.opts.readerOptions.defaultCountryCode });
+      const labels: LabelSnapshot[] = [];
+      const inventory: InventoryEntry[] = [];
+      if (parsed.kind === 'labels') {
+        for (const r of parsed.rows as LabelRow[]) labels.push({ number: r.number, engine: r.engine, label: r.label, checkedAt: r.checkedAtMs, reports: r.reports });
+      } else if (parsed.kind === 'inventory') {
+        for (const r of parsed.rows as InventoryRow[]) inventory.push({ number: r.number, pool: r.pool, campaign: r.campaign, registered: r.registered, registeredAt: r.registeredAt });
+      }
+      batch.acceptOther(format, labels.length + inventory.length);
+      const rawLines = text.split('\n');
+      for (const e of parsed.errors) {
+        batch.reject({ file: st.path, line: e.line, format, reason: format === 'labels' ? 'bad_label_row' : 'bad_inventory_row', detail: e.reason, raw: (rawLines[e.line - 1] ?? '').slice(0, 65536), at: now });
+      }
+      st.line = rawLines.length - (text.endsWith('\n') ? 1 : 0);
+      st.offset = size;
+      st.bytesTotal += size;
+      st.lastReadAt = now;
+      this.opts.store.commit({ ...batch.toCommit(), labels, inventory, source: st });
+      this.opts.onSideImport?.(labels, inventory);
+      this.opts.onCommit?.(batch, st);
+      this.opts.onProgress?.(size);
+      return size;
+    }
+    st.offset = size;
+    this.commit(batch);
+    return size;
   }
 
   /** A line longer than maxRecordBytes: reject it once and move past its newline without holding it. */

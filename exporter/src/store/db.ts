@@ -59,6 +59,25 @@ export interface BatchCommit {
   counters: Iterable<CounterDelta>;
   quarantine: Iterable<QuarantineEntry>;
   source?: SourceState;
+  /** Engine-label snapshots and inventory rows imported from a side file. */
+  labels?: Iterable<LabelSnapshot>;
+  inventory?: Iterable<InventoryEntry>;
+}
+
+export interface LabelSnapshot {
+  number: string;
+  engine: string;
+  label: string;
+  checkedAt: number;
+  reports: number | null;
+}
+
+export interface InventoryEntry {
+  number: string;
+  pool: string;
+  campaign: string | null;
+  registered: boolean | null;
+  registeredAt: number | null;
 }
 
 export interface QuarantineEntry {
@@ -77,7 +96,7 @@ export class Store {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<Store['prepare']>;
 
-  constructor(readonly file: string, opts: { bucketMs: number }) {
+  constructor(readonly file: string, opts: { bucketMs?: number } = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     try {
       this.db = new Database(file);
@@ -95,8 +114,8 @@ export class Store {
     }
     this.migrate();
     const stored = this.getMeta('bucket_ms');
-    if (stored === null) this.setMeta('bucket_ms', String(opts.bucketMs));
-    else if (Number(stored) !== opts.bucketMs) {
+    if (stored === null) this.setMeta('bucket_ms', String(opts.bucketMs ?? 60_000));
+    else if (opts.bucketMs !== undefined && Number(stored) !== opts.bucketMs) {
       throw new Error(`database ${file} was created with ${Number(stored) / 1000}s buckets, not ${opts.bucketMs / 1000}s; use the same bucket width or a new database`);
     }
     this.stmts = this.prepare();
@@ -124,6 +143,10 @@ export class Store {
         rotations INTEGER NOT NULL DEFAULT 0, truncations INTEGER NOT NULL DEFAULT 0, bytes_total INTEGER NOT NULL DEFAULT 0,
         last_read_at INTEGER);
       CREATE INDEX IF NOT EXISTS sources_by_inode ON sources (dev, ino);
+      CREATE TABLE IF NOT EXISTS labels (number TEXT NOT NULL, engine TEXT NOT NULL, label TEXT NOT NULL, checked_at INTEGER NOT NULL,
+        reports INTEGER, PRIMARY KEY (number, engine, checked_at)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
+        registered_at INTEGER) WITHOUT ROWID;
     `);
     const v = this.getMeta('schema_version');
     if (v === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
@@ -163,6 +186,15 @@ export class Store {
         `INSERT INTO sources (path, dev, ino, fingerprint, fp_len, offset, line, format, reader_state, newest_ts, rotations, truncations, bytes_total, last_read_at)
          VALUES (@path, @dev, @ino, @fingerprint, @fpLen, @offset, @line, @format, @readerState, @newestTs, @rotations, @truncations, @bytesTotal, @lastReadAt)`,
       ),
+      upsertLabel: db.prepare(
+        `INSERT INTO labels (number, engine, label, checked_at, reports) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET label = excluded.label, reports = excluded.reports`,
+      ),
+      upsertInventory: db.prepare(
+        `INSERT INTO inventory (number, pool, campaign, registered, registered_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (number) DO UPDATE SET pool = excluded.pool, campaign = excluded.campaign, registered = excluded.registered,
+         registered_at = excluded.registered_at`,
+      ),
       updateSource: db.prepare(
         `UPDATE sources SET path = @path, dev = @dev, ino = @ino, fingerprint = @fingerprint, fp_len = @fpLen, offset = @offset, line = @line,
          format = @format, reader_state = @readerState, newest_ts = @newestTs, rotations = @rotations, truncations = @truncations,
@@ -197,6 +229,9 @@ export class Store {
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
       for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
       for (const q of batch.quarantine) s.insertQuarantine.run(q.file, q.line, q.format, q.reason, q.detail, q.raw, q.at);
+      for (const l of batch.labels ?? []) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
+      for (const i of batch.inventory ?? [])
+        s.upsertInventory.run(i.number, i.pool, i.campaign, i.registered === null ? null : i.registered ? 1 : 0, i.registeredAt);
       if (batch.source) this.saveSource(batch.source);
     })();
   }
@@ -269,6 +304,34 @@ export class Store {
 
   quarantined(limit = 1000): QuarantineEntry[] {
     return this.db.prepare('SELECT file, line, format, reason, detail, raw, at FROM quarantine ORDER BY id DESC LIMIT ?').all(limit) as never;
+  }
+
+  /** The latest label per number and engine. */
+  latestLabels(): LabelSnapshot[] {
+    return this.db
+      .prepare(
+        `SELECT l.number, l.engine, l.label, l.checked_at AS checkedAt, l.reports FROM labels l
+         JOIN (SELECT number, engine, max(checked_at) AS m FROM labels GROUP BY number, engine) x
+           ON x.number = l.number AND x.engine = l.engine AND x.m = l.checked_at`,
+      )
+      .all() as LabelSnapshot[];
+  }
+
+  inventory(): InventoryEntry[] {
+    return (this.db.prepare('SELECT number, pool, campaign, registered, registered_at AS registeredAt FROM inventory').all() as Record<string, unknown>[]).map(
+      (r) => ({
+        number: String(r.number),
+        pool: String(r.pool),
+        campaign: (r.campaign as string | null) ?? null,
+        registered: r.registered === null ? null : Number(r.registered) === 1,
+        registeredAt: (r.registeredAt as number | null) ?? null,
+      }),
+    );
+  }
+
+  /** Changes when another connection commits (e.g. `numrep labels import` while serve runs). */
+  dataVersion(): number {
+    return Number(this.db.pragma('data_version', { simple: true }));
   }
 
   /** Drop buckets older than the retention edge; totals keep the all-time counts. */
