@@ -48,6 +48,15 @@ export interface ReputationConfig {
     maxDropPenalty: number;
     /** Calls needed in the 24h window and in the prior 6 days before a drop is judged. */
     dropMinCalls: number;
+    /**
+     * Refused-before-answer ratio ((cancelled 487 + blocked) / calls, 7d) above the rest of the pool's:
+     * the first `cancelGrace` is free, then `cancelPenaltyPerPoint` per point, up to `maxCancelPenalty`.
+     */
+    cancelGrace: number;
+    /** 7d calls needed before the refused-before-answer penalty applies. */
+    cancelMinCalls: number;
+    cancelPenaltyPerPoint: number;
+    maxCancelPenalty: number;
   };
   engagement: {
     /** Answered calls shorter than this are short calls (must match the windows' tally). */
@@ -159,6 +168,10 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     dropPenaltyPerPoint: 2,
     maxDropPenalty: 50,
     dropMinCalls: 20,
+    cancelGrace: 0.05,
+    cancelMinCalls: 20,
+    cancelPenaltyPerPoint: 1,
+    maxCancelPenalty: 30,
   },
   engagement: {
     shortCallSeconds: 10,
@@ -246,6 +259,10 @@ const schema = z
         dropPenaltyPerPoint: nonNeg,
         maxDropPenalty: points,
         dropMinCalls: nonNegInt,
+        cancelGrace: ratio,
+        cancelMinCalls: nonNegInt,
+        cancelPenaltyPerPoint: nonNeg,
+        maxCancelPenalty: points,
       })
       .strict()
       .partial(),

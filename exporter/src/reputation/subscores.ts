@@ -90,20 +90,38 @@ export function answerDropPoints(w24h: Counts, w7d: Counts, minCalls: number): n
   return (priorAnswered / priorCalls - w24h.answered / w24h.calls) * 100;
 }
 
+/**
+ * The refused-before-answer baseline: (cancelled + blocked) / calls of the rest of the pool over 7d, or
+ * `carrier.defaultBaseline.cancel` when the rest of the pool has fewer than `carrier.baselineMinCalls` calls.
+ */
+export function refusedBaseline(pool: SubscoreInput['pool'], cfg: ReputationConfig): number {
+  const p = pool?.['7d'];
+  if (!p || p.calls < Math.max(1, cfg.carrier.baselineMinCalls)) return cfg.carrier.defaultBaseline.cancel;
+  return (p.cancelled + p.blocked) / p.calls;
+}
+
 export function connectionScore(inp: SubscoreInput, cfg: ReputationConfig): SubscoreResult {
   const c = cfg.connection;
   const sm = cfg.smoothing;
   const answer = shrink(inp.w7d.answered, inp.w7d.calls, sm.answerPrior, sm.pseudoCalls);
   const base = piecewise(answer, connectionCurve(c));
+  // 487s (and blocks) climbing is the early sign of a label: people see "Spam Likely" and let it ring.
+  const refusedBase = refusedBaseline(inp.pool, cfg);
+  const refused = shrink(inp.w7d.cancelled + inp.w7d.blocked, inp.w7d.calls, refusedBase, sm.pseudoCalls);
+  const excessPts = (refused - refusedBase - c.cancelGrace) * 100;
+  const cancelPenalty = inp.w7d.calls >= c.cancelMinCalls && excessPts > 0 ? Math.min(c.maxCancelPenalty, excessPts * c.cancelPenaltyPerPoint) : 0;
   const drop = answerDropPoints(inp.w24h, inp.w7d, c.dropMinCalls);
   const poolDrop = inp.pool ? answerDropPoints(inp.pool['24h'], inp.pool['7d'], c.dropMinCalls) : null;
   const ownDrop = drop === null ? null : drop - Math.max(0, poolDrop ?? 0);
   const penalty = ownDrop !== null && ownDrop > c.dropPoints ? Math.min(c.maxDropPenalty, ownDrop * c.dropPenaltyPerPoint) : 0;
   return {
-    score: clamp(base - penalty, 0, 100),
+    score: clamp(base - penalty - cancelPenalty, 0, 100),
     parts: {
       answer_ratio_smoothed: answer,
       base,
+      refused_ratio_smoothed: refused,
+      refused_baseline: refusedBase,
+      cancel_penalty: cancelPenalty,
       drop_points: drop,
       pool_drop_points: poolDrop,
       own_drop_points: ownDrop,

@@ -5,6 +5,7 @@ import { countsOf, ZERO_COUNTS } from '../../src/reputation/math.js';
 import { band, composite, scoreCaps } from '../../src/reputation/score.js';
 import type { Subscores } from '../../src/reputation/subscores.js';
 import { assessNumber, type NumberInput } from '../../src/reputation/assess.js';
+import { carrierBaselines } from '../../src/reputation/carrierFlag.js';
 import type { OutcomeCounts } from '../../src/model/types.js';
 import { OUTCOMES } from '../../src/model/types.js';
 import { DAY, kpis, NOW, type Traffic } from './helpers.js';
@@ -126,6 +127,20 @@ function build(s: Scenario): NumberInput {
 
 const scoreOf = (s: Scenario) => assessNumber(build(s), { now: NOW });
 
+/** A fixed set of peers on the same carrier; the pool totals include the number (leave-one-out undoes it). */
+const PEERS_24H: Traffic = { answered: 400, voicemail: 80, cancelled: 70, no_answer: 300, busy: 20, rejected: 20, failed: 30, short: 20, talk: 80 };
+const PEERS_7D: Traffic = { answered: 2800, voicemail: 560, cancelled: 490, no_answer: 2100, busy: 140, rejected: 140, failed: 210, short: 140, talk: 80 };
+function scoreInPool(s: Scenario) {
+  const input = build(s);
+  const c = input.carriers!.tmobile!;
+  const own24 = { ...c['24h']!.outcomes };
+  const own7 = { ...c['7d']!.outcomes };
+  const baselines = carrierBaselines({
+    tmobile: { '24h': kpis(add(PEERS_24H, own24)), '7d': kpis(add(PEERS_7D, own7)) },
+  });
+  return assessNumber(input, { now: NOW, baselines }).score;
+}
+
 describe('score properties', () => {
   it('score and sub-scores stay within [0, 100] and are integers', () => {
     fc.assert(
@@ -156,6 +171,19 @@ describe('score properties', () => {
         if (moved === 0) return true;
         const changed = { ...s, [where]: { ...part, [from]: (part[from] ?? 0) - moved, blocked: (part.blocked ?? 0) + moved } };
         return scoreOf(changed).score <= scoreOf(s).score;
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('more blocks never raise the score when compared with a pool', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.constantFrom(...NON_BLOCK), fc.integer({ min: 1, max: 50 }), (s, from, k) => {
+        const moved = Math.min(k, s.restOfDay[from] ?? 0);
+        const changed = { ...s, restOfDay: { ...s.restOfDay, [from]: (s.restOfDay[from] ?? 0) - moved, blocked: (s.restOfDay.blocked ?? 0) + moved } };
+        const added = { ...s, h1: { ...s.h1, blocked: (s.h1.blocked ?? 0) + k } };
+        const base = scoreInPool(s);
+        return scoreInPool(changed) <= base && scoreInPool(added) <= base;
       }),
       { numRuns: 300 },
     );

@@ -107,6 +107,31 @@ describe('connection', () => {
   });
 });
 
+describe('connection — 487s and blocks above the pool', () => {
+  it('the first 5 points above the baseline are free, then 1 point per point, up to 30', () => {
+    const at = (cancelled: number) => connectionScore(input({ w7d: C({ answered: 400, cancelled, no_answer: 600 - cancelled }) }), RAW);
+    // No pool: the default baseline is 10 %.
+    expect(at(150).parts.refused_baseline).toBe(0.1);
+    expect(at(150).parts.cancel_penalty).toBe(0); // 15 % = baseline + 5
+    expect(at(160).parts.cancel_penalty).toBeCloseTo(1, 8); // 16 %
+    expect(at(300).parts.cancel_penalty).toBeCloseTo(15, 8); // 30 %
+    expect(at(500).parts.cancel_penalty).toBe(30); // 50 %: capped
+    expect(at(160).score).toBeCloseTo(at(150).score - 1, 8);
+  });
+  it('compares with the rest of the pool when it has enough calls, blocks counting as refusals', () => {
+    const pool = { '24h': C({ answered: 40, cancelled: 4, no_answer: 56 }), '7d': C({ answered: 400, cancelled: 20, blocked: 20, no_answer: 560 }) };
+    const r = connectionScore(input({ w7d: C({ answered: 400, cancelled: 60, blocked: 40, no_answer: 500 }), pool }), RAW);
+    expect(r.parts.refused_baseline).toBeCloseTo(40 / 1000, 12);
+    expect(r.parts.refused_ratio_smoothed).toBeCloseTo(0.1, 12);
+    expect(r.parts.cancel_penalty).toBeCloseTo(1, 8); // 10 % − 4 % − 5 = 1 point
+  });
+  it('needs 20 calls in 7d, so a handful of 487s costs nothing', () => {
+    expect(connectionScore(input({ w7d: C({ cancelled: 3 }) }), D).parts.cancel_penalty).toBe(0);
+    expect(connectionScore(input({ w7d: C({ cancelled: 19 }) }), D).parts.cancel_penalty).toBe(0);
+    expect(connectionScore(input({ w7d: C({ cancelled: 20 }) }), D).parts.cancel_penalty).toBe(30);
+  });
+});
+
 describe('engagement', () => {
   it('short-call curve: ≤ 5 % → 100, 15 % → 60 (normal edge), 50 % → 0', () => {
     const c = shortCallCurve(D.engagement);
