@@ -1,0 +1,88 @@
+// Helpers shared by the format readers.
+
+import type { LineResult, ReaderOptions, Rejection } from '../reader.js';
+import type { Attestation, RawCall } from '../../model/types.js';
+import { PhoneNormalizer } from '../../model/phone.js';
+import { WallClock } from './time.js';
+
+/**
+ * The bounded set of rejection reasons (a metric label). Details are human sentences that
+ * name the column and never contain the called number.
+ */
+export const REJECT_REASONS = [
+  'wrong_column_count',
+  'unterminated_quote',
+  'bad_timestamp',
+  'invalid_number',
+  'unknown_disposition',
+  'missing_field',
+  'bad_value',
+  'no_header',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export function reject(reason: RejectReason, detail: string): LineResult {
+  return { kind: 'reject', rejection: { reason, detail } satisfies Rejection };
+}
+
+export const SKIP: LineResult = { kind: 'skip' };
+
+export function one(r: RawCall): LineResult {
+  return { kind: 'records', records: [r] };
+}
+
+export const DEFAULT_READER_OPTIONS: ReaderOptions = {
+  defaultCountryCode: '1',
+  timezone: 'UTC',
+};
+
+export function withDefaults(o?: Partial<ReaderOptions>): ReaderOptions {
+  return { ...DEFAULT_READER_OPTIONS, ...(o ?? {}) } as ReaderOptions;
+}
+
+/** Per-reader context: phone normalisers (caller cached), wall clock. */
+export class ReaderKit {
+  readonly callers: PhoneNormalizer;
+  readonly called: PhoneNormalizer;
+  readonly clock: WallClock;
+  constructor(readonly options: ReaderOptions) {
+    const cc = (options.defaultCountryCode ?? '1').replace(/^\+/, '');
+    if (!/^[1-9][0-9]{0,2}$/.test(cc)) throw new Error(`defaultCountryCode "${options.defaultCountryCode}" is not a country calling code (1–3 digits)`);
+    this.callers = new PhoneNormalizer(cc);
+    this.called = new PhoneNormalizer(cc, 256);
+    this.clock = new WallClock(options.timezone || 'UTC');
+  }
+}
+
+/** Non-negative integer seconds, or null. Accepts "82", "82.0", " 82 ". */
+export function parseSeconds(text: string): number | null {
+  const t = text.trim();
+  if (t === '') return null;
+  const v = Number(t);
+  if (!Number.isFinite(v) || v < 0) return null;
+  return Math.round(v);
+}
+
+/** A STIR/SHAKEN attestation level from a field value: A/B/C (any case, "attest=A" ok), else 'none'. */
+export function parseAttestation(v: string | undefined): Attestation {
+  if (!v) return 'none';
+  const t = v.trim().toUpperCase();
+  if (t === 'A' || t === 'B' || t === 'C') return t;
+  const m = /ATTEST\w*[=:"\s]+([ABC])\b/.exec(t);
+  return m ? (m[1] as Attestation) : 'none';
+}
+
+/** Strip an optional ${…} wrapper from a template variable name. */
+export function varName(v: string): string {
+  const t = v.trim();
+  const m = /^\$\{([^}]+)\}$/.exec(t);
+  return m ? m[1].trim() : t;
+}
+
+/** An integer SIP status code 100–699 from text, or undefined. */
+export function parseSipCode(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const t = v.trim();
+  if (!/^[1-6][0-9]{2}$/.test(t)) return undefined;
+  return +t;
+}

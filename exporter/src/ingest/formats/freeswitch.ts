@@ -1,0 +1,249 @@
+// FreeSWITCH mod_cdr_csv.
+//
+// Templates:
+//   default (built in, 13): caller_id_name, caller_id_number, destination_number, context,
+//     start_stamp, answer_stamp, end_stamp, duration, billsec, hangup_cause, uuid,
+//     bleg_uuid, accountcode
+//   example (vanilla cdr_csv.conf.xml, 15): the 13 + read_codec, write_codec
+//   custom: options.template, the template's ${var} list in order (e.g. from
+//     `parseFreeswitchTemplate('"${caller_id_number}","${sip_term_status}",…')`).
+// Without a custom template, 13 fields read as `default` and 15 as `example`.
+//
+// Variables used when the template has them (first non-empty wins):
+//   caller  caller_id_number, effective_caller_id_number, origination_caller_id_number, sip_from_user
+//   called  destination_number, callee_id_number, sip_req_user, sip_to_user
+//   start   start_uepoch, start_epoch, start_stamp (stamps are local time in options.timezone)
+//   answer  answer_uepoch, answer_epoch (0 = unanswered), answer_stamp (empty = unanswered)
+//   talk    billsec (else end − answer)
+//   ring    duration − billsec, or answer − start from epochs
+//   outcome sip_term_status, sip_invite_failure_status (SIP code) → sip_hangup_disposition → hangup_cause
+//   603+    sip_term_phrase / sip_invite_failure_phrase (reason phrase), any var named *reason* (Reason text)
+//   AMD     any var whose name contains "amd" (amd_result, amd_status, avmd_detect, AMDSTATUS)
+//   STIR    any var whose name contains "attest" (A/B/C)
+//   carrier carrier, numrep_carrier
+//   trunk   sip_gateway_name, sip_gateway, gateway, sip_req_host, sip_to_host, accountcode
+
+import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
+import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
+import { outcomeFromHangupCause } from '../../model/outcome.js';
+import type { RawCall } from '../../model/types.js';
+import { ReaderKit, SKIP, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
+import { parseEpoch } from './time.js';
+
+export const FREESWITCH_DEFAULT_TEMPLATE = [
+  'caller_id_name', 'caller_id_number', 'destination_number', 'context', 'start_stamp', 'answer_stamp',
+  'end_stamp', 'duration', 'billsec', 'hangup_cause', 'uuid', 'bleg_uuid', 'accountcode',
+];
+export const FREESWITCH_EXAMPLE_TEMPLATE = [...FREESWITCH_DEFAULT_TEMPLATE, 'read_codec', 'write_codec'];
+
+/** Variable names from a mod_cdr_csv template string: `"${a}","${b}"` → ['a','b']. */
+export function parseFreeswitchTemplate(template: string): string[] {
+  const out: string[] = [];
+  const re = /\$\{([^}]+)\}/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(template)) !== null) out.push(m[1].trim());
+  return out;
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/;
+const CAUSE_RE = /^[A-Z][A-Z0-9_]+$/;
+
+export function looksLikeFreeswitch(fields: string[]): boolean {
+  const n = fields.length;
+  return (n === 13 || n === 15) && DATE_RE.test(fields[4]) && CAUSE_RE.test(fields[9]);
+}
+
+/** Column indexes of the variables the reader uses (-1 = not in the template). */
+interface Layout {
+  n: number;
+  names: string[];
+  caller: number[];
+  called: number[];
+  startEpoch: number[];
+  startStamp: number;
+  answerEpoch: number[];
+  answerStamp: number;
+  endEpoch: number[];
+  endStamp: number;
+  billsec: number;
+  duration: number;
+  cause: number;
+  sipStatus: number[];
+  disposition: number;
+  phrase: number[];
+  reasonText: number[];
+  amd: number[];
+  attest: number[];
+  carrier: number[];
+  trunk: number[];
+}
+
+function layoutFor(names: string[]): Layout {
+  const lower = names.map((v) => varName(v).toLowerCase());
+  const idx = (n: string) => lower.indexOf(n);
+  const all = (...ns: string[]) => ns.map(idx).filter((i) => i >= 0);
+  const matching = (re: RegExp, except: RegExp = /$^/) =>
+    lower.map((n, i) => (re.test(n) && !except.test(n) ? i : -1)).filter((i) => i >= 0);
+  return {
+    n: names.length,
+    names: names.map(varName),
+    caller: all('caller_id_number', 'effective_caller_id_number', 'origination_caller_id_number', 'sip_from_user'),
+    called: all('destination_number', 'callee_id_number', 'sip_req_user', 'sip_to_user'),
+    startEpoch: all('start_uepoch', 'start_epoch'),
+    startStamp: idx('start_stamp'),
+    answerEpoch: all('answer_uepoch', 'answer_epoch'),
+    answerStamp: idx('answer_stamp'),
+    endEpoch: all('end_uepoch', 'end_epoch'),
+    endStamp: idx('end_stamp'),
+    billsec: idx('billsec'),
+    duration: idx('duration'),
+    cause: idx('hangup_cause'),
+    sipStatus: all('sip_term_status', 'sip_invite_failure_status'),
+    disposition: idx('sip_hangup_disposition'),
+    phrase: all('sip_term_phrase', 'sip_invite_failure_phrase'),
+    reasonText: matching(/reason/, /phrase|hangup|disposition/),
+    amd: matching(/amd/),
+    attest: matching(/attest/),
+    carrier: all('carrier', 'numrep_carrier'),
+    trunk: all('sip_gateway_name', 'sip_gateway', 'gateway', 'sip_req_host', 'sip_to_host', 'accountcode'),
+  };
+}
+
+function first(f: string[], idxs: number[]): string | undefined {
+  for (const i of idxs) {
+    const v = f[i]?.trim();
+    if (v) return v;
+  }
+  return undefined;
+}
+
+export class FreeswitchReader implements Reader {
+  readonly format = 'freeswitch';
+  private readonly kit: ReaderKit;
+  private readonly f: string[] = [];
+  private readonly custom: Layout | null;
+  private readonly builtin13 = layoutFor(FREESWITCH_DEFAULT_TEMPLATE);
+  private readonly builtin15 = layoutFor(FREESWITCH_EXAMPLE_TEMPLATE);
+
+  constructor(options?: Partial<ReaderOptions>) {
+    const o = withDefaults(options);
+    this.kit = new ReaderKit(o);
+    this.custom = o.template && o.template.length > 0 ? layoutFor(o.template) : null;
+    if (this.custom) {
+      const L = this.custom;
+      const missing: string[] = [];
+      if (L.caller.length === 0) missing.push('caller_id_number');
+      if (L.called.length === 0) missing.push('destination_number');
+      if (L.startEpoch.length === 0 && L.startStamp < 0) missing.push('start_stamp or start_epoch');
+      if (L.cause < 0 && L.sipStatus.length === 0) missing.push('hangup_cause or sip_term_status');
+      if (missing.length > 0) throw new Error(`FreeSWITCH template lacks ${missing.join(', ')}`);
+    }
+  }
+
+  parseLine(raw: string, _ctx: LineContext): LineResult {
+    const line = cleanLine(raw);
+    if (line.trim() === '') return SKIP;
+    const f = this.f;
+    const n = splitCsvLine(line, f);
+    const L = this.custom ?? (n === 15 ? this.builtin15 : this.builtin13);
+    if (n === CSV_UNTERMINATED_QUOTE) {
+      return reject('unterminated_quote', `A quoted field after column ${f.length} (${L.names[f.length] ?? 'extra'}) never closes.`);
+    }
+    if (n !== L.n) {
+      const want = this.custom ? `${L.n} (custom template)` : '13 (default template) or 15 (example template)';
+      return reject('wrong_column_count', `Expected ${want} FreeSWITCH cdr_csv fields, found ${n}.`);
+    }
+    if (L.caller.length > 0 && f[L.caller[0]] === L.names[L.caller[0]]) return SKIP; // a header line
+
+    const kit = this.kit;
+    const callerText = first(f, L.caller);
+    if (callerText === undefined) return reject('missing_field', `Column ${L.names[L.caller[0]]} (caller) is empty.`);
+    const callerRes = kit.callers.normalize(callerText);
+    if (!callerRes.ok) return reject('invalid_number', `Column ${L.names[L.caller[0]]} (caller) ${callerRes.why}.`);
+    const calledText = first(f, L.called);
+    if (calledText === undefined) return reject('missing_field', `Column ${L.names[L.called[0]]} (called number) is empty.`);
+    const calledRes = kit.called.normalize(calledText);
+    if (!calledRes.ok) return reject('invalid_number', `Column ${L.names[L.called[0]]} (called number) ${calledRes.why}.`);
+
+    // Times.
+    let ts: number | null = null;
+    const startEpoch = first(f, L.startEpoch);
+    if (startEpoch !== undefined) {
+      ts = parseEpoch(startEpoch);
+      if (ts === null) return reject('bad_timestamp', `Column ${L.names[L.startEpoch[0]]} is not an epoch time.`);
+    } else if (L.startStamp >= 0) {
+      if (f[L.startStamp].trim() === '') return reject('bad_timestamp', 'Column start_stamp is empty.');
+      ts = kit.clock.parse(f[L.startStamp]);
+      if (ts === null) return reject('bad_timestamp', 'Column start_stamp is not a date like 2026-11-20 09:15:02.');
+    } else return reject('bad_timestamp', 'The start time columns are empty.');
+
+    let answerMs: number | null = null;
+    let answeredStamp = false;
+    const answerEpoch = first(f, L.answerEpoch);
+    if (answerEpoch !== undefined && answerEpoch !== '0') {
+      answerMs = parseEpoch(answerEpoch);
+      if (answerMs === null) return reject('bad_timestamp', `Column ${L.names[L.answerEpoch[0]]} is not an epoch time.`);
+      answeredStamp = true;
+    } else if (answerEpoch === undefined && L.answerStamp >= 0 && f[L.answerStamp].trim() !== '') {
+      answerMs = kit.clock.parse(f[L.answerStamp]);
+      if (answerMs === null) return reject('bad_timestamp', 'Column answer_stamp is not a date like 2026-11-20 09:15:02.');
+      answeredStamp = true;
+    }
+
+    let billsec: number | null = null;
+    if (L.billsec >= 0) {
+      billsec = parseSeconds(f[L.billsec]);
+      if (billsec === null) return reject('bad_value', 'Column billsec is not a whole number of seconds.');
+    } else if (answerMs !== null) {
+      let endMs: number | null = null;
+      const endEpoch = first(f, L.endEpoch);
+      if (endEpoch !== undefined) endMs = parseEpoch(endEpoch);
+      else if (L.endStamp >= 0 && f[L.endStamp].trim() !== '') endMs = kit.clock.parse(f[L.endStamp]);
+      billsec = endMs !== null && endMs >= answerMs ? Math.round((endMs - answerMs) / 1000) : 0;
+    } else billsec = 0;
+    const duration = L.duration >= 0 ? parseSeconds(f[L.duration]) : null;
+
+    // Outcome.
+    const cause = L.cause >= 0 ? f[L.cause].trim() : '';
+    let sipCode: number | undefined;
+    for (const i of L.sipStatus) {
+      sipCode = parseSipCode(f[i]);
+      if (sipCode !== undefined && sipCode >= 200) break;
+      sipCode = undefined;
+    }
+    if (cause === '' && sipCode === undefined) {
+      return reject('missing_field', `Column ${L.cause >= 0 ? 'hangup_cause' : L.names[L.sipStatus[0]]} is empty.`);
+    }
+    const oc = outcomeFromHangupCause(cause, {
+      billsec,
+      answered: answeredStamp,
+      sipTermStatus: sipCode,
+      sipHangupDisposition: L.disposition >= 0 ? f[L.disposition] : undefined,
+      reasonPhrase: first(f, L.phrase),
+      reasonText: first(f, L.reasonText),
+      amd: first(f, L.amd),
+    });
+    if (oc === null) return reject('unknown_disposition', 'Column hangup_cause is not a Q.850 cause name such as NORMAL_CLEARING.');
+
+    const answered = oc.outcome === 'answered' || oc.outcome === 'voicemail';
+    const rec: RawCall = {
+      ts,
+      caller: callerRes.e164,
+      called: calledRes.e164,
+      outcome: oc.outcome,
+      talkSec: answered ? billsec : 0,
+      attestation: parseAttestation(first(f, L.attest)),
+      source: 'freeswitch',
+    };
+    if (sipCode !== undefined) rec.sipCode = sipCode;
+    if (cause !== '') rec.q850 = cause;
+    if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
+    else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
+    if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
+    const carrier = first(f, L.carrier);
+    if (carrier) rec.carrier = carrier;
+    const trunk = first(f, L.trunk);
+    if (trunk) rec.trunk = trunk;
+    return one(rec);
+  }
+}

@@ -1,0 +1,247 @@
+// Kamailio acc module, log backend (syslog, or stderr with -E).
+//
+//   Nov 25 11:28:04 sbc1 /usr/sbin/kamailio[10814]: NOTICE: acc [acc.c:287]: acc_log_request(): ACC: transaction answered: timestamp=…;method=INVITE;from_tag=…;to_tag=…;call_id=…;code=200;reason=OK;src_user=…;…
+//    1(10814) NOTICE: acc [acc.c:287]: acc_log_request(): ACC: call missed: timestamp=…;method=INVITE;…;code=486;reason=Busy Here;…
+//
+// What a real Kamailio 5.6 writes with the stock kamailio.cfg accounting settings
+// (log_flag + log_missed_flag on the initial INVITE, log_flag + failed_transaction_flag on
+// BYE; captured with sipp, see test/fixtures/kamailio/real-*.log and docs/formats.md):
+//   - answered call: `transaction answered` INVITE code=200 (timestamp = the 200's time),
+//     then `transaction answered` BYE code=200 with the same call_id. The BYE's
+//     dst_user is EMPTY (its R-URI is the contact), so only call_id links the two;
+//   - failed call (486, 487 after CANCEL, 603, 608, 480, …): ONE `call missed` INVITE line;
+//   - if failed_transaction_flag is also set on the INVITE, the same failure is logged
+//     twice: `call missed` and then `transaction answered` with the same call_id, to_tag
+//     and code. The reader counts it once.
+//   - the reason is the reason phrase only ("Network Blocked"); Reason headers are not logged.
+//
+// Records:
+//   - INVITE 2xx: held (reader state, in snapshot) until the BYE of the same call_id, then
+//     emitted as answered with talk = BYE timestamp − INVITE timestamp, ts = the INVITE
+//     200's time. An INVITE 2xx for a call already held (re-INVITE) is ignored.
+//   - INVITE ≥ 300 (`call missed` or a failed `transaction answered`): emitted at once,
+//     outcome from the SIP code + reason phrase (603 "Network Blocked" → blocked).
+//   - Held calls with no BYE within maxCallSeconds (default 6 h) of the newest timestamp
+//     seen, or still held at flush() (end of a one-shot run), are emitted as answered with
+//     talk 0 (unknown).
+//   - ACK, CANCEL, in-dialog BYE without a held INVITE, other methods: skipped.
+// Extra keys (log_extra): caller `src_user`, called `dst_user` (falls back to
+// `dst_ouser`), trunk `dst_domain` — configurable via options.kamailio.
+
+import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
+import { outcomeFromSip } from '../../model/outcome.js';
+import type { RawCall } from '../../model/types.js';
+import { ReaderKit, SKIP, parseAttestation, reject, withDefaults } from './common.js';
+
+export interface KamailioOptions {
+  callerKey: string;
+  calleeKey: string;
+  domainKey: string;
+  /** Extra key holding an explicit carrier (optional). */
+  carrierKey?: string;
+  /** Extra key holding a STIR/SHAKEN attestation (optional). */
+  attestKey?: string;
+  /** A held answered call with no BYE after this long is emitted with talk 0. Default 6 h. */
+  maxCallSeconds?: number;
+}
+
+export const KAMAILIO_DEFAULTS: KamailioOptions = {
+  callerKey: 'src_user',
+  calleeKey: 'dst_user',
+  domainKey: 'dst_domain',
+  maxCallSeconds: 6 * 3600,
+};
+
+const MARKER = 'ACC: ';
+
+/** Content check used by detectFormat. */
+export function looksLikeKamailio(line: string): boolean {
+  const i = line.indexOf(MARKER);
+  return i >= 0 && line.includes('call_id=', i) && line.includes('method=', i);
+}
+
+interface Held {
+  rec: RawCall;
+}
+
+interface KamailioSnapshot {
+  v: 1;
+  pending: Array<[string, RawCall]>;
+  seen: string[];
+  newest: number;
+}
+
+const MAX_PENDING = 200_000;
+const MAX_SEEN = 10_000;
+
+export class KamailioReader implements Reader {
+  readonly format = 'kamailio';
+  private readonly kit: ReaderKit;
+  private readonly k: Required<Pick<KamailioOptions, 'callerKey' | 'calleeKey' | 'domainKey' | 'maxCallSeconds'>> & KamailioOptions;
+  private pending = new Map<string, Held>();
+  /** Failure keys already emitted (call_id|to_tag|code), to count a double-logged failure once. */
+  private seen = new Set<string>();
+  private newest = 0;
+
+  constructor(options?: Partial<ReaderOptions>) {
+    const o = withDefaults(options);
+    this.kit = new ReaderKit(o);
+    const ko = (o.kamailio ?? {}) as Partial<KamailioOptions>;
+    this.k = {
+      ...KAMAILIO_DEFAULTS,
+      ...Object.fromEntries(Object.entries(ko).filter(([, v]) => v !== undefined && v !== '')),
+    } as typeof this.k;
+  }
+
+  parseLine(raw: string, _ctx: LineContext): LineResult {
+    const at = raw.indexOf(MARKER);
+    if (at < 0) return SKIP;
+    let line = raw;
+    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    const colon = line.indexOf(': ', at + MARKER.length);
+    if (colon < 0) return SKIP;
+    const kv = parseKv(line.slice(colon + 2));
+    const method = (kv.get('method') ?? '').toUpperCase();
+    if (method !== 'INVITE' && method !== 'BYE') return SKIP;
+
+    const out: RawCall[] = [];
+    const res = this.parseCall(kv, method, out);
+    if (res !== null) return res; // a rejection: held calls stay held until a good line
+    // Expire after handling the line, so a BYE closes its own call first.
+    this.expire(out);
+    return out.length > 0 ? { kind: 'records', records: out } : SKIP;
+  }
+
+  /** Handle one INVITE/BYE line; records go to `out`; returns a rejection or null. */
+  private parseCall(kv: Map<string, string>, method: string, out: RawCall[]): LineResult | null {
+    const callId = kv.get('call_id');
+    if (!callId) return reject('missing_field', 'Key call_id is missing or empty.');
+    const tsText = kv.get('timestamp') ?? kv.get('time');
+    if (tsText === undefined || !/^\d+(\.\d+)?$/.test(tsText.trim())) {
+      return reject('bad_timestamp', 'Key timestamp is missing or not Unix seconds.');
+    }
+    const ts = Math.round(+tsText * 1000);
+    const codeText = kv.get('code') ?? '';
+    if (!/^[1-6]\d\d$/.test(codeText.trim())) return reject('missing_field', 'Key code is missing or not a SIP status code.');
+    const code = +codeText;
+    if (ts > this.newest) this.newest = ts;
+
+    if (method === 'BYE') {
+      const held = this.pending.get(callId);
+      if (held === undefined) return null;
+      this.pending.delete(callId);
+      held.rec.talkSec = Math.max(0, Math.round((ts - held.rec.ts) / 1000));
+      out.push(held.rec);
+      return null;
+    }
+
+    // INVITE
+    if (code < 200) return null;
+    if (code < 300 && this.pending.has(callId)) return null; // re-INVITE
+    let failureKey: string | null = null;
+    if (code >= 300) {
+      failureKey = `${callId}|${kv.get('to_tag') ?? ''}|${code}`;
+      if (this.seen.has(failureKey)) return null; // the same failure logged twice
+    }
+
+    const kit = this.kit;
+    const callerText = kv.get(this.k.callerKey);
+    if (!callerText) return reject('missing_field', `Key ${this.k.callerKey} (caller) is missing or empty: add it to acc log_extra.`);
+    const callerRes = kit.callers.normalize(callerText);
+    if (!callerRes.ok) return reject('invalid_number', `Key ${this.k.callerKey} (caller) ${callerRes.why}.`);
+    const calledText = kv.get(this.k.calleeKey) || kv.get('dst_ouser');
+    if (!calledText) return reject('missing_field', `Key ${this.k.calleeKey} (called number) is missing or empty: add it to acc log_extra.`);
+    const calledRes = kit.called.normalize(calledText);
+    if (!calledRes.ok) return reject('invalid_number', `Key ${this.k.calleeKey} (called number) ${calledRes.why}.`);
+
+    const oc = outcomeFromSip(code, { reasonPhrase: kv.get('reason') });
+    const rec: RawCall = {
+      ts,
+      caller: callerRes.e164,
+      called: calledRes.e164,
+      outcome: oc.outcome,
+      sipCode: code,
+      talkSec: 0,
+      attestation: parseAttestation(this.k.attestKey ? kv.get(this.k.attestKey) : undefined),
+      source: 'kamailio',
+    };
+    if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
+    const trunk = kv.get(this.k.domainKey);
+    if (trunk) rec.trunk = trunk;
+    const carrier = this.k.carrierKey ? kv.get(this.k.carrierKey) : undefined;
+    if (carrier) rec.carrier = carrier;
+
+    if (failureKey !== null) {
+      this.remember(failureKey);
+      out.push(rec);
+      return null;
+    }
+    this.pending.set(callId, { rec });
+    if (this.pending.size > MAX_PENDING) {
+      const [oldId, old] = this.pending.entries().next().value as [string, Held];
+      this.pending.delete(oldId);
+      out.push(old.rec);
+    }
+    return null;
+  }
+
+  /** Emit held calls older than maxCallSeconds before the newest timestamp (talk 0). */
+  private expire(out: RawCall[]): void {
+    const limit = this.newest - this.k.maxCallSeconds * 1000;
+    for (const [id, h] of this.pending) {
+      if (h.rec.ts >= limit) break; // insertion order ≈ time order
+      this.pending.delete(id);
+      out.push(h.rec);
+    }
+  }
+
+  private remember(key: string): void {
+    this.seen.add(key);
+    if (this.seen.size > MAX_SEEN) {
+      const firstKey = this.seen.values().next().value as string;
+      this.seen.delete(firstKey);
+    }
+  }
+
+  /** End of a one-shot run: answered calls still waiting for their BYE, talk unknown (0). */
+  flush(): RawCall[] {
+    const out = [...this.pending.values()].map((h) => h.rec);
+    this.pending.clear();
+    return out;
+  }
+
+  snapshot(): KamailioSnapshot {
+    return {
+      v: 1,
+      pending: [...this.pending].map(([id, h]) => [id, h.rec]),
+      seen: [...this.seen],
+      newest: this.newest,
+    };
+  }
+
+  restore(state: unknown): void {
+    const s = state as KamailioSnapshot | null | undefined;
+    this.pending = new Map();
+    this.seen = new Set();
+    this.newest = 0;
+    if (!s || s.v !== 1) return;
+    for (const [id, rec] of s.pending ?? []) this.pending.set(id, { rec: { ...rec } });
+    for (const k of s.seen ?? []) this.seen.add(k);
+    this.newest = typeof s.newest === 'number' ? s.newest : 0;
+  }
+}
+
+/** `a=1;b=two words;c=` → Map. Values end at the next ';'. */
+function parseKv(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  let i = 0;
+  const len = text.length;
+  while (i < len) {
+    let semi = text.indexOf(';', i);
+    if (semi < 0) semi = len;
+    const eq = text.indexOf('=', i);
+    if (eq > i && eq < semi) m.set(text.slice(i, eq).trim(), text.slice(eq + 1, semi).trim());
+    i = semi + 1;
+  }
+  return m;
+}

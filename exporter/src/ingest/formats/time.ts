@@ -1,0 +1,153 @@
+// Timestamps for the readers.
+//
+// Asterisk and FreeSWITCH write local wall time without an offset ("2026-11-20 09:15:02").
+// `WallClock` turns such a time into UTC epoch ms for an IANA zone using Intl only,
+// DST-correct:
+//   - an ordinary time maps to its one instant;
+//   - a time in the autumn overlap (it happens twice) maps to the FIRST occurrence
+//     (the earlier instant, still on summer time);
+//   - a time in the spring gap (it never happened) is moved forward by the gap length, as
+//     clocks do ("02:30" on a 02:00→03:00 day is 03:30 summer time).
+// Zone offsets are memoised per 15 minutes of UTC, so the hot path is a Map lookup.
+
+const WALL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+
+export interface WallParts {
+  y: number;
+  mo: number;
+  d: number;
+  h: number;
+  mi: number;
+  s: number;
+  ms: number;
+  /** Explicit offset in minutes when the text carries one (Z, +02:00). */
+  offsetMin?: number;
+}
+
+function daysInMonth(y: number, m: number): number {
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+/** Parse `YYYY-MM-DD[ T]HH:MM[:SS[.frac]][Z|±HH:MM]`; null when malformed or out of range. */
+export function parseWall(text: string): WallParts | null {
+  const m = WALL.exec(text.trim());
+  if (!m) return null;
+  const y = +m[1];
+  const mo = +m[2];
+  const d = +m[3];
+  const h = +m[4];
+  const mi = +m[5];
+  const s = m[6] === undefined ? 0 : +m[6];
+  const ms = m[7] === undefined ? 0 : Math.floor(+('0.' + m[7]) * 1000);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 60) return null;
+  const p: WallParts = { y, mo, d, h, mi, s: s === 60 ? 59 : s, ms };
+  if (m[8] !== undefined) {
+    if (m[8].toUpperCase() === 'Z') p.offsetMin = 0;
+    else {
+      const sign = m[8][0] === '-' ? -1 : 1;
+      const digits = m[8].slice(1).replace(':', '');
+      const oh = +digits.slice(0, 2);
+      const om = +digits.slice(2);
+      if (oh > 23 || om > 59) return null;
+      p.offsetMin = sign * (oh * 60 + om);
+    }
+  }
+  return p;
+}
+
+const SLOT = 15 * 60_000;
+
+/** Wall time in one zone → UTC ms. Throws on an unknown zone at construction. */
+export class WallClock {
+  readonly zone: string;
+  private readonly utc: boolean;
+  private readonly fmt: Intl.DateTimeFormat | null;
+  private readonly offsets = new Map<number, number>();
+
+  constructor(zone = 'UTC') {
+    this.zone = zone;
+    this.utc = /^(utc|gmt|etc\/utc|etc\/gmt|z)$/i.test(zone);
+    if (this.utc) {
+      this.fmt = null;
+      return;
+    }
+    try {
+      this.fmt = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
+    } catch {
+      throw new Error(`unknown time zone "${zone}" (use an IANA name such as America/New_York, or UTC)`);
+    }
+  }
+
+  /** Offset (ms, local − UTC) in force at a UTC instant. */
+  offsetAt(utcMs: number): number {
+    if (this.fmt === null) return 0;
+    const slot = Math.floor(utcMs / SLOT);
+    let off = this.offsets.get(slot);
+    if (off === undefined) {
+      const t = slot * SLOT;
+      let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+      for (const p of this.fmt.formatToParts(new Date(t))) {
+        switch (p.type) {
+          case 'year': y = +p.value; break;
+          case 'month': mo = +p.value; break;
+          case 'day': d = +p.value; break;
+          case 'hour': h = +p.value; break;
+          case 'minute': mi = +p.value; break;
+          case 'second': s = +p.value; break;
+        }
+      }
+      off = Date.UTC(y, mo - 1, d, h, mi, s) - t;
+      if (this.offsets.size > 100_000) this.offsets.clear();
+      this.offsets.set(slot, off);
+    }
+    return off;
+  }
+
+  /** UTC ms for wall-clock parts in this zone (explicit offsets win). */
+  toUtc(p: WallParts): number {
+    const wall = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s, p.ms);
+    if (p.offsetMin !== undefined) return wall - p.offsetMin * 60_000;
+    if (this.fmt === null) return wall;
+    // Candidates: the offset before and after any transition near this wall time.
+    const o1 = this.offsetAt(wall - 86_400_000 / 2);
+    const o2 = this.offsetAt(wall + 86_400_000 / 2);
+    const a = wall - o1;
+    const b = wall - o2;
+    const okA = this.offsetAt(a) === o1;
+    const okB = this.offsetAt(b) === o2;
+    if (okA && okB) return Math.min(a, b); // overlap (or no transition): the first occurrence
+    if (okA) return a;
+    if (okB) return b;
+    // Gap: the wall time never happened; move forward by the gap (use the earlier offset).
+    return a;
+  }
+
+  /** Parse and convert; null when malformed. */
+  parse(text: string): number | null {
+    const p = parseWall(text);
+    return p === null ? null : this.toUtc(p);
+  }
+}
+
+/**
+ * Epoch seconds / milliseconds / microseconds by magnitude (FreeSWITCH *_epoch, *_uepoch,
+ * generic CSV). Null for non-numeric or non-positive values.
+ */
+export function parseEpoch(text: string): number | null {
+  const t = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(t)) return null;
+  const v = +t;
+  if (!(v > 0)) return null;
+  if (v < 1e11) return Math.round(v * 1000); // seconds (until year 5138)
+  if (v < 1e14) return Math.round(v); // milliseconds
+  return Math.round(v / 1000); // microseconds
+}

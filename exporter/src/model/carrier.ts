@@ -1,0 +1,236 @@
+// Carrier resolution (DESIGN §3), first match wins:
+//   1. an explicit carrier in the record;
+//   2. the trunk map (CSV `trunk,carrier`) matched against the record's trunk / gateway /
+//      host / domain / Asterisk channel;
+//   3. the longest prefix of the called number in the prefix map (CSV `prefix,carrier`);
+//   4. 'unknown'.
+// Carrier ids are lower-case: trimmed, lower-cased, runs of characters other than
+// [a-z0-9_.-] replaced by '_' (they become Prometheus label values).
+
+import { readFileSync } from 'node:fs';
+import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../ingest/csv.js';
+import type { CallRecord, RawCall } from './types.js';
+
+export const UNKNOWN_CARRIER = 'unknown';
+
+/** Normalise a carrier id; '' for a value that has no usable characters. */
+export function carrierId(v: string): string {
+  return v
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/**
+ * The peer (trunk) name in an Asterisk channel: `SIP/att-trunk-0000063a` → `att-trunk`,
+ * `PJSIP/att-00000001` → `att`, `IAX2/verizon-1234` → `verizon`, `Local/100@ctx-0001;1`
+ * → `100@ctx`. Returns the input lower-cased when it is not a channel name.
+ */
+export function peerFromChannel(channel: string): string {
+  let s = channel.trim();
+  const slash = s.indexOf('/');
+  if (slash < 0) return s.toLowerCase();
+  s = s.slice(slash + 1);
+  const semi = s.indexOf(';');
+  if (semi >= 0) s = s.slice(0, semi);
+  // The unique suffix Asterisk appends: '-' + hex (8 digits today, fewer in old versions).
+  const m = /^(.*?)-[0-9a-f]{1,8}$/i.exec(s);
+  if (m && m[1] !== '') s = m[1];
+  return s.toLowerCase();
+}
+
+/** Candidate keys for a trunk value, most specific first. */
+export function trunkCandidates(trunk: string): string[] {
+  const out: string[] = [];
+  const add = (v: string) => {
+    const k = v.trim().toLowerCase();
+    if (k !== '' && !out.includes(k)) out.push(k);
+  };
+  let t = trunk.trim();
+  add(t);
+  if (/^[A-Za-z0-9]+\/[^/]/.test(t) && !/^[a-z]+:\/\//i.test(t)) add(peerFromChannel(t));
+  // URI-ish: sip:user@host:port;params → host, host without port
+  t = t.replace(/^(sips?|tel):/i, '');
+  const semi = t.indexOf(';');
+  if (semi >= 0) t = t.slice(0, semi);
+  const at = t.lastIndexOf('@');
+  if (at >= 0) t = t.slice(at + 1);
+  add(t);
+  const hostPort = /^(\[[^\]]+\]|[^:]+):\d+$/.exec(t);
+  if (hostPort) add(hostPort[1]);
+  return out;
+}
+
+/** An error in a map file, naming file, line and reason. */
+export class MapFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`);
+    this.name = 'MapFileError';
+  }
+}
+
+function parseMapRows(text: string, file: string, keyName: string): Array<{ key: string; carrier: string; line: number }> {
+  const rows: Array<{ key: string; carrier: string; line: number }> = [];
+  const fields: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const line = cleanLine(lines[i]);
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const n = splitCsvLine(line, fields);
+    if (n === CSV_UNTERMINATED_QUOTE) throw new MapFileError(file, lineNo, 'unterminated quoted field');
+    if (n !== 2) throw new MapFileError(file, lineNo, `expected 2 columns (${keyName},carrier), found ${n}`);
+    const key = fields[0].trim();
+    const carrierRaw = fields[1].trim();
+    if (rows.length === 0 && key.toLowerCase() === keyName && carrierRaw.toLowerCase() === 'carrier') continue; // header
+    if (key === '') throw new MapFileError(file, lineNo, `empty ${keyName}`);
+    const carrier = carrierId(carrierRaw);
+    if (carrier === '') throw new MapFileError(file, lineNo, `empty carrier for ${keyName} "${key}"`);
+    rows.push({ key, carrier, line: lineNo });
+  }
+  return rows;
+}
+
+/** Parse a trunk map (`trunk,carrier`; optional header; '#' comments). Keys are lower-cased. */
+export function parseTrunkMap(text: string, file = 'trunk-map'): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const r of parseMapRows(text, file, 'trunk')) {
+    const k = r.key.toLowerCase();
+    const prev = map.get(k);
+    if (prev !== undefined && prev !== r.carrier) {
+      throw new MapFileError(file, r.line, `trunk "${r.key}" already mapped to "${prev}"`);
+    }
+    map.set(k, r.carrier);
+  }
+  return map;
+}
+
+/**
+ * Parse a prefix map (`prefix,carrier`; optional header; '#' comments). Prefixes are E.164
+ * digits including the country code, with or without '+', punctuation allowed:
+ * `+1212`, `1212`, `+1 (212)` are the same key.
+ */
+export function parsePrefixMap(text: string, file = 'prefix-map'): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const r of parseMapRows(text, file, 'prefix')) {
+    const digits = r.key.replace(/^\+/, '').replace(/[\s().-]/g, '');
+    if (!/^[0-9]{1,15}$/.test(digits)) {
+      throw new MapFileError(file, r.line, `prefix "${r.key}" is not digits (optionally with a leading +)`);
+    }
+    const prev = map.get(digits);
+    if (prev !== undefined && prev !== r.carrier) {
+      throw new MapFileError(file, r.line, `prefix "${r.key}" already mapped to "${prev}"`);
+    }
+    map.set(digits, r.carrier);
+  }
+  return map;
+}
+
+function readMapFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new MapFileError(file, 0, `cannot read: ${(e as Error).message}`);
+  }
+}
+
+export function loadTrunkMap(file: string): Map<string, string> {
+  return parseTrunkMap(readMapFile(file), file);
+}
+
+export function loadPrefixMap(file: string): Map<string, string> {
+  return parsePrefixMap(readMapFile(file), file);
+}
+
+export interface CarrierResolverOptions {
+  trunks?: Map<string, string> | Record<string, string>;
+  prefixes?: Map<string, string> | Record<string, string>;
+}
+
+export class CarrierResolver {
+  private readonly trunks: Map<string, string>;
+  private readonly prefixes: Map<string, string>;
+  private readonly maxPrefix: number;
+  private readonly minPrefix: number;
+  private readonly trunkCache = new Map<string, string | null>();
+
+  constructor(opts: CarrierResolverOptions = {}) {
+    this.trunks = new Map();
+    for (const [k, v] of toEntries(opts.trunks)) this.trunks.set(k.trim().toLowerCase(), carrierId(v));
+    this.prefixes = new Map();
+    for (const [k, v] of toEntries(opts.prefixes)) this.prefixes.set(k.replace(/^\+/, ''), carrierId(v));
+    let max = 0;
+    let min = Infinity;
+    for (const k of this.prefixes.keys()) {
+      max = Math.max(max, k.length);
+      min = Math.min(min, k.length);
+    }
+    this.maxPrefix = max;
+    this.minPrefix = min === Infinity ? 0 : min;
+  }
+
+  /** Build from `--trunk-map` / `--prefix-map` files (either may be absent). Throws MapFileError. */
+  static fromFiles(files: { trunkMap?: string; prefixMap?: string }): CarrierResolver {
+    return new CarrierResolver({
+      trunks: files.trunkMap ? loadTrunkMap(files.trunkMap) : undefined,
+      prefixes: files.prefixMap ? loadPrefixMap(files.prefixMap) : undefined,
+    });
+  }
+
+  /** Carrier for a trunk value alone, or null when the trunk map does not know it. */
+  byTrunk(trunk: string): string | null {
+    if (this.trunks.size === 0) return null;
+    let hit = this.trunkCache.get(trunk);
+    if (hit !== undefined) return hit;
+    hit = null;
+    for (const k of trunkCandidates(trunk)) {
+      const c = this.trunks.get(k);
+      if (c !== undefined) {
+        hit = c;
+        break;
+      }
+    }
+    if (this.trunkCache.size > 10_000) this.trunkCache.clear();
+    this.trunkCache.set(trunk, hit);
+    return hit;
+  }
+
+  /** Carrier for a called number (E.164, '+' optional) by longest prefix, or null. */
+  byPrefix(called: string): string | null {
+    if (this.prefixes.size === 0) return null;
+    const d = called.charCodeAt(0) === 43 ? called.slice(1) : called;
+    for (let n = Math.min(this.maxPrefix, d.length); n >= this.minPrefix && n > 0; n--) {
+      const c = this.prefixes.get(d.slice(0, n));
+      if (c !== undefined) return c;
+    }
+    return null;
+  }
+
+  resolve(r: Pick<RawCall, 'carrier' | 'trunk' | 'called'>): string {
+    if (r.carrier) {
+      const c = carrierId(r.carrier);
+      if (c !== '') return c;
+    }
+    if (r.trunk) {
+      const c = this.byTrunk(r.trunk);
+      if (c !== null) return c;
+    }
+    return this.byPrefix(r.called) ?? UNKNOWN_CARRIER;
+  }
+
+  /** RawCall → CallRecord: resolve the carrier, drop the trunk. */
+  toRecord(raw: RawCall): CallRecord {
+    const { trunk: _trunk, carrier: _carrier, ...rest } = raw;
+    return { ...rest, carrier: this.resolve(raw) };
+  }
+}
+
+function toEntries(m: Map<string, string> | Record<string, string> | undefined): Iterable<[string, string]> {
+  if (!m) return [];
+  return m instanceof Map ? m.entries() : Object.entries(m);
+}
