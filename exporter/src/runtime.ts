@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   onError?(path: string, err: Error): void;
   onCommit?(batch: Batch, src: SourceState): void;
   onProgress?(bytes: number): void;
+  /** Reader registry (tests may plug in their own). */
+  readers?: { createReader: typeof createReader; detectFormat: typeof detectFormat };
 }
 
 export class Runtime {
@@ -48,7 +50,10 @@ export class Runtime {
   readonly registered = new Map<string, number>();
   newestTs: number | null = null;
 
+  readonly detectFormat: typeof detectFormat;
+
   constructor(readonly opts: RuntimeOptions) {
+    this.detectFormat = opts.readers?.detectFormat ?? detectFormat;
     this.store = new Store(opts.db, { bucketMs: opts.bucketMs });
     for (const s of this.store.numbersSeen()) {
       this.seen.set(s.number, s);
@@ -60,8 +65,8 @@ export class Runtime {
       store: this.store,
       bucketMs: opts.bucketMs,
       readerOptions: opts.readerOptions,
-      createReader,
-      detectFormat,
+      createReader: opts.readers?.createReader ?? createReader,
+      detectFormat: this.detectFormat,
       resolveCarrier: (raw: RawCall) => opts.resolver.resolve(raw),
       formatFor,
       chunkBytes: opts.chunkBytes ?? 4 * 1_048_576,

@@ -23,6 +23,14 @@ export interface MetricsOptions {
   verdicts?: (s: Snapshot) => Map<string, NumberVerdict>;
 }
 
+/** prom-client's nodejs_active_*_total are gauges with a counter suffix (promtool rejects them): leave them out. */
+function dropMisnamedDefaults(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !/^(# (HELP|TYPE) )?numrep_nodejs_active_(handles|requests|resources)_total\b/.test(l))
+    .join('\n');
+}
+
 const NUMBER_WINDOWS: WindowName[] = ['1h', '24h', '7d'];
 const CARRIER_WINDOWS: WindowName[] = ['24h', '7d'];
 const STATUSES = ['in_progress', 'healthy', 'mixed', 'spam'];
@@ -90,7 +98,7 @@ export class MetricsExporter {
     this.renderCounters(out);
     this.tracked.set(snap.numbers.size);
     this.renderSeconds.set((performance.now() - t0) / 1000);
-    return out.join('\n') + '\n' + (await this.registry.metrics());
+    return out.join('\n') + '\n' + dropMisnamedDefaults(await this.registry.metrics());
   }
 
   renderSnapshot(snap: Snapshot, out: string[]): void {

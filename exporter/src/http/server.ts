@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime.js';
 import type { Snapshot } from '../stats/snapshot.js';
 import type { MetricsExporter } from './metrics.js';
 import { numberJson, reportJson, type Enrich } from './json.js';
-import { detectFormat } from '../ingest/formats/index.js';
+import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
 
 export interface HttpOptions {
@@ -90,8 +90,8 @@ export function createApp(o: HttpOptions): express.Express {
       const body = req.body as Buffer;
       if (!Buffer.isBuffer(body) || body.length === 0) return res.status(400).json({ error: 'empty body: POST the CDR file as the request body' });
       const head = body.subarray(0, 65536).toString('utf8').split('\n').slice(0, 10).map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
-      const format = detectFormat(head);
-      if (!format) return res.status(415).json({ error: 'not a recognised CDR or log format (asterisk, freeswitch, kamailio, generic CSV with header, sipp, sofia)' });
+      const format = o.runtime.detectFormat(head) ?? (head[0] ? detectCsvKind(head[0]) : null);
+      if (!format) return res.status(415).json({ error: 'not a recognised CDR or log format (asterisk, freeswitch, kamailio, generic CSV with header, sipp, sofia, engine labels, inventory)' });
       const name = `upload-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.${format}`;
       const tmp = join(o.inbox, `.${name}.part`);
       await writeFile(tmp, body, { mode: 0o640 });
