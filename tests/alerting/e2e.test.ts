@@ -54,7 +54,8 @@ const HEALTHY = '+12025550102';
 /** Pacing alerts are about dialling speed, not reputation: a healthy number may raise them (issue 5). */
 const PACING = /^NumberVelocity/;
 
-const EXPORTER_MAIN = join(REPO, 'exporter/dist/cli/main.js');
+// NUMREP_E2E_EXPORTER points at another build of the CLI (debugging only).
+const EXPORTER_MAIN = process.env.NUMREP_E2E_EXPORTER ?? join(REPO, 'exporter/dist/cli/main.js');
 
 function exporterServes(): boolean {
   if (!existsSync(EXPORTER_MAIN)) return false;
@@ -413,6 +414,8 @@ describe.skipIf(skipUnlessTools('prometheus', 'alertmanager'))(`end to end (scra
     expect(healthyInProm, JSON.stringify(healthyInProm)).toEqual([]);
     const healthyAtWebhook = notified().filter((a) => a.labels.number === HEALTHY && !PACING.test(a.labels.alertname));
     expect(healthyAtWebhook, JSON.stringify(healthyAtWebhook)).toEqual([]);
+    const summary = [...new Set(prom.data.alerts.map((a) => `${a.labels.alertname}{${['number', 'carrier', 'pool'].filter((k) => a.labels[k]).map((k) => `${k}=${a.labels[k]}`).join(',')}} ${a.state}`))].sort();
+    console.log(`[alerting e2e] alerts in Prometheus:\n  ${summary.join('\n  ')}`);
     // Sanity: Prometheus did evaluate number alerts (the blocked number's are there), so "none" means something.
     expect(prom.data.alerts.some((a) => a.labels.number === BLOCKED && a.state === 'firing')).toBe(true);
   });
