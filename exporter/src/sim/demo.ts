@@ -39,7 +39,7 @@ interface Mix {
   shortShare: number;
 }
 
-const HEALTHY: Mix = { answer: 0.46, voicemail: 0.12, cancel: 0.08, noAnswer: 0.24, busy: 0.05, reject: 0.03, block: 0, shortShare: 0.08 };
+const HEALTHY: Mix = { answer: 0.46, voicemail: 0.12, cancel: 0.08, noAnswer: 0.24, busy: 0.05, reject: 0.03, block: 0, shortShare: 0.04 };
 const CARRIERS = ['att', 'verizon', 'tmobile'];
 
 export function mulberry32(seed: number): () => number {
