@@ -99,8 +99,20 @@ export function recommend(inp: RecommendationInput, cfg: ReputationConfig): Reco
       engine: null,
     };
   }
+  if (inp.status === 'in_progress') {
+    // Too few calls to judge the number, but a carrier blocking it is evidence enough to ease off.
+    const hard = inp.signals.find((s) => s.severity === 'flag');
+    if (hard || vr) {
+      return {
+        action: 'slow_down',
+        reason: `${inp.statusReason}, but ${[hard?.reason, vr].filter(Boolean).join('; ')}`,
+        until: null,
+        engine: null,
+      };
+    }
+    return { action: 'keep', reason: inp.statusReason, until: null, engine: null };
+  }
   if (vr) return { action: 'slow_down', reason: vr, until: null, engine: null };
-  if (inp.status === 'in_progress') return { action: 'keep', reason: inp.statusReason, until: null, engine: null };
   const ans = inp.answerRatio7d === null ? 'n/a' : `${Math.round(inp.answerRatio7d * 100)} %`;
   const pool =
     inp.poolDropPoints !== null && inp.poolDropPoints !== undefined && inp.poolDropPoints > cfg.connection.dropPoints

@@ -111,6 +111,21 @@ describe('recommendation', () => {
       reason: '8 calls in 7d, fewer than 20 needed to judge',
     });
     const hot = velocity(countsOf(kpis({ answered: 40 })), countsOf(kpis({ answered: 40 })), D);
-    expect(recommend({ ...base, status: 'in_progress', velocity: hot }, D).action).toBe('slow_down');
+    expect(recommend({ ...base, status: 'in_progress', statusReason: '8 calls in 7d, fewer than 20 needed to judge', velocity: hot }, D)).toMatchObject({
+      action: 'slow_down',
+      reason: '8 calls in 7d, fewer than 20 needed to judge, but 40 calls in the last hour over the 30/hour cap',
+    });
+  });
+
+  it('in_progress slows down when a carrier already blocks it', () => {
+    const blocked: Signal = { window: '24h', kind: 'carrier_flagged', severity: 'flag', carrier: 'att', reason: '5 blocked (608/603+) of 8 calls on att (62.5 %, 24h)' };
+    expect(recommend({ ...base, status: 'in_progress', statusReason: '8 calls in 7d, fewer than 20 needed to judge', signals: [blocked] }, D)).toEqual({
+      action: 'slow_down',
+      reason: '8 calls in 7d, fewer than 20 needed to judge, but 5 blocked (608/603+) of 8 calls on att (62.5 %, 24h)',
+      until: null,
+      engine: null,
+    });
+    const warnOnly: Signal = { ...blocked, severity: 'warning', kind: 'carrier_warning' };
+    expect(recommend({ ...base, status: 'in_progress', signals: [warnOnly] }, D).action).toBe('keep');
   });
 });
