@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync, mkdirSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tmp } from '../core/helpers.js';
+
+// The real CLI, as a user runs it: `numrep serve` on loopback, a file dropped into its inbox.
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const procs: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+function serve(dir: string, port: number, extra: string[] = []): ChildProcess {
+  const p = spawn(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), ...extra], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  p.stderr!.on('data', (d) => (log += d));
+  (p as ChildProcess & { log: () => string }).log = () => log;
+  procs.push(p);
+  return p;
+}
+
+async function stop(p: ChildProcess): Promise<number | null> {
+  if (p.exitCode !== null) return p.exitCode;
+  const done = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+  p.kill('SIGTERM');
+  return done;
+}
+
+afterEach(async () => {
+  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+const metric = async (port: number, re: RegExp) => {
+  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = re.exec(body);
+  return m ? Number(m[1]) : undefined;
+};
+
+function generic(rows: number, startMs: number, caller = '+12025550177'): string {
+  let s = '';
+  for (let i = 0; i < rows; i++) {
+    s += `${new Date(startMs + i * 60_000).toISOString()},${caller},+1312555${String(1000 + i)},att,${i % 3 === 0 ? 487 : 200},,${i % 3 === 0 ? 0 : 42},A,\n`;
+  }
+  return s;
+}
+const HEADER = 'start,caller,called,carrier,sip_code,reason,billsec,attestation,amd\n';
+
+describe('numrep serve (real process)', () => {
+  it('shows a dropped file in /metrics within seconds, survives a restart without double counting, and stops cleanly on SIGTERM', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'inbox'));
+    const port = await freePort();
+    let p = serve(dir, port);
+    await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+    const t0 = Date.now() - 3 * 3_600_000;
+    writeFileSync(join(dir, 'inbox', 'drop.csv'), HEADER + generic(30, t0));
+    const calls = () => metric(port, /numrep_number_calls\{number="\+12025550177",pool="default",window="24h"\} (\d+)/);
+    expect(await until('30 calls visible', async () => ((await calls()) === 30 ? 30 : undefined))).toBe(30);
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(body).not.toContain('+13125551');
+    expect(await stop(p)).toBe(0);
+    expect((p as ChildProcess & { log: () => string }).log()).toContain('stopped cleanly');
+
+    // more lines while it is down, then restart: 30 + 10, not 70
+    appendFileSync(join(dir, 'inbox', 'drop.csv'), generic(10, t0 + 40 * 60_000));
+    p = serve(dir, port);
+    expect(await until('40 calls after restart', async () => ((await calls()) === 40 ? 40 : undefined))).toBe(40);
+    const total = await metric(port, /numrep_ingest_records_total\{format="generic",result="accepted",reason="ok"\} (\d+)/);
+    expect(total).toBe(40);
+    expect(await stop(p)).toBe(0);
+  });
+
+  it('quarantines a bad line with file and line in the log, and keeps going', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'inbox'));
+    const port = await freePort();
+    const p = serve(dir, port);
+    await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+    writeFileSync(join(dir, 'inbox', 'bad.csv'), HEADER + generic(2, Date.now() - 3_600_000) + 'not-a-date,+12025550177,+13125550000,att,200,,5,A,\n' + generic(1, Date.now() - 600_000));
+    const rejected = await until('rejection counted', () => metric(port, /numrep_ingest_records_total\{format="generic",result="rejected",reason="(?:\w+)"\} (\d+)/));
+    expect(rejected).toBe(1);
+    expect(await metric(port, /numrep_ingest_records_total\{format="generic",result="accepted",reason="ok"\} (\d+)/)).toBe(3);
+    await until('quarantine file', async () => (existsSync(join(dir, 'quarantine.jsonl')) ? true : undefined));
+    const q = JSON.parse(readFileSync(join(dir, 'quarantine.jsonl'), 'utf8').trim());
+    expect(q).toMatchObject({ file: join(dir, 'inbox', 'bad.csv'), line: 4 });
+    const log = (p as ChildProcess & { log: () => string }).log();
+    expect(log).toMatch(/bad\.csv: 1 record\(s\) rejected, e\.g\. line 4/);
+    expect(log).not.toContain('+13125550000');
+    await stop(p);
+  });
+
+  it('npm start path: serve --demo shows per-number metrics for the sample pool', async () => {
+    const dir = tmp();
+    const port = await freePort();
+    serve(dir, port, ['--demo']);
+    const status = await until('demo statuses', async () => {
+      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const m = body.match(/^numrep_number_status\{.*\} 1$/gm);
+      return m && m.length >= 9 ? m : undefined;
+    });
+    expect(status.join('\n')).toContain('status="spam"');
+    expect(status.join('\n')).toContain('status="healthy"');
+  });
+
+  it('fails fast with a clear message on a bad config', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'numrep.yml'), 'listen: nowhere\nbucket_seconds: "x"\ncolour: blue\n');
+    const p = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'numrep.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise((r) => p.once('exit', r));
+    expect(code).toBe(2);
+    expect(err).toContain(`${join(dir, 'numrep.yml')}: listen: expected HOST:PORT`);
+    expect(err).toContain('bucket_seconds: Expected number, received string');
+    expect(err).toContain('unknown key "colour"');
+  });
+});
