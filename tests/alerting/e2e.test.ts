@@ -23,7 +23,7 @@
 // Everything listens on 127.0.0.1 on random free ports; Alertmanager's cluster listener is disabled; waits are
 // polls with deadlines; every process is stopped and every temp dir removed in afterAll, pass or fail.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -141,7 +141,7 @@ async function startExporter(dir: string): Promise<Target> {
   // Written before start, atomically (rename), so the exporter reads a whole file.
   const cdr = join(dir, 'Master.csv');
   writeFileSync(cdr, cdrLines(Math.floor(Date.now() / 1000)).join('\n') + '\n');
-  spawnSync('mv', [cdr, join(inbox, 'Master.csv')]);
+  renameSync(cdr, join(inbox, 'Master.csv'));
   const port = await freePort();
   const proc = startProcess('numrep serve', process.execPath, [
     EXPORTER_MAIN, 'serve',
@@ -177,11 +177,12 @@ export function fixtureMetrics(nowSec: number): string {
   const pool = 'default';
   const N = (number: string, extra: Record<string, string> = {}) => ({ number, pool, ...extra });
   const W = (number: string, window: string, extra: Record<string, string> = {}) => N(number, { window, ...extra });
-  const perNumber = {
+  type Kpi = { calls: Record<'1h' | '24h' | '7d', number>; answer: number; cancel: number; rejection: number; block: number; vm: number; short: number; talk: number };
+  const perNumber: Record<string, Kpi> = {
     [BLOCKED]: { calls: { '1h': 4, '24h': 80, '7d': 80 }, answer: 0.125, cancel: 0.2, rejection: 0, block: 0.3625, vm: 0, short: 0.1, talk: 92 },
     [HEALTHY]: { calls: { '1h': 5, '24h': 90, '7d': 90 }, answer: 0.5, cancel: 0.06, rejection: 0.02, block: 0, vm: 0.03, short: 0.04, talk: 141 },
-  } as const;
-  const rows = (f: (n: (typeof perNumber)[keyof typeof perNumber], number: string, w: '1h' | '24h' | '7d') => number) =>
+  };
+  const rows = (f: (n: Kpi, number: string, w: '1h' | '24h' | '7d') => number) =>
     [BLOCKED, HEALTHY].flatMap((n) => (['1h', '24h', '7d'] as const).map((w) => [W(n, w), f(perNumber[n], n, w)] as [Record<string, string>, number]));
   fam('numrep_number_calls', 'gauge', 'Call attempts from the number in the window.', rows((k, _n, w) => k.calls[w]));
   fam('numrep_number_answered', 'gauge', 'Answered calls.', rows((k, _n, w) => Math.round(k.calls[w] * k.answer)));
