@@ -117,7 +117,9 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
     { w1h, w24h, w7d, pool, ageDays, activeDays7d: input.activeDays7d ?? null, spamReports, labelled: labels.length > 0 },
     cfg,
   );
-  const caps = scoreCaps({ w24h, w7d, labels }, cfg);
+  const carrierCounts: Record<string, { '24h': Counts; '7d': Counts }> = {};
+  for (const [c, w] of Object.entries(input.carriers ?? {})) carrierCounts[c] = { '24h': countsOf(w['24h']), '7d': countsOf(w['7d']) };
+  const caps = scoreCaps({ w24h, w7d, carriers: carrierCounts, labels }, cfg);
   const comp = composite(subs, caps, cfg);
 
   const carriers = flagCarriers(input.carriers ?? {}, baselines, labelByEngine, cfg);

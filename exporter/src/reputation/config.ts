@@ -103,7 +103,7 @@ export interface ReputationConfig {
   velocity: {
     /** Calls per number per 24h. */
     dailyCap: number;
-    /** Calls per number per hour. */
+    /** Calls per number per hour: at most half the daily budget in any one hour. */
     hourlyCap: number;
   };
   /** Number-level signals (warnings and flags) that drive status. */
@@ -200,7 +200,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     velocityPenaltyPerPercent: 1,
     maxVelocityPenalty: 60,
   },
-  velocity: { dailyCap: 100, hourlyCap: 30 },
+  velocity: { dailyCap: 100, hourlyCap: 50 },
   signals: { minCalls: 20, minAnswered: 10, voicemailFiltering: 0.6, warningsForFlag: 3 },
   status: { minCalls7d: 20 },
   carrier: {

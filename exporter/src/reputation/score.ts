@@ -36,6 +36,8 @@ export interface CompositeScore {
 export interface CapInput {
   w24h: Counts;
   w7d: Counts;
+  /** The number's counts per carrier: one carrier blocking ≥ caps.blockRatio of its calls caps too. */
+  carriers?: Record<string, { '24h': Counts; '7d': Counts }>;
   /** Engines whose label is not benign, with the label. */
   labels: Array<{ engine: string; label: string }>;
 }
@@ -50,6 +52,21 @@ export function scoreCaps(inp: CapInput, cfg: ReputationConfig): ScoreCap[] {
         reason: `block ratio ${((w.blocked / w.calls) * 100).toFixed(1)} % over ${w.calls} calls (${name}) ≥ ${(cfg.caps.blockRatio * 100).toFixed(1)} %`,
       });
       break;
+    }
+  }
+  if (!caps.length) {
+    outer: for (const [car, wc] of Object.entries(inp.carriers ?? {}).sort((a, b) => a[0].localeCompare(b[0]))) {
+      for (const name of ['24h', '7d'] as const) {
+        const w = wc[name];
+        if (w.blocked >= cfg.carrier.blockMinCount && w.blocked / w.calls >= cfg.caps.blockRatio) {
+          caps.push({
+            kind: 'blocked',
+            max: cfg.caps.blockedMax,
+            reason: `${car} blocks ${((w.blocked / w.calls) * 100).toFixed(1)} % of ${w.calls} calls (${name}) ≥ ${(cfg.caps.blockRatio * 100).toFixed(1)} %`,
+          });
+          break outer;
+        }
+      }
     }
   }
   if (inp.labels.length) {

@@ -136,9 +136,9 @@ describe('scenarios (issue 4 §9)', () => {
 
   it('velocity over the hourly cap slows it down too', () => {
     const b = buildNumber(num(0), healthyDays());
-    b.input.windows['1h'] = kpis({ answered: 20, no_answer: 20 });
+    b.input.windows['1h'] = kpis({ answered: 30, no_answer: 30 });
     const a = assess(b);
-    expect(a.recommendation).toMatchObject({ action: 'slow_down', reason: '40 calls in the last hour over the 30/hour cap' });
+    expect(a.recommendation).toMatchObject({ action: 'slow_down', reason: '60 calls in the last hour over the 50/hour cap' });
   });
 
   it('a flag in one window only is mixed and rests until now + 30 days', () => {

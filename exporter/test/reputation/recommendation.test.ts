@@ -43,11 +43,11 @@ describe('recommendation', () => {
     expect(day).toMatchObject({ overDaily: true, overHourly: false, calls1h: null });
     expect(recommend({ ...base, velocity: day }, D)).toMatchObject({ action: 'slow_down', reason: '101 calls in 24h over the 100/day cap' });
     expect(velocity(null, countsOf(kpis({ answered: 100 })), D).overDaily).toBe(false);
-    const hour = velocity(countsOf(kpis({ answered: 31 })), countsOf(kpis({ answered: 31 })), D);
-    expect(recommend({ ...base, velocity: hour }, D).reason).toBe('31 calls in the last hour over the 30/hour cap');
-    const both = velocity(countsOf(kpis({ answered: 31 })), countsOf(kpis({ answered: 120 })), D);
+    const hour = velocity(countsOf(kpis({ answered: 51 })), countsOf(kpis({ answered: 51 })), D);
+    expect(recommend({ ...base, velocity: hour }, D).reason).toBe('51 calls in the last hour over the 50/hour cap');
+    const both = velocity(countsOf(kpis({ answered: 51 })), countsOf(kpis({ answered: 120 })), D);
     expect(recommend({ ...base, velocity: both }, D).reason).toBe(
-      '31 calls in the last hour over the 30/hour cap, 120 calls in 24h over the 100/day cap',
+      '51 calls in the last hour over the 50/hour cap, 120 calls in 24h over the 100/day cap',
     );
     const cfg = parseReputationConfig({ velocity: { dailyCap: 75, hourlyCap: 10 } });
     expect(velocity(null, countsOf(kpis({ answered: 76 })), cfg).overDaily).toBe(true);
@@ -110,10 +110,10 @@ describe('recommendation', () => {
       action: 'keep',
       reason: '8 calls in 7d, fewer than 20 needed to judge',
     });
-    const hot = velocity(countsOf(kpis({ answered: 40 })), countsOf(kpis({ answered: 40 })), D);
+    const hot = velocity(countsOf(kpis({ answered: 60 })), countsOf(kpis({ answered: 60 })), D);
     expect(recommend({ ...base, status: 'in_progress', statusReason: '8 calls in 7d, fewer than 20 needed to judge', velocity: hot }, D)).toMatchObject({
       action: 'slow_down',
-      reason: '8 calls in 7d, fewer than 20 needed to judge, but 40 calls in the last hour over the 30/hour cap',
+      reason: '8 calls in 7d, fewer than 20 needed to judge, but 60 calls in the last hour over the 50/hour cap',
     });
   });
 

@@ -51,6 +51,16 @@ describe('composite score', () => {
     expect(capped.band).toBe('critical');
   });
 
+  it('caps at 49 too when one carrier blocks ≥ 5 % of its calls (at least 2 blocks)', () => {
+    const none = { ...ZERO_COUNTS };
+    const w7d = countsOf(kpis({ blocked: 3, answered: 197 })); // 1.5 % overall
+    const carriers = { att: { '24h': none, '7d': countsOf(kpis({ blocked: 3, answered: 47 })) }, tmobile: { '24h': none, '7d': countsOf(kpis({ answered: 150 })) } };
+    const caps = scoreCaps({ w24h: none, w7d, carriers, labels: [] }, D);
+    expect(caps).toEqual([{ kind: 'blocked', max: 49, reason: 'att blocks 6.0 % of 50 calls (7d) ≥ 5.0 %' }]);
+    const one = { att: { '24h': none, '7d': countsOf(kpis({ blocked: 1, answered: 9 })) } };
+    expect(scoreCaps({ w24h: none, w7d, carriers: one, labels: [] }, D)).toEqual([]);
+  });
+
   it('caps at 30 when an engine labels the number; the lowest cap wins', () => {
     const caps = scoreCaps(
       { w24h: countsOf(kpis({ blocked: 10, answered: 10 })), w7d: { ...ZERO_COUNTS }, labels: [{ engine: 'hiya', label: 'spam' }] },

@@ -230,8 +230,8 @@ describe('maturity', () => {
     expect(at100.parts.velocity_penalty).toBe(0);
     expect(at150.parts.velocity_penalty).toBeCloseTo(50, 8);
     expect(at100.score - at150.score).toBeCloseTo(50, 8);
-    expect(velocityOver({ w1h: C({ answered: 45 }), w24h: C({ answered: 45 }) }, D)).toBeCloseTo(0.5, 10);
-    const burst = maturityScore(input({ w7d, w1h: C({ answered: 90 }), w24h: C({ answered: 90 }), activeDays7d: 7 }), D);
+    expect(velocityOver({ w1h: C({ answered: 75 }), w24h: C({ answered: 75 }) }, D)).toBeCloseTo(0.5, 10);
+    const burst = maturityScore(input({ w7d, w1h: C({ answered: 99 }), w24h: C({ answered: 99 }), activeDays7d: 7 }), D);
     expect(burst.parts.velocity_penalty).toBe(60);
   });
   it('uses mix() traffic sanely', () => {
