@@ -4,8 +4,7 @@
 //      host / domain / Asterisk channel;
 //   3. the longest prefix of the called number in the prefix map (CSV `prefix,carrier`);
 //   4. 'unknown'.
-// Carrier ids are lower-case: trimmed, lower-cased, runs of characters other than
-// [a-z0-9_.-] replaced by '_' (they become Prometheus label values).
+// Carrier ids are lower-case [a-z0-9_] (they become Prometheus label values): see carrierId().
 
 import { readFileSync } from 'node:fs';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../ingest/csv.js';
@@ -13,13 +12,26 @@ import type { CallRecord, RawCall } from './types.js';
 
 export const UNKNOWN_CARRIER = 'unknown';
 
-/** Normalise a carrier id; '' for a value that has no usable characters. */
+const CARRIER_ALIASES: Record<string, string> = {
+  verizon_wireless: 'verizon',
+  tmobile_usa: 'tmobile',
+  att_mobility: 'att',
+  att_wireless: 'att',
+};
+
+/**
+ * Normalise a carrier id: lower-case, '&', '-', '.' and apostrophes dropped, other runs of
+ * non-[a-z0-9_] turned into '_', a few spellings folded (`AT&T` → `att`, `T-Mobile` →
+ * `tmobile`, `Verizon Wireless` → `verizon`). '' when nothing usable is left.
+ */
 export function carrierId(v: string): string {
-  return v
+  const id = v
     .trim()
     .toLowerCase()
-    .replace(/[^a-z0-9_.-]+/g, '_')
+    .replace(/[&.'\u2019-]+/g, '')
+    .replace(/[^a-z0-9_]+/g, '_')
     .replace(/^_+|_+$/g, '');
+  return CARRIER_ALIASES[id] ?? id;
 }
 
 /**

@@ -57,7 +57,7 @@ export class AsteriskReader implements Reader {
     const f = this.f;
     const n = splitCsvLine(line, f);
     if (n === CSV_UNTERMINATED_QUOTE) {
-      return reject('unterminated_quote', `A quoted field after column ${f.length} (${ASTERISK_COLUMNS[f.length] ?? 'extra'}) never closes.`);
+      return reject('unterminated_quote', `Column ${f.length + 1} (${ASTERISK_COLUMNS[f.length] ?? 'extra'}) opens a quote that never closes.`);
     }
     if (n < 16 || n > 21) {
       return reject('wrong_column_count', `Expected 16, 18 or 21 Asterisk cdr_csv columns, found ${n}.`);

@@ -147,7 +147,7 @@ export class FreeswitchReader implements Reader {
     const n = splitCsvLine(line, f);
     const L = this.custom ?? (n === 15 ? this.builtin15 : this.builtin13);
     if (n === CSV_UNTERMINATED_QUOTE) {
-      return reject('unterminated_quote', `A quoted field after column ${f.length} (${L.names[f.length] ?? 'extra'}) never closes.`);
+      return reject('unterminated_quote', `Column ${f.length + 1} (${L.names[f.length] ?? 'extra'}) opens a quote that never closes.`);
     }
     if (n !== L.n) {
       const want = this.custom ? `${L.n} (custom template)` : '13 (default template) or 15 (example template)';
@@ -190,15 +190,16 @@ export class FreeswitchReader implements Reader {
       answeredStamp = true;
     }
 
+    let endMs: number | null = null;
+    const endEpoch = first(f, L.endEpoch);
+    if (endEpoch !== undefined) endMs = parseEpoch(endEpoch);
+    else if (L.endStamp >= 0 && f[L.endStamp].trim() !== '') endMs = kit.clock.parse(f[L.endStamp]);
+
     let billsec: number | null = null;
     if (L.billsec >= 0) {
       billsec = parseSeconds(f[L.billsec]);
       if (billsec === null) return reject('bad_value', 'Column billsec is not a whole number of seconds.');
     } else if (answerMs !== null) {
-      let endMs: number | null = null;
-      const endEpoch = first(f, L.endEpoch);
-      if (endEpoch !== undefined) endMs = parseEpoch(endEpoch);
-      else if (L.endStamp >= 0 && f[L.endStamp].trim() !== '') endMs = kit.clock.parse(f[L.endStamp]);
       billsec = endMs !== null && endMs >= answerMs ? Math.round((endMs - answerMs) / 1000) : 0;
     } else billsec = 0;
     const duration = L.duration >= 0 ? parseSeconds(f[L.duration]) : null;
@@ -239,6 +240,7 @@ export class FreeswitchReader implements Reader {
     if (cause !== '') rec.q850 = cause;
     if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
     else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
+    else if (!answered && endMs !== null && endMs >= ts) rec.ringMs = endMs - ts;
     if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
     const carrier = first(f, L.carrier);
     if (carrier) rec.carrier = carrier;

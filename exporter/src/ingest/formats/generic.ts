@@ -129,7 +129,7 @@ export class GenericReader implements Reader {
     const f = this.f;
     const n = splitCsvLine(line, f, L.delimiter);
     if (n === CSV_UNTERMINATED_QUOTE) {
-      return reject('unterminated_quote', `A quoted field after column ${f.length} (${L.header[f.length] ?? 'extra'}) never closes.`);
+      return reject('unterminated_quote', `Column ${f.length + 1} (${L.header[f.length] ?? 'extra'}) opens a quote that never closes.`);
     }
     if (n !== L.n) return reject('wrong_column_count', `Expected ${L.n} columns as in the header, found ${n}.`);
     const col = (i: number): string => (i >= 0 ? f[i].trim() : '');

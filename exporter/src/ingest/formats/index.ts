@@ -10,6 +10,8 @@ import { AsteriskReader, looksLikeAsterisk } from './asterisk.js';
 import { FreeswitchReader, looksLikeFreeswitch } from './freeswitch.js';
 import { GenericReader, looksLikeGenericHeader } from './generic.js';
 import { KamailioReader, looksLikeKamailio } from './kamailio.js';
+import { SippReader, looksLikeSipp } from './sipp.js';
+import { SofiaReader, looksLikeSofia } from './sofia.js';
 
 export interface FormatSpec {
   id: string;
@@ -55,6 +57,18 @@ export const FORMATS: FormatSpec[] = [
     description: 'CSV with a header row, columns mapped by options.columns',
     detect: (lines) => (lines.length > 0 && looksLikeGenericHeader(lines[0]) ? 0.8 : 0),
     create: (o) => new GenericReader(o),
+  },
+  {
+    id: 'sipp',
+    description: 'sipp message trace (-trace_msg): SIP messages correlated into calls by Call-ID',
+    detect: (lines) => (looksLikeSipp(lines) ? 0.95 : 0),
+    create: (o) => new SippReader(o),
+  },
+  {
+    id: 'sofia',
+    description: 'FreeSWITCH sofia siptrace ("send N bytes to udp/… at HH:MM:SS.ffffff:"): SIP messages correlated into calls',
+    detect: (lines) => (looksLikeSofia(lines) ? 0.95 : 0),
+    create: (o) => new SofiaReader(o),
   },
 ];
 
