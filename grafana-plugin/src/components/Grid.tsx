@@ -17,25 +17,26 @@ interface Col {
   width: string;
   sortKey?: SortKey;
   align?: 'right' | 'center';
+  title?: string;
 }
 
 function columnsFor(shown: ColumnId[], carriers: string[]): Col[] {
-  const cols: Col[] = [{ id: 'number', label: 'Number', width: '148px', sortKey: 'number' }];
+  const cols: Col[] = [{ id: 'number', label: 'Number', width: '124px', sortKey: 'number' }];
   const has = new Set(shown);
   const add = (c: Col) => has.has(c.id as ColumnId) && cols.push(c);
   add({ id: 'pool', label: COLUMN_LABEL.pool, width: '96px', sortKey: 'pool' });
-  add({ id: 'status', label: COLUMN_LABEL.status, width: '118px', sortKey: 'status' });
-  add({ id: 'score', label: COLUMN_LABEL.score, width: '140px', sortKey: 'score' });
-  add({ id: 'ratings', label: COLUMN_LABEL.ratings, width: '108px' });
+  add({ id: 'status', label: COLUMN_LABEL.status, width: '108px', sortKey: 'status' });
+  add({ id: 'score', label: COLUMN_LABEL.score, width: '116px', sortKey: 'score' });
+  add({ id: 'ratings', label: COLUMN_LABEL.ratings, width: '112px', title: 'Connection · Engagement · Sentiment · Maturity' });
   if (has.has('carriers')) {
     for (const c of carriers) {
-      cols.push({ id: `carrier:${c}`, label: c, width: '92px' });
+      cols.push({ id: `carrier:${c}`, label: c, width: '84px', title: `Flag on ${c}: clean, warning or flagged` });
     }
   }
-  add({ id: 'calls24h', label: COLUMN_LABEL.calls24h, width: '78px', sortKey: 'calls24h', align: 'right' });
-  add({ id: 'answerRatio', label: COLUMN_LABEL.answerRatio, width: '84px', sortKey: 'answerRatio', align: 'right' });
-  add({ id: 'trend', label: COLUMN_LABEL.trend, width: '112px' });
-  add({ id: 'recommendation', label: COLUMN_LABEL.recommendation, width: 'minmax(220px, 1fr)', sortKey: 'recommendation' });
+  add({ id: 'calls24h', label: COLUMN_LABEL.calls24h, width: '92px', sortKey: 'calls24h', align: 'right', title: 'Call attempts in the last 24 hours' });
+  add({ id: 'answerRatio', label: COLUMN_LABEL.answerRatio, width: '104px', sortKey: 'answerRatio', align: 'right', title: 'Answer ratio over the last 24 hours' });
+  add({ id: 'trend', label: COLUMN_LABEL.trend, width: '96px', title: 'Answer ratio (24h window) over the time range, on a 0–100 % scale' });
+  add({ id: 'recommendation', label: COLUMN_LABEL.recommendation, width: 'minmax(200px, 1fr)', sortKey: 'recommendation', title: 'Hover a row for the full reason' });
   return cols;
 }
 
@@ -155,6 +156,7 @@ export function Grid({ rows, carriers, options, sort, onSort, onActivate, height
               aria-colindex={ci + 1}
               aria-sort={ariaSort}
               className={cx(styles.headCell, c.align === 'right' && styles.right)}
+              title={c.title}
             >
               {c.sortKey ? (
                 <button
@@ -187,7 +189,7 @@ export function Grid({ rows, carriers, options, sort, onSort, onActivate, height
               aria-selected={i === active}
               aria-label={rowLabel(r)}
               data-number={r.number}
-              className={cx(styles.row, i % 2 === 1 && styles.zebra, i === active && styles.active, onActivate && styles.clickable)}
+              className={cx(styles.row, i % 2 === 1 && styles.zebra, onActivate && styles.clickable)}
               style={{ gridTemplateColumns: template, height: rowH, transform: `translateY(${i * rowH}px)` }}
               onClick={() => {
                 setActive(i);
@@ -247,6 +249,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
     outline: 'none',
     borderTop: `1px solid ${theme.colors.border.weak}`,
     '&:focus-visible': { boxShadow: `inset 0 0 0 2px ${theme.colors.primary.main}` },
+    // The active row is only marked while the grid has focus (keyboard or after a click), like a cursor.
+    '&:focus [aria-selected="true"]': { background: theme.colors.action.selected },
     '&:focus-visible [aria-selected="true"]': { boxShadow: `inset 3px 0 0 ${theme.colors.primary.main}` },
   }),
   header: css({
@@ -294,7 +298,6 @@ const getStyles = (theme: GrafanaTheme2) => ({
     '&:hover': { background: theme.colors.action.hover },
   }),
   zebra: css({ background: theme.isDark ? 'rgba(255,255,255,0.015)' : 'rgba(0,0,0,0.015)' }),
-  active: css({ background: theme.colors.action.selected }),
   clickable: css({ cursor: 'pointer' }),
   cell: css({
     display: 'flex',

@@ -63,7 +63,6 @@ export function Toolbar({ counts, selected, onToggle, search, onSearch, shown, o
             placeholder="Search number or pool"
             aria-label="Search numbers"
             onChange={(e) => onSearch(e.currentTarget.value)}
-            width={26}
           />
         </div>
         <Button size="md" variant="secondary" fill="outline" onClick={onExport} disabled={shown === 0} aria-label={`Export ${shown} rows shown as CSV`}>
@@ -103,7 +102,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
   dot: css({ width: 8, height: 8, borderRadius: '50%' }),
   count: css({ color: theme.colors.text.secondary, fontVariantNumeric: 'tabular-nums' }),
   right: css({ display: 'flex', alignItems: 'center', gap: theme.spacing(1), marginLeft: 'auto' }),
-  search: css({ width: 208 }),
+  search: css({ width: 220, flex: 'none' }),
   shown: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize, whiteSpace: 'nowrap' }),
   missing: css({
     color: theme.colors.warning.text,

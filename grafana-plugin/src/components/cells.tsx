@@ -110,7 +110,7 @@ export function CarrierFlagCell({ carrier, flag }: { carrier: string; flag: Carr
   );
 }
 
-export function Sparkline({ values, width = 96, height = 22 }: { values: Array<number | null>; width?: number; height?: number }) {
+export function Sparkline({ values, width = 80, height = 22 }: { values: Array<number | null>; width?: number; height?: number }) {
   const theme = useTheme2();
   const pts = values.map((v, i) => ({ v, i })).filter((p): p is { v: number; i: number } => p.v !== null);
   if (pts.length === 0) {
@@ -218,10 +218,10 @@ const getStyles = (theme: GrafanaTheme2) => ({
   flag: css({
     display: 'inline-flex',
     alignItems: 'center',
-    gap: 5,
+    gap: 4,
     fontSize: theme.typography.bodySmall.fontSize,
     whiteSpace: 'nowrap',
-    padding: '0 6px',
+    padding: '0 5px',
     border: '1px solid transparent',
     borderRadius: theme.shape.radius.default,
     lineHeight: '18px',

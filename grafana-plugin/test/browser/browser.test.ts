@@ -240,6 +240,8 @@ describe('Number Reputation panel in Chromium', () => {
     const m = await mountSource('light');
     console.log(`[numrep-panel] ${COUNT.toLocaleString('en-US')} rows (src, light): panel render ${m.renderMs.toFixed(0)} ms`);
     expect(await rowCount()).toBe(COUNT);
+    // Sorted by number, the screenshot shows the mix of statuses a real pool has (the default sort is worst first).
+    await page.getByRole('button', { name: 'Sort by Number' }).click();
     await page.screenshot({ path: join(RESULTS, 'panel-light.png') });
   });
 

@@ -55,6 +55,10 @@ function setPageTheme(mode: Mode) {
   document.body.style.color = theme.colors.text.primary;
   document.body.style.fontFamily = theme.typography.fontFamily;
   document.body.style.margin = '0';
+  // Grafana's global styles set the root font size (rem base) from the theme: 14px.
+  document.documentElement.style.fontSize = `${theme.typography.htmlFontSize ?? 14}px`;
+  document.body.style.fontSize = theme.typography.body.fontSize;
+  document.body.style.lineHeight = String(theme.typography.body.lineHeight);
   return theme;
 }
 
