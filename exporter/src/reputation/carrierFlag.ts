@@ -3,7 +3,7 @@
 // warning — the number's cancel (487) or rejection ratio on the carrier stands significantly above the
 // rest of the pool on that carrier, or its answer ratio collapses on that carrier only. "Significantly"
 // is a one-sided Wilson score bound: the lower bound of the number's ratio must exceed baseline + margin
-// (for answer collapse: the upper bound must fall below baseline − margin), and the carrier must have
+// (for answer collapse: the upper bound must fall below baseline − answerMargin), and the carrier must have
 // carried at least `carrier.minCalls` calls from the number in the window.
 // flagged — blocks (608 / 603+) from the carrier above a small threshold, or the carrier's engine labels it.
 
@@ -132,7 +132,7 @@ export function flagCarrierWindow(inp: CarrierWindowInput, cfg: ReputationConfig
       ]);
     }
     const ansHi = wilsonUpper(own.answered, n, c.z);
-    if (ansHi < b.answer - c.margin) {
+    if (ansHi < b.answer - c.answerMargin) {
       const o = inp.others;
       const elsewhereOk =
         !o || o.counts.calls === 0 || o.counts.answered / o.counts.calls >= o.expectedAnswer - c.margin;

@@ -129,6 +129,8 @@ export interface ReputationConfig {
     z: number;
     /** The bound must clear the baseline by this much (absolute ratio). */
     margin: number;
+    /** Answer collapse: the upper bound must fall this far below the baseline (a collapse, not a dip). */
+    answerMargin: number;
     /** Calls the rest of the pool needs on the carrier before its baseline is trusted. */
     baselineMinCalls: number;
     /** Baselines used when the pool has too few calls on a carrier. */
@@ -207,6 +209,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     minCalls: 20,
     z: 1.96,
     margin: 0.05,
+    answerMargin: 0.15,
     baselineMinCalls: 50,
     defaultBaseline: { answer: 0.35, cancel: 0.1, rejection: 0.05 },
     blockMinCount: 2,
@@ -318,6 +321,7 @@ const schema = z
         minCalls: posInt,
         z: z.number().finite().positive('must be > 0'),
         margin: ratio,
+        answerMargin: ratio,
         baselineMinCalls: nonNegInt,
         defaultBaseline: z.object({ answer: ratio, cancel: ratio, rejection: ratio }).strict().partial(),
         blockMinCount: posInt,
