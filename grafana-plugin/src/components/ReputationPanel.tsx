@@ -1,4 +1,4 @@
-import React, { useCallback, useEffect, useId, useMemo, useState } from 'react';
+import React, { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { css } from '@emotion/css';
 import { GrafanaTheme2, LoadingState, PanelProps } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
@@ -14,6 +14,22 @@ import { StateView } from './States';
 import { Toolbar } from './Toolbar';
 
 const TOOLBAR_HEIGHT = 46;
+
+/** Height of the toolbar as laid out (it wraps onto two lines in narrow panels). */
+function useHeight(): [(el: HTMLDivElement | null) => void, number | undefined] {
+  const [h, setH] = useState<number>();
+  const observer = useRef<ResizeObserver>();
+  const ref = useCallback((el: HTMLDivElement | null) => {
+    observer.current?.disconnect();
+    if (el && typeof ResizeObserver !== 'undefined') {
+      observer.current = new ResizeObserver(() => setH(el.offsetHeight || undefined));
+      observer.current.observe(el);
+      setH(el.offsetHeight || undefined);
+    }
+  }, []);
+  useEffect(() => () => observer.current?.disconnect(), []);
+  return [ref, h];
+}
 
 /** Sort keys whose natural first click is "worst first" (high severity rank = low value). */
 const DESC_FIRST: ReadonlySet<SortKey> = new Set(['calls24h']);
@@ -38,7 +54,16 @@ export function ReputationPanel(props: PanelProps<PanelOptions>) {
   const options = useMemo(() => migrateOptions(props.options), [props.options]);
   const idPrefix = `numrep-${useId().replace(/:/g, '')}`;
 
-  const result = useMemo(() => transformFrames(data?.series ?? []), [data?.series]);
+  const exprByRefId = useMemo(() => {
+    const m: Record<string, string> = {};
+    for (const t of (data?.request?.targets ?? []) as Array<{ refId: string; expr?: unknown }>) {
+      if (typeof t.expr === 'string') {
+        m[t.refId] = t.expr;
+      }
+    }
+    return m;
+  }, [data?.request?.targets]);
+  const result = useMemo(() => transformFrames(data?.series ?? [], exprByRefId), [data?.series, exprByRefId]);
   const carriers = useMemo(() => carriersToShow(options.carriers, result.carriers), [options.carriers, result.carriers]);
 
   const [statuses, setStatuses] = useState<ReadonlySet<StatusOrUnknown>>(new Set());
@@ -46,6 +71,7 @@ export function ReputationPanel(props: PanelProps<PanelOptions>) {
   const [sort, setSort] = useState(options.sort);
   useEffect(() => setSort(options.sort), [options.sort]);
 
+  const [toolbarRef, measuredToolbar] = useHeight();
   const counts = useMemo(() => countByStatus(result.rows), [result.rows]);
   const rows = useMemo(() => viewRows(result.rows, { statuses, search, sort }), [result.rows, statuses, search, sort]);
 
@@ -103,10 +129,11 @@ export function ReputationPanel(props: PanelProps<PanelOptions>) {
   } else if (!result.found || result.rows.length === 0) {
     body = <StateView state="no-numrep" />;
   } else {
-    const toolbarH = options.showToolbar ? TOOLBAR_HEIGHT : 0;
+    const toolbarH = options.showToolbar ? (measuredToolbar ?? TOOLBAR_HEIGHT) : 0;
     body = (
       <>
         {options.showToolbar && (
+          <div ref={toolbarRef}>
           <Toolbar
             counts={counts}
             selected={statuses}
@@ -117,6 +144,7 @@ export function ReputationPanel(props: PanelProps<PanelOptions>) {
             onExport={onExport}
             missing={result.missing}
           />
+          </div>
         )}
         {rows.length === 0 ? (
           <div style={{ height: height - toolbarH }}>

@@ -40,6 +40,18 @@ function toTime(v: unknown): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
+/**
+ * The one numrep metric a PromQL expression reads, if exactly one (e.g. `max by (number) (numrep_number_reputation_score)`),
+ * so frames whose series lost `__name__` to an aggregation can still be placed by their query's refId.
+ */
+export function metricOfExpr(expr: string | undefined): string | undefined {
+  if (!expr) {
+    return undefined;
+  }
+  const names = new Set(expr.match(/numrep_[a-z0-9_]+/g) ?? []);
+  return names.size === 1 ? [...names][0] : undefined;
+}
+
 function resolveName(candidates: Array<string | undefined>, labels: Record<string, string>): MetricKey | undefined {
   for (const c of candidates) {
     if (isNumrepName(c)) {
@@ -78,14 +90,14 @@ export function mentionsNumrep(frames: DataFrame[]): boolean {
   return false;
 }
 
-function seriesSamples(frame: DataFrame, timeField: Field | undefined, out: Sample[]): void {
+function seriesSamples(frame: DataFrame, timeField: Field | undefined, out: Sample[], fromQuery: string | undefined): void {
   for (const field of frame.fields) {
     if (!isNumeric(field)) {
       continue;
     }
     const labels = { ...(field.labels ?? {}) };
     const metric = resolveName(
-      [labels.__name__, field.name, field.config?.displayNameFromDS, frame.name],
+      [labels.__name__, field.name, field.config?.displayNameFromDS, frame.name, fromQuery],
       labels
     );
     if (!metric) {
@@ -108,7 +120,7 @@ function seriesSamples(frame: DataFrame, timeField: Field | undefined, out: Samp
   }
 }
 
-function tableSamples(frame: DataFrame, timeField: Field | undefined, out: Sample[]): void {
+function tableSamples(frame: DataFrame, timeField: Field | undefined, out: Sample[], fromQuery: string | undefined): void {
   const labelCols = frame.fields.filter(isLabelColumn);
   const valueCols = frame.fields.filter(isNumeric);
   const n = frame.length ?? frame.fields[0]?.values.length ?? 0;
@@ -122,7 +134,7 @@ function tableSamples(frame: DataFrame, timeField: Field | undefined, out: Sampl
         }
       }
       const metric = resolveName(
-        [labels.__name__, vf.name, vf.config?.displayNameFromDS, frame.name],
+        [labels.__name__, vf.name, vf.config?.displayNameFromDS, frame.name, fromQuery],
         labels
       );
       if (!metric) {
@@ -141,17 +153,21 @@ function tableSamples(frame: DataFrame, timeField: Field | undefined, out: Sampl
   }
 }
 
-/** Flatten frames into samples; frames that carry no numrep series are ignored. */
-export function framesToSamples(frames: DataFrame[]): Sample[] {
+/**
+ * Flatten frames into samples; frames that carry no numrep series are ignored. `exprByRefId` (the panel's query
+ * expressions) is the last resort for naming a series whose frame does not say which metric it is.
+ */
+export function framesToSamples(frames: DataFrame[], exprByRefId: Record<string, string> = {}): Sample[] {
   const out: Sample[] = [];
   for (const frame of frames) {
+    const fromQuery = frame.refId ? metricOfExpr(exprByRefId[frame.refId]) : undefined;
     const timeField = frame.fields.find((f) => f.type === FieldType.time);
     // A table frame has its labels as string columns (and `number` among them); a series frame has them on the field.
     const isTable = frame.fields.some((f) => isLabelColumn(f) && f.name === 'number');
     if (isTable) {
-      tableSamples(frame, timeField, out);
+      tableSamples(frame, timeField, out, fromQuery);
     } else {
-      seriesSamples(frame, timeField, out);
+      seriesSamples(frame, timeField, out, fromQuery);
     }
   }
   return out;

@@ -67,8 +67,8 @@ function newer<T extends { t: number }>(prev: T | undefined, next: T): T {
 }
 
 /** Prometheus frames (instant/table or range) → one row per number. Missing families degrade to empty cells. */
-export function transformFrames(frames: DataFrame[]): TransformResult {
-  const samples = framesToSamples(frames);
+export function transformFrames(frames: DataFrame[], exprByRefId: Record<string, string> = {}): TransformResult {
+  const samples = framesToSamples(frames, exprByRefId);
   const seen = new Set<MetricKey>();
   const byNumber = new Map<string, Builder>();
 

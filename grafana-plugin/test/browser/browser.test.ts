@@ -245,6 +245,21 @@ describe('Number Reputation panel in Chromium', () => {
     await page.screenshot({ path: join(RESULTS, 'panel-light.png') });
   });
 
+  it('fits a narrow panel: the toolbar wraps, the grid scrolls sideways and the last row stays reachable', async () => {
+    await page.evaluate((o) => (window as any).numrep.mountSource(o), { count: 400, mode: 'dark', width: 700, height: 420 });
+    const panel = page.getByTestId('numrep-panel');
+    const box = (await panel.boundingBox())!;
+    expect(box.width).toBe(700);
+    expect(await grid().evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+    await grid().evaluate((el) => (el.scrollTop = el.scrollHeight));
+    const last = page.locator('[role="row"][aria-rowindex="401"]');
+    await last.waitFor();
+    const lastBox = (await last.boundingBox())!;
+    expect(lastBox.y + lastBox.height).toBeLessThanOrEqual(box.y + box.height + 1);
+    await grid().evaluate((el) => (el.scrollTop = 0));
+    await page.screenshot({ path: join(RESULTS, 'panel-dark-narrow.png'), clip: { x: 0, y: 0, width: 760, height: 500 } });
+  });
+
   it('shows the loading, error, empty and no-numrep states', async () => {
     for (const [state, text] of [
       ['loading', 'Loading numbers'],

@@ -189,6 +189,24 @@ describe('transformFrames: degradation', () => {
   });
 });
 
+describe('naming series by their query', () => {
+  it("uses the query's expression when an aggregation dropped __name__ and no label tells the family", () => {
+    const id = { number: '+1', pool: 'p' };
+    const score = series(undefined, id, [61]);
+    score.refId = 'S';
+    const calls = series(undefined, { ...id, window: '24h' }, [33]);
+    calls.refId = 'C';
+    const ambiguous = series(undefined, id, [0.5]);
+    ambiguous.refId = 'X';
+    const r = transformFrames([score, calls, ambiguous], {
+      S: 'max by (number, pool) (numrep_number_reputation_score{pool=~"$pool"})',
+      C: 'sum by (number, pool, window) (numrep_number_calls{window="24h"})',
+      X: 'numrep_number_answer_ratio / numrep_number_cancel_ratio',
+    });
+    expect(r.rows[0]).toMatchObject({ score: 61, calls24h: 33, answerRatio24h: null });
+  });
+});
+
 describe('framesToSamples', () => {
   it('reads each numeric column of a table frame as a series per row', () => {
     const frame = createDataFrame({
