@@ -2,12 +2,12 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Runtime, readerOptionsFrom } from '../runtime.js';
 import { reportJson, type ReportJson } from '../http/json.js';
+export { reportCsv } from '../http/csv.js';
 import { assessSnapshot, enrichWith } from '../reputation/evaluate.js';
 import { parseReputationConfig } from '../reputation/config.js';
 import { checkFormat, configFrom, resolverFrom, type CommonFlags } from './common.js';
 import { fail } from './log.js';
 import { Progress } from './progress.js';
-import { quoteCsvField } from '../ingest/csv.js';
 
 export interface ReportFlags extends CommonFlags {
   at?: string;
@@ -113,23 +113,5 @@ export function reportTable(j: ReportJson): string {
   const fmt = (r: string[]) => r.map((v, i) => (i < 3 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
   const lines = [fmt(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(fmt)];
   lines.push('', `evaluated at ${j.evaluated_at}; carriers: ${j.carriers.map((c) => `${c.carrier} ${pct((c['24h'] as { answer_ratio: number | null }).answer_ratio)} answered 24h`).join(', ') || 'none'}`);
-  return lines.join('\n') + '\n';
-}
-
-/** CSV export, safe against formula injection (cells starting with = + - @ are prefixed with '). */
-export function reportCsv(j: ReportJson): string {
-  const header = ['number', 'pool', 'status', 'score', 'action', 'window', 'calls', 'answered', 'answer_ratio', 'cancel_ratio', 'rejection_ratio', 'block_ratio', 'voicemail_ratio', 'short_call_ratio', 'avg_talk_seconds'];
-  const cell = (v: unknown) => {
-    let s = v === null || v === undefined ? '' : String(v);
-    if (/^[=+\-@\t\r]/.test(s) && !/^[+-]?\d/.test(s)) s = `'${s}`;
-    return quoteCsvField(s);
-  };
-  const lines = [header.join(',')];
-  for (const n of j.numbers) {
-    for (const w of ['24h', '7d']) {
-      const k = n.windows[w];
-      lines.push([n.number, n.pool, n.status, n.score, n.recommendation?.action, w, k.calls, k.answered, k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio, k.voicemail_ratio, k.short_call_ratio, k.avg_talk_seconds].map(cell).join(','));
-    }
-  }
   return lines.join('\n') + '\n';
 }

@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { startDemo } from '../sim/demo.js';
 import { assessSnapshot, enrichWith, verdictOf } from '../reputation/evaluate.js';
 import { parseReputationConfig } from '../reputation/config.js';
+import { HistoryRecorder } from '../reputation/history.js';
 
 export interface ServeFlags extends CommonFlags {
   listen?: string;
@@ -118,6 +119,23 @@ export async function serve(flags: ServeFlags): Promise<void> {
   ready = true;
   log(`ready: caught up on ${rt.tailer.paths().length} file(s) in ${Date.now() - t0} ms; ${rt.seen.size} numbers known`);
 
+  // History: a row per change and at least hourly; status changes are logged as events.
+  const history = new HistoryRecorder(rt.store);
+  const recordHistory = () => {
+    try {
+      const snap = rt.snapshotNow();
+      const before = new Map([...snap.numbers.keys()].map((n) => [n, history.previous(n)?.status]));
+      for (const row of history.record(assessSnapshot(snap, evaluate), snap.at)) {
+        const was = before.get(row.number);
+        if (row.event === 'status_change' && was !== undefined) log(`status ${row.number}: ${was} → ${row.status} (${row.action}: ${row.reason})`);
+      }
+    } catch (err) {
+      log(`history: ${(err as Error).message}`);
+    }
+  };
+  recordHistory();
+  const historyTimer = setInterval(recordHistory, 60_000);
+
   const watchPaths = [inbox, ...globs.map((g) => (/[*?]/.test(g) ? dirname(resolve(g)) : resolve(g)))];
   const watcher = chokidar.watch(watchPaths, {
     ignoreInitial: true,
@@ -151,6 +169,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     log(`${signal}: draining and committing before exit`);
     clearInterval(timer);
     clearInterval(pruneTimer);
+    clearInterval(historyTimer);
     await demo?.stop();
     await watcher.close();
     server.close();

@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime.js';
 import type { Snapshot } from '../stats/snapshot.js';
 import type { MetricsExporter } from './metrics.js';
 import { numberJson, reportJson, type Enrich } from './json.js';
+import { reportCsv } from './csv.js';
 import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
 
@@ -77,6 +78,31 @@ export function createApp(o: HttpOptions): express.Express {
     const v = e164 ? snap.numbers.get(e164) : undefined;
     if (!v) return res.status(404).json({ error: 'number not tracked' });
     res.json({ evaluated_at: reportJson({ ...snap, numbers: new Map(), carriers: new Map() }).evaluated_at, ...numberJson(v, o.enrichFor?.(snap)) });
+  });
+  app.get('/api/v1/numbers.csv', auth, (_req, res) => {
+    const snap = o.runtime.snapshotNow();
+    res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="numrep-numbers.csv"').send(reportCsv(reportJson(snap, o.enrichFor?.(snap))));
+  });
+  app.get('/api/v1/numbers/:number/history', auth, (req, res) => {
+    const e164 = toE164(req.params.number, o.defaultCountryCode);
+    if (!e164) return res.status(400).json({ error: 'not a phone number' });
+    const time = (v: unknown, dflt: number): number | null => {
+      if (v === undefined || v === '') return dflt;
+      const s = String(v);
+      const n = /^\d+$/.test(s) ? Number(s) * (s.length <= 10 ? 1000 : 1) : Date.parse(s);
+      return Number.isNaN(n) ? null : n;
+    };
+    const now = Date.now();
+    const from = time(req.query.from, now - 7 * 86_400_000);
+    const to = time(req.query.to, now);
+    if (from === null || to === null) return res.status(400).json({ error: 'from/to: ISO 8601 time or Unix seconds' });
+    const rows = o.runtime.store.history(e164, from, to);
+    res.json({
+      number: e164,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      history: rows.map((r) => ({ at: new Date(r.at).toISOString(), status: r.status, score: r.score, subscores: r.subscores, action: r.action, reason: r.reason, event: r.event })),
+    });
   });
   app.get('/api/v1/carriers', auth, (_req, res) => {
     const j = reportJson({ ...o.runtime.snapshotNow(), numbers: new Map() });

@@ -72,6 +72,31 @@ export interface LabelSnapshot {
   reports: number | null;
 }
 
+export interface HistoryRow {
+  number: string;
+  at: number;
+  status: string;
+  score: number;
+  action: string;
+  subscores: Record<string, number>;
+  reason: string;
+  /** 'status_change' when the status differs from the previous row, else null (periodic or score move). */
+  event: string | null;
+}
+
+function rowToHistory(r: Record<string, unknown>): HistoryRow {
+  return {
+    number: String(r.number),
+    at: Number(r.at),
+    status: String(r.status),
+    score: Number(r.score),
+    action: String(r.action),
+    subscores: JSON.parse(String(r.subscores)),
+    reason: String(r.reason),
+    event: (r.event as string | null) ?? null,
+  };
+}
+
 export interface InventoryEntry {
   number: string;
   pool: string;
@@ -145,6 +170,8 @@ export class Store {
       CREATE INDEX IF NOT EXISTS sources_by_inode ON sources (dev, ino);
       CREATE TABLE IF NOT EXISTS labels (number TEXT NOT NULL, engine TEXT NOT NULL, label TEXT NOT NULL, checked_at INTEGER NOT NULL,
         reports INTEGER, PRIMARY KEY (number, engine, checked_at)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS history (number TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, score REAL NOT NULL,
+        action TEXT NOT NULL, subscores TEXT NOT NULL, reason TEXT NOT NULL, event TEXT, PRIMARY KEY (number, at)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
         registered_at INTEGER) WITHOUT ROWID;
     `);
@@ -304,6 +331,28 @@ export class Store {
 
   quarantined(limit = 1000): QuarantineEntry[] {
     return this.db.prepare('SELECT file, line, format, reason, detail, raw, at FROM quarantine ORDER BY id DESC LIMIT ?').all(limit) as never;
+  }
+
+  addHistory(rows: HistoryRow[]): void {
+    const stmt = this.db.prepare(
+      `INSERT INTO history (number, at, status, score, action, subscores, reason, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET status = excluded.status, score = excluded.score, action = excluded.action,
+       subscores = excluded.subscores, reason = excluded.reason, event = coalesce(excluded.event, event)`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) stmt.run(r.number, r.at, r.status, r.score, r.action, JSON.stringify(r.subscores), r.reason, r.event);
+    })();
+  }
+
+  history(number: string, from: number, to: number, limit = 10_000): HistoryRow[] {
+    return (this.db.prepare('SELECT * FROM history WHERE number = ? AND at >= ? AND at <= ? ORDER BY at LIMIT ?').all(number, from, to, limit) as Record<string, unknown>[]).map(rowToHistory);
+  }
+
+  /** The newest history row of every number (to resume change detection after a restart). */
+  latestHistory(): HistoryRow[] {
+    return (this.db
+      .prepare('SELECT h.* FROM history h JOIN (SELECT number, max(at) AS m FROM history GROUP BY number) x ON x.number = h.number AND x.m = h.at')
+      .all() as Record<string, unknown>[]).map(rowToHistory);
   }
 
   /** The latest label per number and engine. */

@@ -130,6 +130,23 @@ describe('HTTP', () => {
     expect(health.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
+  it('exports CSV and serves history between from and to', async () => {
+    const { base, rt } = await start();
+    const { HistoryRecorder } = await import('../../src/reputation/history.js');
+    new HistoryRecorder(rt.store).record(assessSnapshot(rt.snapshotNow()), NOW);
+    const csv = await fetch(`${base}/api/v1/numbers.csv`);
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^\+12025550101,default,/);
+    const h = await (await fetch(`${base}/api/v1/numbers/+12025550101/history?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z`)).json();
+    expect(h.history).toHaveLength(1);
+    expect(h.history[0]).toMatchObject({ at: '2026-11-20T18:00:00.000Z', event: 'status_change' });
+    expect((await fetch(`${base}/api/v1/numbers/+12025550101/history?from=yesterday`)).status).toBe(400);
+    const none = await (await fetch(`${base}/api/v1/numbers/+12025550101/history?from=1700000000&to=1700003600`)).json();
+    expect(none.history).toEqual([]);
+  });
+
   it('protects the API with a bearer token, and /metrics only when asked', async () => {
     const { base } = await start({ token: 's3cret' });
     expect((await fetch(`${base}/api/v1/numbers`)).status).toBe(401);
