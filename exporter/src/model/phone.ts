@@ -31,6 +31,7 @@ export function toE164(input: string, defaultCountryCode = '1'): string | null {
 
 /** Normalise to E.164; on failure `why` says what was wrong (without echoing the number). */
 export function normalizePhone(input: string, defaultCountryCode = '1'): PhoneResult {
+  if (isPlainE164(input)) return checkE164(input.slice(1));
   let s = input.trim();
   if (s === '') return { ok: false, why: 'is empty' };
   // Display name form: "Name" <uri>
@@ -78,6 +79,21 @@ export function normalizePhone(input: string, defaultCountryCode = '1'): PhoneRe
   else if (digits.length < 7) return { ok: false, why: 'is an extension or short code, not an E.164 number' };
   else e = cc + digits;
 
+  return checkE164(e);
+}
+
+/** '+' followed by digits only. */
+function isPlainE164(s: string): boolean {
+  if (s.length < 2 || s.charCodeAt(0) !== 43) return false;
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Validate E.164 digits (without '+'). */
+function checkE164(e: string): PhoneResult {
   if (e.length < 7) return { ok: false, why: 'is an extension or short code, not an E.164 number' };
   if (e.length > 15) return { ok: false, why: 'has more than 15 digits' };
   if (e[0] === '0') return { ok: false, why: 'has no valid country code' };
@@ -92,7 +108,8 @@ export function normalizePhone(input: string, defaultCountryCode = '1'): PhoneRe
 
 /**
  * A tiny memo for hot paths: CDR files repeat the same caller numbers on every line.
- * Bounded: cleared when it reaches `max` entries.
+ * Bounded: cleared when it reaches `max` entries; `max` 0 disables the memo (for called
+ * numbers, which rarely repeat).
  */
 export class PhoneNormalizer {
   private cache = new Map<string, PhoneResult>();
@@ -101,6 +118,7 @@ export class PhoneNormalizer {
     private readonly max = 4096,
   ) {}
   normalize(input: string): PhoneResult {
+    if (this.max === 0) return normalizePhone(input, this.defaultCountryCode);
     let r = this.cache.get(input);
     if (r === undefined) {
       r = normalizePhone(input, this.defaultCountryCode);

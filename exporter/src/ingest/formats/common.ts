@@ -49,7 +49,7 @@ export class ReaderKit {
     const cc = (options.defaultCountryCode ?? '1').replace(/^\+/, '');
     if (!/^[1-9][0-9]{0,2}$/.test(cc)) throw new Error(`defaultCountryCode "${options.defaultCountryCode}" is not a country calling code (1–3 digits)`);
     this.callers = new PhoneNormalizer(cc);
-    this.called = new PhoneNormalizer(cc, 256);
+    this.called = new PhoneNormalizer(cc, 0);
     this.clock = new WallClock(options.timezone || 'UTC');
   }
 }

@@ -28,8 +28,28 @@ function daysInMonth(y: number, m: number): number {
   return new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
+const d2 = (t: string, i: number): number => {
+  const a = t.charCodeAt(i) - 48;
+  const b = t.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+};
+
 /** Parse `YYYY-MM-DD[ T]HH:MM[:SS[.frac]][Z|±HH:MM]`; null when malformed or out of range. */
 export function parseWall(text: string): WallParts | null {
+  // Fast path: exactly "YYYY-MM-DD HH:MM:SS" (Asterisk, FreeSWITCH stamps).
+  if (text.length === 19 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45 && text.charCodeAt(10) === 32 && text.charCodeAt(13) === 58 && text.charCodeAt(16) === 58) {
+    const c = d2(text, 0);
+    const yy = d2(text, 2);
+    const mo = d2(text, 5);
+    const d = d2(text, 8);
+    const h = d2(text, 11);
+    const mi = d2(text, 14);
+    const s = d2(text, 17);
+    if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return null;
+    const y = c * 100 + yy;
+    if (d > 28 && d > daysInMonth(y, mo)) return null;
+    return { y, mo, d, h, mi, s: s === 60 ? 59 : s, ms: 0 };
+  }
   const m = WALL.exec(text.trim());
   if (!m) return null;
   const y = +m[1];
@@ -63,6 +83,8 @@ export class WallClock {
   private readonly utc: boolean;
   private readonly fmt: Intl.DateTimeFormat | null;
   private readonly offsets = new Map<number, number>();
+  /** Wall-clock hour → its offset, for hours with no transition near them. */
+  private readonly wallHours = new Map<number, number>();
 
   constructor(zone = 'UTC') {
     this.zone = zone;
@@ -117,9 +139,22 @@ export class WallClock {
     const wall = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s, p.ms);
     if (p.offsetMin !== undefined) return wall - p.offsetMin * 60_000;
     if (this.fmt === null) return wall;
+    const hour = Math.floor(wall / 3_600_000);
+    const known = this.wallHours.get(hour);
+    if (known !== undefined) return wall - known;
+    {
+      const h0 = hour * 3_600_000;
+      const before = this.offsetAt(h0 - 86_400_000);
+      if (before === this.offsetAt(h0 + 3_600_000 + 86_400_000)) {
+        // No transition within a day of this wall hour (offsets are within ±14 h): one offset for all of it.
+        if (this.wallHours.size > 100_000) this.wallHours.clear();
+        this.wallHours.set(hour, before);
+        return wall - before;
+      }
+    }
     // Candidates: the offset before and after any transition near this wall time.
-    const o1 = this.offsetAt(wall - 86_400_000 / 2);
-    const o2 = this.offsetAt(wall + 86_400_000 / 2);
+    const o1 = this.offsetAt(wall - 86_400_000);
+    const o2 = this.offsetAt(wall + 86_400_000);
     const a = wall - o1;
     const b = wall - o2;
     const okA = this.offsetAt(a) === o1;
