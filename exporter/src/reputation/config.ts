@@ -110,6 +110,8 @@ export interface ReputationConfig {
   signals: {
     /** Calls a window needs before number-level ratios raise anything. */
     minCalls: number;
+    /** z of the one-sided Wilson bounds for number-level signals. 1.645 ≈ 95 % one-sided. */
+    z: number;
     /** Answered calls needed before the short-call ratio raises anything. */
     minAnswered: number;
     /** Voicemail share above which calls may be being filtered. */
@@ -203,7 +205,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     maxVelocityPenalty: 60,
   },
   velocity: { dailyCap: 100, hourlyCap: 50 },
-  signals: { minCalls: 20, minAnswered: 10, voicemailFiltering: 0.6, warningsForFlag: 3 },
+  signals: { minCalls: 20, z: 1.645, minAnswered: 10, voicemailFiltering: 0.6, warningsForFlag: 3 },
   status: { minCalls7d: 20 },
   carrier: {
     minCalls: 20,
@@ -309,6 +311,7 @@ const schema = z
     signals: z
       .object({
         minCalls: nonNegInt,
+        z: z.number().finite().positive('must be > 0'),
         minAnswered: nonNegInt,
         voicemailFiltering: ratio,
         warningsForFlag: posInt,

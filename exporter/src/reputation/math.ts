@@ -46,6 +46,19 @@ export function wilson(x: number, n: number, z: number): [number, number] {
 }
 
 export const wilsonLower = (x: number, n: number, z: number): number => wilson(x, n, z)[0];
+
+/**
+ * Lower confidence bound of p1 − p2 (x1/n1 − x2/n2) by Newcombe's hybrid score method: the Wilson
+ * intervals of each proportion combined. Null when either sample is empty.
+ */
+export function newcombeLower(x1: number, n1: number, x2: number, n2: number, z: number): number | null {
+  if (n1 <= 0 || n2 <= 0) return null;
+  const p1 = x1 / n1;
+  const p2 = x2 / n2;
+  const [l1] = wilson(x1, n1, z);
+  const [, u2] = wilson(x2, n2, z);
+  return p1 - p2 - Math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2);
+}
 export const wilsonUpper = (x: number, n: number, z: number): number => wilson(x, n, z)[1];
 
 /** The additive counts the model needs, read back from a Kpis. */

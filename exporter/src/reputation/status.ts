@@ -5,7 +5,7 @@ import type { ReputationConfig } from './config.js';
 import { answerDropPoints } from './subscores.js';
 import type { CarrierAssessment, FlagWindow } from './carrierFlag.js';
 import { baselineRatios } from './carrierFlag.js';
-import { pct, wilsonLower, type Counts } from './math.js';
+import { newcombeLower, pct, wilsonLower, wilsonUpper, type Counts } from './math.js';
 
 export const STATUSES = ['in_progress', 'healthy', 'mixed', 'spam'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -57,9 +57,16 @@ export function numberSignals(inp: SignalInput, cfg: ReputationConfig): Signal[]
       else if (r.flag === 'warning') out.push({ window: w, kind: 'carrier_warning', severity: 'warning', carrier: car, reason: r.reason });
     }
     if (n < Math.max(1, s.minCalls)) continue;
+    const z = s.z;
     const rej = k.rejected / n;
-    if (rej > cfg.sentiment.rejectionCritical) {
-      out.push({ window: w, kind: 'rejection', severity: 'warning', reason: `rejection rate ${pct(rej)} over ${n} calls (${w}) > ${pct(cfg.sentiment.rejectionCritical)}` });
+    const rejLo = wilsonLower(k.rejected, n, z);
+    if (rejLo > cfg.sentiment.rejectionCritical) {
+      out.push({
+        window: w,
+        kind: 'rejection',
+        severity: 'warning',
+        reason: `rejection rate ${pct(rej)} over ${n} calls (${w}; lower bound ${pct(rejLo)}) > ${pct(cfg.sentiment.rejectionCritical)}`,
+      });
     }
     const poolRest = inp.pool?.[w];
     const base = baselineRatios(poolRest, cfg);
@@ -69,35 +76,53 @@ export function numberSignals(inp: SignalInput, cfg: ReputationConfig): Signal[]
         window: w,
         kind: 'cancel',
         severity: 'warning',
-        reason: `487 rate ${pct(k.cancelled / n)} vs ${pct(base.cancel)} ${base.fallback ? 'default' : 'pool'} baseline over ${n} calls (${w})`,
+        reason: `487 rate ${pct(k.cancelled / n)} vs ${pct(base.cancel)} ${base.fallback ? 'default' : 'pool'} baseline over ${n} calls (${w}; lower bound ${pct(cancelLo)})`,
       });
     }
-    if (k.answered >= Math.max(1, s.minAnswered) && k.short / k.answered > cfg.engagement.shortCallLowTrust) {
+    const shortLo = k.answered > 0 ? wilsonLower(k.short, k.answered, z) : 0;
+    if (k.answered >= Math.max(1, s.minAnswered) && shortLo > cfg.engagement.shortCallLowTrust) {
       out.push({
         window: w,
         kind: 'short_calls',
         severity: 'warning',
-        reason: `short calls ${pct(k.short / k.answered)} of ${k.answered} answered (${w}) > ${pct(cfg.engagement.shortCallLowTrust)}`,
+        reason: `short calls ${pct(k.short / k.answered)} of ${k.answered} answered (${w}; lower bound ${pct(shortLo)}) > ${pct(cfg.engagement.shortCallLowTrust)}`,
       });
     }
     const ans = k.answered / n;
-    if (ans < cfg.connection.watch) {
+    const ansHi = wilsonUpper(k.answered, n, z);
+    if (ansHi < cfg.connection.watch) {
       // Not the number's problem when the rest of the pool answers just as badly.
       const poolWide = !base.fallback && ans >= base.answer - cfg.connection.dropPoints / 100;
       if (!poolWide) {
-        out.push({ window: w, kind: 'answer_low', severity: 'warning', reason: `answer rate ${pct(ans)} over ${n} calls (${w}) < ${pct(cfg.connection.watch)}` });
+        out.push({
+          window: w,
+          kind: 'answer_low',
+          severity: 'warning',
+          reason: `answer rate ${pct(ans)} over ${n} calls (${w}; upper bound ${pct(ansHi)}) < ${pct(cfg.connection.watch)}`,
+        });
       }
     }
-    if (k.voicemail / n > s.voicemailFiltering) {
-      out.push({ window: w, kind: 'voicemail', severity: 'warning', reason: `voicemail ${pct(k.voicemail / n)} of ${n} calls (${w}) > ${pct(s.voicemailFiltering)}: calls may be filtered` });
+    const vmLo = wilsonLower(k.voicemail, n, z);
+    if (vmLo > s.voicemailFiltering) {
+      out.push({
+        window: w,
+        kind: 'voicemail',
+        severity: 'warning',
+        reason: `voicemail ${pct(k.voicemail / n)} of ${n} calls (${w}; lower bound ${pct(vmLo)}) > ${pct(s.voicemailFiltering)}: calls may be filtered`,
+      });
     }
   }
   const drop = answerDropPoints(inp.w24h, inp.w7d, cfg.connection.dropMinCalls);
   if (drop !== null) {
     const poolDrop = inp.pool ? answerDropPoints(inp.pool['24h'], inp.pool['7d'], cfg.connection.dropMinCalls) : null;
-    const own = drop - Math.max(0, poolDrop ?? 0);
-    if (own > cfg.connection.dropPoints) {
-      const prior = (inp.w7d.answered - inp.w24h.answered) / (inp.w7d.calls - inp.w24h.calls);
+    const poolPart = Math.max(0, poolDrop ?? 0);
+    const own = drop - poolPart;
+    const priorCalls = inp.w7d.calls - inp.w24h.calls;
+    const priorAnswered = inp.w7d.answered - inp.w24h.answered;
+    // The drop must be of a size that matters AND real: Newcombe's lower bound of the difference, less any pool drop, above 0.
+    const lo = newcombeLower(priorAnswered, priorCalls, inp.w24h.answered, inp.w24h.calls, s.z);
+    if (own > cfg.connection.dropPoints && lo !== null && lo * 100 - poolPart > 0) {
+      const prior = priorAnswered / priorCalls;
       out.push({
         window: '24h',
         kind: 'answer_drop',

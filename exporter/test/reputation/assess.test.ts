@@ -58,7 +58,7 @@ describe('scenarios (issue 4 §9)', () => {
     expect(a.score).toBeLessThan(healthy.score);
     expect(a.status).toBe('mixed');
     expect(a.recommendation.action).toBe('slow_down');
-    expect(a.recommendation.reason).toMatch(/rejection rate \d+ % over 75 calls \(24h\) > 15 %/);
+    expect(a.recommendation.reason).toMatch(/rejection rate \d+ % over 75 calls \(24h; lower bound \d+ %\) > 15 %/);
     expect(a.recommendation.reason).toMatch(/slow down before it is labelled$/);
     expect(a.signals.map((s) => s.kind).sort()).toEqual(['rejection', 'short_calls']);
   });

@@ -68,40 +68,57 @@ describe('number signals', () => {
     expect(numberSignals({ ...quiet, w24h: w, w7d: w }, D)).toEqual([]);
   });
 
-  it('rejection above 15 % with at least 20 calls', () => {
-    const w = C({ answered: 40, rejected: 10, busy: 6, no_answer: 44 });
+  it('rejection confidently above 15 % (Wilson lower bound), with at least 20 calls', () => {
+    const w = C({ answered: 40, rejected: 20, busy: 10, no_answer: 30 });
     const s = numberSignals({ ...quiet, w24h: w, w7d: w }, D);
     expect(s.filter((x) => x.kind === 'rejection').map((x) => x.reason)).toEqual([
-      'rejection rate 16 % over 100 calls (24h) > 15 %',
-      'rejection rate 16 % over 100 calls (7d) > 15 %',
+      'rejection rate 30 % over 100 calls (24h; lower bound 23 %) > 15 %',
+      'rejection rate 30 % over 100 calls (7d; lower bound 23 %) > 15 %',
     ]);
+    // 20 % over 100 calls could still be a 15 % number having a bad day.
+    const noisy = C({ answered: 40, rejected: 20, no_answer: 40 });
+    expect(numberSignals({ ...quiet, w24h: noisy, w7d: noisy }, D)).toEqual([]);
     const few = C({ answered: 5, rejected: 10, no_answer: 4 });
     expect(numberSignals({ ...quiet, w24h: few, w7d: few }, D).filter((x) => x.kind === 'rejection')).toEqual([]);
   });
 
-  it('short calls above 15 % of at least 10 answered', () => {
-    const w = C({ answered: 20, no_answer: 20, short: 4 });
-    expect(numberSignals({ ...quiet, w24h: w, w7d: w }, D).map((x) => x.kind)).toContain('short_calls');
-    const ok = C({ answered: 20, no_answer: 20, short: 3 });
+  it('short calls confidently above 15 % of at least 10 answered', () => {
+    const w = C({ answered: 40, no_answer: 20, short: 14 });
+    expect(numberSignals({ ...quiet, w24h: w, w7d: w }, D)[0]!.reason).toBe('short calls 35 % of 40 answered (24h; lower bound 24 %) > 15 %');
+    const ok = C({ answered: 40, no_answer: 20, short: 8 });
     expect(numberSignals({ ...quiet, w24h: ok, w7d: ok }, D).map((x) => x.kind)).not.toContain('short_calls');
   });
 
   it('answer below 25 % unless the pool answers just as badly', () => {
-    const w = C({ answered: 20, no_answer: 80 });
+    const w = C({ answered: 10, no_answer: 90 });
     expect(numberSignals({ ...quiet, w24h: w, w7d: w }, D).map((x) => x.kind)).toEqual(['answer_low', 'answer_low']);
-    const pool = { '24h': C({ answered: 250, no_answer: 750 }), '7d': C({ answered: 250, no_answer: 750 }) };
+    expect(numberSignals({ ...quiet, w24h: w, w7d: w }, D)[0]!.reason).toBe('answer rate 10 % over 100 calls (24h; upper bound 16 %) < 25 %');
+    const pool = { '24h': C({ answered: 120, no_answer: 880 }), '7d': C({ answered: 120, no_answer: 880 }) };
     expect(numberSignals({ ...quiet, w24h: w, w7d: w, pool }, D)).toEqual([]);
   });
 
   it('voicemail above 60 % may mean filtering', () => {
-    const w = C({ answered: 30, voicemail: 61, no_answer: 9 });
-    expect(numberSignals({ ...quiet, w24h: w, w7d: w }, D)[0]!.reason).toBe('voicemail 61 % of 100 calls (24h) > 60 %: calls may be filtered');
+    const w = C({ answered: 15, voicemail: 80, no_answer: 5 });
+    expect(numberSignals({ ...quiet, w24h: w, w7d: w }, D).find((x) => x.kind === 'voicemail')!.reason).toBe(
+      'voicemail 80 % of 100 calls (24h; lower bound 73 %) > 60 %: calls may be filtered',
+    );
   });
 
   it('spam reports above 2 % of delivered calls', () => {
     const w = C({ answered: 50, no_answer: 50 });
     expect(numberSignals({ ...quiet, w24h: w, w7d: w, reportRatio: 0.021 }, D).map((x) => x.reason)).toEqual(['spam report rate 2.1 % > 2.0 %']);
     expect(numberSignals({ ...quiet, w24h: w, w7d: w, reportRatio: 0.02 }, D)).toEqual([]);
+  });
+
+  it('an answer drop must be over 10 points and significant (Newcombe lower bound > 0)', () => {
+    const prior = { answered: 200, no_answer: 200 };
+    const big = C({ answered: 20, no_answer: 80 });
+    const s = numberSignals({ ...quiet, w24h: big, w7d: C({ answered: 220, no_answer: 280 }) }, D).filter((x) => x.kind === 'answer_drop');
+    expect(s.map((x) => x.reason)).toEqual(['answer rate fell 30 points (50 % over the prior 6 days → 20 % in 24h)']);
+    // 15 points down over a 20-call day: a size that matters, but not yet evidence.
+    const small = C({ answered: 7, no_answer: 13 });
+    const w7d = C({ answered: prior.answered + 7, no_answer: prior.no_answer + 13 });
+    expect(numberSignals({ ...quiet, w24h: small, w7d }, D).filter((x) => x.kind === 'answer_drop')).toEqual([]);
   });
 
   it('blocks ≥ 5 % (and at least 2) are a flag', () => {
