@@ -1,0 +1,99 @@
+// Real sipp traffic on loopback: one sipp UAS and one sipp UAC per kind of call, all pairs
+// at once, the UAC writing its -trace_msg file. Used by sipp-live.test.ts (and by the
+// serve test for a second run).
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SCENARIOS, exitOf, freeUdpPort, kill, passport, sipp, waitUdpBound, type SippProcess } from './harness.js';
+
+export type Kind = 'answered' | 'early' | 'cancel' | 'busy486' | 'decline603' | 'block603' | 'unwanted607' | 'block608';
+
+export interface PlannedCall {
+  caller: string;
+  called: string;
+  attest?: 'A' | 'B' | 'C';
+}
+
+export interface Pair {
+  kind: Kind;
+  calls: PlannedCall[];
+  /** UAC pause between ACK and BYE (answered kinds): the talk time. */
+  talkMs?: number;
+}
+
+const UAS: Record<Kind, { file: string; keys?: string[] }> = {
+  answered: { file: 'uas-answer.xml' },
+  early: { file: 'uas-early.xml' },
+  cancel: { file: 'uas-ring-cancel.xml' },
+  busy486: { file: 'uas-reject-486.xml', keys: ['-key', 'reason', 'Busy Here', '-key', 'hdr', 'X-Numrep: plain'] },
+  decline603: { file: 'uas-reject-603.xml', keys: ['-key', 'reason', 'Decline', '-key', 'hdr', 'X-Numrep: plain'] },
+  block603: {
+    file: 'uas-reject-603.xml',
+    keys: ['-key', 'reason', 'Network Blocked', '-key', 'hdr', 'Reason: SIP;cause=603;text="v=analytics1;url=https://redress.tns.example/dispute"'],
+  },
+  unwanted607: { file: 'uas-reject-607.xml', keys: ['-key', 'reason', 'Unwanted', '-key', 'hdr', 'X-Numrep: plain'] },
+  block608: {
+    file: 'uas-reject-608.xml',
+    keys: ['-key', 'reason', 'Rejected', '-key', 'hdr', 'Call-Info: <https://redress.hiya.example/report?id=42>;purpose=jwt'],
+  },
+};
+
+const UAC: Record<Kind, string> = {
+  answered: 'uac-answer.xml',
+  early: 'uac-answer.xml',
+  cancel: 'uac-cancel.xml',
+  busy486: 'uac-reject.xml',
+  decline603: 'uac-reject.xml',
+  block603: 'uac-reject.xml',
+  unwanted607: 'uac-reject.xml',
+  block608: 'uac-reject.xml',
+};
+
+/** sipp -inf rows: caller;called;identity header name;PASSporT (fields cannot hold ';'). */
+function injection(calls: PlannedCall[]): string {
+  let s = 'SEQUENTIAL\n';
+  for (const c of calls) {
+    s += c.attest ? `${c.caller};${c.called};Identity;${passport(c.attest, c.caller, c.called)}\n` : `${c.caller};${c.called};X-No-Identity;-\n`;
+  }
+  return s;
+}
+
+/** Run one pair; returns the UAC trace path. Both processes are killed in finally. */
+export async function runPair(dir: string, p: Pair, idx: number): Promise<string> {
+  const uasPort = await freeUdpPort();
+  const uacPort = await freeUdpPort();
+  const inf = join(dir, `calls-${idx}-${p.kind}.csv`);
+  writeFileSync(inf, injection(p.calls));
+  const trace = join(dir, `trace_${idx}_${p.kind}.log`);
+  const n = String(p.calls.length);
+  let uas: SippProcess | undefined;
+  let uac: SippProcess | undefined;
+  try {
+    const u = UAS[p.kind];
+    uas = sipp(['-sf', join(SCENARIOS, u.file), '-i', '127.0.0.1', '-p', String(uasPort), '-m', n, '-timeout', '60s', ...(u.keys ?? [])], dir);
+    await waitUdpBound(uasPort, uas);
+    uac = sipp(
+      [
+        '-sf', join(SCENARIOS, UAC[p.kind]), `127.0.0.1:${uasPort}`,
+        '-i', '127.0.0.1', '-p', String(uacPort),
+        '-m', n, '-r', '20', '-l', '10',
+        '-inf', inf,
+        '-d', String(p.talkMs ?? 0),
+        '-trace_msg', '-message_file', trace,
+        '-timeout', '45s', '-timeout_error',
+      ],
+      dir,
+    );
+    const code = await exitOf(uac, 60_000);
+    if (code !== 0) throw new Error(`sipp UAC for ${p.kind} exited ${code}: ${uac.log()}\nUAS: ${uas.log()}`);
+    await exitOf(uas, 15_000).catch(() => undefined); // it has answered everything; it may linger in timewait
+    return trace;
+  } finally {
+    kill(uac);
+    kill(uas);
+  }
+}
+
+export async function runPairs(dir: string, pairs: Pair[]): Promise<string[]> {
+  return Promise.all(pairs.map((p, i) => runPair(dir, p, i)));
+}
