@@ -40,6 +40,15 @@ export interface ReaderOptions {
   /** Generic CSV: column mapping; FreeSWITCH custom template: ${var} list. */
   columns?: Record<string, string>;
   template?: string[];
-  /** Kamailio acc extra keys. */
-  kamailio?: { callerKey: string; calleeKey: string; domainKey: string };
+  /** Kamailio acc extra keys (defaults src_user, dst_user, dst_domain). */
+  kamailio?: {
+    callerKey: string;
+    calleeKey: string;
+    domainKey: string;
+    /** Extra key with an explicit carrier, and one with a STIR/SHAKEN attestation (optional). */
+    carrierKey?: string;
+    attestKey?: string;
+    /** An answered call with no BYE after this long is emitted with talk 0 (default 6 h). */
+    maxCallSeconds?: number;
+  };
 }

@@ -36,6 +36,12 @@ describe('detectFormat', () => {
   for (const [f, want] of Object.entries(expected)) {
     it(`${f} → ${want}`, () => expect(detectFormat(linesOf(join(FIX, f)).slice(0, 10))).toBe(want));
   }
+  it('knows a Kamailio log before its first acc line', () => {
+    const head = linesOf(join(FIX, 'kamailio/real-stock-stderr.log')).slice(0, 7);
+    expect(head.some((l) => l.includes('ACC: '))).toBe(false);
+    expect(detectFormat(head)).toBe('kamailio');
+    expect(detectFormat(['Nov 20 09:14:58 sbc1 /usr/sbin/kamailio[2211]: INFO: <core> [main.c:2820]: main(): processes'])).toBe('kamailio');
+  });
   it('returns null for nothing or noise', () => {
     expect(detectFormat([])).toBeNull();
     expect(detectFormat(['', '\r'])).toBeNull();

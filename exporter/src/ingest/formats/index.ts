@@ -9,7 +9,7 @@ import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
 import { AsteriskReader, looksLikeAsterisk } from './asterisk.js';
 import { FreeswitchReader, looksLikeFreeswitch } from './freeswitch.js';
 import { GenericReader, looksLikeGenericHeader } from './generic.js';
-import { KamailioReader, looksLikeKamailio } from './kamailio.js';
+import { KamailioReader, looksLikeKamailio, looksLikeKamailioLog } from './kamailio.js';
 import { SippReader, looksLikeSipp } from './sipp.js';
 import { SofiaReader, looksLikeSofia } from './sofia.js';
 
@@ -37,7 +37,11 @@ export const FORMATS: FormatSpec[] = [
   {
     id: 'kamailio',
     description: 'Kamailio acc module log lines (syslog or stderr), "ACC: transaction answered: …"',
-    detect: (lines) => (lines.some(looksLikeKamailio) ? 0.9 + 0.1 * (lines.filter(looksLikeKamailio).length / lines.length) : 0),
+    // Any acc line wins; a Kamailio log with no acc line yet (startup noise) is still Kamailio.
+    detect: (lines) => {
+      if (lines.some(looksLikeKamailio)) return 0.9 + 0.1 * (lines.filter(looksLikeKamailio).length / lines.length);
+      return lines.filter(looksLikeKamailioLog).length / lines.length >= 0.5 ? 0.6 : 0;
+    },
     create: (o) => new KamailioReader(o),
   },
   {

@@ -54,10 +54,17 @@ export const KAMAILIO_DEFAULTS: KamailioOptions = {
 
 const MARKER = 'ACC: ';
 
-/** Content check used by detectFormat. */
+/** Content check used by detectFormat: an acc line. */
 export function looksLikeKamailio(line: string): boolean {
   const i = line.indexOf(MARKER);
   return i >= 0 && line.includes('call_id=', i) && line.includes('method=', i);
+}
+
+const KAMAILIO_LOG = /kamailio\[\d+\]: [A-Z]+:|^\s*\d+\(\d+\) [A-Z]+: /;
+
+/** Any Kamailio log line (syslog `kamailio[PID]: LEVEL:` or `-E` stderr ` N(PID) LEVEL: `). */
+export function looksLikeKamailioLog(line: string): boolean {
+  return KAMAILIO_LOG.test(line);
 }
 
 interface Held {
