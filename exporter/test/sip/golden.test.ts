@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SippReader } from '../../src/ingest/formats/sipp.js';
+import { SofiaReader } from '../../src/ingest/formats/sofia.js';
+import { detectFormat } from '../../src/ingest/formats/index.js';
+import type { SipTraceReader } from '../../src/ingest/sip/trace.js';
+import { Store } from '../../src/store/db.js';
+import { FIXTURES, readText, traceLines, type TraceResult } from './harness.js';
+import { makeTailer, tmp, totals } from '../core/helpers.js';
+
+// Golden files over committed traces. real-sipp-trace.log is a REAL sipp capture (the
+// sipp-live scenarios, the UAC traces merged in time order). The sofia fixtures are the same
+// real messages laid out as sofia-sip's tport_log_msg() prints them (tools/sipp2sofia.py;
+// no FreeSWITCH package is available to capture one), in the older indented style with a
+// closing rule and in the newer flush-left style between FreeSWITCH log lines.
+// UPDATE_GOLDEN=1 rewrites the .golden.json files.
+
+const CASES: Array<{ file: string; format: 'sipp' | 'sofia' }> = [
+  { file: 'real-sipp-trace.log', format: 'sipp' },
+  { file: 'sofia-indented.log', format: 'sofia' },
+  { file: 'sofia-flush.log', format: 'sofia' },
+];
+
+const make = (format: 'sipp' | 'sofia'): SipTraceReader => (format === 'sipp' ? new SippReader({ timezone: 'UTC' }) : new SofiaReader({ timezone: 'UTC' }));
+
+function summary(r: TraceResult) {
+  return {
+    records: r.records,
+    calls: r.calls.map((c) => ({ callId: c.callId, earlyMedia: c.earlyMedia, end: c.end, verstat: c.verstat ?? null, reasonPhrase: c.reasonPhrase ?? null })),
+    rejects: r.rejects,
+  };
+}
+
+describe('SIP golden files', () => {
+  for (const c of CASES) {
+    it(`${c.file} (${c.format}) matches its golden file`, () => {
+      const text = readFileSync(join(FIXTURES, c.file), 'utf8');
+      expect(detectFormat(traceLines(text).slice(0, 10).map((l) => l.line))).toBe(c.format);
+      const got = summary(readText(make(c.format), text, c.file));
+      const golden = join(FIXTURES, c.file.replace(/\.log$/, '.golden.json'));
+      if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) writeFileSync(golden, JSON.stringify(got, null, 2) + '\n');
+      expect(got).toEqual(JSON.parse(readFileSync(golden, 'utf8')));
+      expect(got.rejects).toEqual([]);
+      expect(got.records.length).toBe(15);
+    });
+  }
+
+  it('the sofia layouts of the capture give the same calls as the sipp reader (only the source differs)', () => {
+    const base = readText(make('sipp'), readFileSync(join(FIXTURES, 'real-sipp-trace.log'), 'utf8')).records.map((r) => ({ ...r, source: 'x' }));
+    for (const f of ['sofia-indented.log', 'sofia-flush.log']) {
+      const got = readText(make('sofia'), readFileSync(join(FIXTURES, f), 'utf8')).records.map((r) => ({ ...r, source: 'x', trunk: r.trunk }));
+      expect(got).toEqual(base);
+    }
+  });
+
+  it('duplicated messages (every block written twice, as retransmissions are) change nothing', () => {
+    const text = readFileSync(join(FIXTURES, 'real-sipp-trace.log'), 'utf8');
+    const blocks = text.split(/(?=^-{47} \d{4}-)/m);
+    const doubled = blocks.map((b) => b + b).join('');
+    expect(readText(make('sipp'), doubled).records).toEqual(readText(make('sipp'), text).records);
+  });
+});
+
+describe('restart: snapshot and restore at every line', () => {
+  for (const c of CASES) {
+    it(`${c.file}: any split point yields each call exactly once`, () => {
+      const text = readFileSync(join(FIXTURES, c.file), 'utf8');
+      const lines = traceLines(text);
+      const whole = readText(make(c.format), text).records;
+      const step = c.format === "sipp" ? 1 : 3; // a restart can happen anywhere: every line (sofia: every third, same code path)
+      for (let k = 0; k <= lines.length; k += step) {
+        const r1 = make(c.format);
+        const got: unknown[] = [];
+        for (const { line, no } of lines.slice(0, k)) {
+          const res = r1.parseLine(line, { file: c.file, line: no });
+          if (res.kind === 'records') got.push(...res.records);
+        }
+        const state = JSON.parse(JSON.stringify(r1.snapshot())); // as stored in SQLite
+        const r2 = make(c.format);
+        r2.restore(state);
+        for (const { line, no } of lines.slice(k)) {
+          const res = r2.parseLine(line, { file: c.file, line: no });
+          if (res.kind === 'records') got.push(...res.records);
+        }
+        got.push(...r2.flush());
+        expect(got, `split at line ${k}`).toEqual(whole);
+      }
+    });
+  }
+
+  it('through the tailer and SQLite: a trace written in two parts across a restart counts every call once', async () => {
+    const dir = tmp('numrep-sip-restart-');
+    const db = join(dir, 'numrep.db');
+    const file = join(dir, 'trace.log');
+    const text = readFileSync(join(FIXTURES, 'real-sipp-trace.log'), 'utf8');
+    // cut in the middle of a message, mid-dialog (several calls are ringing or talking there)
+    const cut = text.indexOf('\n', Math.floor(text.length * 0.55)) + 1;
+    writeFileSync(file, text.slice(0, cut));
+    const opts = {
+      globs: [file],
+      createReader: () => new SippReader({ timezone: 'UTC' }),
+      detectFormat: (l: string[]) => detectFormat(l),
+      chunkBytes: 1024,
+      maxRecordBytes: 8192,
+    };
+    let store = new Store(db, { bucketMs: 60_000 });
+    let t = makeTailer(store, opts);
+    await t.poll();
+    const before = totals(store);
+    await t.close();
+    store.close();
+
+    appendFileSync(file, text.slice(cut));
+    store = new Store(db, { bucketMs: 60_000 });
+    t = makeTailer(store, opts);
+    await t.poll();
+    t.flushReaders();
+    const after = totals(store);
+    await t.close();
+    store.close();
+
+    const expected: Record<string, number> = {};
+    for (const r of readText(make('sipp'), text).records) expected[r.caller] = (expected[r.caller] ?? 0) + 1;
+    expect(after).toEqual(expected);
+    expect(Object.values(before).reduce((a, b) => a + b, 0)).toBeLessThan(15);
+  });
+});
