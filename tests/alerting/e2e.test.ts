@@ -376,10 +376,20 @@ describe.skipIf(skipUnlessTools('prometheus', 'alertmanager'))(`end to end (scra
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Runs a test body; on failure, appends what every process and the webhook saw. */
+  const explained = (body: () => Promise<void>) => async () => {
+    try {
+      await body();
+    } catch (err) {
+      (err as Error).message += `\n${diagnostics()}`;
+      throw err;
+    }
+  };
+
   const notified = () =>
     (sink?.received ?? []).flatMap((n) => n.alerts.filter((a) => a.status === 'firing').map((a) => ({ receiver: n.receiver, path: n.path, ...a })));
 
-  it('pages operations for the number blocked by two carriers, with number, pool and carrier labels', async () => {
+  it('pages operations for the number blocked by two carriers, with number, pool and carrier labels', explained(async () => {
     const t0 = Date.now();
     const page = await waitFor(
       'a NumberCarrierFlagged page for att and verizon at the webhook',
@@ -404,9 +414,9 @@ describe.skipIf(skipUnlessTools('prometheus', 'alertmanager'))(`end to end (scra
     }
     // tmobile never blocked it.
     expect(notified().some((a) => a.labels.number === BLOCKED && a.labels.carrier === 'tmobile')).toBe(false);
-  });
+  }));
 
-  it('raises no alert for the healthy number (pacing alerts aside), in Prometheus or at the webhook', async () => {
+  it('raises no alert for the healthy number (pacing alerts aside), in Prometheus or at the webhook', explained(async () => {
     // Let a few more evaluation + notification rounds go by after the page, so a late alert would show.
     const until = Date.now() + 5000;
     await waitFor('5 more seconds of evaluations', () => (Date.now() > until ? true : undefined), { timeoutMs: 10_000, intervalMs: 500 });
@@ -419,7 +429,7 @@ describe.skipIf(skipUnlessTools('prometheus', 'alertmanager'))(`end to end (scra
     console.log(`[alerting e2e] alerts in Prometheus:\n  ${summary.join('\n  ')}`);
     // Sanity: Prometheus did evaluate number alerts (the blocked number's are there), so "none" means something.
     expect(prom.data.alerts.some((a) => a.labels.number === BLOCKED && a.state === 'firing')).toBe(true);
-  });
+  }));
 
   it('routes the spam verdict to the pager and inhibits the blocked number’s lesser alerts', async (ctx) => {
     const alerts = await getJson<{ labels: Record<string, string>; status: { state: string } }[]>(`${amUrl}/api/v2/alerts`);

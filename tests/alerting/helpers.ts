@@ -182,7 +182,9 @@ export function startProcess(name: string, cmd: string, args: string[], opts: { 
       res(null);
     });
   });
-  return { name, child, output: () => `--- ${name} output (tail)\n${buf.slice(-6000)}`, exited };
+  const state = () =>
+    child.exitCode !== null ? `exited with code ${child.exitCode}` : child.signalCode !== null ? `killed by ${child.signalCode}` : `running (pid ${child.pid})`;
+  return { name, child, output: () => `--- ${name}: ${state()}; output (tail)\n${buf.slice(-6000)}`, exited };
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. Safe to call twice. */

@@ -25,9 +25,9 @@ const ops = (alertname: string, severity: string, l: Labels): Labels => ({ alert
 const sre = (alertname: string, severity: string, l: Labels): Labels => ({ alertname, severity, team: 'sre', job: 'numrep', ...l });
 
 // [labels, expected state]; every source alert is itself expected active.
-const CASES: { name: string; labels: Labels; state: 'active' | 'suppressed' }[] = [
+const CASES: { name: string; source?: boolean; labels: Labels; state: 'active' | 'suppressed' }[] = [
   // A spam number silences its lesser alerts…
-  { name: 'spam source', labels: ops('NumberSpam', 'critical', { number: '+12025550101', pool: 'collections', status: 'spam' }), state: 'active' },
+  { name: 'spam source', source: true, labels: ops('NumberSpam', 'critical', { number: '+12025550101', pool: 'collections', status: 'spam' }), state: 'active' },
   { name: 'spam → score critical', labels: ops('NumberReputationCritical', 'critical', { number: '+12025550101', pool: 'collections' }), state: 'suppressed' },
   { name: 'spam → answer drop', labels: ops('NumberAnswerRateDrop', 'warning', { number: '+12025550101', pool: 'collections', carrier: 'att' }), state: 'suppressed' },
   { name: 'spam → cancel early warning', labels: ops('NumberCarrierCancelRateHigh', 'warning', { number: '+12025550101', pool: 'collections', carrier: 'tmobile', window: '24h' }), state: 'suppressed' },
@@ -38,18 +38,18 @@ const CASES: { name: string; labels: Labels; state: 'active' | 'suppressed' }[] 
   { name: 'spam ↛ other number', labels: ops('NumberReputationCritical', 'critical', { number: '+12025550102', pool: 'collections' }), state: 'active' },
   { name: 'spam ↛ same number, other pool', labels: ops('NumberAnswerRateDrop', 'warning', { number: '+12025550101', pool: 'sales', carrier: 'att' }), state: 'active' },
   // Critical score silences the degraded warning of the same number.
-  { name: 'critical source', labels: ops('NumberReputationCritical', 'critical', { number: '+12025550103', pool: 'collections' }), state: 'active' },
+  { name: 'critical source', source: true, labels: ops('NumberReputationCritical', 'critical', { number: '+12025550103', pool: 'collections' }), state: 'active' },
   { name: 'critical → degraded', labels: ops('NumberReputationDegraded', 'warning', { number: '+12025550103', pool: 'collections' }), state: 'suppressed' },
   // A carrier-wide drop silences per-number drops on that carrier only.
-  { name: 'carrier drop source', labels: ops('CarrierAnswerRateDrop', 'warning', { carrier: 'verizon' }), state: 'active' },
+  { name: 'carrier drop source', source: true, labels: ops('CarrierAnswerRateDrop', 'warning', { carrier: 'verizon' }), state: 'active' },
   { name: 'carrier drop → number drop on verizon', labels: ops('NumberAnswerRateDrop', 'warning', { number: '+12025550104', pool: 'sales', carrier: 'verizon' }), state: 'suppressed' },
   { name: 'carrier drop ↛ number drop on tmobile', labels: ops('NumberAnswerRateDrop', 'warning', { number: '+12025550104', pool: 'sales', carrier: 'tmobile' }), state: 'active' },
   { name: 'carrier drop ↛ cancel warning on verizon', labels: ops('NumberCarrierCancelRateHigh', 'warning', { number: '+12025550104', pool: 'sales', carrier: 'verizon', window: '24h' }), state: 'active' },
   // Exporter down silences the rest about that exporter; stalled silences "behind" on that source.
-  { name: 'exporter down source', labels: sre('NumrepExporterDown', 'critical', { instance: 'exporter-a:9847' }), state: 'active' },
+  { name: 'exporter down source', source: true, labels: sre('NumrepExporterDown', 'critical', { instance: 'exporter-a:9847' }), state: 'active' },
   { name: 'down → rejecting', labels: sre('NumrepIngestRejecting', 'warning', { instance: 'exporter-a:9847', format: 'asterisk' }), state: 'suppressed' },
   { name: 'down ↛ other instance', labels: sre('NumrepIngestRejecting', 'warning', { instance: 'exporter-b:9847', format: 'asterisk' }), state: 'active' },
-  { name: 'stalled source', labels: sre('NumrepIngestStalled', 'critical', { instance: 'exporter-b:9847', source: '/cdr/Master.csv' }), state: 'active' },
+  { name: 'stalled source', source: true, labels: sre('NumrepIngestStalled', 'critical', { instance: 'exporter-b:9847', source: '/cdr/Master.csv' }), state: 'active' },
   { name: 'stalled → behind same source', labels: sre('NumrepSourceBehind', 'warning', { instance: 'exporter-b:9847', source: '/cdr/Master.csv' }), state: 'suppressed' },
   { name: 'stalled ↛ behind other source', labels: sre('NumrepSourceBehind', 'warning', { instance: 'exporter-b:9847', source: '/cdr/acc.log' }), state: 'active' },
 ];
@@ -78,8 +78,23 @@ describe.skipIf(skipUnlessTools('alertmanager'))('Alertmanager inhibit rules (re
       timeoutMs: 30_000,
       diagnostics: () => am!.output(),
     });
+    // Sources first, targets once Alertmanager holds the sources. Posted in one batch, a target can reach its
+    // receiver before the inhibitor has seen its source when group_wait is as short as this test's 1s; the real
+    // config's group_wait (10s/30s) is what gives the inhibitor that time in production.
+    const sources = CASES.filter((c) => c.source);
+    const targets = CASES.filter((c) => !c.source);
+    await post(sources);
+    await waitFor(
+      'Alertmanager to hold the source alerts',
+      async () => ((await getJson<ApiAlert[]>(`${url}/api/v2/alerts`)).length >= sources.length ? true : undefined),
+      { timeoutMs: 10_000, diagnostics: () => am!.output() },
+    );
+    await post(targets);
+  });
+
+  async function post(cases: typeof CASES): Promise<void> {
     const now = Date.now();
-    const body = CASES.map((c) => ({
+    const body = cases.map((c) => ({
       labels: c.labels,
       annotations: { summary: c.name },
       startsAt: new Date(now - 60_000).toISOString(),
@@ -92,7 +107,7 @@ describe.skipIf(skipUnlessTools('alertmanager'))('Alertmanager inhibit rules (re
       signal: AbortSignal.timeout(3000),
     });
     expect(r.status, await r.text()).toBe(200);
-  });
+  }
 
   afterAll(async () => {
     await stopProcess(am);
