@@ -260,13 +260,18 @@ export function substitute(text: string, values: Record<string, string | string[
     const name = a ?? b ?? c;
     const v = values[name] ?? BUILTIN_VARIABLES[name];
     if (v === undefined) return whole;
-    if (Array.isArray(v)) return v.length === 1 ? v[0] : `(${v.map(escapeRegex).join('|')})`;
+    if (Array.isArray(v)) return v.length === 1 ? promRegexEscape(v[0]) : `(${v.map(promRegexEscape).join('|')})`;
     return v;
   });
 }
 
-export function escapeRegex(s: string): string {
-  return s.replace(/[\\^$*+?.()|[\]{}]/g, '\\$&');
+/**
+ * How Grafana's Prometheus data source escapes the values of multi-value / include-All variables: regex
+ * metacharacters get a backslash, doubled because the regex sits inside a PromQL string literal.
+ * Pass a one-element array to `substitute` for such a variable with a single selection.
+ */
+export function promRegexEscape(s: string): string {
+  return s.replace(/\\/g, '\\\\\\\\').replace(/[$^*{}[\]'+?.()|]/g, '\\\\$&');
 }
 
 /** Values good enough to parse: custom/constant variables' current value, a plausible label value otherwise. */
@@ -859,8 +864,10 @@ export function checkStack(st: StackFiles, repo = REPO): string[] {
     if (!prov || rel(prov) !== 'dashboards/provisioning') problems.push(`docker-compose.yml: grafana does not mount dashboards/provisioning at ${provDir}`);
     for (const p of st.dashboardProviders) {
       const path = p.options?.path ?? '';
-      const m = mounts.find((mm) => path === mm.target || path.startsWith(mm.target + '/'));
-      if (!m) problems.push(`dashboards/provisioning: provider ${p.name} reads ${path}, which grafana does not mount`);
+      const m = mounts
+        .filter((mm) => path === mm.target || path.startsWith(mm.target + '/'))
+        .sort((a, b) => b.target.length - a.target.length)[0];
+      if (!m || !m.bind) problems.push(`dashboards/provisioning: provider ${p.name} reads ${path}, which grafana does not mount from the repository`);
       else {
         const host = join(repo, rel(m)!, path.slice(m.target.length));
         if (!existsSync(host) || !readdirSync(host).some((f) => f.endsWith('.json'))) problems.push(`dashboards/provisioning: provider ${p.name} path ${path} holds no dashboard JSON (${host})`);

@@ -49,7 +49,7 @@ describe('the contract the lint reads', () => {
 
   it('substitutes variables as Grafana does ($x, ${x}, ${x:regex}, [[x]], multi-value, built-ins)', () => {
     expect(substitute('a{p=~"$pool"}[$__rate_interval] ${number} [[w]] ${pool:regex}', { pool: ['a.b', 'c'], number: '+1202', w: '7d' })).toBe(
-      'a{p=~"(a\\.b|c)"}[1m] +1202 7d (a\\.b|c)',
+      'a{p=~"(a\\\\.b|c)"}[1m] +1202 7d (a\\\\.b|c)',
     );
   });
 });
