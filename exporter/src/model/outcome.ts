@@ -105,7 +105,8 @@ const Q850_NAME = /^[A-Z][A-Z0-9_]*$/;
  * Outcome of a FreeSWITCH leg. Order: a final `sip_term_status` (the SIP code, the most
  * precise signal) → `sip_hangup_disposition=send_cancel` (we cancelled: the 487 case) →
  * hangup_cause. NORMAL_CLEARING is answered when billsec > 0 or the leg was answered
- * (talk 0 allowed, like SIP 200), otherwise failed. Returns null for an empty or
+ * (talk 0 allowed, like SIP 200), otherwise failed; a cause outside the table with
+ * billsec > 0 is answered too (billsec only runs after answer). Returns null for an empty or
  * malformed cause (the caller rejects with `unknown_disposition`).
  */
 export function outcomeFromHangupCause(cause: string, d: FreeswitchDetail): OutcomeResult | null {
@@ -129,8 +130,14 @@ export function outcomeFromHangupCause(cause: string, d: FreeswitchDetail): Outc
       return { outcome: 'busy' };
     case 'CALL_REJECTED':
       return { outcome: 'rejected' };
+    case 'UNALLOCATED_NUMBER':
+    case 'NORMAL_TEMPORARY_FAILURE':
+      return { outcome: 'failed' };
     default:
       if (!Q850_NAME.test(c)) return null;
+      // billsec only runs after answer: a call with billsec > 0 that ended some other way
+      // (ALLOTTED_TIMEOUT, MEDIA_TIMEOUT, MANAGER_REQUEST, a transfer…) was answered.
+      if (d.billsec > 0) return { outcome: isMachine(d.amd) ? 'voicemail' : 'answered' };
       return { outcome: 'failed' };
   }
 }

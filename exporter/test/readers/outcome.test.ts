@@ -65,6 +65,9 @@ describe('FreeSWITCH hangup_cause column', () => {
     ['NORMAL_TEMPORARY_FAILURE', { billsec: 0 }, 'failed'],
     ['RECOVERY_ON_TIMER_EXPIRE', { billsec: 0 }, 'failed'],
     ['DESTINATION_OUT_OF_ORDER', { billsec: 0 }, 'failed'],
+    // billsec > 0 means answered whatever ended the call
+    ['ALLOTTED_TIMEOUT', { billsec: 3600, answered: true }, 'answered'],
+    ['MEDIA_TIMEOUT', { billsec: 45, answered: true, amd: 'MACHINE' }, 'voicemail'],
     // sip_term_status wins, and carries the SIP column's blocked rows
     ['CALL_REJECTED', { billsec: 0, sipTermStatus: 608 }, 'blocked'],
     ['CALL_REJECTED', { billsec: 0, sipTermStatus: 603, reasonPhrase: 'Network Blocked' }, 'blocked'],
