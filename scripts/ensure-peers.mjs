@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const PEERS = [
   ['prometheus', 'prometheus'],
   ['promtool', 'prometheus'],
-  ['alertmanager', 'prometheus-alertmanager'],
+  ['prometheus-alertmanager', 'prometheus-alertmanager'],
   ['amtool', 'prometheus-alertmanager'],
   ['sipp', 'sip-tester'],
   ['kamailio', 'kamailio'],

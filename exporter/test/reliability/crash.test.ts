@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../../src/sim/demo.js';
+import { tmp } from '../core/helpers.js';
+
+// Crash consistency (DESIGN §8): SIGKILL `numrep serve` at random instants while it ingests, restart it
+// each time, and the final per-number × carrier totals must equal a clean one-shot `numrep report`.
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const HEADER = 'start,caller,called,carrier,sip_code,reason,billsec,attestation,amd\n';
+const CODES = [200, 200, 200, 487, 486, 480, 603, 608, 404];
+const procs: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function rows(n: number, seed: number, t0: number): string {
+  const rand = mulberry32(seed);
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const caller = `+1202555${String(100 + Math.floor(rand() * 300)).padStart(4, '0')}`;
+    const code = CODES[Math.floor(rand() * CODES.length)];
+    const ts = new Date(t0 + Math.floor(rand() * 4 * 3_600_000)).toISOString();
+    const carrier = ['att', 'verizon', 'tmobile'][Math.floor(rand() * 3)];
+    parts.push(`${ts},${caller},+1312555${String(Math.floor(rand() * 10000)).padStart(4, '0')},${carrier},${code},,${code === 200 ? Math.floor(rand() * 200) : 0},A,`);
+  }
+  return parts.join('\n') + '\n';
+}
+
+function startServe(dir: string, port: number, extra: string[] = []): ChildProcess {
+  const p = spawn(process.execPath, [CLI, 'serve', '--quiet', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), ...extra], { stdio: 'ignore' });
+  procs.push(p);
+  return p;
+}
+
+async function kill9(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return;
+  const done = new Promise((r) => p.once('exit', r));
+  p.kill('SIGKILL');
+  await done;
+}
+
+async function accepted(port: number): Promise<number | undefined> {
+  try {
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const m = /numrep_ingest_records_total\{format="generic",result="accepted",reason="ok"\} (\d+)/.exec(body);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+type Totals = Record<string, Record<string, Record<string, number>>>;
+
+function totalsOf(json: { numbers: { number: string; carriers: Record<string, Record<string, { outcomes: Record<string, number> }>> }[] }): Totals {
+  const out: Totals = {};
+  for (const n of json.numbers) {
+    out[n.number] = {};
+    for (const [c, w] of Object.entries(n.carriers)) if (w['7d']) out[n.number][c] = w['7d'].outcomes;
+  }
+  return out;
+}
+
+describe('crash consistency', { timeout: 300_000 }, () => {
+  it('SIGKILL at random points during a 400k-row drop, then restart: totals equal a clean report', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'inbox'));
+    const t0 = Date.now() - 5 * 3_600_000;
+    const file = join(dir, 'dump.csv');
+    writeFileSync(file, HEADER + rows(400_000, 11, t0));
+    const port = await freePort();
+    const rand = mulberry32(99);
+    // Start, drop the file in, kill -9 at random instants mid-ingest; repeat.
+    let p = startServe(dir, port);
+    await waitFor('serve up', async () => (await accepted(port)) !== undefined);
+    renameSync(file, join(dir, 'inbox', 'dump.csv'));
+    let kills = 0;
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 150 + Math.floor(rand() * 600)));
+      const seen = await accepted(port);
+      await kill9(p);
+      kills++;
+      if (seen === 400_000) break;
+      p = startServe(dir, port);
+      await waitFor('serve up again', async () => (await accepted(port)) !== undefined);
+    }
+    if (p.exitCode !== null) p = startServe(dir, port);
+    await waitFor('all rows', async () => (await accepted(port)) === 400_000, 200_000);
+    expect(kills).toBeGreaterThan(0);
+    const served = await (await fetch(`http://127.0.0.1:${port}/api/v1/numbers`)).json();
+    const report = JSON.parse(execFileSync(process.execPath, [CLI, 'report', '--json', join(dir, 'inbox', 'dump.csv')], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+    expect(totalsOf(served)).toEqual(totalsOf(report));
+    await kill9(p);
+  });
+
+  it('SIGKILL while a tailed file is appended to and rotated, then restart: totals equal a clean report over every file', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'inbox'));
+    mkdirSync(join(dir, 'logs'));
+    const live = join(dir, 'logs', 'cdr.csv');
+    const port = await freePort();
+    const t0 = Date.now() - 3 * 3_600_000;
+    const rand = mulberry32(5);
+    writeFileSync(live, HEADER);
+    let p = startServe(dir, port, ['--source', join(dir, 'logs', 'cdr.csv*')]);
+    await waitFor('serve up', async () => (await accepted(port)) !== undefined);
+    let written = 0;
+    for (let step = 0; step < 24; step++) {
+      const n = 2000 + Math.floor(rand() * 3000);
+      const text = rows(n, 1000 + step, t0);
+      // a partial line at the end of some steps: the writer pauses mid-line
+      const cut = step % 3 === 0 ? text.length - 7 : text.length;
+      appendFileSync(live, text.slice(0, cut));
+      if (cut < text.length) appendFileSync(live, text.slice(cut));
+      written += n;
+      if (step % 6 === 5) {
+        renameSync(live, `${live}.${step}`); // rename rotation
+        writeFileSync(live, HEADER);
+      }
+      if (step % 4 === 1) {
+        await new Promise((r) => setTimeout(r, Math.floor(rand() * 200)));
+        await kill9(p);
+        p = startServe(dir, port, ['--source', join(dir, 'logs', 'cdr.csv*')]);
+        await waitFor('serve up again', async () => (await accepted(port)) !== undefined);
+      }
+    }
+    await waitFor('all rows', async () => (await accepted(port)) === written, 200_000);
+    const served = await (await fetch(`http://127.0.0.1:${port}/api/v1/numbers`)).json();
+    const report = JSON.parse(execFileSync(process.execPath, [CLI, 'report', '--json', join(dir, 'logs')], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+    expect(totalsOf(served)).toEqual(totalsOf(report));
+    await kill9(p);
+  });
+});
