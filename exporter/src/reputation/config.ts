@@ -210,7 +210,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
   carrier: {
     minCalls: 20,
     z: 1.96,
-    margin: 0.05,
+    margin: 0.1,
     answerMargin: 0.15,
     baselineMinCalls: 50,
     defaultBaseline: { answer: 0.35, cancel: 0.1, rejection: 0.05 },
