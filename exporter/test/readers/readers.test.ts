@@ -157,3 +157,24 @@ describe('generic header across a restart', () => {
     expect(out.map((x) => x.outcome)).toEqual(['answered', 'busy']);
   });
 });
+
+describe('examples/', () => {
+  it('every sample reads without a rejection and resolves to att, verizon or tmobile', async () => {
+    const { CarrierResolver } = await import('../../src/model/carrier.js');
+    const resolver = CarrierResolver.fromFiles({ trunkMap: join(EX, 'trunk-map.csv'), prefixMap: join(EX, 'prefix-map.csv') });
+    for (const f of ['Master.csv', 'freeswitch.csv', 'kamailio-acc.log', 'generic.csv']) {
+      const lines = linesOf(join(EX, f));
+      const reader = createReader(detectFormat(lines.slice(0, 10))!);
+      const recs: RawCall[] = [];
+      lines.forEach((l, i) => {
+        const r = reader.parseLine(l, { file: f, line: i + 1 });
+        expect(r.kind, `${f}:${i + 1}`).not.toBe('reject');
+        if (r.kind === 'records') recs.push(...r.records);
+      });
+      recs.push(...(reader.flush?.() ?? []));
+      expect(recs.length, f).toBeGreaterThanOrEqual(30);
+      expect(new Set(recs.map((r) => resolver.resolve(r))), f).toEqual(new Set(['att', 'verizon', 'tmobile']));
+      expect(new Set(recs.map((r) => r.caller)).size, f).toBeGreaterThanOrEqual(4);
+    }
+  });
+});
