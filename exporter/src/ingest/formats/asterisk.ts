@@ -11,8 +11,8 @@
 // (called), start (call start, local time in options.timezone unless usegmtime), answer
 // (empty when unanswered), duration and billsec (ring = duration − billsec, talk =
 // billsec), disposition (+ AMD from the userfield: `MACHINE` or `AMDSTATUS=MACHINE`), and
-// the trunk: dstchannel, else channel (`SIP/att-trunk-0000063a` → peer `att-trunk` in the
-// carrier resolver).
+// the trunk: dstchannel unless empty or Local/, else channel (`SIP/att-trunk-0000063a` →
+// peer `att-trunk` in the carrier resolver).
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
@@ -103,7 +103,10 @@ export class AsteriskReader implements Reader {
       source: 'asterisk',
     };
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
-    const trunk = f[6].trim() !== '' ? f[6].trim() : f[5].trim();
+    // The outbound leg: dstchannel (Dial from a phone or a Local channel), else channel
+    // (AMI Originate straight to the trunk). A Local/ channel is never the trunk.
+    const dst = f[6].trim();
+    const trunk = dst !== '' && !/^local\//i.test(dst) ? dst : f[5].trim();
     if (trunk !== '') rec.trunk = trunk;
     return one(rec);
   }
