@@ -60,6 +60,7 @@ export function newSourceState(path: string, dev: number | bigint, ino: number |
     truncations: 0,
     bytesTotal: 0,
     lastReadAt: null,
+    contentHash: null,
   };
 }
 
@@ -112,6 +113,7 @@ export class FileIngestor {
       const kind = this.opts.formatFor?.(st.path) === undefined ? detectCsvKind(first) : null;
       if (kind) st.format = kind;
     }
+    if (st.format === 'duplicate') return 0;
     if (st.format !== null && SIDE_FORMATS.has(st.format)) return this.importSideFile(fh, size, final);
     let consumed = 0;
     while (st.offset < size) {

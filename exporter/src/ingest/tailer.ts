@@ -1,6 +1,8 @@
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { SourceState } from '../store/db.js';
+import { Batch } from './batch.js';
 import { FileIngestor, FINGERPRINT_BYTES, fingerprintOf, newSourceState, statOrNull, type IngestOptions } from './fileSource.js';
 
 /**
@@ -156,11 +158,17 @@ export class Tailer {
     }
     const now = this.opts.now();
     if (size !== cur.lastSize) {
+      if (cur.lastSize >= 0) cur.lastChangeAt = now; // first sight: the file's own mtime stands
       cur.lastSize = size;
-      cur.lastChangeAt = now;
     }
     await cur.ingestor.refreshFingerprint(cur.fh, size);
-    const settled = this.opts.oneShot === true || (this.isInboxFile(path) && now - cur.lastChangeAt >= this.opts.settleMs);
+    const inbox = this.isInboxFile(path);
+    const settled = this.opts.oneShot === true || (inbox && now - cur.lastChangeAt >= this.opts.settleMs);
+    if (inbox && !this.opts.oneShot && state.contentHash === null) {
+      // A dropped file is read once it has settled, and only if the same content was not dropped before.
+      if (!settled) return;
+      if (await this.isDuplicate(cur, size)) return;
+    }
     await cur.ingestor.drain(cur.fh, size, settled);
     if (state.id === 0 || state.offset === 0) this.opts.store.saveSource(state);
   }
@@ -194,9 +202,42 @@ export class Tailer {
     }
     void dev;
     void ino;
-    const t: Tracked = { path, ingestor: new FileIngestor(state, this.opts), fh, lastSize: -1, lastChangeAt: this.opts.now() };
+    const t: Tracked = { path, ingestor: new FileIngestor(state, this.opts), fh, lastSize: -1, lastChangeAt: Math.min(fst.mtimeMs, this.opts.now()) };
     this.tracked.set(path, t);
     return t;
+  }
+
+  /**
+   * Hash a settled dropped file; if a file with the same size and content was ingested before,
+   * skip it whole (counted as rejected, reason duplicate_file) instead of counting its calls twice.
+   */
+  private async isDuplicate(t: Tracked, size: number): Promise<boolean> {
+    const state = t.ingestor.state;
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let pos = 0; pos < size; ) {
+      const { bytesRead } = await t.fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+    state.contentHash = `${size}:${hash.digest('hex')}`;
+    const twin = this.opts.store.findByContent(state.contentHash, state.id);
+    if (!twin) {
+      this.opts.store.saveSource(state);
+      return false;
+    }
+    const batch = new Batch(this.opts.bucketMs);
+    batch.reject({
+      file: state.path, line: 0, format: 'unknown', reason: 'duplicate_file',
+      detail: `same content as ${twin.path}, already ingested; skipped whole`, raw: '', at: this.opts.now(),
+    });
+    state.format = 'duplicate';
+    state.offset = size;
+    state.bytesTotal += size;
+    this.opts.store.commit({ ...batch.toCommit(), source: state });
+    this.opts.onCommit?.(batch, state);
+    return true;
   }
 
   /** Read what is left of a file whose path no longer leads to it, then let go of it. */

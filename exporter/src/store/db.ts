@@ -28,6 +28,8 @@ export interface SourceState {
   truncations: number;
   bytesTotal: number;
   lastReadAt: number | null;
+  /** `size:sha256` of a dropped file when first read whole, to skip the same file dropped twice. */
+  contentHash: string | null;
 }
 
 export interface BucketDelta {
@@ -166,8 +168,9 @@ export class Store {
         id INTEGER PRIMARY KEY, path TEXT NOT NULL, dev TEXT NOT NULL, ino TEXT NOT NULL, fingerprint TEXT NOT NULL, fp_len INTEGER NOT NULL,
         offset INTEGER NOT NULL, line INTEGER NOT NULL, format TEXT, reader_state TEXT, newest_ts INTEGER,
         rotations INTEGER NOT NULL DEFAULT 0, truncations INTEGER NOT NULL DEFAULT 0, bytes_total INTEGER NOT NULL DEFAULT 0,
-        last_read_at INTEGER);
+        last_read_at INTEGER, content_hash TEXT);
       CREATE INDEX IF NOT EXISTS sources_by_inode ON sources (dev, ino);
+      CREATE INDEX IF NOT EXISTS sources_by_content ON sources (content_hash);
       CREATE TABLE IF NOT EXISTS labels (number TEXT NOT NULL, engine TEXT NOT NULL, label TEXT NOT NULL, checked_at INTEGER NOT NULL,
         reports INTEGER, PRIMARY KEY (number, engine, checked_at)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS history (number TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, score REAL NOT NULL,
@@ -210,8 +213,8 @@ export class Store {
         `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertSource: db.prepare(
-        `INSERT INTO sources (path, dev, ino, fingerprint, fp_len, offset, line, format, reader_state, newest_ts, rotations, truncations, bytes_total, last_read_at)
-         VALUES (@path, @dev, @ino, @fingerprint, @fpLen, @offset, @line, @format, @readerState, @newestTs, @rotations, @truncations, @bytesTotal, @lastReadAt)`,
+        `INSERT INTO sources (path, dev, ino, fingerprint, fp_len, offset, line, format, reader_state, newest_ts, rotations, truncations, bytes_total, last_read_at, content_hash)
+         VALUES (@path, @dev, @ino, @fingerprint, @fpLen, @offset, @line, @format, @readerState, @newestTs, @rotations, @truncations, @bytesTotal, @lastReadAt, @contentHash)`,
       ),
       upsertLabel: db.prepare(
         `INSERT INTO labels (number, engine, label, checked_at, reports) VALUES (?, ?, ?, ?, ?)
@@ -225,7 +228,7 @@ export class Store {
       updateSource: db.prepare(
         `UPDATE sources SET path = @path, dev = @dev, ino = @ino, fingerprint = @fingerprint, fp_len = @fpLen, offset = @offset, line = @line,
          format = @format, reader_state = @readerState, newest_ts = @newestTs, rotations = @rotations, truncations = @truncations,
-         bytes_total = @bytesTotal, last_read_at = @lastReadAt WHERE id = @id`,
+         bytes_total = @bytesTotal, last_read_at = @lastReadAt, content_hash = @contentHash WHERE id = @id`,
       ),
     };
   }
@@ -287,7 +290,15 @@ export class Store {
       truncations: Number(r.truncations),
       bytesTotal: Number(r.bytes_total),
       lastReadAt: r.last_read_at == null ? null : Number(r.last_read_at),
+      contentHash: (r.content_hash as string | null) ?? null,
     }));
+  }
+
+  /** Another source with this content hash that was read (not itself skipped as a duplicate). */
+  findByContent(contentHash: string, exceptId: number): { id: number; path: string } | undefined {
+    return this.db
+      .prepare("SELECT id, path FROM sources WHERE content_hash = ? AND id != ? AND coalesce(format, '') != 'duplicate' LIMIT 1")
+      .get(contentHash, exceptId) as { id: number; path: string } | undefined;
   }
 
   /** Sum of buckets per number × carrier with from ≤ bucket < to. */

@@ -96,9 +96,37 @@ describe('tailer', () => {
     const store = new Store(':memory:', { bucketMs: 60_000 });
     const t = makeTailer(store, { inbox: dir });
     await t.poll();
-    writeFileSync(join(dir, 'day2.csv'), header + line(1000));
+    writeFileSync(join(dir, 'day2.csv'), header + line(1001));
     await t.poll();
     expect(totals(store)).toEqual({ '+12025550101': 2 });
+    await t.close();
+  });
+
+  it('skips a dropped file whose whole content was already ingested (the same export dropped twice)', async () => {
+    const dir = tmp();
+    const body = '# ts,caller,carrier,outcome,talk\n' + line(1000) + line(1001);
+    writeFileSync(join(dir, 'export.csv'), body);
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { inbox: dir });
+    await t.poll();
+    writeFileSync(join(dir, 'export (1).csv'), body);
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2 });
+    expect(store.quarantined()[0]).toMatchObject({ file: join(dir, 'export (1).csv'), reason: 'duplicate_file' });
+    await t.close();
+  });
+
+  it('waits until a dropped file has settled before reading it', async () => {
+    const dir = tmp();
+    let now = Date.now();
+    writeFileSync(join(dir, 'drop.csv'), line(1000));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { inbox: dir, now: () => now, settleMs: 5000 });
+    await t.poll();
+    expect(totals(store)).toEqual({});
+    now += 6000;
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 1 });
     await t.close();
   });
 
@@ -170,10 +198,12 @@ describe('tailer', () => {
 
   it('takes the unterminated last line of a dropped file once it has settled', async () => {
     const dir = tmp();
-    let now = 1_800_000_000_000;
-    writeFileSync(join(dir, 'drop.csv'), line(1000) + line(1001).trimEnd());
+    let now = Date.now() + 60_000;
+    writeFileSync(join(dir, 'drop.csv'), line(1000));
     const store = new Store(':memory:', { bucketMs: 60_000 });
     const t = makeTailer(store, { inbox: dir, now: () => now, settleMs: 2000 });
+    await t.poll();
+    appendFileSync(join(dir, 'drop.csv'), line(1001).trimEnd()); // the writer is still on its last line
     await t.poll();
     expect(totals(store)).toEqual({ '+12025550101': 1 });
     now += 2500;
