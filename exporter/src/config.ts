@@ -35,7 +35,14 @@ export const configSchema = z
     generic: z.object({ columns: z.record(z.string()).default({}) }).strict().default({}),
     freeswitch: z.object({ template: z.array(z.string()).optional() }).strict().default({}),
     kamailio: z
-      .object({ caller_key: z.string().default('src_user'), callee_key: z.string().default('dst_user'), domain_key: z.string().default('dst_domain') })
+      .object({
+        caller_key: z.string().default('src_user'),
+        callee_key: z.string().default('dst_user'),
+        domain_key: z.string().default('dst_domain'),
+        carrier_key: z.string().optional(),
+        attest_key: z.string().optional(),
+        max_call_seconds: z.number().int().positive().default(6 * 3600),
+      })
       .strict()
       .default({}),
     auth: z

@@ -160,13 +160,20 @@ export function readerOptionsFrom(c: {
   timezone: string;
   generic: { columns: Record<string, string> };
   freeswitch: { template?: string[] };
-  kamailio: { caller_key: string; callee_key: string; domain_key: string };
+  kamailio: { caller_key: string; callee_key: string; domain_key: string; carrier_key?: string; attest_key?: string; max_call_seconds: number };
 }): ReaderOptions {
   return {
     defaultCountryCode: c.default_country_code.replace(/^\+/, ''),
     timezone: c.timezone,
     columns: Object.keys(c.generic.columns).length ? c.generic.columns : undefined,
     template: c.freeswitch.template,
-    kamailio: { callerKey: c.kamailio.caller_key, calleeKey: c.kamailio.callee_key, domainKey: c.kamailio.domain_key },
+    kamailio: {
+      callerKey: c.kamailio.caller_key,
+      calleeKey: c.kamailio.callee_key,
+      domainKey: c.kamailio.domain_key,
+      carrierKey: c.kamailio.carrier_key,
+      attestKey: c.kamailio.attest_key,
+      maxCallSeconds: c.kamailio.max_call_seconds,
+    },
   };
 }
