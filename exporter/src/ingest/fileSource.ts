@@ -216,7 +216,7 @@ export class FileIngestor {
     if (st.offset === 0 && lines.length > 0 && lines[0].charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
 
     if (st.format === null) {
-      st.format = this.opts.formatFor?.(st.path) ?? this.opts.detectFormat(lines.slice(0, 10).filter((l) => l.trim() !== '')) ?? 'unknown';
+      st.format = this.opts.formatFor?.(st.path) ?? this.detect(lines) ?? 'unknown';
     }
     const batch = new Batch(this.opts.bucketMs);
     const format = st.format;
@@ -265,6 +265,24 @@ export class FileIngestor {
     st.offset += byteLen;
     st.bytesTotal += byteLen;
     this.commit(batch);
+  }
+
+  /**
+   * The format from the first lines; when junk among them defeats detection, the format most of the
+   * individually recognisable lines agree on (a few bad lines must not cost the good ones).
+   */
+  private detect(lines: string[]): string | null {
+    const head = lines.slice(0, 50).map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+    const whole = this.opts.detectFormat(head.slice(0, 10));
+    if (whole) return whole;
+    const votes = new Map<string, number>();
+    for (const l of head) {
+      const f = this.opts.detectFormat([l]);
+      if (f) votes.set(f, (votes.get(f) ?? 0) + 1);
+    }
+    let best: string | null = null;
+    for (const [f, n] of votes) if (best === null || n > votes.get(best)!) best = f;
+    return best;
   }
 
   private accept(batch: Batch, raw: RawCall, file: string, lineNo: number, line = '', now = this.opts.now()): void {
