@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCENARIOS, exitOf, freeUdpPort, kill, passport, sipp, waitUdpBound, type SippProcess } from './harness.js';
 
-export type Kind = 'answered' | 'early' | 'cancel' | 'busy486' | 'decline603' | 'block603' | 'unwanted607' | 'block608';
+export type Kind = 'answered' | 'early' | 'retrans' | 'cancel' | 'busy486' | 'decline603' | 'block603' | 'unwanted607' | 'block608';
 
 export interface PlannedCall {
   caller: string;
@@ -24,6 +24,7 @@ export interface Pair {
 const UAS: Record<Kind, { file: string; keys?: string[] }> = {
   answered: { file: 'uas-answer.xml' },
   early: { file: 'uas-early.xml' },
+  retrans: { file: 'uas-answer-slow.xml' },
   cancel: { file: 'uas-ring-cancel.xml' },
   busy486: { file: 'uas-reject-486.xml', keys: ['-key', 'reason', 'Busy Here', '-key', 'hdr', 'X-Numrep: plain'] },
   decline603: { file: 'uas-reject-603.xml', keys: ['-key', 'reason', 'Decline', '-key', 'hdr', 'X-Numrep: plain'] },
@@ -41,6 +42,7 @@ const UAS: Record<Kind, { file: string; keys?: string[] }> = {
 const UAC: Record<Kind, string> = {
   answered: 'uac-answer.xml',
   early: 'uac-answer.xml',
+  retrans: 'uac-answer-late-ack.xml',
   cancel: 'uac-cancel.xml',
   busy486: 'uac-reject.xml',
   decline603: 'uac-reject.xml',
@@ -76,7 +78,7 @@ export async function runPair(dir: string, p: Pair, idx: number): Promise<string
       [
         '-sf', join(SCENARIOS, UAC[p.kind]), `127.0.0.1:${uasPort}`,
         '-i', '127.0.0.1', '-p', String(uacPort),
-        '-m', n, '-r', '20', '-l', '10',
+        '-m', n, '-r', '30', '-l', '30',
         '-inf', inf,
         '-d', String(p.talkMs ?? 0),
         '-trace_msg', '-message_file', trace,

@@ -9,6 +9,7 @@ import { detectFormat } from '../../src/ingest/formats/index.js';
 import { readFile, traceLines, type TraceResult } from './harness.js';
 import { runPairs, type Kind, type Pair } from './live.js';
 import { tmp } from '../core/helpers.js';
+import { mulberry32 } from '../../src/sim/demo.js';
 
 // Real SIP traffic: sipp UAS scenarios on 127.0.0.1 answer, ring into a CANCEL (487), refuse
 // with 486 / 603 / 603+ (Network Blocked, Reason v=analytics) / 607 / 608 (Call-Info), or
@@ -18,36 +19,54 @@ import { tmp } from '../core/helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-const A = '+12025550101';
-const B = '+12025550102';
-const C = '+12025550103';
-const att = (i: number) => `+1212555${String(1000 + i)}`;
-const vz = (i: number) => `+1310555${String(1000 + i)}`;
-const tmo = (i: number) => `+1415555${String(1000 + i)}`;
+const CALLERS = ['+12025550101', '+12025550102', '+12025550103', '+12025550104', '+12025550105'];
 const PREFIX_MAP = 'prefix,carrier\n+1212,att\n+1310,verizon\n+1415,tmobile\n';
-const carrierOf = (called: string) => (called.startsWith('+1212') ? 'att' : called.startsWith('+1310') ? 'verizon' : 'tmobile');
+const CARRIER_PREFIX: Array<[string, string]> = [['att', '+1212'], ['verizon', '+1310'], ['tmobile', '+1415']];
+const carrierOf = (called: string) => CARRIER_PREFIX.find(([, p]) => called.startsWith(p))![0];
 
-const PAIRS: Pair[] = [
-  { kind: 'answered', talkMs: 2000, calls: [{ caller: A, called: att(1), attest: 'A' }, { caller: A, called: att(2), attest: 'A' }, { caller: A, called: vz(3), attest: 'A' }] },
-  { kind: 'early', talkMs: 1000, calls: [{ caller: B, called: tmo(4), attest: 'B' }, { caller: B, called: tmo(5), attest: 'B' }] },
-  { kind: 'cancel', calls: [{ caller: A, called: att(6), attest: 'A' }, { caller: A, called: vz(7), attest: 'A' }] },
-  { kind: 'busy486', calls: [{ caller: B, called: vz(8), attest: 'C' }, { caller: B, called: vz(9), attest: 'C' }] },
-  { kind: 'decline603', calls: [{ caller: C, called: tmo(10) }] },
-  { kind: 'block603', calls: [{ caller: C, called: vz(11), attest: 'A' }, { caller: C, called: vz(12), attest: 'A' }] },
-  { kind: 'unwanted607', calls: [{ caller: C, called: att(13) }] },
-  { kind: 'block608', calls: [{ caller: C, called: att(14), attest: 'B' }, { caller: C, called: att(15), attest: 'B' }] },
+// A few hundred calls: per kind a count and talk time; callers, carriers and attestation
+// drawn from a seeded generator, so the traffic is different per kind but reproducible.
+const KINDS: Array<{ kind: Kind; n: number; talkMs?: number }> = [
+  { kind: 'answered', n: 60, talkMs: 2000 },
+  { kind: 'early', n: 30, talkMs: 1000 },
+  { kind: 'retrans', n: 6, talkMs: 1000 },
+  { kind: 'cancel', n: 50 },
+  { kind: 'busy486', n: 40 },
+  { kind: 'decline603', n: 20 },
+  { kind: 'block603', n: 30 },
+  { kind: 'unwanted607', n: 20 },
+  { kind: 'block608', n: 30 },
 ];
 
-const EXPECT: Record<Kind, { outcome: string; sipCode: number; engine?: string; early?: boolean; ring: boolean }> = {
-  answered: { outcome: 'answered', sipCode: 200, ring: true },
-  early: { outcome: 'answered', sipCode: 200, early: true, ring: true },
-  cancel: { outcome: 'cancelled', sipCode: 487, ring: true },
-  busy486: { outcome: 'busy', sipCode: 486, ring: true },
-  decline603: { outcome: 'rejected', sipCode: 603, ring: true },
-  block603: { outcome: 'blocked', sipCode: 603, engine: 'redress.tns.example', ring: true },
-  unwanted607: { outcome: 'rejected', sipCode: 607, ring: true },
-  block608: { outcome: 'blocked', sipCode: 608, engine: 'redress.hiya.example', ring: true },
+function plan(seed: number): Pair[] {
+  const rand = mulberry32(seed);
+  let serial = 1000;
+  return KINDS.map(({ kind, n, talkMs }) => ({
+    kind,
+    talkMs,
+    calls: Array.from({ length: n }, () => {
+      const caller = CALLERS[Math.floor(rand() * CALLERS.length)];
+      const [, prefix] = CARRIER_PREFIX[Math.floor(rand() * CARRIER_PREFIX.length)];
+      const a = rand();
+      const attest = a < 0.5 ? ('A' as const) : a < 0.65 ? ('B' as const) : a < 0.8 ? ('C' as const) : undefined;
+      return { caller, called: `${prefix}555${String(serial++)}`, attest };
+    }),
+  }));
+}
+const PAIRS = plan(20261125);
+
+const EXPECT: Record<Kind, { outcome: string; sipCode: number; engine?: string; early?: boolean; extraTalkMs?: number }> = {
+  answered: { outcome: 'answered', sipCode: 200 },
+  early: { outcome: 'answered', sipCode: 200, early: true },
+  retrans: { outcome: 'answered', sipCode: 200, extraTalkMs: 1200 }, // the late ACK: talk runs from the first 200
+  cancel: { outcome: 'cancelled', sipCode: 487 },
+  busy486: { outcome: 'busy', sipCode: 486 },
+  decline603: { outcome: 'rejected', sipCode: 603 },
+  block603: { outcome: 'blocked', sipCode: 603, engine: 'redress.tns.example' },
+  unwanted607: { outcome: 'rejected', sipCode: 607 },
+  block608: { outcome: 'blocked', sipCode: 608, engine: 'redress.hiya.example' },
 };
+const talkOf = (p: Pair) => Math.round(((p.talkMs ?? 0) + (EXPECT[p.kind].extraTalkMs ?? 0)) / 1000);
 
 let dir = '';
 let traces: string[] = [];
@@ -72,6 +91,14 @@ describe('sipp traces from real sipp traffic', () => {
     }
   });
 
+  it('hold real retransmissions (INVITE before the 100, 200 OK before a late ACK)', () => {
+    const i = PAIRS.findIndex((p) => p.kind === 'retrans');
+    const text = readFileSync(traces[i], 'utf8');
+    const count = (re: RegExp) => (text.match(re) ?? []).length;
+    expect(count(/^INVITE sip:/gm)).toBeGreaterThan(PAIRS[i].calls.length);
+    expect(count(/^SIP\/2\.0 200 OK\r?$/gm)).toBeGreaterThan(2 * PAIRS[i].calls.length);
+  });
+
   it('give exactly one record per call placed, with outcome, SIP code, ring time, early media, block engine and attestation', () => {
     PAIRS.forEach((pair, i) => {
       const r = results[i];
@@ -91,9 +118,9 @@ describe('sipp traces from real sipp traffic', () => {
         expect(rec.trunk).toMatch(/^127\.0\.0\.1:\d+$/);
         expect(rec.blockEngine).toBe(e.engine);
         expect(c!.earlyMedia).toBe(e.early === true);
-        if (e.ring) expect(rec.ringMs).toBeGreaterThanOrEqual(0);
+        expect(rec.ringMs).toBeGreaterThanOrEqual(0); // every UAS scenario sends a 18x
         if (e.outcome === 'answered') {
-          expect(rec.talkSec).toBe(Math.round(pair.talkMs! / 1000));
+          expect(rec.talkSec).toBe(talkOf(pair));
           expect(c!.end).toBe('bye');
         } else {
           expect(rec.talkSec).toBe(0);
@@ -127,7 +154,7 @@ describe('sipp traces from real sipp traffic', () => {
         t.attest[c.attest ?? 'none']++;
         if (o === 'answered') {
           t.answered++;
-          t.talk += Math.round(p.talkMs! / 1000);
+          t.talk += talkOf(p);
         }
         const car = carrierOf(c.called);
         const ct = (t.carriers[car] ??= { calls: 0, outcomes: {} });
