@@ -78,7 +78,7 @@ export function recommend(inp: RecommendationInput, cfg: ReputationConfig): Reco
     const more = inp.labels.length > 1 ? `, also ${inp.labels.slice(1).map((x) => `${x.label} by ${x.engine}`).join(', ')}` : '';
     return {
       action: 'remediate',
-      reason: `labelled ${l.label} by ${l.engine}${when}${more}: open a review with ${l.engine} and stop dialling until it clears`,
+      reason: `labelled ${l.label} by ${l.engine}${when}${more}: open a review with ${l.engine === 'other' ? 'the labelling engine' : l.engine} and stop dialling until it clears`,
       until: null,
       engine: l.engine,
     };

@@ -105,6 +105,11 @@ describe('recommendation', () => {
     });
   });
 
+  it("names no engine called 'other'", () => {
+    const r = recommend({ ...base, status: 'spam', labels: [{ engine: 'other', label: 'nuisance' }] }, D);
+    expect(r).toMatchObject({ action: 'remediate', engine: 'other', reason: 'labelled nuisance by other: open a review with the labelling engine and stop dialling until it clears' });
+  });
+
   it('in_progress keeps, unless over a cap', () => {
     expect(recommend({ ...base, status: 'in_progress', statusReason: '8 calls in 7d, fewer than 20 needed to judge' }, D)).toMatchObject({
       action: 'keep',
