@@ -4,7 +4,7 @@ import { SofiaReader, looksLikeSofia } from '../../src/ingest/formats/sofia.js';
 import { looksLikeSipp } from '../../src/ingest/formats/sipp.js';
 import { parseSipMessage, params, uriUser, uriHostPort, splitList } from '../../src/ingest/sip/message.js';
 import { decodePassport, passportOf, verstatOf } from '../../src/ingest/sip/passport.js';
-import { boundHost, sipOptions } from '../../src/ingest/sip/dialogs.js';
+import { MAX_ENGINES, boundHost, sipOptions } from '../../src/ingest/sip/dialogs.js';
 import type { SipReaderOptions } from '../../src/ingest/sip/trace.js';
 import { b64, passport, readText } from './harness.js';
 
@@ -249,6 +249,20 @@ describe('blocking signals (DESIGN §3)', () => {
     expect(final(404, 'Not Found')).toMatchObject({ outcome: 'failed' });
     expect(final(503, 'Service Unavailable')).toMatchObject({ outcome: 'failed' });
     expect(final(600, 'Busy Everywhere')).toMatchObject({ outcome: 'busy' });
+  });
+
+  it('at most MAX_ENGINES distinct engine values per reader, then "other" (the far end writes Call-Info)', () => {
+    const msgs: M[] = [];
+    for (let i = 0; i < MAX_ENGINES + 8; i++) {
+      msgs.push({ at: i * 10, dir: 'sent', text: invite({ callId: `e${i}@x` }) });
+      msgs.push({ at: i * 10 + 5, dir: 'received', text: resp(608, 'Rejected', { callId: `e${i}@x`, extra: `Call-Info: <https://r${i}.engine.example/x>;purpose=jwt` }) });
+    }
+    msgs.push({ at: 1000, dir: 'sent', text: invite({ callId: 'again@x' }) });
+    msgs.push({ at: 1005, dir: 'received', text: resp(608, 'Rejected', { callId: 'again@x', extra: 'Call-Info: <https://r0.engine.example/x>' }) });
+    const engines = run(msgs).records.map((r) => r.blockEngine);
+    expect(new Set(engines).size).toBe(MAX_ENGINES + 1);
+    expect(engines.slice(MAX_ENGINES, MAX_ENGINES + 8)).toEqual(Array(8).fill('other'));
+    expect(engines[engines.length - 1]).toBe('r0.engine.example');
   });
 
   it('block engine values are bounded host names', () => {

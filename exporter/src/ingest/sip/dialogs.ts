@@ -80,12 +80,20 @@ export interface DialogSnapshot {
   now: number;
   open: Dialog[];
   done: string[];
+  /** Block engine values seen so far (bounded: see MAX_ENGINES). */
+  engines?: string[];
 }
 
 export type Rejected = { reason: 'invalid_number' | 'missing_field'; detail: string };
 
 const MAX_OPEN = 200_000;
 const MAX_DONE = 20_000;
+/**
+ * Distinct block engine values one reader emits. The far end writes Call-Info and Reason,
+ * so the host is not ours to trust: past this many distinct hosts, new ones become 'other'
+ * and the `engine` label stays bounded.
+ */
+export const MAX_ENGINES = 32;
 
 export class DialogTracker {
   private open = new Map<string, Dialog>();
@@ -94,6 +102,7 @@ export class DialogTracker {
   /** Newest log time seen (ms). */
   private now = 0;
   private nextSweep = 0;
+  private engines = new Set<string>();
 
   constructor(
     private readonly opts: SipOptions,
@@ -306,6 +315,10 @@ export class DialogTracker {
   private emit(d: Dialog, rec: RawCall, end: EndReason, out: SipCall[], reasonPhrase?: string): void {
     if (rec.blockEngine) rec.blockEngine = boundHost(rec.blockEngine);
     if (!rec.blockEngine) delete rec.blockEngine;
+    else if (!this.engines.has(rec.blockEngine)) {
+      if (this.engines.size < MAX_ENGINES) this.engines.add(rec.blockEngine);
+      else rec.blockEngine = 'other';
+    }
     const call: SipCall = { record: rec, callId: d.callId, earlyMedia: d.earlyMedia, end };
     if (d.verstat) call.verstat = d.verstat;
     if (reasonPhrase) call.reasonPhrase = reasonPhrase;
@@ -340,15 +353,17 @@ export class DialogTracker {
   }
 
   snapshot(): DialogSnapshot {
-    return { v: 1, now: this.now, open: [...this.open.values()].map((d) => ({ ...d })), done: [...this.done] };
+    return { v: 1, now: this.now, open: [...this.open.values()].map((d) => ({ ...d })), done: [...this.done], engines: [...this.engines] };
   }
 
   restore(s: DialogSnapshot | undefined | null): void {
     this.open = new Map();
     this.done = new Set();
+    this.engines = new Set();
     this.now = 0;
     this.nextSweep = 0;
     if (!s || s.v !== 1) return;
+    for (const e of s.engines ?? []) if (this.engines.size < MAX_ENGINES) this.engines.add(e);
     this.now = typeof s.now === 'number' ? s.now : 0;
     for (const d of s.open ?? []) this.open.set(d.callId, { ...d });
     for (const id of s.done ?? []) this.done.add(id);
