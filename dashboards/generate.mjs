@@ -151,7 +151,13 @@ function ts({ stack = false, bars = false, thresholdsStyle } = {}) {
   };
 }
 
-function fieldConfig(unit, { min, max, th = thresholds(GREEN), custom, mappings = [], decimals, colorMode } = {}) {
+/** Fixed colours per series name (status, flag...). */
+const colourBy = (byName) =>
+  Object.entries(byName).map(([name, color]) => ({ matcher: { id: 'byName', options: name }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }] }));
+const STATUS_COLOURS = colourBy({ healthy: 'green', in_progress: 'blue', mixed: 'orange', spam: 'red' });
+const ACTION_COLOURS = colourBy({ keep: 'green', slow_down: 'yellow', rest: 'orange', retire: 'red', remediate: 'purple' });
+
+function fieldConfig(unit, { min, max, th = thresholds(GREEN), custom, mappings = [], decimals, colorMode, overrides = [] } = {}) {
   return {
     defaults: {
       unit,
@@ -163,7 +169,7 @@ function fieldConfig(unit, { min, max, th = thresholds(GREEN), custom, mappings 
       mappings,
       ...(custom ? { custom } : {}),
     },
-    overrides: [],
+    overrides,
   };
 }
 
@@ -421,7 +427,7 @@ const poolOverview = dashboard({
       [8, 5],
       [q('A', `sum by (status) (numrep_pool_numbers{${P}})`, '{{status}}', { instant: true })],
       'short',
-      { th: thresholds(GREEN), textMode: 'value_and_name', statColor: 'background', decimals: 0 },
+      { th: thresholds(GREEN), textMode: 'value_and_name', statColor: 'background', decimals: 0, colorMode: 'fixed', overrides: STATUS_COLOURS },
     ),
     gauge(
       'Healthy share per pool',
@@ -448,7 +454,7 @@ const poolOverview = dashboard({
       [12, 8],
       [q('A', `sum by (status) (numrep_pool_numbers{${P}})`, '{{status}}')],
       'short',
-      { stack: true, decimals: 0 },
+      { stack: true, decimals: 0, overrides: STATUS_COLOURS },
     ),
     bargauge(
       'Pool ratios, 24h vs 7d',
@@ -586,7 +592,7 @@ const numberDetail = dashboard({
       [5, 5],
       [q('A', `numrep_number_status{${N}} == 1`, '{{status}}', { instant: true })],
       'none',
-      { textMode: 'name', statColor: 'background', th: thresholds([[null, 'blue']]) },
+      { textMode: 'name', statColor: 'background', th: thresholds([[null, 'blue']]), colorMode: 'fixed', overrides: STATUS_COLOURS },
     ),
     stat(
       'Recommended action',
@@ -594,7 +600,7 @@ const numberDetail = dashboard({
       [5, 5],
       [q('A', `numrep_number_recommendation{${N}} == 1`, '{{action}}', { instant: true })],
       'none',
-      { textMode: 'name', statColor: 'background', th: thresholds([[null, 'purple']]) },
+      { textMode: 'name', statColor: 'background', th: thresholds([[null, 'purple']]), colorMode: 'fixed', overrides: ACTION_COLOURS },
     ),
     stat(
       'Calls 24h / 7d',
@@ -639,14 +645,14 @@ const numberDetail = dashboard({
       'Every KPI of the number over the trailing 1h, 24h and 7d windows. Ratios over zero calls are absent (empty), never 0.',
       [24, 6],
       [
-        q('A', `numrep_number_calls{${N}}`, '', { table: true }),
-        q('B', `numrep_number_answer_ratio{${N}}`, '', { table: true }),
-        q('C', `numrep_number_cancel_ratio{${N}}`, '', { table: true }),
-        q('D', `numrep_number_rejection_ratio{${N}}`, '', { table: true }),
-        q('E', `numrep_number_block_ratio{${N}}`, '', { table: true }),
-        q('F', `numrep_number_voicemail_ratio{${N}}`, '', { table: true }),
-        q('G', `numrep_number_short_call_ratio{${N}}`, '', { table: true }),
-        q('H', `numrep_number_talk_seconds_avg{${N}}`, '', { table: true }),
+        q('A', `max by (window) (numrep_number_calls{${N}})`, '', { table: true }),
+        q('B', `max by (window) (numrep_number_answer_ratio{${N}})`, '', { table: true }),
+        q('C', `max by (window) (numrep_number_cancel_ratio{${N}})`, '', { table: true }),
+        q('D', `max by (window) (numrep_number_rejection_ratio{${N}})`, '', { table: true }),
+        q('E', `max by (window) (numrep_number_block_ratio{${N}})`, '', { table: true }),
+        q('F', `max by (window) (numrep_number_voicemail_ratio{${N}})`, '', { table: true }),
+        q('G', `max by (window) (numrep_number_short_call_ratio{${N}})`, '', { table: true }),
+        q('H', `max by (window) (numrep_number_talk_seconds_avg{${N}})`, '', { table: true }),
       ],
       'percentunit',
       {
@@ -704,11 +710,11 @@ const numberDetail = dashboard({
       'Per terminating carrier over the trailing 24h: calls, answer, cancel (487), rejection and block ratios. A carrier where only this number drops is where its label is.',
       [12, 7],
       [
-        q('A', `numrep_number_carrier_calls{${N},window="24h"}`, '', { table: true }),
-        q('B', `numrep_number_carrier_answer_ratio{${N},window="24h"}`, '', { table: true }),
-        q('C', `numrep_number_carrier_cancel_ratio{${N},window="24h"}`, '', { table: true }),
-        q('D', `numrep_number_carrier_rejection_ratio{${N},window="24h"}`, '', { table: true }),
-        q('E', `numrep_number_carrier_block_ratio{${N},window="24h"}`, '', { table: true }),
+        q('A', `max by (carrier) (numrep_number_carrier_calls{${N},window="24h"})`, '', { table: true }),
+        q('B', `max by (carrier) (numrep_number_carrier_answer_ratio{${N},window="24h"})`, '', { table: true }),
+        q('C', `max by (carrier) (numrep_number_carrier_cancel_ratio{${N},window="24h"})`, '', { table: true }),
+        q('D', `max by (carrier) (numrep_number_carrier_rejection_ratio{${N},window="24h"})`, '', { table: true }),
+        q('E', `max by (carrier) (numrep_number_carrier_block_ratio{${N},window="24h"})`, '', { table: true }),
       ],
       'percentunit',
       {
