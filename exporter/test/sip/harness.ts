@@ -82,7 +82,7 @@ export async function waitUdpBound(port: number, proc: ChildProcess, ms = 10_000
     if (await udpBound(port)) return;
     await new Promise((r) => setTimeout(r, 25)); // polling a condition, with a deadline
   }
-  throw new Error(`sipp did not bind UDP 127.0.0.1:${port} within ${ms} ms`);
+  throw new Error(`sipp did not bind UDP 127.0.0.1:${port} within ${ms} ms: ${(proc as SippProcess).log?.() ?? ''}`);
 }
 
 export type SippProcess = ChildProcess & { log: () => string; done: Promise<number | null> };
@@ -95,7 +95,10 @@ export function sipp(args: string[], cwd: string): SippProcess {
   p.log = () => log;
   p.done = new Promise((r) => {
     p.once('exit', (code) => r(code));
-    p.once('error', () => r(-1));
+    p.once('error', (err) => {
+      log += `\n${String(err)} (is sipp installed? Debian: apt-get install sip-tester)`;
+      r(-1);
+    });
   });
   return p;
 }
