@@ -1,6 +1,6 @@
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { css, cx } from '@emotion/css';
-import { GrafanaTheme2 } from '@grafana/data';
+import { colorManipulator, GrafanaTheme2 } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
 import { ACTION_LABEL, STATUS_LABEL } from '../data/ratings';
 import { COLUMN_LABEL } from '../options';
@@ -155,7 +155,7 @@ export function Grid({ rows, carriers, options, sort, onSort, onActivate, height
               role="columnheader"
               aria-colindex={ci + 1}
               aria-sort={ariaSort}
-              className={cx(styles.headCell, c.align === 'right' && styles.right)}
+              className={cx(styles.headCell, c.align === 'right' && styles.right, ci === 0 && styles.stickyHead)}
               title={c.title}
             >
               {c.sortKey ? (
@@ -197,7 +197,12 @@ export function Grid({ rows, carriers, options, sort, onSort, onActivate, height
               }}
             >
               {cols.map((c, ci) => (
-                <div key={c.id} role="gridcell" aria-colindex={ci + 1} className={cx(styles.cell, c.align === 'right' && styles.right)}>
+                <div
+                  key={c.id}
+                  role="gridcell"
+                  aria-colindex={ci + 1}
+                  className={cx(styles.cell, c.align === 'right' && styles.right, ci === 0 && styles.stickyCell)}
+                >
                   {renderCell(c, r, options)}
                 </div>
               ))}
@@ -250,7 +255,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     borderTop: `1px solid ${theme.colors.border.weak}`,
     '&:focus-visible': { boxShadow: `inset 0 0 0 2px ${theme.colors.primary.main}` },
     // The active row is only marked while the grid has focus (keyboard or after a click), like a cursor.
-    '&:focus [aria-selected="true"]': { background: theme.colors.action.selected },
+    '&:focus [aria-selected="true"]::after': { background: theme.colors.action.selected },
     '&:focus-visible [aria-selected="true"]': { boxShadow: `inset 3px 0 0 ${theme.colors.primary.main}` },
   }),
   header: css({
@@ -295,9 +300,15 @@ const getStyles = (theme: GrafanaTheme2) => ({
     top: 0,
     alignItems: 'center',
     borderBottom: `1px solid ${theme.colors.border.weak}`,
-    '&:hover': { background: theme.colors.action.hover },
+    // Solid backgrounds so the sticky number cell (background: inherit) hides what scrolls under it;
+    // hover and the active row are drawn by an overlay above every cell.
+    background: theme.colors.background.primary,
+    '&::after': { content: '""', position: 'absolute', inset: 0, pointerEvents: 'none', zIndex: 2 },
+    '&:hover::after': { background: theme.colors.action.hover },
   }),
-  zebra: css({ background: theme.isDark ? 'rgba(255,255,255,0.015)' : 'rgba(0,0,0,0.015)' }),
+  zebra: css({ background: colorManipulator.emphasize(theme.colors.background.primary, 0.025) }),
+  stickyCell: css({ position: 'sticky', left: 0, zIndex: 1, background: 'inherit', alignSelf: 'stretch' }),
+  stickyHead: css({ position: 'sticky', left: 0, zIndex: 3, background: theme.colors.background.primary }),
   clickable: css({ cursor: 'pointer' }),
   cell: css({
     display: 'flex',

@@ -25,7 +25,14 @@ export function StateView({ state, detail }: { state: PanelState; detail?: strin
   return (
     <div className={styles.wrap} role={state === 'error' ? 'alert' : 'status'} aria-busy={state === 'loading'} data-state={state}>
       {state === 'loading' && <span className={styles.spinner} aria-hidden />}
-      <div className={styles.title}>{t.title}</div>
+      <div className={styles.title} style={state === 'error' ? { color: 'inherit' } : undefined}>
+        {state === 'error' && (
+          <span className={styles.errorMark} aria-hidden>
+            !
+          </span>
+        )}
+        {t.title}
+      </div>
       {(detail || t.body) && <div className={styles.body}>{detail || t.body}</div>}
     </div>
   );
@@ -42,7 +49,19 @@ const getStyles = (theme: GrafanaTheme2) => ({
     padding: theme.spacing(2),
     textAlign: 'center',
   }),
-  title: css({ fontSize: theme.typography.h5.fontSize, color: theme.colors.text.primary }),
+  title: css({ display: 'flex', alignItems: 'center', gap: 8, fontSize: theme.typography.h5.fontSize, color: theme.colors.text.primary }),
+  errorMark: css({
+    display: 'inline-flex',
+    alignItems: 'center',
+    justifyContent: 'center',
+    width: 20,
+    height: 20,
+    borderRadius: '50%',
+    background: theme.colors.error.main,
+    color: theme.colors.error.contrastText,
+    fontSize: 13,
+    fontWeight: theme.typography.fontWeightBold,
+  }),
   body: css({ maxWidth: 560, color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize }),
   spinner: css({
     width: 20,

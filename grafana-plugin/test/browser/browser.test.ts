@@ -256,8 +256,15 @@ describe('Number Reputation panel in Chromium', () => {
     await last.waitFor();
     const lastBox = (await last.boundingBox())!;
     expect(lastBox.y + lastBox.height).toBeLessThanOrEqual(box.y + box.height + 1);
-    await grid().evaluate((el) => (el.scrollTop = 0));
+    // The number column stays in view when the grid scrolls sideways.
+    await grid().evaluate((el) => {
+      el.scrollTop = 0;
+      el.scrollLeft = 400;
+    });
+    const numberCell = firstRow().locator('[role="gridcell"][aria-colindex="1"]');
+    expect((await numberCell.boundingBox())!.x).toBeLessThan(box.x + 2);
     await page.screenshot({ path: join(RESULTS, 'panel-dark-narrow.png'), clip: { x: 0, y: 0, width: 760, height: 500 } });
+    await grid().evaluate((el) => (el.scrollLeft = 0));
   });
 
   it('shows the loading, error, empty and no-numrep states', async () => {
