@@ -60,7 +60,7 @@ function injection(calls: PlannedCall[]): string {
   return s;
 }
 
-/** Run one pair; returns the UAC trace path. Both processes are killed in finally. */
+/** Run one pair; returns the UAC trace path (the UAS trace is uas_<idx>_<kind>.log beside it). Both processes are killed in finally. */
 export async function runPair(dir: string, p: Pair, idx: number): Promise<string> {
   const uasPort = await freeUdpPort();
   const uacPort = await freeUdpPort();
@@ -72,7 +72,8 @@ export async function runPair(dir: string, p: Pair, idx: number): Promise<string
   let uac: SippProcess | undefined;
   try {
     const u = UAS[p.kind];
-    uas = sipp(['-sf', join(SCENARIOS, u.file), '-i', '127.0.0.1', '-p', String(uasPort), '-m', n, '-timeout', '60s', ...(u.keys ?? [])], dir);
+    const uasTrace = join(dir, `uas_${idx}_${p.kind}.log`);
+    uas = sipp(['-sf', join(SCENARIOS, u.file), '-i', '127.0.0.1', '-p', String(uasPort), '-m', n, '-timeout', '60s', '-trace_msg', '-message_file', uasTrace, ...(u.keys ?? [])], dir);
     await waitUdpBound(uasPort, uas);
     uac = sipp(
       [
@@ -88,7 +89,8 @@ export async function runPair(dir: string, p: Pair, idx: number): Promise<string
     );
     const code = await exitOf(uac, 60_000);
     if (code !== 0) throw new Error(`sipp UAC for ${p.kind} exited ${code}: ${uac.log()}\nUAS: ${uas.log()}`);
-    await exitOf(uas, 15_000).catch(() => undefined); // it has answered everything; it may linger in timewait
+    const uasCode = await exitOf(uas, 15_000).catch(() => null); // it has answered everything
+    if (uasCode !== 0) throw new Error(`sipp UAS for ${p.kind} exited ${uasCode}: ${uas.log()}`);
     return trace;
   } finally {
     kill(uac);

@@ -7,6 +7,8 @@ import { rmSync } from 'node:fs';
 import { SippReader, looksLikeSipp } from '../../src/ingest/formats/sipp.js';
 import { detectFormat } from '../../src/ingest/formats/index.js';
 import { readFile, traceLines, type TraceResult } from './harness.js';
+import type { SipReaderOptions } from '../../src/ingest/sip/trace.js';
+import type { RawCall } from '../../src/model/types.js';
 import { runPairs, type Kind, type Pair } from './live.js';
 import { tmp } from '../core/helpers.js';
 import { mulberry32 } from '../../src/sim/demo.js';
@@ -127,6 +129,17 @@ describe('sipp traces from real sipp traffic', () => {
           expect(c!.end).toBe('final');
         }
       }
+    });
+  });
+
+  it('the UAS side of the same calls: its INVITEs were received, so nothing by default; with sip.direction=received the same calls', () => {
+    PAIRS.forEach((pair, i) => {
+      const uasTrace = traces[i].replace(/trace_(\d+)_/, 'uas_$1_');
+      expect(readFile(new SippReader({ timezone: 'UTC' }), uasTrace).records, pair.kind).toEqual([]);
+      const far = readFile(new SippReader({ timezone: 'UTC', sip: { direction: 'received' } } as Partial<SipReaderOptions>), uasTrace);
+      expect(far.rejects).toEqual([]);
+      const key = (r: RawCall) => `${r.caller} ${r.called} ${r.outcome} ${r.sipCode} ${r.attestation} ${r.blockEngine ?? '-'}`;
+      expect(far.records.map(key).sort(), pair.kind).toEqual(results[i].records.map(key).sort());
     });
   });
 
