@@ -21,11 +21,12 @@ const BY_NAME = new Map<string, MetricKey>(Object.entries(METRIC).map(([k, v]) =
 /** Families whose absence is worth telling the user about. */
 export const EXPECTED: MetricKey[] = ['status', 'score', 'subscore', 'recommendation', 'carrierFlag', 'calls', 'answerRatio'];
 
+/** `numrep_number_status` or a legend such as `numrep_number_status{number="+1…", status="spam"}`. */
 export function metricKeyFor(name: string | undefined): MetricKey | undefined {
   if (!name) {
     return undefined;
   }
-  return BY_NAME.get(name);
+  return BY_NAME.get(name.split('{')[0].trim());
 }
 
 export function isNumrepName(name: string | undefined): boolean {

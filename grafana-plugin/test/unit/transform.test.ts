@@ -120,8 +120,23 @@ describe('transformFrames: range queries and one-hot series', () => {
         ],
       }),
     ];
+    frames.push(
+      toDataFrame({
+        fields: [
+          { name: 'Time', type: FieldType.time, values: [NOW] },
+          {
+            name: 'Value',
+            type: FieldType.number,
+            values: [71],
+            labels: { ...id, dimension: 'maturity' },
+            config: { displayNameFromDS: 'numrep_number_subscore{dimension="maturity", number="+1", pool="p"}' },
+          },
+        ],
+      })
+    );
     const [row] = transformFrames(frames).rows;
     expect(row).toMatchObject({ score: 55, calls24h: 12, answerRatio24h: 0.41, answerHistory: [0.41] });
+    expect(row.subscores.maturity).toBe(71);
   });
 
   it('infers one-hot families from their labels when an aggregation dropped __name__', () => {
