@@ -211,6 +211,22 @@ describe('dialog correlation', () => {
     expect(r.records[0].outcome).toBe('busy');
   });
 
+  it('finished Call-IDs are remembered for late retransmissions, then forgotten by log time (small snapshots)', () => {
+    const reader = new SippReader({ timezone: 'UTC' });
+    const msgs: M[] = [];
+    for (let i = 0; i < 50; i++) {
+      msgs.push({ at: i * 100, dir: 'sent', text: invite({ callId: `d${i}@x` }) });
+      msgs.push({ at: i * 100 + 50, dir: 'received', text: resp(486, 'Busy Here', { callId: `d${i}@x` }) });
+    }
+    msgs.push({ at: 6000, dir: 'received', text: resp(486, 'Busy Here', { callId: 'd0@x' }) }); // late retransmission
+    const r = readText(reader, sippText(msgs), 't.log', false);
+    expect(r.records).toHaveLength(50);
+    expect(reader.snapshot().dialogs.done).toHaveLength(50);
+    readText(reader, sippText([{ at: 200_000, dir: 'sent', text: invite({ callId: 'later@x' }) }]), 't.log', false);
+    expect(reader.snapshot().dialogs.done).toHaveLength(0);
+    expect(reader.snapshot().dialogs.open.map((d) => d.callId)).toEqual(['later@x']);
+  });
+
   it('direction: INVITEs received are not our calls by default; sip.direction=both counts them', () => {
     const msgs: M[] = [
       { at: 0, dir: 'received', text: invite() },

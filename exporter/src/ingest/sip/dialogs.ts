@@ -79,7 +79,8 @@ export interface DialogSnapshot {
   v: 1;
   now: number;
   open: Dialog[];
-  done: string[];
+  /** Finished Call-IDs with the log time they finished, oldest first. */
+  done: Array<[string, number]>;
   /** Block engine values seen so far (bounded: see MAX_ENGINES). */
   engines?: string[];
 }
@@ -88,6 +89,7 @@ export type Rejected = { reason: 'invalid_number' | 'missing_field'; detail: str
 
 const MAX_OPEN = 200_000;
 const MAX_DONE = 20_000;
+const DONE_KEEP_MS = 120_000;
 /**
  * Distinct block engine values one reader emits. The far end writes Call-Info and Reason,
  * so the host is not ours to trust: past this many distinct hosts, new ones become 'other'
@@ -97,8 +99,12 @@ export const MAX_ENGINES = 32;
 
 export class DialogTracker {
   private open = new Map<string, Dialog>();
-  /** Call-IDs already emitted (or refused), oldest first: late retransmissions are ignored. */
-  private done = new Set<string>();
+  /**
+   * Call-IDs already emitted (or refused) → log time, oldest first: late retransmissions
+   * are ignored. Kept DONE_KEEP_MS of log time (well past SIP's 32 s transaction timers),
+   * so the snapshot committed with every chunk stays small.
+   */
+  private done = new Map<string, number>();
   /** Newest log time seen (ms). */
   private now = 0;
   private nextSweep = 0;
@@ -327,8 +333,13 @@ export class DialogTracker {
     this.remember(d.callId);
   }
 
-  /** Expire dialogs by log time. */
+  /** Expire dialogs and finished Call-IDs by log time. */
   private sweep(out: SipCall[]): void {
+    const keep = this.now - DONE_KEEP_MS;
+    for (const [id, at] of this.done) {
+      if (at >= keep) break; // insertion order is finish order
+      this.done.delete(id);
+    }
     const noFinal = this.now - this.opts.timeoutSeconds * 1000;
     const maxCall = this.now - this.opts.maxCallSeconds * 1000;
     for (const d of [...this.open.values()]) {
@@ -348,8 +359,9 @@ export class DialogTracker {
   }
 
   private remember(callId: string): void {
-    this.done.add(callId);
-    if (this.done.size > MAX_DONE) this.done.delete(this.done.values().next().value as string);
+    this.done.delete(callId);
+    this.done.set(callId, this.now);
+    if (this.done.size > MAX_DONE) this.done.delete(this.done.keys().next().value as string);
   }
 
   snapshot(): DialogSnapshot {
@@ -358,7 +370,7 @@ export class DialogTracker {
 
   restore(s: DialogSnapshot | undefined | null): void {
     this.open = new Map();
-    this.done = new Set();
+    this.done = new Map();
     this.engines = new Set();
     this.now = 0;
     this.nextSweep = 0;
@@ -366,7 +378,9 @@ export class DialogTracker {
     for (const e of s.engines ?? []) if (this.engines.size < MAX_ENGINES) this.engines.add(e);
     this.now = typeof s.now === 'number' ? s.now : 0;
     for (const d of s.open ?? []) this.open.set(d.callId, { ...d });
-    for (const id of s.done ?? []) this.done.add(id);
+    for (const e of s.done ?? []) {
+      if (Array.isArray(e) && typeof e[0] === 'string') this.done.set(e[0], typeof e[1] === 'number' ? e[1] : this.now);
+    }
   }
 }
 
