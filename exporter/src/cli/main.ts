@@ -5,6 +5,8 @@ import { serve } from './serve.js';
 import { runReport, reportCsv, reportTable } from './report.js';
 import { backup } from './backup.js';
 import { importSide } from './importSide.js';
+import { simulate } from './simulate.js';
+import { evaluate } from './evaluate.js';
 
 const program = new Command();
 program.name('numrep').description('Number reputation from CDRs and SIP logs: Prometheus metrics, scores, actions').version(VERSION);
@@ -63,6 +65,43 @@ for (const kind of ['labels', 'inventory'] as const) {
     .option('--country-code <cc>', 'default country calling code', '1')
     .action((file: string, opts) => importSide(kind, file, opts));
 }
+
+program
+  .command('simulate')
+  .description('seeded outbound traffic with a hidden carrier reputation: a backfill (--days D --out DIR) or live into an inbox (--live --inbox DIR); docs/simulation.md')
+  .option('--days <n>', 'days of backfill (default 30; with --live, days written before the live feed, default 0)')
+  .option('--out <dir>', 'backfill directory: <format>/<file>, truth.json, trunk-map.csv, prefix-map.csv')
+  .option('--format <format>', 'generic, asterisk, freeswitch, kamailio, sipp, a comma list, or all (backfill) (default generic)')
+  .option('--scenario <name>', 'pool, velocity, ramp, engagement, healthy, small (default pool)')
+  .option('--numbers <n>', 'numbers in the pool (default 60; small: 12)')
+  .option('--seed <n>', 'random seed (default 1)')
+  .option('--start <iso>', 'backfill start (default: --days before 00:00 UTC today)')
+  .option('--live', 'write calls into --inbox as they happen')
+  .option('--inbox <dir>', 'live: the folder numrep serve watches')
+  .option('--rate <n>', 'live: calls per second across the pool (default 1)')
+  .option('--step <seconds>', 'live: real seconds per model hour of the hidden reputation (default 3600: real time)')
+  .option('--quiet', 'no log lines')
+  .action(async (opts) => simulate(opts));
+
+program
+  .command('evaluate')
+  .description('replay simulated traffic hour by hour through the engine: lead time from warning to carrier label, false warnings; docs/early-warning.md')
+  .argument('[dirs...]', 'numrep simulate --out directories (default: simulate the scenarios first)')
+  .option('--scenario <names>', 'comma list (default pool,velocity,ramp,engagement,healthy)')
+  .option('--days <n>', 'days per scenario (default 30)')
+  .option('--numbers <n>', 'numbers per scenario (default 60)')
+  .option('--seed <n>', 'random seed (default 1)')
+  .option('--start <iso>', 'scenario start (default 2026-10-05T00:00:00Z)')
+  .option('--format <format>', 'format the traffic is written in and read back from (default kamailio)')
+  .option('--config <file>', 'YAML config: its reputation: section tunes the engine')
+  .option('--warmup <hours>', 'hours of history before the first evaluation (default 48)')
+  .option('--keep <dir>', 'keep the simulated files here')
+  .option('--json', 'JSON instead of Markdown tables')
+  .option('--out <file>', 'write the result to a file')
+  .option('--quiet', 'no log lines')
+  .action(async (dirs: string[], opts) => {
+    await evaluate(dirs, opts);
+  });
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`numrep: ${err.message}\n`);

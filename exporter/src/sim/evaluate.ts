@@ -1,0 +1,331 @@
+// Early-warning evaluation (docs/early-warning.md): replay a simulated backfill through the real
+// engine — the format's reader, the carrier resolver, the store, the windows and the reputation
+// assessment — hour by hour, and compare numrep's carrier flags and statuses with the ground
+// truth's label onsets.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Runtime } from '../runtime.js';
+import { CarrierResolver } from '../model/carrier.js';
+import { assessSnapshot } from '../reputation/evaluate.js';
+import { DEFAULT_REPUTATION_CONFIG, type ReputationConfig } from '../reputation/config.js';
+import { flagRank } from '../reputation/carrierFlag.js';
+import { CARRIER_IDS, type CarrierId, type GroundTruth } from './model.js';
+import { dataFile } from './run.js';
+import type { SimFormat } from './formats.js';
+
+const HOUR = 3_600_000;
+const STATUS_RANK: Record<string, number> = { in_progress: 0, healthy: 0, mixed: 1, spam: 2 };
+
+export interface EvaluateOptions {
+  /** A `numrep simulate` output directory (truth.json, trunk-map.csv, prefix-map.csv, <format>/…). */
+  dir: string;
+  /** Which of the written formats to replay (default: the first in truth.json). */
+  format?: SimFormat;
+  config?: ReputationConfig;
+  /** Hours of history before the first evaluation (default 48). */
+  warmupHours?: number;
+  /** A warning counts for a degrading pair from this many hours before its decay onset (default 24). */
+  lookbackHours?: number;
+  log?: (msg: string) => void;
+}
+
+/** Per evaluated hour: the engine's view of every number. */
+export interface Timeline {
+  hours: number[];
+  /** number → per hour: status rank (−1 = not assessed, 0 healthy/in_progress, 1 mixed, 2 spam). */
+  status: Map<string, Int8Array>;
+  /** number → carrier → per hour: flag rank (−1 not assessed, 0 clean, 1 warning, 2 flagged). */
+  flags: Map<string, Record<CarrierId, Int8Array>>;
+}
+
+export interface LeadStats {
+  /** Pairs (or numbers) with a label onset inside the evaluated period. */
+  n: number;
+  /** Warned strictly before the label onset. */
+  warnedBefore: number;
+  /** Warned at least 24 h before. */
+  warned24h: number;
+  /** Never warned up to 72 h after the onset. */
+  missed: number;
+  /** Lead times in hours (onset − first warning); missed ones excluded. */
+  median: number | null;
+  p10: number | null;
+  p90: number | null;
+  leads: number[];
+}
+
+export interface FalseWarningStats {
+  /** Numbers that never degrade (truth), assessed at least once. */
+  numbers: number;
+  /** …with any carrier warning (or flag) at any evaluated hour. */
+  carrierWarned: number;
+  /** …whose status was mixed or spam at any evaluated hour. */
+  statusWarned: number;
+  /** Share of number-hours with a carrier warning. */
+  hourlyCarrierRate: number;
+  hourlyStatusRate: number;
+}
+
+export interface EvaluationResult {
+  scenario: string;
+  format: string;
+  seed: number;
+  start: string;
+  end: string;
+  evaluatedHours: number;
+  accepted: number;
+  rejected: number;
+  numbers: { total: number; neverDegrading: number; degrading: number; labelled: number };
+  /** Per number × carrier: first carrier `warning` (or flag) → that carrier's label onset. */
+  carrierWarning: LeadStats;
+  /** Per labelled number: first warning on any carrier → its first label onset (any carrier). */
+  anyCarrierWarning: LeadStats;
+  /** Per labelled number: first status mixed (or spam) → first label onset. */
+  statusMixed: LeadStats;
+  /** Per labelled number: first status spam → first label onset (negative: after the label). */
+  statusSpam: LeadStats;
+  falseWarnings: FalseWarningStats;
+}
+
+function quantile(sorted: number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/**
+ * Lead-time statistics. `leads` has one entry per case: hours of warning before the onset, or
+ * null when never warned. p10 is the lead that 90 % of cases beat; missed cases count as the
+ * worst possible lead (so p10 is null when more than 10 % were missed).
+ */
+export function leadStats(leads: Array<number | null>): LeadStats {
+  const got = leads.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  const missed = leads.length - got.length;
+  const all = [...Array<number>(missed).fill(Number.NEGATIVE_INFINITY), ...got];
+  const fin = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
+  return {
+    n: leads.length,
+    warnedBefore: got.filter((x) => x > 0).length,
+    warned24h: got.filter((x) => x >= 24).length,
+    missed,
+    median: fin(quantile(all, 0.5)),
+    p10: fin(quantile(all, 0.1)),
+    p90: fin(quantile(all, 0.9)),
+    leads: got,
+  };
+}
+
+/** Replay the backfill hour by hour through the engine. */
+export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ timeline: Timeline; accepted: number; rejected: number; format: string }> {
+  const format = (o.format ?? (Object.keys(truth.files ?? { generic: [] })[0] as SimFormat)) as SimFormat;
+  const file = dataFile(o.dir, format);
+  const start = Date.parse(truth.start);
+  const end = Date.parse(truth.end);
+  const rt = new Runtime({
+    db: ':memory:',
+    bucketMs: HOUR, // hourly buckets: evaluated at h − 1 ms, windows are exactly [h − W, h)
+    globs: [file],
+    readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
+    resolver: CarrierResolver.fromFiles({ trunkMap: join(o.dir, 'trunk-map.csv'), prefixMap: join(o.dir, 'prefix-map.csv') }),
+    format,
+    settleMs: 0,
+    oneShot: true,
+    maxRecordBytes: 1 << 20,
+    now: () => end + 86_400_000,
+    onError: (p, err) => o.log?.(`${p}: ${err.message}`),
+  });
+  await rt.poll();
+  rt.tailer.flushReaders();
+  let accepted = 0;
+  let rejected = 0;
+  for (const r of rt.store.ingestCounts()) {
+    if (r.result === 'accepted') accepted += r.count;
+    else rejected += r.count;
+  }
+  const config = o.config ?? DEFAULT_REPUTATION_CONFIG;
+  const hours: number[] = [];
+  const first = start + (o.warmupHours ?? 48) * HOUR;
+  const total = Math.max(0, Math.floor((end - first) / HOUR) + 1);
+  const status = new Map<string, Int8Array>();
+  const flags = new Map<string, Record<CarrierId, Int8Array>>();
+  for (const n of truth.numbers) {
+    status.set(n.number, new Int8Array(total).fill(-1));
+    const f = {} as Record<CarrierId, Int8Array>;
+    for (const c of CARRIER_IDS) f[c] = new Int8Array(total).fill(-1);
+    flags.set(n.number, f);
+  }
+  for (let i = 0; i < total; i++) {
+    const t = first + i * HOUR;
+    hours.push(t);
+    const snap = rt.snapshotAt(t - 1);
+    const as = assessSnapshot(snap, { config });
+    for (const [number, a] of as) {
+      const s = status.get(number);
+      if (!s) continue;
+      s[i] = STATUS_RANK[a.status] ?? 0;
+      const f = flags.get(number)!;
+      for (const c of CARRIER_IDS) {
+        const ca = a.carriers[c];
+        if (ca) f[c][i] = flagRank[ca.flag];
+      }
+    }
+    if (o.log && i % 168 === 0) o.log(`replayed ${i}/${total} hours`);
+  }
+  await rt.close();
+  return { timeline: { hours, status, flags }, accepted, rejected, format };
+}
+
+/** The first evaluated hour index ≥ from with value ≥ min, or −1. */
+function firstAtLeast(xs: Int8Array, hours: number[], from: number, min: number, until = Number.POSITIVE_INFINITY): number {
+  for (let i = 0; i < xs.length; i++) {
+    if (hours[i] < from) continue;
+    if (hours[i] > until) break;
+    if (xs[i] >= min) return i;
+  }
+  return -1;
+}
+
+function maxOver(arrays: Int8Array[]): Int8Array {
+  const out = new Int8Array(arrays[0].length).fill(-1);
+  for (const a of arrays) for (let i = 0; i < a.length; i++) if (a[i] > out[i]) out[i] = a[i];
+  return out;
+}
+
+/** Compare a timeline with the ground truth. */
+export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: number } = {}): Omit<EvaluationResult, 'format' | 'accepted' | 'rejected'> {
+  const look = (o.lookbackHours ?? 24) * HOUR;
+  const H = tl.hours;
+  const firstEval = H[0] ?? Number.POSITIVE_INFINITY;
+  const lastEval = H[H.length - 1] ?? Number.NEGATIVE_INFINITY;
+  const inPeriod = (t: number) => t > firstEval && t <= lastEval;
+  const lead = (onset: number, idx: number) => (idx < 0 ? null : (onset - H[idx]) / HOUR);
+
+  const carrierLeads: Array<number | null> = [];
+  const anyLeads: Array<number | null> = [];
+  const mixedLeads: Array<number | null> = [];
+  const spamLeads: Array<number | null> = [];
+  let neverDegrading = 0;
+  let carrierWarned = 0;
+  let statusWarned = 0;
+  let hoursSeen = 0;
+  let hoursCarrier = 0;
+  let hoursStatus = 0;
+  let degrading = 0;
+  let labelled = 0;
+
+  for (const n of truth.numbers) {
+    const flags = tl.flags.get(n.number);
+    const st = tl.status.get(n.number);
+    if (!flags || !st) continue;
+    if (n.degrades) degrading++;
+    if (n.labelled) labelled++;
+    const anyFlag = maxOver(CARRIER_IDS.map((c) => flags[c]));
+    if (!n.degrades) {
+      let seen = false;
+      let cw = false;
+      let sw = false;
+      for (let i = 0; i < H.length; i++) {
+        if (st[i] < 0) continue;
+        seen = true;
+        hoursSeen++;
+        if (anyFlag[i] >= 1) {
+          cw = true;
+          hoursCarrier++;
+        }
+        if (st[i] >= 1) {
+          sw = true;
+          hoursStatus++;
+        }
+      }
+      if (seen) {
+        neverDegrading++;
+        if (cw) carrierWarned++;
+        if (sw) statusWarned++;
+      }
+      continue;
+    }
+    // Per carrier: the first label onset inside the evaluated period.
+    let numOnset = Number.POSITIVE_INFINITY;
+    let numDecay = Number.POSITIVE_INFINITY;
+    for (const c of CARRIER_IDS) {
+      const tr = n.carriers[c];
+      if (tr.labelOnset === null) continue;
+      const onset = Date.parse(tr.labelOnset);
+      const decay = tr.decayOnset === null ? onset : Date.parse(tr.decayOnset);
+      numOnset = Math.min(numOnset, onset);
+      numDecay = Math.min(numDecay, decay);
+      if (!inPeriod(onset)) continue;
+      const i = firstAtLeast(flags[c], H, decay - look, 1, onset + 72 * HOUR);
+      carrierLeads.push(lead(onset, i));
+    }
+    if (Number.isFinite(numOnset) && inPeriod(numOnset)) {
+      const from = numDecay - look;
+      const until = numOnset + 72 * HOUR;
+      anyLeads.push(lead(numOnset, firstAtLeast(anyFlag, H, from, 1, until)));
+      mixedLeads.push(lead(numOnset, firstAtLeast(st, H, from, 1, until)));
+      spamLeads.push(lead(numOnset, firstAtLeast(st, H, from, 2, until)));
+    }
+  }
+  return {
+    scenario: truth.scenario,
+    seed: truth.seed,
+    start: truth.start,
+    end: truth.end,
+    evaluatedHours: H.length,
+    numbers: { total: truth.numbers.length, neverDegrading, degrading, labelled },
+    carrierWarning: leadStats(carrierLeads),
+    anyCarrierWarning: leadStats(anyLeads),
+    statusMixed: leadStats(mixedLeads),
+    statusSpam: leadStats(spamLeads),
+    falseWarnings: {
+      numbers: neverDegrading,
+      carrierWarned,
+      statusWarned,
+      hourlyCarrierRate: hoursSeen ? hoursCarrier / hoursSeen : 0,
+      hourlyStatusRate: hoursSeen ? hoursStatus / hoursSeen : 0,
+    },
+  };
+}
+
+export async function evaluateDir(o: EvaluateOptions): Promise<EvaluationResult> {
+  const truth = JSON.parse(readFileSync(join(o.dir, 'truth.json'), 'utf8')) as GroundTruth;
+  const r = await replay(o, truth);
+  return { ...score(truth, r.timeline, o), format: r.format, accepted: r.accepted, rejected: r.rejected };
+}
+
+// ---------- presentation ----------
+
+const h = (v: number | null) => (v === null ? '—' : `${v.toFixed(0)} h`);
+const share = (a: number, b: number) => (b === 0 ? '—' : `${((100 * a) / b).toFixed(0)} % (${a}/${b})`);
+
+export function leadRow(name: string, s: LeadStats): string {
+  return `| ${name} | ${s.n} | ${share(s.warnedBefore, s.n)} | ${share(s.warned24h, s.n)} | ${h(s.median)} | ${h(s.p10)} | ${s.missed} |`;
+}
+
+/** Markdown tables (what docs/early-warning.md shows). */
+export function resultMarkdown(rs: EvaluationResult[]): string {
+  const out: string[] = [];
+  out.push('| scenario | format | numbers (never degrading / degrading / labelled) | calls read | rejected |');
+  out.push('|---|---|---|---|---|');
+  for (const r of rs) out.push(`| ${r.scenario} | ${r.format} | ${r.numbers.total} (${r.numbers.neverDegrading} / ${r.numbers.degrading} / ${r.numbers.labelled}) | ${r.accepted} | ${r.rejected} |`);
+  out.push('');
+  out.push('| scenario · signal → label onset | cases | warned before label | ≥ 24 h before | median lead | p10 lead | missed |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const r of rs) {
+    out.push(leadRow(`${r.scenario} · carrier warning (same carrier)`, r.carrierWarning));
+    out.push(leadRow(`${r.scenario} · any carrier warning`, r.anyCarrierWarning));
+    out.push(leadRow(`${r.scenario} · status mixed`, r.statusMixed));
+    out.push(leadRow(`${r.scenario} · status spam`, r.statusSpam));
+  }
+  out.push('');
+  out.push('| scenario | never-degrading numbers | with a carrier warning | with status mixed/spam | warning number-hours | mixed/spam number-hours |');
+  out.push('|---|---|---|---|---|---|');
+  for (const r of rs) {
+    const f = r.falseWarnings;
+    out.push(`| ${r.scenario} | ${f.numbers} | ${share(f.carrierWarned, f.numbers)} | ${share(f.statusWarned, f.numbers)} | ${(100 * f.hourlyCarrierRate).toFixed(2)} % | ${(100 * f.hourlyStatusRate).toFixed(2)} % |`);
+  }
+  return out.join('\n') + '\n';
+}
