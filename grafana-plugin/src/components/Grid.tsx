@@ -125,6 +125,18 @@ export function Grid({ rows, carriers, options, sort, onSort, onActivate, height
     }
   };
 
+  // Focus lands on the row in view when the active one was scrolled away with the mouse (it is not rendered then).
+  const onFocus = (e: React.FocusEvent<HTMLDivElement>) => {
+    if (e.target !== e.currentTarget || rows.length === 0) {
+      return;
+    }
+    const top = Math.floor(scrollTop / rowH);
+    const bottom = Math.floor((scrollTop + bodyH) / rowH) - 1;
+    if (active < top || active > bottom) {
+      setActive(Math.min(rows.length - 1, top));
+    }
+  };
+
   const first = Math.max(0, Math.floor(scrollTop / rowH) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((scrollTop + bodyH) / rowH) + OVERSCAN);
   const visible = rows.slice(first, last);
@@ -143,6 +155,7 @@ export function Grid({ rows, carriers, options, sort, onSort, onActivate, height
       tabIndex={0}
       onScroll={onScroll}
       onKeyDown={onKeyDown}
+      onFocus={onFocus}
       data-testid="numrep-grid"
     >
       <div className={styles.header} role="row" aria-rowindex={1} style={{ gridTemplateColumns: template, minWidth, height: HEADER_HEIGHT }}>

@@ -177,7 +177,14 @@ describe('Number Reputation panel in Chromium', () => {
   it('scrolls through all rows (virtualised) to the last one', async () => {
     await grid().evaluate((el) => (el.scrollTop = el.scrollHeight));
     await expect.poll(async () => page.locator(`[role="row"][aria-rowindex="${COUNT + 1}"]`).count()).toBe(1);
-    await grid().evaluate((el) => (el.scrollTop = 0));
+    // Focusing the grid after a mouse scroll puts the keyboard cursor on a row in view.
+    await grid().focus();
+    const active = await grid().getAttribute('aria-activedescendant');
+    expect(Number(await page.locator(`[id="${active}"]`).getAttribute('aria-rowindex'))).toBeGreaterThan(COUNT - 20);
+    await grid().evaluate((el) => {
+      el.scrollTop = 0;
+      el.blur();
+    });
   });
 
   it('shows the recommendation reason on hover', async () => {
