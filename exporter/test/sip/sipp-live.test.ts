@@ -193,4 +193,18 @@ describe('sipp traces from real sipp traffic', () => {
       }
     }
   });
+
+  it('a trunk map on the Request-URI host:port wins over the prefix map (DESIGN §3)', () => {
+    const i = PAIRS.findIndex((p) => p.kind === 'block608');
+    const trunk = results[i].records[0].trunk!;
+    const map = join(dir, 'map.csv');
+    const trunks = join(dir, 'trunks.csv');
+    writeFileSync(map, PREFIX_MAP);
+    writeFileSync(trunks, `trunk,carrier\n${trunk},firstorion\n`);
+    const newest = Math.max(...results.flatMap((r) => r.records.map((x) => x.ts)));
+    const out = execFileSync(process.execPath, [CLI, 'report', traces[i], '--json', '--prefix-map', map, '--trunk-map', trunks, '--at', new Date(newest + 60_000).toISOString()], { encoding: 'utf8', timeout: 60_000 });
+    const rep = JSON.parse(out) as { carriers: Array<{ carrier: string; '24h': { calls: number; block_ratio: number } }> };
+    expect(rep.carriers.map((c) => c.carrier)).toEqual(['firstorion']);
+    expect(rep.carriers[0]['24h']).toMatchObject({ calls: PAIRS[i].calls.length, block_ratio: 1 });
+  });
 });
