@@ -151,6 +151,7 @@ describe('Number Reputation panel in Chromium', () => {
     expect(highest).toBeGreaterThan(lowest);
     await page.getByRole('button', { name: 'Sort by Number' }).click();
     expect(await firstRow().getAttribute('data-number')).toBe('+12025550101');
+    await page.screenshot({ path: join(RESULTS, 'panel-dark-by-number.png') });
     await page.getByRole('button', { name: 'Sort by Status' }).click();
     expect(await firstRow().getAttribute('aria-label')).toContain('Spam');
   });
