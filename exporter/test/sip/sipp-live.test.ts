@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import { SippReader, looksLikeSipp } from '../../src/ingest/formats/sipp.js';
@@ -207,4 +208,104 @@ describe('sipp traces from real sipp traffic', () => {
     expect(rep.carriers.map((c) => c.carrier)).toEqual(['firstorion']);
     expect(rep.carriers[0]['24h']).toMatchObject({ calls: PAIRS[i].calls.length, block_ratio: 1 });
   });
+
+  it('the same traces dropped into a running numrep serve give the same figures in /metrics as the report', async () => {
+    const map = join(dir, 'map.csv');
+    writeFileSync(map, PREFIX_MAP);
+    const newest = Math.max(...results.flatMap((r) => r.records.map((x) => x.ts)));
+    const rep = JSON.parse(
+      execFileSync(process.execPath, [CLI, 'report', ...traces, '--json', '--prefix-map', map, '--at', new Date(newest + 60_000).toISOString()], { encoding: 'utf8', timeout: 60_000 }),
+    ) as { numbers: Array<{ number: string; windows: Record<string, Record<string, number | null>>; carriers: Record<string, Record<string, Record<string, number | null>>>; attestation: Record<string, number> }> };
+    const total = PAIRS.reduce((a, p) => a + p.calls.length, 0);
+
+    const inbox = join(dir, 'inbox');
+    mkdirSync(inbox);
+    const port = await freeTcpPort();
+    const srv = spawn(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--inbox', inbox, '--db', join(dir, 'serve.db'), '--prefix-map', map, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    srv.stderr!.on('data', (d) => (log += d));
+    try {
+      await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+      for (const t of traces) {
+        copyFileSync(t, join(inbox, basename(t) + '.part'));
+        renameSync(join(inbox, basename(t) + '.part'), join(inbox, basename(t)));
+      }
+      const body = await until(`${total} sipp records ingested (${log})`, async () => {
+        const b = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return b.includes(`numrep_ingest_records_total{format="sipp",result="accepted",reason="ok"} ${total}\n`) ? b : undefined;
+      });
+      const series = parseMetrics(body);
+      const get = (name: string, labels: Record<string, string>) => {
+        const hit = series.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+        expect(hit.length, `${name} ${JSON.stringify(labels)}`).toBe(1);
+        return hit[0].value;
+      };
+      let checked = 0;
+      for (const n of rep.numbers) {
+        for (const win of ['24h', '7d']) {
+          const w = n.windows[win];
+          const l = { number: n.number, pool: 'default', window: win };
+          expect(get('numrep_number_calls', l)).toBe(w.calls);
+          for (const [m, k] of [['answer_ratio', 'answer_ratio'], ['cancel_ratio', 'cancel_ratio'], ['rejection_ratio', 'rejection_ratio'], ['block_ratio', 'block_ratio']] as const) {
+            expect(get(`numrep_number_${m}`, l), `${n.number} ${win} ${m}`).toBeCloseTo(w[k] as number, 9);
+            checked++;
+          }
+          for (const level of ['A', 'B', 'C', 'none']) {
+            expect(get('numrep_number_attestation_ratio', { ...l, level })).toBeCloseTo(n.attestation[level] / (w.calls as number), 9);
+          }
+        }
+        for (const [carrier, cw] of Object.entries(n.carriers)) {
+          const k = cw['24h'];
+          const l = { number: n.number, carrier, window: '24h' };
+          expect(get('numrep_number_carrier_calls', l)).toBe(k.calls);
+          expect(get('numrep_number_carrier_answer_ratio', l)).toBeCloseTo(k.answer_ratio as number, 9);
+          expect(get('numrep_number_carrier_cancel_ratio', l)).toBeCloseTo(k.cancel_ratio as number, 9);
+          expect(get('numrep_number_carrier_block_ratio', l)).toBeCloseTo(k.block_ratio as number, 9);
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(40);
+      const blocked608 = PAIRS.find((p) => p.kind === 'block608')!.calls.length;
+      const sum = series.filter((x) => x.name === 'numrep_blocks_total' && x.labels.engine === 'redress.hiya.example').reduce((a, x) => a + x.value, 0);
+      expect(sum).toBe(blocked608);
+    } finally {
+      if (srv.exitCode === null && srv.signalCode === null) srv.kill('SIGKILL');
+    }
+  }, 60_000);
 });
+
+function parseMetrics(body: string): Array<{ name: string; labels: Record<string, string>; value: number }> {
+  const out: Array<{ name: string; labels: Record<string, string>; value: number }> = [];
+  for (const line of body.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+async function freeTcpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100)); // polling a condition, with a deadline
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
