@@ -213,7 +213,7 @@ export async function getJson<T = any>(url: string, init?: RequestInit): Promise
  * (no PagerDuty, no e-mail, no secret files), SMTP globals dropped, and group_wait / group_interval cut to 1s
  * so a notification goes out within seconds instead of 10s–5m.
  */
-export function testAlertmanagerConfig(webhookBase: string): Record<string, any> {
+export function testAlertmanagerConfig(webhookBase: string, groupWait = '1s'): Record<string, any> {
   const cfg = readYaml<Record<string, any>>(join(ALERTING, 'alertmanager.yml'));
   for (const k of Object.keys(cfg.global ?? {})) if (k.startsWith('smtp_')) delete cfg.global[k];
   cfg.receivers = (cfg.receivers as { name: string }[]).map((r) => ({
@@ -221,7 +221,7 @@ export function testAlertmanagerConfig(webhookBase: string): Record<string, any>
     webhook_configs: [{ url: `${webhookBase}/${r.name}`, send_resolved: true }],
   }));
   const shorten = (route: Record<string, any>) => {
-    if ('group_wait' in route || route === cfg.route) route.group_wait = '1s';
+    if ('group_wait' in route || route === cfg.route) route.group_wait = groupWait;
     if ('group_interval' in route || route === cfg.route) route.group_interval = '1s';
     for (const child of route.routes ?? []) shorten(child);
   };

@@ -70,7 +70,9 @@ describe.skipIf(skipUnlessTools('alertmanager'))('Alertmanager inhibit rules (re
     dir = mkdtempSync(join(tmpdir(), 'numrep-am-inhibit-'));
     sink = await startWebhookSink();
     const cfg = join(dir, 'alertmanager.yml');
-    writeFileSync(cfg, stringify(testAlertmanagerConfig(sink.base)));
+    // group_wait 4s, not 1s: the inhibitor learns of a source asynchronously after the API accepts it, and on
+    // a loaded machine a target's 1s group could be flushed before that (the real config waits 10s/30s).
+    writeFileSync(cfg, stringify(testAlertmanagerConfig(sink.base, '4s')));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     am = startProcess('alertmanager', bin, alertmanagerArgs(cfg, join(dir, 'data'), port));
