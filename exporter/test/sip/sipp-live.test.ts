@@ -32,7 +32,7 @@ const carrierOf = (called: string) => CARRIER_PREFIX.find(([, p]) => called.star
 const KINDS: Array<{ kind: Kind; n: number; talkMs?: number }> = [
   { kind: 'answered', n: 60, talkMs: 2000 },
   { kind: 'early', n: 30, talkMs: 1000 },
-  { kind: 'retrans', n: 6, talkMs: 1000 },
+  { kind: 'retrans', n: 6, talkMs: 1800 }, // + the 1.2 s late ACK: 3.0 s nominal, far from a rounding edge
   { kind: 'cancel', n: 50 },
   { kind: 'busy486', n: 40 },
   { kind: 'decline603', n: 20 },
