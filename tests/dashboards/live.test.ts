@@ -4,16 +4,18 @@
 // resolves them: by running the variable's own query). A dashboard whose query returns nothing is broken.
 //
 // Traffic: the demo's seven days of calls plus its live trickle, the CDR files of examples/ (Asterisk,
-// FreeSWITCH, Kamailio, generic CSV, sipp traces when present), a file with malformed records (so the
-// rejected-records panels have series), a number inventory (two pools) and engine-label snapshots with spam
-// reports (so the engine-label and report panels have series), imported with the real CLI.
+// FreeSWITCH, Kamailio, generic CSV), message traces of real sipp calls placed on loopback just before (answered,
+// cancelled with 487, blocked with 608; the scenarios of exporter/test/fixtures/sip), a file with malformed
+// records (so the rejected-records panels have series), a number inventory (two pools) and engine-label
+// snapshots with spam reports (so the engine-label and report panels have series), imported with the real CLI.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ON_CI, freePort, getJson, needTool, skipUnlessTools, startProcess, stopProcess, waitFor, type Proc } from '../alerting/helpers.js';
+import { ON_CI, findTool, freePort, getJson, needTool, skipUnlessTools, startProcess, stopProcess, waitFor, type Proc } from '../alerting/helpers.js';
+import { runPairs, type Pair } from '../../exporter/test/sip/live.js';
 import {
   DASHBOARDS_DIR,
   REPO,
@@ -43,6 +45,16 @@ const INVENTORY: [string, string][] = [
   ['+12025550108', 'reminders'],
   ['+12025550109', 'collections'],
 ];
+/** Real SIP calls from a number of the pool (and one sipp-only number), to carriers of examples/prefix-map.csv. */
+const SIPP_NUMBER = '+12025559910';
+const sippCalls = (n: number, callers: string[], from: number) =>
+  Array.from({ length: n }, (_, i) => ({ caller: callers[i % callers.length], called: `${['+1212', '+1310', '+1415'][i % 3]}555${from + i}`, attest: 'A' as const }));
+const SIPP_PAIRS: Pair[] = [
+  { kind: 'answered', calls: sippCalls(8, [SIPP_NUMBER, '+12025550106'], 2000), talkMs: 1000 },
+  { kind: 'cancel', calls: sippCalls(6, [SIPP_NUMBER, '+12025550106'], 3000) },
+  { kind: 'block608', calls: sippCalls(4, [SIPP_NUMBER], 4000) },
+];
+
 /** Values preferred when a variable's own query offers them (the rest take the first value offered). */
 const PREFERRED: Record<string, string> = { number: SPAM_NUMBER, pool: 'collections', carrier: 'att', job: 'numrep' };
 
@@ -94,6 +106,15 @@ describe.skipIf(skip)('live: every dashboard query returns data from a real Prom
         if (/map|labels|inventory|\.md$/i.test(f)) continue;
         copyFileSync(join(EXAMPLES, f), join(inbox, `example-${f}`));
       }
+    }
+    // Real sipp traffic (sip-tester): the UAC traces go into the inbox like a trace an operator drops there.
+    const sippDir = join(dir, 'sipp');
+    mkdirSync(sippDir);
+    if (findTool('sipp')) {
+      const traces = await runPairs(sippDir, SIPP_PAIRS);
+      traces.forEach((t, i) => copyFileSync(t, join(inbox, `sipp-${i}-${SIPP_PAIRS[i].kind}.log`)));
+    } else if (ON_CI) {
+      throw new Error('sipp not found on PATH (CI=true: install the Debian package sip-tester)');
     }
     writeFileSync(
       join(inbox, 'malformed.csv'),
@@ -239,6 +260,16 @@ describe.skipIf(skip)('live: every dashboard query returns data from a real Prom
     const empty = await emptyQueries(items, 0);
     expect(empty.length).toBe(items.length);
     expect(empty[0]).toMatch(/number-detail\.json › "Reputation score" › A: no data/);
+  });
+
+  it.skipIf(!findTool('sipp'))('the sipp calls are in: the sipp-only number has its 11 calls and its 608 blocks', async () => {
+    const calls = await query(`numrep_number_calls{number="${SIPP_NUMBER}",window="24h"}`, true);
+    // 4 of the 8 answered, 3 of the 6 cancelled (the others are +12025550106's), all 4 blocked.
+    expect(calls.result.map((r) => Number(r.value[1]))).toEqual([11]);
+    const blocked = await query(`numrep_number_block_ratio{number="${SIPP_NUMBER}",window="24h"}`, true);
+    expect(Number(blocked.result[0]?.value[1])).toBeGreaterThan(0);
+    const records = await query('sum by (format) (numrep_ingest_records_total{format="sipp",result="accepted"})', true);
+    expect(records.result.length).toBe(1);
   });
 
   it('covers every query of every dashboard', () => {
