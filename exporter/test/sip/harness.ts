@@ -62,8 +62,21 @@ export async function freeUdpPort(): Promise<number> {
   });
 }
 
-/** True when something already holds UDP 127.0.0.1:port. */
+/**
+ * True when something holds UDP port `port`. On Linux this only looks at /proc/net/udp (no
+ * probe socket that could race the process binding it); elsewhere a bind probe.
+ */
 function udpBound(port: number): Promise<boolean> {
+  try {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    const table = readFileSync('/proc/net/udp', 'utf8');
+    return Promise.resolve(table.split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`)));
+  } catch {
+    return udpBoundProbe(port);
+  }
+}
+
+function udpBoundProbe(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
     s.once('error', (err: NodeJS.ErrnoException) => {
