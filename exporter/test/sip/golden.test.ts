@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SippReader } from '../../src/ingest/formats/sipp.js';
@@ -59,6 +60,34 @@ describe('SIP golden files', () => {
     const blocks = text.split(/(?=^-{47} \d{4}-)/m);
     const doubled = blocks.map((b) => b + b).join('');
     expect(readText(make('sipp'), doubled).records).toEqual(readText(make('sipp'), text).records);
+  });
+});
+
+describe('property: retransmissions anywhere later change nothing', () => {
+  it('copies of any messages, re-sent at any later point of the real capture, give the same records', () => {
+    const text = readFileSync(join(FIXTURES, 'real-sipp-trace.log'), 'utf8');
+    const blocks = text.split(/(?=^-{47} \d{4}-)/m).filter((b) => b.startsWith('-'));
+    const stampOf = (b: string) => b.slice(48, 74);
+    const whole = readText(make('sipp'), text).records;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(blocks.length - 1), fc.nat(blocks.length)), { maxLength: 25 }), (dups) => {
+        // inserts[j]: copies to place before original block j (j = length: at the end)
+        const inserts = new Map<number, string[]>();
+        for (const [src, off] of dups) {
+          const at = Math.min(blocks.length, src + 1 + (off % (blocks.length - src)));
+          const when = at < blocks.length ? stampOf(blocks[at]) : stampOf(blocks[blocks.length - 1]);
+          const copy = blocks[src].replace(/^(-{47} )\S+ \S+/, `$1${when}`); // a retransmission is logged when it happens
+          inserts.set(at, [...(inserts.get(at) ?? []), copy]);
+        }
+        let out = '';
+        for (let j = 0; j <= blocks.length; j++) {
+          for (const c of inserts.get(j) ?? []) out += c;
+          if (j < blocks.length) out += blocks[j];
+        }
+        expect(readText(make('sipp'), out).records).toEqual(whole);
+      }),
+      { numRuns: 60, seed: 20261125 },
+    );
   });
 });
 
