@@ -37,6 +37,10 @@ export interface Timeline {
   status: Map<string, Int8Array>;
   /** number → carrier → per hour: flag rank (−1 not assessed, 0 clean, 1 warning, 2 flagged). */
   flags: Map<string, Record<CarrierId, Int8Array>>;
+  /** number → per hour: 0 keep, 1 any other recommendation (slow_down, rest, retire, remediate); −1 not assessed. */
+  action: Map<string, Int8Array>;
+  /** On never-degrading numbers: number-hours each signal kind was raised (what false warnings are made of). */
+  falseSignals: Record<string, number>;
 }
 
 export interface LeadStats {
@@ -62,9 +66,12 @@ export interface FalseWarningStats {
   carrierWarned: number;
   /** …whose status was mixed or spam at any evaluated hour. */
   statusWarned: number;
-  /** Share of number-hours with a carrier warning. */
+  /** …with a recommendation other than keep at any evaluated hour. */
+  actionWarned: number;
+  /** Share of their assessed number-hours with a carrier warning / status mixed or spam / an action. */
   hourlyCarrierRate: number;
   hourlyStatusRate: number;
+  hourlyActionRate: number;
 }
 
 export interface EvaluationResult {
@@ -83,9 +90,11 @@ export interface EvaluationResult {
   anyCarrierWarning: LeadStats;
   /** Per labelled number: first status mixed (or spam) → first label onset. */
   statusMixed: LeadStats;
+  /** Per labelled number: first recommendation other than keep → first label onset. */
+  action: LeadStats;
   /** Per labelled number: first status spam → first label onset (negative: after the label). */
   statusSpam: LeadStats;
-  falseWarnings: FalseWarningStats;
+  falseWarnings: FalseWarningStats & { signals: Record<string, number> };
 }
 
 function quantile(sorted: number[], q: number): number | null {
@@ -150,13 +159,17 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
   const first = start + (o.warmupHours ?? 48) * HOUR;
   const total = Math.max(0, Math.floor((end - first) / HOUR) + 1);
   const status = new Map<string, Int8Array>();
+  const action = new Map<string, Int8Array>();
   const flags = new Map<string, Record<CarrierId, Int8Array>>();
   for (const n of truth.numbers) {
     status.set(n.number, new Int8Array(total).fill(-1));
+    action.set(n.number, new Int8Array(total).fill(-1));
     const f = {} as Record<CarrierId, Int8Array>;
     for (const c of CARRIER_IDS) f[c] = new Int8Array(total).fill(-1);
     flags.set(n.number, f);
   }
+  const healthy = new Set(truth.numbers.filter((n) => !n.degrades).map((n) => n.number));
+  const falseSignals: Record<string, number> = {};
   for (let i = 0; i < total; i++) {
     const t = first + i * HOUR;
     hours.push(t);
@@ -166,6 +179,10 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
       const s = status.get(number);
       if (!s) continue;
       s[i] = STATUS_RANK[a.status] ?? 0;
+      action.get(number)![i] = a.recommendation.action === 'keep' ? 0 : 1;
+      if (healthy.has(number)) {
+        for (const k of new Set(a.signals.map((x) => `${x.kind} (${x.window})`))) falseSignals[k] = (falseSignals[k] ?? 0) + 1;
+      }
       const f = flags.get(number)!;
       for (const c of CARRIER_IDS) {
         const ca = a.carriers[c];
@@ -175,7 +192,7 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
     if (o.log && i % 168 === 0) o.log(`replayed ${i}/${total} hours`);
   }
   await rt.close();
-  return { timeline: { hours, status, flags }, accepted, rejected, format };
+  return { timeline: { hours, status, flags, action, falseSignals }, accepted, rejected, format };
 }
 
 /** The first evaluated hour index ≥ from with value ≥ min, or −1. */
@@ -194,7 +211,11 @@ function maxOver(arrays: Int8Array[]): Int8Array {
   return out;
 }
 
-/** Compare a timeline with the ground truth. */
+/**
+ * Compare a timeline with the ground truth. A degrading case's warning window opens `lookbackHours`
+ * before the earlier of its decay onset and the plan's behaviour change (burst, ramp, stale list)
+ * and closes 72 h after the label onset; an earlier warning is not credited.
+ */
 export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: number } = {}): Omit<EvaluationResult, 'format' | 'accepted' | 'rejected'> {
   const look = (o.lookbackHours ?? 24) * HOUR;
   const H = tl.hours;
@@ -207,19 +228,16 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
   const anyLeads: Array<number | null> = [];
   const mixedLeads: Array<number | null> = [];
   const spamLeads: Array<number | null> = [];
-  let neverDegrading = 0;
-  let carrierWarned = 0;
-  let statusWarned = 0;
-  let hoursSeen = 0;
-  let hoursCarrier = 0;
-  let hoursStatus = 0;
+  const actionLeads: Array<number | null> = [];
+  const fw = { numbers: 0, carrier: 0, status: 0, action: 0, hours: 0, hCarrier: 0, hStatus: 0, hAction: 0 };
   let degrading = 0;
   let labelled = 0;
 
   for (const n of truth.numbers) {
     const flags = tl.flags.get(n.number);
     const st = tl.status.get(n.number);
-    if (!flags || !st) continue;
+    const act = tl.action.get(n.number);
+    if (!flags || !st || !act) continue;
     if (n.degrades) degrading++;
     if (n.labelled) labelled++;
     const anyFlag = maxOver(CARRIER_IDS.map((c) => flags[c]));
@@ -227,65 +245,66 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
       let seen = false;
       let cw = false;
       let sw = false;
+      let aw = false;
       for (let i = 0; i < H.length; i++) {
         if (st[i] < 0) continue;
         seen = true;
-        hoursSeen++;
-        if (anyFlag[i] >= 1) {
-          cw = true;
-          hoursCarrier++;
-        }
-        if (st[i] >= 1) {
-          sw = true;
-          hoursStatus++;
-        }
+        fw.hours++;
+        if (anyFlag[i] >= 1) (cw = true), fw.hCarrier++;
+        if (st[i] >= 1) (sw = true), fw.hStatus++;
+        if (act[i] >= 1) (aw = true), fw.hAction++;
       }
       if (seen) {
-        neverDegrading++;
-        if (cw) carrierWarned++;
-        if (sw) statusWarned++;
+        fw.numbers++;
+        if (cw) fw.carrier++;
+        if (sw) fw.status++;
+        if (aw) fw.action++;
       }
       continue;
     }
-    // Per carrier: the first label onset inside the evaluated period.
+    const event = n.eventAt ? Date.parse(n.eventAt) : Number.POSITIVE_INFINITY;
     let numOnset = Number.POSITIVE_INFINITY;
-    let numDecay = Number.POSITIVE_INFINITY;
+    let numFrom = Number.POSITIVE_INFINITY;
     for (const c of CARRIER_IDS) {
       const tr = n.carriers[c];
       if (tr.labelOnset === null) continue;
       const onset = Date.parse(tr.labelOnset);
-      const decay = tr.decayOnset === null ? onset : Date.parse(tr.decayOnset);
+      const from = Math.min(tr.decayOnset === null ? onset : Date.parse(tr.decayOnset), event) - look;
       numOnset = Math.min(numOnset, onset);
-      numDecay = Math.min(numDecay, decay);
+      numFrom = Math.min(numFrom, from);
       if (!inPeriod(onset)) continue;
-      const i = firstAtLeast(flags[c], H, decay - look, 1, onset + 72 * HOUR);
-      carrierLeads.push(lead(onset, i));
+      carrierLeads.push(lead(onset, firstAtLeast(flags[c], H, from, 1, onset + 72 * HOUR)));
     }
     if (Number.isFinite(numOnset) && inPeriod(numOnset)) {
-      const from = numDecay - look;
       const until = numOnset + 72 * HOUR;
-      anyLeads.push(lead(numOnset, firstAtLeast(anyFlag, H, from, 1, until)));
-      mixedLeads.push(lead(numOnset, firstAtLeast(st, H, from, 1, until)));
-      spamLeads.push(lead(numOnset, firstAtLeast(st, H, from, 2, until)));
+      anyLeads.push(lead(numOnset, firstAtLeast(anyFlag, H, numFrom, 1, until)));
+      mixedLeads.push(lead(numOnset, firstAtLeast(st, H, numFrom, 1, until)));
+      spamLeads.push(lead(numOnset, firstAtLeast(st, H, numFrom, 2, until)));
+      actionLeads.push(lead(numOnset, firstAtLeast(act, H, numFrom, 1, until)));
     }
   }
+  const rate = (x: number) => (fw.hours ? x / fw.hours : 0);
   return {
     scenario: truth.scenario,
     seed: truth.seed,
     start: truth.start,
     end: truth.end,
     evaluatedHours: H.length,
-    numbers: { total: truth.numbers.length, neverDegrading, degrading, labelled },
+    numbers: { total: truth.numbers.length, neverDegrading: fw.numbers, degrading, labelled },
     carrierWarning: leadStats(carrierLeads),
     anyCarrierWarning: leadStats(anyLeads),
     statusMixed: leadStats(mixedLeads),
     statusSpam: leadStats(spamLeads),
+    action: leadStats(actionLeads),
     falseWarnings: {
-      numbers: neverDegrading,
-      carrierWarned,
-      statusWarned,
-      hourlyCarrierRate: hoursSeen ? hoursCarrier / hoursSeen : 0,
-      hourlyStatusRate: hoursSeen ? hoursStatus / hoursSeen : 0,
+      numbers: fw.numbers,
+      carrierWarned: fw.carrier,
+      statusWarned: fw.status,
+      actionWarned: fw.action,
+      hourlyCarrierRate: rate(fw.hCarrier),
+      hourlyStatusRate: rate(fw.hStatus),
+      hourlyActionRate: rate(fw.hAction),
+      signals: Object.fromEntries(Object.entries(tl.falseSignals).sort((a, b) => b[1] - a[1])),
     },
   };
 }
@@ -319,13 +338,16 @@ export function resultMarkdown(rs: EvaluationResult[]): string {
     out.push(leadRow(`${r.scenario} · any carrier warning`, r.anyCarrierWarning));
     out.push(leadRow(`${r.scenario} · status mixed`, r.statusMixed));
     out.push(leadRow(`${r.scenario} · status spam`, r.statusSpam));
+    out.push(leadRow(`${r.scenario} · action other than keep`, r.action));
   }
   out.push('');
-  out.push('| scenario | never-degrading numbers | with a carrier warning | with status mixed/spam | warning number-hours | mixed/spam number-hours |');
-  out.push('|---|---|---|---|---|---|');
+  out.push('| scenario | never-degrading numbers | ever a carrier warning | ever status mixed/spam | ever an action | carrier-warning number-hours | mixed/spam number-hours | action number-hours | main false signals (number-hours) |');
+  out.push('|---|---|---|---|---|---|---|---|---|');
   for (const r of rs) {
     const f = r.falseWarnings;
-    out.push(`| ${r.scenario} | ${f.numbers} | ${share(f.carrierWarned, f.numbers)} | ${share(f.statusWarned, f.numbers)} | ${(100 * f.hourlyCarrierRate).toFixed(2)} % | ${(100 * f.hourlyStatusRate).toFixed(2)} % |`);
+    const pc = (x: number) => `${(100 * x).toFixed(2)} %`;
+    const top = Object.entries(f.signals).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ') || '—';
+    out.push(`| ${r.scenario} | ${f.numbers} | ${share(f.carrierWarned, f.numbers)} | ${share(f.statusWarned, f.numbers)} | ${share(f.actionWarned, f.numbers)} | ${pc(f.hourlyCarrierRate)} | ${pc(f.hourlyStatusRate)} | ${pc(f.hourlyActionRate)} | ${top} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -116,6 +116,12 @@ export interface ReputationParams {
   blockMax: number;
   /** Calls (72 h, on the carrier) before the engine judges engagement. */
   engagementMinCalls: number;
+  /**
+   * The engine's engagement estimate is smoothed: (bad + k × prior) / (calls + k), so a handful
+   * of unlucky calls on a quiet number does not start a decay.
+   */
+  engagementPriorCalls: number;
+  engagementPrior: number;
 }
 
 export const DEFAULT_REPUTATION: ReputationParams = {
@@ -131,7 +137,9 @@ export const DEFAULT_REPUTATION: ReputationParams = {
   blockAtLabel: 0.3,
   blockSlope: 2,
   blockMax: 0.85,
-  engagementMinCalls: 15,
+  engagementMinCalls: 30,
+  engagementPriorCalls: 40,
+  engagementPrior: 0.08,
 };
 
 export type PlanKind = 'steady' | 'burst' | 'ramp' | 'stale_list' | 'new' | 'labelled';
@@ -163,6 +171,8 @@ export interface Scenario {
   hours: number;
   plans: NumberPlan[];
   reputation: ReputationParams;
+  /** Dial evenly around the clock instead of the business-hours curve (the demo: always fresh data). */
+  flat?: boolean;
 }
 
 export interface SimCall {
@@ -214,6 +224,8 @@ export interface NumberTruth {
   degrades: boolean;
   /** True when some carrier labelled it. */
   labelled: boolean;
+  /** When the plan's behaviour change began (burst, ramp, stale list), if any. */
+  eventAt: string | null;
   calls: number;
   rests: Array<{ from: string; until: string }>;
   carriers: Record<CarrierId, CarrierTruth>;
@@ -357,7 +369,7 @@ export class Simulator {
   /** Backfill: every call of the current hour (in time order), then the reputation step. */
   runHour(emit: (c: SimCall) => void): void {
     const t0 = this.now;
-    const share = dialShare(t0);
+    const share = this.scenario.flat ? 1 / 24 : dialShare(t0);
     const calls: SimCall[] = [];
     for (const n of this.numbers) {
       const lambda = this.dailyRate(n) * share;
@@ -414,7 +426,10 @@ export class Simulator {
         const calls72 = s.calls.reduce((a, x) => a + x, 0);
         const bad72 = s.bad.reduce((a, x) => a + x, 0);
         let loss = p.kVelocity * Math.max(0, velocity / c.velocityTolerance - 1);
-        if (calls72 >= p.engagementMinCalls) loss += p.kEngagement * Math.max(0, bad72 / calls72 - c.engagementTolerance);
+        if (calls72 >= p.engagementMinCalls) {
+          const bad = (bad72 + p.engagementPriorCalls * p.engagementPrior) / (calls72 + p.engagementPriorCalls);
+          loss += p.kEngagement * Math.max(0, bad - c.engagementTolerance);
+        }
         const resting = plannedVelocity ? velocity === 0 : last24 === 0;
         const rate = resting ? p.kRest : p.kRecover;
         s.r = Math.min(1, Math.max(0, s.r - loss + rate * (1 - s.r)));
@@ -467,8 +482,8 @@ export class Simulator {
     const human = Math.min(0.7, 0.42 * n.plan.quality * spec.answerBias * (stale ? 0.62 : 1));
     const base = {
       human,
-      voicemail: 0.12,
-      noAnswer: 0.17,
+      voicemail: 0.14,
+      noAnswer: 0.2,
       busy: 0.04 + (stale ? 0.03 : 0),
       reject: 0.025 + (stale ? 0.05 : 0),
       failed: 0.02 + (stale ? 0.03 : 0),
@@ -623,6 +638,7 @@ export class Simulator {
           kind: n.plan.kind,
           degrades: all.some((c) => c.decayOnset !== null),
           labelled: all.some((c) => c.labelOnset !== null),
+          eventAt: n.plan.event ? iso(this.start + n.plan.event.atHour * HOUR) : null,
           calls: n.calls,
           rests: n.rests.map((r) => ({ from: iso(this.start + r.from * HOUR), until: iso(this.start + r.until * HOUR) })),
           carriers,
@@ -729,3 +745,37 @@ export function scenario(name: string, seed: number, o: ScenarioOptions = {}): S
 }
 
 export const SCENARIOS = ['pool', 'velocity', 'ramp', 'engagement', 'healthy', 'small'];
+
+/**
+ * `serve --demo`: ten numbers, seven days of history dialled around the clock, then a live part
+ * in which +12025550106 starts dialling 300 calls a day and decays on the model clock.
+ *   0101–0105 steady · 0106 healthy, then the live burst (healthy → mixed → spam)
+ *   0107 labelled by AT&T and Verizon from the start (blocked: spam) · 0108 new (in progress)
+ *   0109 dialling 160 a day for the last two days (over the velocity cap) · 0110 on a stale list for the last day and a half
+ */
+export function demoScenario(): Scenario {
+  const days = 7;
+  const hours = days * 24;
+  const base = (i: number, kind: PlanKind, daily: number): NumberPlan => ({
+    number: `+1202555${String(101 + i).padStart(4, '0')}`,
+    kind,
+    quality: 1,
+    baseDaily: daily,
+    startHour: 0,
+    restAfterLabelHours: null,
+    restHours: 0,
+  });
+  const plans: NumberPlan[] = [
+    base(0, 'steady', 70),
+    base(1, 'steady', 75),
+    base(2, 'steady', 85),
+    base(3, 'steady', 70),
+    base(4, 'steady', 60),
+    { ...base(5, 'burst', 80), event: { atHour: hours, daily: 300 } },
+    { ...base(6, 'labelled', 90), initialRep: { att: 0.3, verizon: 0.33, tmobile: 0.8 } },
+    { ...base(7, 'new', 20), startHour: hours - 14 },
+    { ...base(8, 'burst', 70), event: { atHour: hours - 48, daily: 160 } },
+    { ...base(9, 'stale_list', 75), event: { atHour: hours - 36 } },
+  ];
+  return { name: 'demo', description: 'serve --demo: ten numbers, one decaying live', hours, plans, reputation: { ...DEFAULT_REPUTATION }, flat: true };
+}
