@@ -22,7 +22,7 @@ import {
   readYaml,
   yamlFilesUnder,
   type StackFiles,
-} from './lib';
+} from './lib.js';
 
 const read = (p: string) => readFileSync(join(REPO, p), 'utf8');
 const clone = <T>(x: T): T => structuredClone(x);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultOptions } from '../../grafana-plugin/src/types';
+import { defaultOptions } from '../../grafana-plugin/src/types.js';
 import {
   DASHBOARDS_DIR,
   EXPECTED_DASHBOARDS,
@@ -23,7 +23,7 @@ import {
   substitute,
   type Dashboard,
   type LintContext,
-} from './lib';
+} from './lib.js';
 
 const ctx: LintContext = defaultLintContext(defaultOptions as unknown as Record<string, unknown>);
 const load = (f: string) => JSON.parse(readFileSync(join(DASHBOARDS_DIR, f), 'utf8')) as Dashboard;

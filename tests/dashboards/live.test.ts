@@ -27,7 +27,7 @@ import {
   type Dashboard,
   type QueryRef,
   type Variable,
-} from './lib';
+} from './lib.js';
 
 const CLI = join(REPO, 'exporter', 'dist', 'cli', 'main.js');
 const EXAMPLES = join(REPO, 'examples');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { needTool, run, skipUnlessTools } from '../alerting/helpers.js';
-import { DASHBOARDS_DIR, lintValues, queriesOf, substitute, type Dashboard, type QueryRef } from './lib';
+import { DASHBOARDS_DIR, lintValues, queriesOf, substitute, type Dashboard, type QueryRef } from './lib.js';
 
 interface Checked {
   ok: boolean;
