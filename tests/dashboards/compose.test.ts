@@ -173,3 +173,29 @@ describe('the checks fail on a broken reference', () => {
     expect(checkDockerfile(read('Dockerfile'), read('.dockerignore').replace('!exporter/src\n', '')).join('\n')).toMatch(/COPY exporter\/src is excluded by \.dockerignore/);
   });
 });
+
+describe('docs/operations.md', () => {
+  const doc = read('docs/operations.md');
+
+  it('has the sections the README links to', () => {
+    for (const h of ['## Run the whole stack', '## Running without Docker', '## Adding the rules to an existing Prometheus', '## Embedding the panel and the dashboards in an existing Grafana', '## Upgrading', '## Backup and restore']) {
+      expect(doc).toContain(h);
+    }
+  });
+
+  it('names the images, ports, uids and paths docker-compose.yml and the provisioning really use', () => {
+    const { compose } = loadStack();
+    for (const s of Object.values(compose.services)) if (!s.build) expect(doc).toContain(s.image);
+    for (const port of ['9847', '9090', '9093', '3000']) expect(doc).toContain(port);
+    for (const ds of provisionedDatasources()) expect(doc).toContain(ds.uid);
+    expect(doc).toContain(`GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=${pluginId()}`);
+    for (const m of mountsOf(compose.services.exporter)) expect(doc).toContain(m.target);
+  });
+
+  it('uses the backup command as the CLI defines it', () => {
+    const main = read('exporter/src/cli/main.ts');
+    expect(main).toMatch(/command\('backup'\)/);
+    expect(main).toContain("'--db <file>'");
+    expect(doc).toMatch(/numrep backup \S+ --db \/var\/lib\/numrep\/numrep\.db/);
+  });
+});
