@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultOptions } from '../../grafana-plugin/src/types.js';
+import { METRIC } from '../../grafana-plugin/src/data/metrics.js';
 import {
   DASHBOARDS_DIR,
   EXPECTED_DASHBOARDS,
@@ -89,6 +90,16 @@ describe('dashboards/', () => {
     const panel = allPanels(overview).find((p) => p.type === ctx.pluginId)!;
     expect(panel, 'pool overview has the Number Reputation panel').toBeDefined();
     expect((panel.options as any).link.template).toBe('/d/numrep-number-detail/number-detail?var-number=${number}');
+  });
+
+  it('the Number Reputation panel queries every family the panel reads, with the metric name kept', () => {
+    const panel = allPanels(load('pool-overview.json')).find((p) => p.type === ctx.pluginId)!;
+    const exprs = (panel.targets ?? []).map((t) => t.expr ?? '');
+    const selected = new Set(exprs.flatMap((e) => metricNames(substitute(e, { pool: '.*', worst: '20' }))));
+    for (const family of Object.values(METRIC)) expect(selected, family).toContain(family);
+    // Aggregations drop __name__ (the panel then has to guess the family): only selectors, `or` and `and` here.
+    for (const e of exprs) expect(e.replace(/bottomk\(\$worst, [^)]*\)/, '')).not.toMatch(/\b(sum|max|min|avg|count)\b|[*\/+-] *\d/);
+    expect(panel.targets!.find((t) => t.expr!.includes('numrep_number_answer_ratio'))).toMatchObject({ range: true, instant: false });
   });
 
   it('ratios are shown as percentunit, scores 0–100', () => {

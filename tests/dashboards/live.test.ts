@@ -272,6 +272,31 @@ describe.skipIf(skip)('live: every dashboard query returns data from a real Prom
     expect(records.result.length).toBe(1);
   });
 
+  it('the Number Reputation panel gets every family it reads, each series named (__name__) and per number', async () => {
+    const overview = dashboards.find((x) => x.file === 'pool-overview.json')!.d;
+    const values = await resolveVariables(overview, 'real');
+    const panel = overview.panels!.find((p) => p.type === 'numrep-reputation-panel')!;
+    const names = new Set<string>();
+    const numbers = new Set<string>();
+    for (const t of panel.targets!) {
+      const r = await query(substitute(t.expr!, values), !!t.instant);
+      for (const series of r.result) {
+        expect(series.metric.__name__, t.expr).toMatch(/^numrep_number_/);
+        expect(series.metric.number, t.expr).toMatch(/^\+\d{8,15}$/);
+        names.add(series.metric.__name__);
+        numbers.add(series.metric.number);
+      }
+    }
+    expect([...names].sort()).toEqual(
+      expect.arrayContaining([
+        'numrep_number_answer_ratio', 'numrep_number_calls', 'numrep_number_carrier_flag', 'numrep_number_engine_flagged',
+        'numrep_number_recommendation', 'numrep_number_reputation_score', 'numrep_number_status', 'numrep_number_subscore',
+      ]),
+    );
+    expect(numbers.has(SPAM_NUMBER)).toBe(true);
+    expect(numbers.size).toBeLessThanOrEqual(Number(values.worst));
+  });
+
   it('covers every query of every dashboard', () => {
     const total = dashboards.reduce((n, x) => n + queriesOf(x.d, x.file).length, 0);
     expect(total).toBeGreaterThan(80);
