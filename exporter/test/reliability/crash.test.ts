@@ -122,7 +122,7 @@ describe('crash consistency', { timeout: 300_000 }, () => {
     mkdirSync(join(dir, 'logs'));
     const live = join(dir, 'logs', 'cdr.csv');
     const port = await freePort();
-    const t0 = Date.now() - 3 * 3_600_000;
+    const t0 = Date.now() - 5 * 3_600_000; // rows span 4 h: all in the past, none rejected as future
     const rand = mulberry32(5);
     writeFileSync(live, HEADER);
     let p = startServe(dir, port, ['--source', join(dir, 'logs', 'cdr.csv*')]);
@@ -147,7 +147,12 @@ describe('crash consistency', { timeout: 300_000 }, () => {
         await waitFor('serve up again', async () => (await accepted(port)) !== undefined);
       }
     }
-    await waitFor('all rows', async () => (await accepted(port)) === written, 200_000);
+    let lastSeen: number | undefined;
+    try {
+      await waitFor('all rows', async () => (lastSeen = await accepted(port)) === written, 120_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: ${lastSeen} accepted of ${written} written`);
+    }
     const served = await (await fetch(`http://127.0.0.1:${port}/api/v1/numbers`)).json();
     const report = JSON.parse(execFileSync(process.execPath, [CLI, 'report', '--json', join(dir, 'logs')], { encoding: 'utf8', maxBuffer: 64 << 20 }));
     expect(totalsOf(served)).toEqual(totalsOf(report));
