@@ -10,7 +10,7 @@ export { mulberry32 } from './rng.js';
  * `numrep serve --demo`: the simulator (docs/simulation.md) feeding the inbox, so a newcomer
  * sees numbers move. Seven days of history for ten numbers (generic CSV, `demo-backfill.csv`),
  * then live calls appended to `demo-live.csv` as they end, stamped with the wall clock. The
- * hidden reputation runs on a compressed clock (one model hour every `stepSeconds`, default 10):
+ * hidden reputation runs on a compressed clock (one model hour every `stepSeconds`, default 20):
  * +12025550106 starts dialling 300 calls a day when the live part begins and goes healthy →
  * mixed (a few minutes) → spam (labelled and blocked, about ten minutes).
  */
@@ -20,7 +20,7 @@ export interface DemoOptions {
   log: (msg: string) => void;
   /** Mean seconds between live calls across the pool (default 0.5: two calls a second). */
   liveEverySeconds?: number;
-  /** Real seconds per model hour of the hidden reputation (default 10). */
+  /** Real seconds per model hour of the hidden reputation (default 20). */
   stepSeconds?: number;
   /** Seed (default 7). */
   seed?: number;
@@ -55,9 +55,12 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
   } else {
     o.log(`demo: simulated traffic already in ${backfillPath}; appending live calls to ${livePath}`);
   }
-  const stepSeconds = o.stepSeconds ?? 10;
+  const stepSeconds = o.stepSeconds ?? 20;
   o.log(`demo: +12025550106 starts dialling 300 calls/day now; its hidden reputation moves one model hour every ${stepSeconds} s (healthy → mixed → spam over minutes)`);
-  let labelled = new Set<string>();
+  const labelledNow = () => new Set(b.sim.state().flatMap((s) => s.labelled.map((c) => `${s.number} by ${c}`)));
+  let labelled = labelledNow();
+  const decayingNow = () => new Set(b.sim.state().flatMap((s) => Object.entries(s.rep).filter(([, r]) => r < sc.reputation.decayAt).map(([c]) => `${s.number} on ${c}`)));
+  let decaying = decayingNow();
   const live = startLive({
     sim: b.sim,
     format: 'generic',
@@ -66,9 +69,12 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
     stepSeconds,
     now: o.now,
     onStep: (sim) => {
-      const next = new Set<string>();
-      for (const s of sim.state()) for (const c of s.labelled) next.add(`${s.number} by ${c}`);
+      const dec = decayingNow();
+      for (const d of dec) if (!decaying.has(d)) o.log(`demo: model hour ${sim.hour}: ${d}: hidden reputation falling, consumers start to see a warning (more 487s, fewer answers)`);
+      decaying = dec;
+      const next = labelledNow();
       for (const l of next) if (!labelled.has(l)) o.log(`demo: model hour ${sim.hour}: ${l.replace(' by ', ' labelled by ')} (its blocks start now)`);
+      for (const l of labelled) if (!next.has(l)) o.log(`demo: model hour ${sim.hour}: ${l.replace(' by ', ' no longer labelled by ')} (its reputation recovered)`);
       labelled = next;
     },
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../../src/runtime.js';
@@ -18,7 +18,9 @@ export async function ingest(dir: string, file: string, at = START + 6 * 24 * H)
     bucketMs: H,
     globs: [file],
     readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
-    resolver: CarrierResolver.fromFiles({ trunkMap: join(dir, 'trunk-map.csv'), prefixMap: join(dir, 'prefix-map.csv') }),
+    resolver: existsSync(join(dir, 'trunk-map.csv'))
+      ? CarrierResolver.fromFiles({ trunkMap: join(dir, 'trunk-map.csv'), prefixMap: join(dir, 'prefix-map.csv') })
+      : CarrierResolver.fromFiles({}),
     settleMs: 0,
     oneShot: true,
     maxRecordBytes: 1 << 20,
