@@ -45,6 +45,15 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    sip: z
+      .object({
+        timeout_seconds: z.number().positive().default(300),
+        max_call_seconds: z.number().positive().default(6 * 3600),
+        direction: z.enum(['sent', 'received', 'both']).default('sent'),
+        date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD').optional(),
+      })
+      .strict()
+      .default({}),
     auth: z
       .object({ bearer_token_file: z.string().optional(), protect_metrics: z.boolean().default(false) })
       .strict()

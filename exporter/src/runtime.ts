@@ -54,7 +54,8 @@ export class Runtime {
 
   constructor(readonly opts: RuntimeOptions) {
     this.detectFormat = opts.readers?.detectFormat ?? detectFormat;
-    this.store = new Store(opts.db, { bucketMs: opts.bucketMs });
+    // One-shot runs into :memory: keep their (1-second) buckets in process memory: nothing outlives the run.
+    this.store = new Store(opts.db, { bucketMs: opts.bucketMs, memoryBuckets: opts.oneShot === true && opts.db === ':memory:' });
     for (const s of this.store.numbersSeen()) {
       this.seen.set(s.number, s);
       if (this.newestTs === null || s.last > this.newestTs) this.newestTs = s.last;
@@ -161,6 +162,7 @@ export function readerOptionsFrom(c: {
   generic: { columns: Record<string, string> };
   freeswitch: { template?: string[] };
   kamailio: { caller_key: string; callee_key: string; domain_key: string; carrier_key?: string; attest_key?: string; max_call_seconds: number };
+  sip: { timeout_seconds: number; max_call_seconds: number; direction: 'sent' | 'received' | 'both'; date?: string };
 }): ReaderOptions {
   return {
     defaultCountryCode: c.default_country_code.replace(/^\+/, ''),
@@ -175,5 +177,6 @@ export function readerOptionsFrom(c: {
       attestKey: c.kamailio.attest_key,
       maxCallSeconds: c.kamailio.max_call_seconds,
     },
+    sip: { timeoutSeconds: c.sip.timeout_seconds, maxCallSeconds: c.sip.max_call_seconds, direction: c.sip.direction, date: c.sip.date },
   };
 }

@@ -51,4 +51,6 @@ export interface ReaderOptions {
     /** An answered call with no BYE after this long is emitted with talk 0 (default 6 h). */
     maxCallSeconds?: number;
   };
+  /** SIP message logs (sipp, sofia): dialog timeouts, which side's INVITEs count, date of time-only stamps. */
+  sip?: { timeoutSeconds?: number; maxCallSeconds?: number; direction?: 'sent' | 'received' | 'both'; date?: string };
 }

@@ -36,6 +36,9 @@ interface Tracked {
   lastChangeAt: number;
 }
 
+/** Formats whose reader state spans files: a call can start before a rotation and end after it. */
+const CROSS_FILE_STATE = new Set(['kamailio', 'sipp', 'sofia']);
+
 const IGNORED = /^\.|\.(tmp|part|swp)$|~$/;
 
 export function globToRegExp(glob: string): RegExp {
@@ -133,17 +136,31 @@ export class Tailer {
       return;
     }
     const id = `${st.dev}:${st.ino}`;
+    let handover: { format: string; readerState: unknown } | null = null;
     if (t && `${t.ingestor.state.dev}:${t.ingestor.state.ino}` !== id) {
       await this.finish(t); // rename rotation: drain the old inode, then follow the new file
-      t.ingestor.state.rotations++;
-      this.opts.store.saveSource(t.ingestor.state);
-      this.opts.onRotation?.(t.ingestor.state, 'rename');
+      const old = t.ingestor.state;
+      old.rotations++;
+      // Calls open at the rotation (a Kamailio INVITE 200 waiting for its BYE, a SIP dialog) continue in
+      // the new file: its reader starts from the old reader's state, which the old file gives up.
+      if (old.format !== null && CROSS_FILE_STATE.has(old.format) && old.readerState !== undefined) {
+        handover = { format: old.format, readerState: old.readerState };
+        old.readerState = undefined;
+      }
+      this.opts.store.saveSource(old);
+      this.opts.onRotation?.(old, 'rename');
       this.tracked.delete(path);
     }
     let cur = this.tracked.get(path);
     if (!cur) {
       cur = await this.attach(path, st.dev, st.ino);
       if (!cur) return;
+      const fresh = cur.ingestor.state;
+      if (handover && fresh.offset === 0 && fresh.format === null) {
+        fresh.format = handover.format;
+        fresh.readerState = handover.readerState;
+        this.opts.store.saveSource(fresh);
+      }
     }
     const size = (await cur.fh.stat()).size;
     const state = cur.ingestor.state;

@@ -212,3 +212,25 @@ describe('tailer', () => {
     await t.close();
   });
 });
+
+describe('tailer with the real readers', () => {
+  it('joins a Kamailio call across a rename rotation: INVITE 200 before it, BYE after it', async () => {
+    const { createReader, detectFormat } = await import('../../src/ingest/formats/index.js');
+    const dir = tmp();
+    const f = join(dir, 'acc.log');
+    const acc = (ts: number, method: string, dst: string) =>
+      `Nov 20 12:00:00 sbc1 /usr/sbin/kamailio[10814]: NOTICE: acc [acc.c:287]: acc_log_request(): ACC: transaction answered: timestamp=${ts};method=${method};from_tag=f1;to_tag=t1;call_id=abc@10.0.0.5;code=200;reason=OK;src_user=+12025550101;src_domain=pbx;src_ip=10.0.0.5;dst_ouser=${dst};dst_user=${dst};dst_domain=sip.att.example\n`;
+    writeFileSync(f, acc(1763640000, 'INVITE', '+13125550123'));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [join(dir, 'acc.log*')], createReader, detectFormat, resolveCarrier: () => 'att' });
+    await t.poll();
+    renameSync(f, f + '.1');
+    writeFileSync(f, acc(1763640095, 'BYE', ''));
+    await t.poll();
+    const totalsNow = store.totals();
+    expect(totalsNow).toEqual([{ number: '+12025550101', carrier: 'att', outcome: 'answered', count: 1 }]);
+    const [row] = store.sumBuckets(0, Number.MAX_SAFE_INTEGER);
+    expect(row.v[10]).toBe(95); // talk seconds: BYE − INVITE 200, across files
+    await t.close();
+  });
+});
