@@ -39,6 +39,8 @@ export interface Timeline {
   flags: Map<string, Record<CarrierId, Int8Array>>;
   /** number → per hour: 0 keep, 1 any other recommendation (slow_down, rest, retire, remediate); −1 not assessed. */
   action: Map<string, Int8Array>;
+  /** number → per hour: 1 when over the daily or hourly velocity cap. */
+  velocity: Map<string, Int8Array>;
   /** On never-degrading numbers: number-hours each signal kind was raised (what false warnings are made of). */
   falseSignals: Record<string, number>;
 }
@@ -68,10 +70,13 @@ export interface FalseWarningStats {
   statusWarned: number;
   /** …with a recommendation other than keep at any evaluated hour. */
   actionWarned: number;
+  /** …over the velocity cap at any evaluated hour. */
+  velocityWarned: number;
   /** Share of their assessed number-hours with a carrier warning / status mixed or spam / an action. */
   hourlyCarrierRate: number;
   hourlyStatusRate: number;
   hourlyActionRate: number;
+  hourlyVelocityRate: number;
 }
 
 export interface EvaluationResult {
@@ -92,6 +97,8 @@ export interface EvaluationResult {
   statusMixed: LeadStats;
   /** Per labelled number: first recommendation other than keep → first label onset. */
   action: LeadStats;
+  /** Per labelled number: first time over the velocity cap (daily or hourly) → first label onset. */
+  velocity: LeadStats;
   /** Per labelled number: first status spam → first label onset (negative: after the label). */
   statusSpam: LeadStats;
   falseWarnings: FalseWarningStats & { signals: Record<string, number> };
@@ -160,10 +167,12 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
   const total = Math.max(0, Math.floor((end - first) / HOUR) + 1);
   const status = new Map<string, Int8Array>();
   const action = new Map<string, Int8Array>();
+  const velocity = new Map<string, Int8Array>();
   const flags = new Map<string, Record<CarrierId, Int8Array>>();
   for (const n of truth.numbers) {
     status.set(n.number, new Int8Array(total).fill(-1));
     action.set(n.number, new Int8Array(total).fill(-1));
+    velocity.set(n.number, new Int8Array(total).fill(-1));
     const f = {} as Record<CarrierId, Int8Array>;
     for (const c of CARRIER_IDS) f[c] = new Int8Array(total).fill(-1);
     flags.set(n.number, f);
@@ -180,6 +189,7 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
       if (!s) continue;
       s[i] = STATUS_RANK[a.status] ?? 0;
       action.get(number)![i] = a.recommendation.action === 'keep' ? 0 : 1;
+      velocity.get(number)![i] = a.velocity.overDaily || a.velocity.overHourly ? 1 : 0;
       if (healthy.has(number)) {
         for (const k of new Set(a.signals.map((x) => `${x.kind} (${x.window})`))) falseSignals[k] = (falseSignals[k] ?? 0) + 1;
       }
@@ -192,7 +202,7 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
     if (o.log && i % 168 === 0) o.log(`replayed ${i}/${total} hours`);
   }
   await rt.close();
-  return { timeline: { hours, status, flags, action, falseSignals }, accepted, rejected, format };
+  return { timeline: { hours, status, flags, action, velocity, falseSignals }, accepted, rejected, format };
 }
 
 /** The first evaluated hour index ≥ from with value ≥ min, or −1. */
@@ -229,7 +239,8 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
   const mixedLeads: Array<number | null> = [];
   const spamLeads: Array<number | null> = [];
   const actionLeads: Array<number | null> = [];
-  const fw = { numbers: 0, carrier: 0, status: 0, action: 0, hours: 0, hCarrier: 0, hStatus: 0, hAction: 0 };
+  const velocityLeads: Array<number | null> = [];
+  const fw = { numbers: 0, carrier: 0, status: 0, action: 0, velocity: 0, hours: 0, hCarrier: 0, hStatus: 0, hAction: 0, hVelocity: 0 };
   let degrading = 0;
   let labelled = 0;
 
@@ -237,7 +248,8 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
     const flags = tl.flags.get(n.number);
     const st = tl.status.get(n.number);
     const act = tl.action.get(n.number);
-    if (!flags || !st || !act) continue;
+    const vel = tl.velocity.get(n.number);
+    if (!flags || !st || !act || !vel) continue;
     if (n.degrades) degrading++;
     if (n.labelled) labelled++;
     const anyFlag = maxOver(CARRIER_IDS.map((c) => flags[c]));
@@ -246,6 +258,7 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
       let cw = false;
       let sw = false;
       let aw = false;
+      let vw = false;
       for (let i = 0; i < H.length; i++) {
         if (st[i] < 0) continue;
         seen = true;
@@ -253,12 +266,14 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
         if (anyFlag[i] >= 1) (cw = true), fw.hCarrier++;
         if (st[i] >= 1) (sw = true), fw.hStatus++;
         if (act[i] >= 1) (aw = true), fw.hAction++;
+        if (vel[i] >= 1) (vw = true), fw.hVelocity++;
       }
       if (seen) {
         fw.numbers++;
         if (cw) fw.carrier++;
         if (sw) fw.status++;
         if (aw) fw.action++;
+        if (vw) fw.velocity++;
       }
       continue;
     }
@@ -281,6 +296,7 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
       mixedLeads.push(lead(numOnset, firstAtLeast(st, H, numFrom, 1, until)));
       spamLeads.push(lead(numOnset, firstAtLeast(st, H, numFrom, 2, until)));
       actionLeads.push(lead(numOnset, firstAtLeast(act, H, numFrom, 1, until)));
+      velocityLeads.push(lead(numOnset, firstAtLeast(vel, H, numFrom, 1, until)));
     }
   }
   const rate = (x: number) => (fw.hours ? x / fw.hours : 0);
@@ -296,14 +312,17 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
     statusMixed: leadStats(mixedLeads),
     statusSpam: leadStats(spamLeads),
     action: leadStats(actionLeads),
+    velocity: leadStats(velocityLeads),
     falseWarnings: {
       numbers: fw.numbers,
       carrierWarned: fw.carrier,
       statusWarned: fw.status,
       actionWarned: fw.action,
+      velocityWarned: fw.velocity,
       hourlyCarrierRate: rate(fw.hCarrier),
       hourlyStatusRate: rate(fw.hStatus),
       hourlyActionRate: rate(fw.hAction),
+      hourlyVelocityRate: rate(fw.hVelocity),
       signals: Object.fromEntries(Object.entries(tl.falseSignals).sort((a, b) => b[1] - a[1])),
     },
   };
@@ -339,15 +358,16 @@ export function resultMarkdown(rs: EvaluationResult[]): string {
     out.push(leadRow(`${r.scenario} · status mixed`, r.statusMixed));
     out.push(leadRow(`${r.scenario} · status spam`, r.statusSpam));
     out.push(leadRow(`${r.scenario} · action other than keep`, r.action));
+    out.push(leadRow(`${r.scenario} · over the velocity cap`, r.velocity));
   }
   out.push('');
-  out.push('| scenario | never-degrading numbers | ever a carrier warning | ever status mixed/spam | ever an action | carrier-warning number-hours | mixed/spam number-hours | action number-hours | main false signals (number-hours) |');
-  out.push('|---|---|---|---|---|---|---|---|---|');
+  out.push('| scenario | never-degrading numbers | ever a carrier warning | ever status mixed/spam | ever an action | ever over the velocity cap | carrier-warning number-hours | mixed/spam number-hours | action number-hours | main false signals (number-hours) |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rs) {
     const f = r.falseWarnings;
     const pc = (x: number) => `${(100 * x).toFixed(2)} %`;
     const top = Object.entries(f.signals).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ') || '—';
-    out.push(`| ${r.scenario} | ${f.numbers} | ${share(f.carrierWarned, f.numbers)} | ${share(f.statusWarned, f.numbers)} | ${share(f.actionWarned, f.numbers)} | ${pc(f.hourlyCarrierRate)} | ${pc(f.hourlyStatusRate)} | ${pc(f.hourlyActionRate)} | ${top} |`);
+    out.push(`| ${r.scenario} | ${f.numbers} | ${share(f.carrierWarned, f.numbers)} | ${share(f.statusWarned, f.numbers)} | ${share(f.actionWarned, f.numbers)} | ${share(f.velocityWarned, f.numbers)} | ${pc(f.hourlyCarrierRate)} | ${pc(f.hourlyStatusRate)} | ${pc(f.hourlyActionRate)} | ${top} |`);
   }
   return out.join('\n') + '\n';
 }

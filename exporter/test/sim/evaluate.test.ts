@@ -71,6 +71,10 @@ describe('evaluate: scoring', () => {
         ['+12025550100', series((i) => (i >= 20 ? 1 : 0))],
         ['+12025550101', clean()],
       ]),
+      velocity: new Map([
+        ['+12025550100', series((i) => (i >= 31 ? 1 : 0))],
+        ['+12025550101', series((i) => (i === 90 ? 1 : 0))],
+      ]),
       falseSignals: { 'answer_drop (24h)': 4 },
     };
     const r = score(truth, tl);
@@ -81,7 +85,9 @@ describe('evaluate: scoring', () => {
     expect(r.statusMixed.leads).toEqual([10]);
     expect(r.statusSpam.leads).toEqual([-2]);
     expect(r.action.leads).toEqual([40]);
-    expect(r.falseWarnings).toMatchObject({ numbers: 1, carrierWarned: 1, statusWarned: 1, actionWarned: 0 });
+    expect(r.velocity.leads).toEqual([29]);
+    expect(r.falseWarnings).toMatchObject({ numbers: 1, carrierWarned: 1, statusWarned: 1, actionWarned: 0, velocityWarned: 1 });
+    expect(r.falseWarnings.hourlyVelocityRate).toBeCloseTo(0.01, 10);
     expect(r.falseWarnings.hourlyCarrierRate).toBeCloseTo(0.02, 10);
     expect(r.falseWarnings.hourlyStatusRate).toBeCloseTo(0.04, 10);
   });
@@ -117,6 +123,8 @@ describe('evaluate: replay through the engine', () => {
     expect(r.statusSpam.missed).toBe(0);
     // 240–280 calls a day is over the 100/day cap within hours of the burst: slow_down well before any label.
     expect(r.action.warned24h).toBe(2);
+    expect(r.velocity.warned24h).toBe(2);
+    expect(r.falseWarnings.velocityWarned).toBe(0); // 70 calls a day is under the cap
     // Steady numbers: warnings on a few hours (the engine's noise floor; docs/early-warning.md), never a carrier flag.
     expect(r.falseWarnings.hourlyStatusRate).toBeLessThan(0.1);
     expect(r.falseWarnings.hourlyCarrierRate).toBeLessThan(0.05);
