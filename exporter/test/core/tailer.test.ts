@@ -86,6 +86,15 @@ describe('tailer', () => {
     symlinkSync(g, join(dir, 'live.csv'));
     await t.poll();
     expect(totals(store)).toEqual({ '+12025550101': 2, '+12025550104': 1 });
+    // swap the link to another file: followed like a rename rotation, nothing read twice
+    const h = join(dir, 'c.csv');
+    writeFileSync(h, line(1003, '+12025550105'));
+    appendFileSync(g, line(1004, '+12025550104'));
+    symlinkSync(h, join(dir, 'live.tmp-link'));
+    renameSync(join(dir, 'live.tmp-link'), join(dir, 'live.csv'));
+    await t.poll();
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 2, '+12025550104': 2, '+12025550105': 1 });
     await t.close();
   });
 
