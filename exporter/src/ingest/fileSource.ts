@@ -1,6 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import type { RawCall, CallRecord } from '../model/types.js';
+import type { RawCall } from '../model/types.js';
 import type { Reader, ReaderOptions } from './reader.js';
 import type { SourceState, Store } from '../store/db.js';
 import { Batch } from './batch.js';
@@ -97,11 +97,12 @@ export class FileIngestor {
   /** Records a reader still holds (e.g. Kamailio calls waiting for a BYE): emitted at the end of a one-shot run. */
   flushReader(): void {
     if (!this.reader?.flush) return;
+    const undo = this.checkpoint();
     const pending = this.reader.flush();
     if (pending.length === 0) return;
     const batch = new Batch(this.opts.bucketMs);
     for (const raw of pending) this.accept(batch, raw, this.state.path, this.state.line);
-    this.commit(batch);
+    this.commit(batch, undo);
   }
 
   async drain(fh: FileHandle, size: number, final: boolean): Promise<number> {
@@ -145,6 +146,7 @@ export class FileIngestor {
   private async importSideFile(fh: FileHandle, size: number, final: boolean): Promise<number> {
     const st = this.state;
     if (!final || st.offset >= size) return 0; // read whole once the file is complete
+    const undo = this.checkpoint();
     const batch = new Batch(this.opts.bucketMs);
     const format = st.format!;
     const now = this.opts.now();
@@ -171,14 +173,19 @@ export class FileIngestor {
       st.offset = size;
       st.bytesTotal += size;
       st.lastReadAt = now;
-      this.opts.store.commit({ ...batch.toCommit(), labels, inventory, source: st });
+      try {
+        this.opts.store.commit({ ...batch.toCommit(), labels, inventory, source: st });
+      } catch (err) {
+        undo();
+        throw err;
+      }
       this.opts.onSideImport?.(labels, inventory);
       this.opts.onCommit?.(batch, st);
       this.opts.onProgress?.(size);
       return size;
     }
     st.offset = size;
-    this.commit(batch);
+    this.commit(batch, undo);
     return size;
   }
 
@@ -192,6 +199,7 @@ export class FileIngestor {
       const nl = this.buf.indexOf(NL);
       if (nl >= 0 && nl < bytesRead) {
         const skipped = pos + nl + 1 - st.offset;
+        const undo = this.checkpoint();
         const batch = new Batch(this.opts.bucketMs);
         st.line += 1;
         batch.reject({
@@ -201,7 +209,7 @@ export class FileIngestor {
         });
         st.offset += skipped;
         st.bytesTotal += skipped;
-        this.commit(batch);
+        this.commit(batch, undo);
         return skipped;
       }
       pos += bytesRead;
@@ -211,6 +219,7 @@ export class FileIngestor {
 
   private process(text: string, byteLen: number): void {
     const st = this.state;
+    const undo = this.checkpoint();
     const lines = text.split('\n');
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     if (st.offset === 0 && lines.length > 0 && lines[0].charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
@@ -264,7 +273,7 @@ export class FileIngestor {
     st.line = lineNo;
     st.offset += byteLen;
     st.bytesTotal += byteLen;
-    this.commit(batch);
+    this.commit(batch, undo);
   }
 
   /**
@@ -295,18 +304,33 @@ export class FileIngestor {
       });
       return;
     }
-    const carrier = this.opts.resolveCarrier(raw);
-    const rec: CallRecord = { ...raw, carrier } as CallRecord;
-    delete (rec as Partial<RawCall>).trunk;
-    batch.add(rec);
+    batch.addCall(raw, this.opts.resolveCarrier(raw));
   }
 
-  private commit(batch: Batch): void {
+  /**
+   * The source state before a step, to put back if its commit fails (disk full, I/O error): the step is then
+   * read again on the next poll, so a failed commit loses nothing and counts nothing twice.
+   */
+  private checkpoint(): () => void {
+    const st = this.state;
+    const saved = { ...st };
+    return () => {
+      Object.assign(st, saved);
+      this.reader = null; // rebuilt from st.readerState on next use
+    };
+  }
+
+  private commit(batch: Batch, undo: () => void): void {
     const st = this.state;
     st.lastReadAt = this.opts.now();
     if (batch.newestTs !== null && (st.newestTs === null || batch.newestTs > st.newestTs)) st.newestTs = batch.newestTs;
     if (this.reader?.snapshot) st.readerState = this.reader.snapshot();
-    this.opts.store.commit({ ...batch.toCommit(), source: st });
+    try {
+      this.opts.store.commit({ ...batch.toCommit(), source: st });
+    } catch (err) {
+      undo();
+      throw err;
+    }
     this.opts.onCommit?.(batch, st);
   }
 }

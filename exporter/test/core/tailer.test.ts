@@ -171,6 +171,30 @@ describe('tailer', () => {
     store.close();
   });
 
+  it('loses nothing when a commit fails (disk full): the step is read again on the next poll', async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    writeFileSync(f, line(1000) + line(1001));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const real = store.commit.bind(store);
+    let fail = true;
+    store.commit = (b) => {
+      if (fail) throw new Error('SQLITE_FULL: database or disk is full');
+      real(b);
+    };
+    const errors: string[] = [];
+    const t = makeTailer(store, { globs: [f], onError: (_p, e) => errors.push(e.message) });
+    await t.poll();
+    expect(errors).toEqual(['SQLITE_FULL: database or disk is full']);
+    expect(totals(store)).toEqual({});
+    fail = false;
+    appendFileSync(f, line(1002));
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 3 });
+    expect(t.states()[0].line).toBe(3);
+    await t.close();
+  });
+
   it('quarantines a malformed line with file and line, and goes on', async () => {
     const dir = tmp();
     const f = join(dir, 'Master.csv');
