@@ -1,18 +1,43 @@
-import type { CallRecord } from '../model/types.js';
+import type { CallRecord, Outcome } from '../model/types.js';
+import { OUTCOMES } from '../model/types.js';
 import type { BatchCommit, BucketDelta, CounterDelta, NumberSeen, QuarantineEntry } from '../store/db.js';
-import { addRecord, emptyVector, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
+import { addRecord, emptyVector, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
+
+type Call = Pick<CallRecord, 'ts' | 'caller' | 'outcome' | 'talkSec' | 'attestation' | 'source' | 'blockEngine'>;
+
+/** Per number × carrier within a batch: its buckets by time and its all-time outcome counts. */
+interface PairEntry {
+  number: string;
+  carrier: string;
+  lastBucket: number;
+  last: BucketDelta | null;
+  byBucket: Map<number, BucketDelta>;
+  outcomes: Float64Array;
+}
+
+interface NumberEntry {
+  seen: NumberSeen;
+  pairs: Map<string, PairEntry>;
+}
 
 /**
  * Everything one chunk of input adds, aggregated in memory before one SQLite commit:
  * per number × carrier × bucket vectors, first/last seen, all-time totals, counters,
  * quarantined lines.
+ *
+ * The hot path (one call per accepted record) avoids building string keys: numbers, then
+ * carriers, then buckets are looked up in nested maps, and accepted records are counted
+ * per format; the commit rows are produced once, at `toCommit`.
  */
 export class Batch {
-  readonly buckets = new Map<string, BucketDelta>();
-  readonly seen = new Map<string, NumberSeen>();
-  readonly totals = new Map<string, { number: string; carrier: string; outcome: string; count: number }>();
+  private readonly numbers = new Map<string, NumberEntry>();
+  private readonly deltas: BucketDelta[] = [];
+  private readonly accepted = new Map<string, number>();
+  private lastNumber: NumberEntry | null = null;
+  private lastCaller = '';
   readonly blocks = new Map<string, { carrier: string; engine: string; count: number }>();
-  readonly counters = new Map<string, CounterDelta>();
+  /** Rejections by format and reason (accepted records are counted separately, see `counters`). */
+  private readonly rejections = new Map<string, CounterDelta>();
   readonly quarantine: QuarantineEntry[] = [];
   records = 0;
   rejected = 0;
@@ -20,57 +45,109 @@ export class Batch {
 
   constructor(private readonly bucketMs: number, private readonly tally: TallyOptions = DEFAULT_TALLY) {}
 
+  /** The per number × carrier × bucket vectors of this batch. */
+  get buckets(): { values(): IterableIterator<BucketDelta>; readonly size: number } {
+    const d = this.deltas;
+    return { values: () => d.values(), size: d.length };
+  }
+
+  /** First and last call time per number in this batch. */
+  get seen(): Map<string, NumberSeen> {
+    const m = new Map<string, NumberSeen>();
+    for (const [n, e] of this.numbers) m.set(n, e.seen);
+    return m;
+  }
+
+  /** number × carrier × outcome counts. */
+  get totals(): Map<string, { number: string; carrier: string; outcome: string; count: number }> {
+    const m = new Map<string, { number: string; carrier: string; outcome: string; count: number }>();
+    for (const e of this.numbers.values()) {
+      for (const p of e.pairs.values()) {
+        for (let i = 0; i < OUTCOMES.length; i++) {
+          const count = p.outcomes[i];
+          if (count > 0) m.set(`${p.number}\u0000${p.carrier}\u0000${OUTCOMES[i]}`, { number: p.number, carrier: p.carrier, outcome: OUTCOMES[i], count });
+        }
+      }
+    }
+    return m;
+  }
+
+  /** Records by format, result and reason. */
+  get counters(): Map<string, CounterDelta> {
+    const m = new Map<string, CounterDelta>();
+    for (const [format, count] of this.accepted) m.set(`${format}\u0000accepted\u0000ok`, { format, result: 'accepted', reason: 'ok', count });
+    for (const [k, c] of this.rejections) m.set(k, c);
+    return m;
+  }
+
   add(r: CallRecord): void {
-    const bucket = Math.floor(r.ts / this.bucketMs) * this.bucketMs;
-    const key = `${r.caller}\u0000${r.carrier}\u0000${bucket}`;
-    let b = this.buckets.get(key);
-    if (!b) {
-      b = { number: r.caller, carrier: r.carrier, bucket, v: emptyVector() };
-      this.buckets.set(key, b);
+    this.addCall(r, r.carrier);
+  }
+
+  /** A record whose carrier was resolved apart (saves building a CallRecord per line). */
+  addCall(r: Call, carrier: string): void {
+    const ts = r.ts;
+    const caller = r.caller;
+    let ne = this.lastNumber;
+    if (ne === null || this.lastCaller !== caller) {
+      ne = this.numbers.get(caller) ?? null;
+      if (ne === null) {
+        ne = { seen: { number: caller, first: ts, last: ts }, pairs: new Map() };
+        this.numbers.set(caller, ne);
+      }
+      this.lastNumber = ne;
+      this.lastCaller = caller;
+    }
+    const s = ne.seen;
+    if (ts < s.first) s.first = ts;
+    if (ts > s.last) s.last = ts;
+
+    let p = ne.pairs.get(carrier);
+    if (p === undefined) {
+      p = { number: caller, carrier, lastBucket: Number.NaN, last: null, byBucket: new Map(), outcomes: new Float64Array(OUTCOMES.length) };
+      ne.pairs.set(carrier, p);
+    }
+    const bucket = Math.floor(ts / this.bucketMs) * this.bucketMs;
+    let b = p.last;
+    if (b === null || p.lastBucket !== bucket) {
+      b = p.byBucket.get(bucket) ?? null;
+      if (b === null) {
+        b = { number: caller, carrier, bucket, v: emptyVector() };
+        p.byBucket.set(bucket, b);
+        this.deltas.push(b);
+      }
+      p.last = b;
+      p.lastBucket = bucket;
     }
     addRecord(b.v, r, this.tally);
-
-    const s = this.seen.get(r.caller);
-    if (!s) this.seen.set(r.caller, { number: r.caller, first: r.ts, last: r.ts });
-    else {
-      if (r.ts < s.first) s.first = r.ts;
-      if (r.ts > s.last) s.last = r.ts;
-    }
-
-    const tkey = `${r.caller}\u0000${r.carrier}\u0000${r.outcome}`;
-    const t = this.totals.get(tkey);
-    if (t) t.count++;
-    else this.totals.set(tkey, { number: r.caller, carrier: r.carrier, outcome: r.outcome, count: 1 });
+    p.outcomes[OUTCOME_INDEX[r.outcome as Outcome]] += 1;
 
     if (r.outcome === 'blocked') {
       const engine = r.blockEngine ?? 'unknown';
-      const bkey = `${r.carrier}\u0000${engine}`;
+      const bkey = `${carrier}\u0000${engine}`;
       const bl = this.blocks.get(bkey);
       if (bl) bl.count++;
-      else this.blocks.set(bkey, { carrier: r.carrier, engine, count: 1 });
+      else this.blocks.set(bkey, { carrier, engine, count: 1 });
     }
-    this.count(r.source, 'accepted', 'ok');
+    this.accepted.set(r.source, (this.accepted.get(r.source) ?? 0) + 1);
     this.records++;
-    if (this.newestTs === null || r.ts > this.newestTs) this.newestTs = r.ts;
+    if (this.newestTs === null || ts > this.newestTs) this.newestTs = ts;
   }
 
   /** Rows accepted that are not calls (engine labels, inventory). */
   acceptOther(format: string, n: number): void {
-    for (let i = 0; i < n; i++) this.count(format, 'accepted', 'ok');
+    if (n <= 0) return;
+    this.accepted.set(format, (this.accepted.get(format) ?? 0) + n);
     this.records += n;
   }
 
   reject(entry: QuarantineEntry): void {
     this.quarantine.push(entry);
-    this.count(entry.format, 'rejected', entry.reason);
-    this.rejected++;
-  }
-
-  private count(format: string, result: 'accepted' | 'rejected', reason: string): void {
-    const key = `${format}\u0000${result}\u0000${reason}`;
-    const c = this.counters.get(key);
+    const key = `${entry.format}\u0000rejected\u0000${entry.reason}`;
+    const c = this.rejections.get(key);
     if (c) c.count++;
-    else this.counters.set(key, { format, result, reason, count: 1 });
+    else this.rejections.set(key, { format: entry.format, result: 'rejected', reason: entry.reason, count: 1 });
+    this.rejected++;
   }
 
   get empty(): boolean {
@@ -79,7 +156,7 @@ export class Batch {
 
   toCommit(): Omit<BatchCommit, 'source'> {
     return {
-      buckets: this.buckets.values(),
+      buckets: this.deltas,
       seen: this.seen.values(),
       totals: this.totals.values(),
       blocks: this.blocks.values(),

@@ -119,11 +119,146 @@ export interface QuarantineEntry {
 
 const COLS = VECTOR_COLUMNS.join(', ');
 
+/**
+ * Buckets kept in process memory instead of the `buckets` table: for one-shot runs into
+ * `:memory:` (report), where nothing has to survive the process and the 1-second buckets
+ * of a report are nearly one per call. Columnar (typed arrays), append-only; the window
+ * queries are one linear pass. Same answers as the SQL queries.
+ */
+export class MemoryBuckets {
+  private readonly keyIds = new Map<string, Map<string, number>>();
+  private readonly keyNumber: string[] = [];
+  private readonly keyCarrier: string[] = [];
+  private ids = new Int32Array(1024);
+  private times = new Float64Array(1024);
+  private values = new Float64Array(1024 * FIELDS);
+  private n = 0;
+
+  private readonly totalRows = new Map<string, { number: string; carrier: string; outcome: string; count: number }>();
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** All-time number × carrier × outcome counts (the `totals` table), kept here too. */
+  addTotal(t: { number: string; carrier: string; outcome: string; count: number }): void {
+    const k = t.number + '\u0000' + t.carrier + '\u0000' + t.outcome;
+    const cur = this.totalRows.get(k);
+    if (cur) cur.count += t.count;
+    else this.totalRows.set(k, { number: t.number, carrier: t.carrier, outcome: t.outcome, count: t.count });
+  }
+
+  totals(): { number: string; carrier: string; outcome: string; count: number }[] {
+    const key = (t: { number: string; carrier: string; outcome: string }) => [t.number, t.carrier, t.outcome];
+    return [...this.totalRows.values()].map((t) => ({ ...t })).sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+      return 0;
+    });
+  }
+
+  add(b: BucketDelta): void {
+    let byCarrier = this.keyIds.get(b.number);
+    if (byCarrier === undefined) this.keyIds.set(b.number, (byCarrier = new Map()));
+    let id = byCarrier.get(b.carrier);
+    if (id === undefined) {
+      id = this.keyNumber.length;
+      byCarrier.set(b.carrier, id);
+      this.keyNumber.push(b.number);
+      this.keyCarrier.push(b.carrier);
+    }
+    if (this.n === this.ids.length) this.grow();
+    const i = this.n++;
+    this.ids[i] = id;
+    this.times[i] = b.bucket;
+    this.values.set(b.v.length === FIELDS ? b.v : b.v.subarray(0, FIELDS), i * FIELDS);
+  }
+
+  private grow(): void {
+    const cap = this.ids.length * 2;
+    const ids = new Int32Array(cap);
+    ids.set(this.ids);
+    const times = new Float64Array(cap);
+    times.set(this.times);
+    const values = new Float64Array(cap * FIELDS);
+    values.set(this.values);
+    this.ids = ids;
+    this.times = times;
+    this.values = values;
+  }
+
+  /** As Store.sumBuckets: one row per number × carrier with buckets in [from, to), in (number, carrier) order. */
+  sum(from: number, to: number): BucketDelta[] {
+    const keys = this.keyNumber.length;
+    const sums = new Float64Array(keys * FIELDS);
+    const hit = new Uint8Array(keys);
+    const { ids, times, values } = this;
+    for (let i = 0; i < this.n; i++) {
+      const t = times[i];
+      if (t < from || t >= to) continue;
+      const id = ids[i];
+      hit[id] = 1;
+      const o = id * FIELDS;
+      const s = i * FIELDS;
+      for (let f = 0; f < FIELDS; f++) sums[o + f] += values[s + f];
+    }
+    const out: BucketDelta[] = [];
+    for (let id = 0; id < keys; id++) {
+      if (hit[id] === 0) continue;
+      out.push({ number: this.keyNumber[id], carrier: this.keyCarrier[id], bucket: from, v: sums.slice(id * FIELDS, id * FIELDS + FIELDS) });
+    }
+    return out.sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : a.carrier < b.carrier ? -1 : a.carrier > b.carrier ? 1 : 0));
+  }
+
+  /** As Store.bucketsBetween: every stored delta with a bucket in [from, to). */
+  between(from: number, to: number): BucketDelta[] {
+    const out: BucketDelta[] = [];
+    for (let i = 0; i < this.n; i++) {
+      const t = this.times[i];
+      if (t < from || t >= to) continue;
+      const id = this.ids[i];
+      out.push({ number: this.keyNumber[id], carrier: this.keyCarrier[id], bucket: t, v: this.values.slice(i * FIELDS, i * FIELDS + FIELDS) });
+    }
+    return out;
+  }
+
+  prune(before: number): number {
+    let w = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (this.times[i] < before) continue;
+      if (w !== i) {
+        this.ids[w] = this.ids[i];
+        this.times[w] = this.times[i];
+        this.values.copyWithin(w * FIELDS, i * FIELDS, i * FIELDS + FIELDS);
+      }
+      w++;
+    }
+    const removed = this.n - w;
+    this.n = w;
+    return removed;
+  }
+
+  newest(): number | null {
+    let m: number | null = null;
+    for (let i = 0; i < this.n; i++) if (m === null || this.times[i] > m) m = this.times[i];
+    return m;
+  }
+}
+
+export interface StoreOptions {
+  bucketMs?: number;
+  /** Keep buckets in process memory (MemoryBuckets), not in SQLite: only for `:memory:` one-shot runs. */
+  memoryBuckets?: boolean;
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<Store['prepare']>;
+  private readonly mem: MemoryBuckets | null;
 
-  constructor(readonly file: string, opts: { bucketMs?: number } = {}) {
+  constructor(readonly file: string, opts: StoreOptions = {}) {
+    this.mem = opts.memoryBuckets && file === ':memory:' ? new MemoryBuckets() : null;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     try {
       this.db = new Database(file);
@@ -247,7 +382,8 @@ export class Store {
     const s = this.stmts;
     this.db.transaction(() => {
       const args: (string | number)[] = new Array(3 + FIELDS);
-      for (const b of batch.buckets) {
+      if (this.mem) for (const b of batch.buckets) this.mem.add(b);
+      else for (const b of batch.buckets) {
         args[0] = b.number;
         args[1] = b.carrier;
         args[2] = b.bucket;
@@ -255,7 +391,8 @@ export class Store {
         s.upsertBucket.run(args);
       }
       for (const n of batch.seen) s.upsertSeen.run(n.number, n.first, n.last);
-      for (const t of batch.totals) s.upsertTotal.run(t.number, t.carrier, t.outcome, t.count);
+      if (this.mem) for (const t of batch.totals) this.mem.addTotal(t);
+      else for (const t of batch.totals) s.upsertTotal.run(t.number, t.carrier, t.outcome, t.count);
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
       for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
       for (const q of batch.quarantine) s.insertQuarantine.run(q.file, q.line, q.format, q.reason, q.detail, q.raw, q.at);
@@ -303,6 +440,7 @@ export class Store {
 
   /** Sum of buckets per number × carrier with from ≤ bucket < to. */
   sumBuckets(from: number, to: number): BucketDelta[] {
+    if (this.mem) return this.mem.sum(from, to);
     const sums = VECTOR_COLUMNS.map((c) => `sum(${c})`).join(', ');
     const stmt = this.db.prepare(`SELECT number, carrier, ${sums} FROM buckets WHERE bucket >= ? AND bucket < ? GROUP BY number, carrier`).raw(true);
     return (stmt.all(from, to) as unknown[][]).map((row) => ({
@@ -315,6 +453,7 @@ export class Store {
 
   /** Per-bucket rows in [from, to): used when a window's lower edge moves past them. */
   bucketsBetween(from: number, to: number): BucketDelta[] {
+    if (this.mem) return this.mem.between(from, to);
     const stmt = this.db.prepare(`SELECT number, carrier, bucket, ${COLS} FROM buckets WHERE bucket >= ? AND bucket < ?`).raw(true);
     return (stmt.all(from, to) as unknown[][]).map((row) => ({
       number: row[0] as string,
@@ -329,6 +468,7 @@ export class Store {
   }
 
   totals(): { number: string; carrier: string; outcome: string; count: number }[] {
+    if (this.mem) return this.mem.totals();
     return this.db.prepare('SELECT number, carrier, outcome, count FROM totals').all() as never;
   }
 
@@ -396,10 +536,12 @@ export class Store {
 
   /** Drop buckets older than the retention edge; totals keep the all-time counts. */
   prune(before: number): number {
+    if (this.mem) return this.mem.prune(before);
     return this.db.prepare('DELETE FROM buckets WHERE bucket < ?').run(before).changes;
   }
 
   newestBucket(): number | null {
+    if (this.mem) return this.mem.newest();
     const row = this.db.prepare('SELECT max(bucket) AS b FROM buckets').get() as { b: number | null };
     return row.b;
   }
