@@ -10,6 +10,8 @@ import { CarrierResolver } from '../model/carrier.js';
 import { assessSnapshot } from '../reputation/evaluate.js';
 import { DEFAULT_REPUTATION_CONFIG, type ReputationConfig } from '../reputation/config.js';
 import { flagRank } from '../reputation/carrierFlag.js';
+import { countsOf, newcombeLower, subCounts } from '../reputation/math.js';
+import { kpisOf } from '../stats/vector.js';
 import { CARRIER_IDS, type CarrierId, type GroundTruth } from './model.js';
 import { dataFile } from './run.js';
 import type { SimFormat } from './formats.js';
@@ -30,6 +32,14 @@ export interface EvaluateOptions {
   log?: (msg: string) => void;
 }
 
+/**
+ * EXPERIMENTAL, not part of the engine: a number × carrier's own change test. Refusals (487 +
+ * 603/486 declines) in its last 24 h against its own prior 6 days on the same carrier; warns when
+ * Newcombe's lower bound of the rise exceeds `points`. Comparing a number with itself removes the
+ * spread between numbers (list quality) that forces the pool test's margin (docs/early-warning.md).
+ */
+export const OWN_CHANGE = { z: 1.645, points: 0.03, min24h: 20, minPrior: 40 };
+
 /** Per evaluated hour: the engine's view of every number. */
 export interface Timeline {
   hours: number[];
@@ -41,6 +51,8 @@ export interface Timeline {
   action: Map<string, Int8Array>;
   /** number → per hour: 1 when over the daily or hourly velocity cap. */
   velocity: Map<string, Int8Array>;
+  /** number → carrier → per hour: the experimental own-change test (OWN_CHANGE), 1 = warning. */
+  ownChange: Map<string, Record<CarrierId, Int8Array>>;
   /** On never-degrading numbers: number-hours each signal kind was raised (what false warnings are made of). */
   falseSignals: Record<string, number>;
 }
@@ -72,11 +84,14 @@ export interface FalseWarningStats {
   actionWarned: number;
   /** …over the velocity cap at any evaluated hour. */
   velocityWarned: number;
+  /** …with an experimental own-change warning at any evaluated hour. */
+  ownChangeWarned: number;
   /** Share of their assessed number-hours with a carrier warning / status mixed or spam / an action. */
   hourlyCarrierRate: number;
   hourlyStatusRate: number;
   hourlyActionRate: number;
   hourlyVelocityRate: number;
+  hourlyOwnChangeRate: number;
 }
 
 export interface EvaluationResult {
@@ -99,6 +114,8 @@ export interface EvaluationResult {
   action: LeadStats;
   /** Per labelled number: first time over the velocity cap (daily or hourly) → first label onset. */
   velocity: LeadStats;
+  /** EXPERIMENTAL (OWN_CHANGE, or the engine's flag): per number × carrier → that carrier's label onset. */
+  ownChange: LeadStats;
   /** Per labelled number: first status spam → first label onset (negative: after the label). */
   statusSpam: LeadStats;
   falseWarnings: FalseWarningStats & { signals: Record<string, number> };
@@ -168,11 +185,15 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
   const status = new Map<string, Int8Array>();
   const action = new Map<string, Int8Array>();
   const velocity = new Map<string, Int8Array>();
+  const ownChange = new Map<string, Record<CarrierId, Int8Array>>();
   const flags = new Map<string, Record<CarrierId, Int8Array>>();
   for (const n of truth.numbers) {
     status.set(n.number, new Int8Array(total).fill(-1));
     action.set(n.number, new Int8Array(total).fill(-1));
     velocity.set(n.number, new Int8Array(total).fill(-1));
+    const oc = {} as Record<CarrierId, Int8Array>;
+    for (const c of CARRIER_IDS) oc[c] = new Int8Array(total).fill(-1);
+    ownChange.set(n.number, oc);
     const f = {} as Record<CarrierId, Int8Array>;
     for (const c of CARRIER_IDS) f[c] = new Int8Array(total).fill(-1);
     flags.set(n.number, f);
@@ -190,6 +211,20 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
       s[i] = STATUS_RANK[a.status] ?? 0;
       action.get(number)![i] = a.recommendation.action === 'keep' ? 0 : 1;
       velocity.get(number)![i] = a.velocity.overDaily || a.velocity.overHourly ? 1 : 0;
+      const view = snap.numbers.get(number);
+      const oc = ownChange.get(number)!;
+      for (const c of CARRIER_IDS) {
+        const w = view?.carriers.get(c);
+        if (!w) continue;
+        const d = countsOf(kpisOf(w['24h']));
+        const prior = subCounts(countsOf(kpisOf(w['7d'])), d);
+        let on = 0;
+        if (d.calls >= OWN_CHANGE.min24h && prior.calls >= OWN_CHANGE.minPrior) {
+          const lo = newcombeLower(d.cancelled + d.rejected, d.calls, prior.cancelled + prior.rejected, prior.calls, OWN_CHANGE.z);
+          if (lo !== null && lo > OWN_CHANGE.points) on = 1;
+        }
+        oc[c][i] = Math.max(on, flagRank[a.carriers[c]?.flag ?? 'clean'] >= 2 ? 1 : 0);
+      }
       if (healthy.has(number)) {
         for (const k of new Set(a.signals.map((x) => `${x.kind} (${x.window})`))) falseSignals[k] = (falseSignals[k] ?? 0) + 1;
       }
@@ -202,7 +237,7 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
     if (o.log && i % 168 === 0) o.log(`replayed ${i}/${total} hours`);
   }
   await rt.close();
-  return { timeline: { hours, status, flags, action, velocity, falseSignals }, accepted, rejected, format };
+  return { timeline: { hours, status, flags, action, velocity, ownChange, falseSignals }, accepted, rejected, format };
 }
 
 /** The first evaluated hour index ≥ from with value ≥ min, or −1. */
@@ -240,7 +275,8 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
   const spamLeads: Array<number | null> = [];
   const actionLeads: Array<number | null> = [];
   const velocityLeads: Array<number | null> = [];
-  const fw = { numbers: 0, carrier: 0, status: 0, action: 0, velocity: 0, hours: 0, hCarrier: 0, hStatus: 0, hAction: 0, hVelocity: 0 };
+  const ownLeads: Array<number | null> = [];
+  const fw = { numbers: 0, carrier: 0, status: 0, action: 0, velocity: 0, own: 0, hours: 0, hCarrier: 0, hStatus: 0, hAction: 0, hVelocity: 0, hOwn: 0 };
   let degrading = 0;
   let labelled = 0;
 
@@ -249,16 +285,19 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
     const st = tl.status.get(n.number);
     const act = tl.action.get(n.number);
     const vel = tl.velocity.get(n.number);
-    if (!flags || !st || !act || !vel) continue;
+    const own = tl.ownChange.get(n.number);
+    if (!flags || !st || !act || !vel || !own) continue;
     if (n.degrades) degrading++;
     if (n.labelled) labelled++;
     const anyFlag = maxOver(CARRIER_IDS.map((c) => flags[c]));
+    const anyOwn = maxOver(CARRIER_IDS.map((c) => own[c]));
     if (!n.degrades) {
       let seen = false;
       let cw = false;
       let sw = false;
       let aw = false;
       let vw = false;
+      let ow = false;
       for (let i = 0; i < H.length; i++) {
         if (st[i] < 0) continue;
         seen = true;
@@ -267,6 +306,7 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
         if (st[i] >= 1) (sw = true), fw.hStatus++;
         if (act[i] >= 1) (aw = true), fw.hAction++;
         if (vel[i] >= 1) (vw = true), fw.hVelocity++;
+        if (anyOwn[i] >= 1) (ow = true), fw.hOwn++;
       }
       if (seen) {
         fw.numbers++;
@@ -274,6 +314,7 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
         if (sw) fw.status++;
         if (aw) fw.action++;
         if (vw) fw.velocity++;
+        if (ow) fw.own++;
       }
       continue;
     }
@@ -289,6 +330,7 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
       numFrom = Math.min(numFrom, from);
       if (!inPeriod(onset)) continue;
       carrierLeads.push(lead(onset, firstAtLeast(flags[c], H, from, 1, onset + 72 * HOUR)));
+      ownLeads.push(lead(onset, firstAtLeast(own[c], H, from, 1, onset + 72 * HOUR)));
     }
     if (Number.isFinite(numOnset) && inPeriod(numOnset)) {
       const until = numOnset + 72 * HOUR;
@@ -313,16 +355,19 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
     statusSpam: leadStats(spamLeads),
     action: leadStats(actionLeads),
     velocity: leadStats(velocityLeads),
+    ownChange: leadStats(ownLeads),
     falseWarnings: {
       numbers: fw.numbers,
       carrierWarned: fw.carrier,
       statusWarned: fw.status,
       actionWarned: fw.action,
       velocityWarned: fw.velocity,
+      ownChangeWarned: fw.own,
       hourlyCarrierRate: rate(fw.hCarrier),
       hourlyStatusRate: rate(fw.hStatus),
       hourlyActionRate: rate(fw.hAction),
       hourlyVelocityRate: rate(fw.hVelocity),
+      hourlyOwnChangeRate: rate(fw.hOwn),
       signals: Object.fromEntries(Object.entries(tl.falseSignals).sort((a, b) => b[1] - a[1])),
     },
   };
@@ -359,15 +404,16 @@ export function resultMarkdown(rs: EvaluationResult[]): string {
     out.push(leadRow(`${r.scenario} · status spam`, r.statusSpam));
     out.push(leadRow(`${r.scenario} · action other than keep`, r.action));
     out.push(leadRow(`${r.scenario} · over the velocity cap`, r.velocity));
+    out.push(leadRow(`${r.scenario} · experimental own-change test (same carrier)`, r.ownChange));
   }
   out.push('');
-  out.push('| scenario | never-degrading numbers | ever a carrier warning | ever status mixed/spam | ever an action | ever over the velocity cap | carrier-warning number-hours | mixed/spam number-hours | action number-hours | main false signals (number-hours) |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| scenario | never-degrading numbers | ever a carrier warning | ever status mixed/spam | ever an action | ever over the velocity cap | ever an experimental own-change warning | carrier-warning number-hours | mixed/spam number-hours | action number-hours | own-change number-hours | main false signals (number-hours) |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rs) {
     const f = r.falseWarnings;
     const pc = (x: number) => `${(100 * x).toFixed(2)} %`;
     const top = Object.entries(f.signals).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ') || '—';
-    out.push(`| ${r.scenario} | ${f.numbers} | ${share(f.carrierWarned, f.numbers)} | ${share(f.statusWarned, f.numbers)} | ${share(f.actionWarned, f.numbers)} | ${share(f.velocityWarned, f.numbers)} | ${pc(f.hourlyCarrierRate)} | ${pc(f.hourlyStatusRate)} | ${pc(f.hourlyActionRate)} | ${top} |`);
+    out.push(`| ${r.scenario} | ${f.numbers} | ${share(f.carrierWarned, f.numbers)} | ${share(f.statusWarned, f.numbers)} | ${share(f.actionWarned, f.numbers)} | ${share(f.velocityWarned, f.numbers)} | ${share(f.ownChangeWarned, f.numbers)} | ${pc(f.hourlyCarrierRate)} | ${pc(f.hourlyStatusRate)} | ${pc(f.hourlyActionRate)} | ${pc(f.hourlyOwnChangeRate)} | ${top} |`);
   }
   return out.join('\n') + '\n';
 }
