@@ -75,6 +75,10 @@ describe('evaluate: scoring', () => {
         ['+12025550100', series((i) => (i >= 31 ? 1 : 0))],
         ['+12025550101', series((i) => (i === 90 ? 1 : 0))],
       ]),
+      ownChange: new Map([
+        ['+12025550100', { att: clean(), verizon: clean(), tmobile: series((i) => (i >= 45 ? 1 : 0)) }],
+        ['+12025550101', { att: clean(), verizon: clean(), tmobile: series((i) => (i >= 10 && i < 13 ? 1 : 0)) }],
+      ]),
       falseSignals: { 'answer_drop (24h)': 4 },
     };
     const r = score(truth, tl);
@@ -86,8 +90,11 @@ describe('evaluate: scoring', () => {
     expect(r.statusSpam.leads).toEqual([-2]);
     expect(r.action.leads).toEqual([40]);
     expect(r.velocity.leads).toEqual([29]);
+    expect(r.ownChange.leads).toEqual([15]);
     expect(r.falseWarnings).toMatchObject({ numbers: 1, carrierWarned: 1, statusWarned: 1, actionWarned: 0, velocityWarned: 1 });
     expect(r.falseWarnings.hourlyVelocityRate).toBeCloseTo(0.01, 10);
+    expect(r.falseWarnings).toMatchObject({ ownChangeWarned: 1 });
+    expect(r.falseWarnings.hourlyOwnChangeRate).toBeCloseTo(0.03, 10);
     expect(r.falseWarnings.hourlyCarrierRate).toBeCloseTo(0.02, 10);
     expect(r.falseWarnings.hourlyStatusRate).toBeCloseTo(0.04, 10);
   });
