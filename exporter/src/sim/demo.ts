@@ -10,17 +10,17 @@ export { mulberry32 } from './rng.js';
  * `numrep serve --demo`: the simulator (docs/simulation.md) feeding the inbox, so a newcomer
  * sees numbers move. Seven days of history for ten numbers (generic CSV, `demo-backfill.csv`),
  * then live calls appended to `demo-live.csv` as they end, stamped with the wall clock. The
- * hidden reputation runs on a compressed clock (one model hour every `stepSeconds`, default 20):
- * +12025550106 starts dialling 300 calls a day when the live part begins and goes healthy →
- * mixed (a few minutes) → spam (labelled and blocked, about ten minutes).
+ * hidden reputation runs on a compressed clock (one model hour every `stepSeconds`, default 15):
+ * +12025550106 moves to a stale list at 300 calls a day when the live part begins and goes
+ * healthy → mixed (a few minutes) → spam (labelled and blocked, about ten minutes).
  */
 export interface DemoOptions {
   inbox: string;
   now: () => number;
   log: (msg: string) => void;
-  /** Mean seconds between live calls across the pool (default 0.5: two calls a second). */
+  /** Mean seconds between live calls across the pool (default 1). */
   liveEverySeconds?: number;
-  /** Real seconds per model hour of the hidden reputation (default 20). */
+  /** Real seconds per model hour of the hidden reputation (default 15). */
   stepSeconds?: number;
   /** Seed (default 7). */
   seed?: number;
@@ -55,8 +55,8 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
   } else {
     o.log(`demo: simulated traffic already in ${backfillPath}; appending live calls to ${livePath}`);
   }
-  const stepSeconds = o.stepSeconds ?? 20;
-  o.log(`demo: +12025550106 starts dialling 300 calls/day now; its hidden reputation moves one model hour every ${stepSeconds} s (healthy → mixed → spam over minutes)`);
+  const stepSeconds = o.stepSeconds ?? 15;
+  o.log(`demo: +12025550106 moves to a stale list at 300 calls/day now (fewer answers, more short calls and declines); the carriers' hidden reputation moves one model hour every ${stepSeconds} s (healthy → mixed → spam over minutes)`);
   const labelledNow = () => new Set(b.sim.state().flatMap((s) => s.labelled.map((c) => `${s.number} by ${c}`)));
   let labelled = labelledNow();
   const decayingNow = () => new Set(b.sim.state().flatMap((s) => Object.entries(s.rep).filter(([, r]) => r < sc.reputation.decayAt).map(([c]) => `${s.number} on ${c}`)));
@@ -65,7 +65,7 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
     sim: b.sim,
     format: 'generic',
     file: livePath,
-    rate: 1 / (o.liveEverySeconds ?? 0.5),
+    rate: 1 / (o.liveEverySeconds ?? 1),
     stepSeconds,
     now: o.now,
     onStep: (sim) => {

@@ -154,12 +154,14 @@ export interface NumberPlan {
   baseDaily: number;
   /** First hour it dials (new numbers). */
   startHour: number;
-  /** burst: from atHour dial `daily` a day; ramp: from atHour add `perDay` a day; stale_list: from atHour the list turns bad. */
+  /** burst: from atHour dial `daily` a day; ramp: from atHour add `perDay` a day; stale_list: from atHour the list turns bad (and `daily` a day, if given). */
   event?: { atHour: number; daily?: number; perDay?: number };
   /** Operations rest the number this many hours after its first label onset (null: never). */
   restAfterLabelHours: number | null;
   /** Length of a rest. */
   restHours: number;
+  /** Live mode: multiplier on the share of live calls this number places (default 1). */
+  liveWeight?: number;
   /** Reputation at the start per carrier (1 when absent): the demo's already-labelled number. */
   initialRep?: Partial<Record<CarrierId, number>>;
 }
@@ -356,8 +358,8 @@ export class Simulator {
     if (n.restFrom !== null && h >= n.restFrom && (n.restUntil === null || h < n.restUntil)) return 0;
     const e = p.event;
     if (e && h >= e.atHour) {
-      if (p.kind === 'burst') return e.daily ?? p.baseDaily;
       if (p.kind === 'ramp') return p.baseDaily + (e.perDay ?? 0) * ((h - e.atHour) / 24);
+      if (e.daily !== undefined) return e.daily;
     }
     return p.baseDaily;
   }
@@ -390,7 +392,7 @@ export class Simulator {
    * number is dialling.
    */
   liveCall(ts: number): SimCall | null {
-    const weights = this.numbers.map((n) => this.dailyRate(n));
+    const weights = this.numbers.map((n) => this.dailyRate(n) * (n.plan.liveWeight ?? 1));
     if (!weights.some((w) => w > 0)) return null;
     const n = this.numbers[this.pickRng.weighted(weights)];
     const c = this.makeCall(n, ts);
@@ -748,8 +750,8 @@ export const SCENARIOS = ['pool', 'velocity', 'ramp', 'engagement', 'healthy', '
 
 /**
  * `serve --demo`: ten numbers, seven days of history dialled around the clock, then a live part
- * in which +12025550106 starts dialling 300 calls a day and decays on the model clock.
- *   0101–0105 steady · 0106 healthy, then the live burst (healthy → mixed → spam)
+ * in which +12025550106 moves to a stale list at 300 calls a day and decays on the model clock.
+ *   0101–0105 steady · 0106 healthy, then the live change (healthy → mixed → spam)
  *   0107 labelled by AT&T and Verizon from the start (blocked: spam) · 0108 new (in progress)
  *   0109 dialling 160 a day for the last two days (over the velocity cap) · 0110 on a stale list for the last day and a half
  */
@@ -765,17 +767,20 @@ export function demoScenario(): Scenario {
     restAfterLabelHours: null,
     restHours: 0,
   });
+  // Live calls go mostly to the story number: the others place a trickle, so their windows stay
+  // readable (the live part compresses the hidden reputation's clock, not the call rate).
+  const trickle = (p: NumberPlan, w: number): NumberPlan => ({ ...p, liveWeight: w });
   const plans: NumberPlan[] = [
-    base(0, 'steady', 70),
-    base(1, 'steady', 75),
-    base(2, 'steady', 85),
-    base(3, 'steady', 70),
-    base(4, 'steady', 60),
-    { ...base(5, 'burst', 80), event: { atHour: hours, daily: 300 } },
-    { ...base(6, 'labelled', 90), initialRep: { att: 0.3, verizon: 0.33, tmobile: 0.8 } },
-    { ...base(7, 'new', 20), startHour: hours - 14 },
-    { ...base(8, 'burst', 70), event: { atHour: hours - 48, daily: 160 } },
-    { ...base(9, 'stale_list', 75), event: { atHour: hours - 36 } },
+    trickle(base(0, 'steady', 70), 0.05),
+    trickle(base(1, 'steady', 75), 0.05),
+    trickle(base(2, 'steady', 85), 0.05),
+    trickle(base(3, 'steady', 70), 0.05),
+    trickle(base(4, 'steady', 60), 0.05),
+    { ...base(5, 'stale_list', 80), event: { atHour: hours, daily: 300 } },
+    trickle({ ...base(6, 'labelled', 90), initialRep: { att: 0.3, verizon: 0.33, tmobile: 0.8 } }, 0.3),
+    trickle({ ...base(7, 'new', 20), startHour: hours - 14 }, 0.2),
+    trickle({ ...base(8, 'burst', 70), event: { atHour: hours - 48, daily: 160 } }, 0.3),
+    trickle({ ...base(9, 'stale_list', 75), event: { atHour: hours - 36 } }, 0.3),
   ];
   return { name: 'demo', description: 'serve --demo: ten numbers, one decaying live', hours, plans, reputation: { ...DEFAULT_REPUTATION }, flat: true };
 }
