@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { runPairs, type Pair } from '../../exporter/test/sip/live.js';
+import { runPair, type Pair } from '../../exporter/test/sip/live.js';
 import {
   REPO,
   RULES_DIR,
@@ -139,7 +139,11 @@ describe.skipIf(skip)('end to end on real sipp traffic: numrep serve → Prometh
     const sippDir = join(dir, 'sipp');
     mkdirSync(sippDir);
     const t0 = Date.now();
-    const traces = await runPairs(sippDir, PAIRS);
+    // allSettled: every sipp pair has finished (or been killed) before a failure is reported and the dir removed.
+    const pairs = await Promise.allSettled(PAIRS.map((p, i) => runPair(sippDir, p, i)));
+    const failed = pairs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const traces = pairs.map((r) => (r as PromiseFulfilledResult<string>).value);
     console.log(`[alerting e2e sipp] sipp placed ${PAIRS.reduce((s, p) => s + p.calls.length, 0)} calls in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     for (const t of traces) expect(readFileSync(t, 'utf8')).toMatch(/^SIP\/2\.0 (608|603|200|487) /m);
 

@@ -270,7 +270,11 @@ describe('issue 4 acceptance: reputation on real sipp traffic and real-format CD
     expect(existsSync(CLI), 'build the exporter first (npm run build -w @numrep/exporter)').toBe(true);
     dir = tmp('numrep-acceptance-sipp-');
     const t0 = Date.now();
-    const traces = await Promise.all(LEGS.map((l) => runLeg(dir, l)));
+    // allSettled: every pair has finished (or been killed) before a failure is reported and the dir removed.
+    const legs = await Promise.allSettled(LEGS.map((l) => runLeg(dir, l)));
+    const failed = legs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const traces = legs.map((r) => (r as PromiseFulfilledResult<string>).value);
     const sippSec = (Date.now() - t0) / 1000;
     const cdr = masterCsv(t0);
     history = cdr.calls;
