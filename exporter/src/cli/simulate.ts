@@ -2,10 +2,10 @@
 //   backfill: numrep simulate --days 30 --out DIR [--format kamailio|all] [--scenario pool] [--seed 1]
 //   live:     numrep simulate --live --inbox DIR --rate 2 [--step 10] [--days 7] [--format generic]
 
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { scenario, SCENARIOS } from '../sim/model.js';
-import { SIM_FORMATS, WRITERS, type SimFormat } from '../sim/formats.js';
+import { SIM_FORMATS, WRITERS, prefixMapCsv, trunkMapCsv, type SimFormat } from '../sim/formats.js';
 import { backfill, startLive } from '../sim/run.js';
 import { fail, makeLog } from './log.js';
 
@@ -93,6 +93,13 @@ export async function simulate(flags: SimulateFlags): Promise<void> {
   const file = join(inbox, `sim-${new Date(now).toISOString().slice(0, 16).replace(/[-:]/g, '')}-${format}-${w.file}`);
   const bf = backfill({ scenario: sc, seed, start, formats: [format], out: inbox, fileFor: () => file, notAfter: now, dataOnly: true });
   if (days > 0) log(`simulate: backfilled ${bf.calls} calls over ${days} days into ${file}`);
+  if (format !== 'generic') {
+    // Only the generic CSV names the carrier; the others need the maps (kept out of the inbox).
+    const maps = dirname(inbox);
+    writeFileSync(join(maps, 'sim-trunk-map.csv'), trunkMapCsv());
+    writeFileSync(join(maps, 'sim-prefix-map.csv'), prefixMapCsv());
+    log(`simulate: carriers: run serve with --trunk-map ${join(maps, 'sim-trunk-map.csv')} --prefix-map ${join(maps, 'sim-prefix-map.csv')}`);
+  }
   log(`simulate: live, ${rate} calls/s into ${file}; one model hour of reputation every ${step} s; Ctrl-C to stop`);
   const live = startLive({
     sim: bf.sim,
@@ -110,7 +117,7 @@ export async function simulate(flags: SimulateFlags): Promise<void> {
   await new Promise<void>((res) => {
     const stop = () => {
       live.stop();
-      log(`simulate: stopped after ${live.calls()} live calls`);
+      log(`simulate: stopped; ${live.calls()} live calls had reached the log (calls still ringing or talking are not written)`);
       res();
     };
     process.once('SIGINT', stop);
