@@ -1,61 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { tmp } from '../core/helpers.js';
+import { CLI, freeTcpPort, killAll, serveCli, stopWith, until, type Served } from '../support/proc.js';
 
 // The real CLI, as a user runs it: `numrep serve` on loopback, a file dropped into its inbox.
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const procs: ChildProcess[] = [];
+afterEach(killAll);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+function serve(dir: string, port: number, extra: string[] = []): Served {
+  return serveCli(['--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), ...extra]);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-function serve(dir: string, port: number, extra: string[] = []): ChildProcess {
-  const p = spawn(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  p.stderr!.on('data', (d) => (log += d));
-  (p as ChildProcess & { log: () => string }).log = () => log;
-  procs.push(p);
-  return p;
-}
-
-async function stop(p: ChildProcess): Promise<number | null> {
-  if (p.exitCode !== null) return p.exitCode;
-  const done = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
-  p.kill('SIGTERM');
-  return done;
-}
-
-afterEach(async () => {
-  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
-});
+const stop = (p: Served) => stopWith(p, 'SIGTERM');
+const freePort = freeTcpPort;
 
 const metric = async (port: number, re: RegExp) => {
   const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -86,7 +45,7 @@ describe('numrep serve (real process)', () => {
     const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(body).not.toContain('+13125551');
     expect(await stop(p)).toBe(0);
-    expect((p as ChildProcess & { log: () => string }).log()).toContain('stopped cleanly');
+    expect(p.log()).toContain('stopped cleanly');
 
     // more lines while it is down, then restart: 30 + 10, not 70
     appendFileSync(join(dir, 'inbox', 'drop.csv'), generic(10, t0 + 40 * 60_000));
@@ -110,7 +69,7 @@ describe('numrep serve (real process)', () => {
     await until('quarantine file', async () => (existsSync(join(dir, 'quarantine.jsonl')) ? true : undefined));
     const q = JSON.parse(readFileSync(join(dir, 'quarantine.jsonl'), 'utf8').trim());
     expect(q).toMatchObject({ file: join(dir, 'inbox', 'bad.csv'), line: 4 });
-    const log = (p as ChildProcess & { log: () => string }).log();
+    const log = p.log();
     expect(log).toMatch(/bad\.csv: 1 record\(s\) rejected, e\.g\. line 4/);
     expect(log).not.toContain('+13125550000');
     await stop(p);

@@ -1,32 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../../src/sim/demo.js';
 import { tmp } from '../core/helpers.js';
+import { CLI, freeTcpPort as freePort, killAll, scrapeNumber, serveCli, stopWith, waitFor, ACCEPTED_GENERIC } from '../support/proc.js';
+
+afterEach(killAll);
+
+const ACCEPTED = ACCEPTED_GENERIC;
+
 
 // Crash consistency (DESIGN §8): SIGKILL `numrep serve` at random instants while it ingests, restart it
 // each time, and the final per-number × carrier totals must equal a clean one-shot `numrep report`.
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const HEADER = 'start,caller,called,carrier,sip_code,reason,billsec,attestation,amd\n';
 const CODES = [200, 200, 200, 487, 486, 480, 603, 608, 404];
-const procs: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function rows(n: number, seed: number, t0: number): string {
   const rand = mulberry32(seed);
@@ -42,36 +31,10 @@ function rows(n: number, seed: number, t0: number): string {
 }
 
 function startServe(dir: string, port: number, extra: string[] = []): ChildProcess {
-  const p = spawn(process.execPath, [CLI, 'serve', '--quiet', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), ...extra], { stdio: 'ignore' });
-  procs.push(p);
-  return p;
+  return serveCli(['--quiet', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), ...extra]);
 }
 
-async function kill9(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null) return;
-  const done = new Promise((r) => p.once('exit', r));
-  p.kill('SIGKILL');
-  await done;
-}
-
-async function accepted(port: number): Promise<number | undefined> {
-  try {
-    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const m = /numrep_ingest_records_total\{format="generic",result="accepted",reason="ok"\} (\d+)/.exec(body);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const kill9 = (p: ChildProcess) => stopWith(p, 'SIGKILL');
 
 type Totals = Record<string, Record<string, Record<string, number>>>;
 
@@ -95,20 +58,20 @@ describe('crash consistency', { timeout: 300_000 }, () => {
     const rand = mulberry32(99);
     // Start, drop the file in, kill -9 at random instants mid-ingest; repeat.
     let p = startServe(dir, port);
-    await waitFor('serve up', async () => (await accepted(port)) !== undefined);
+    await waitFor('serve up', async () => (await scrapeNumber(`http://127.0.0.1:${port}`, ACCEPTED)) !== undefined);
     renameSync(file, join(dir, 'inbox', 'dump.csv'));
     let kills = 0;
     for (let i = 0; i < 6; i++) {
       await new Promise((r) => setTimeout(r, 150 + Math.floor(rand() * 600)));
-      const seen = await accepted(port);
+      const seen = await scrapeNumber(`http://127.0.0.1:${port}`, ACCEPTED);
       await kill9(p);
       kills++;
       if (seen === 400_000) break;
       p = startServe(dir, port);
-      await waitFor('serve up again', async () => (await accepted(port)) !== undefined);
+      await waitFor('serve up again', async () => (await scrapeNumber(`http://127.0.0.1:${port}`, ACCEPTED)) !== undefined);
     }
-    if (p.exitCode !== null) p = startServe(dir, port);
-    await waitFor('all rows', async () => (await accepted(port)) === 400_000, 200_000);
+    if (p.exitCode !== null || p.signalCode !== null) p = startServe(dir, port); // killed on the last round: start it again
+    await waitFor('all rows', async () => (await scrapeNumber(`http://127.0.0.1:${port}`, ACCEPTED)) === 400_000, 200_000);
     expect(kills).toBeGreaterThan(0);
     const served = await (await fetch(`http://127.0.0.1:${port}/api/v1/numbers`)).json();
     const report = JSON.parse(execFileSync(process.execPath, [CLI, 'report', '--json', join(dir, 'inbox', 'dump.csv')], { encoding: 'utf8', maxBuffer: 64 << 20 }));
@@ -126,7 +89,7 @@ describe('crash consistency', { timeout: 300_000 }, () => {
     const rand = mulberry32(5);
     writeFileSync(live, HEADER);
     let p = startServe(dir, port, ['--source', join(dir, 'logs', 'cdr.csv*')]);
-    await waitFor('serve up', async () => (await accepted(port)) !== undefined);
+    await waitFor('serve up', async () => (await scrapeNumber(`http://127.0.0.1:${port}`, ACCEPTED)) !== undefined);
     let written = 0;
     for (let step = 0; step < 24; step++) {
       const n = 2000 + Math.floor(rand() * 3000);
@@ -144,12 +107,12 @@ describe('crash consistency', { timeout: 300_000 }, () => {
         await new Promise((r) => setTimeout(r, Math.floor(rand() * 200)));
         await kill9(p);
         p = startServe(dir, port, ['--source', join(dir, 'logs', 'cdr.csv*')]);
-        await waitFor('serve up again', async () => (await accepted(port)) !== undefined);
+        await waitFor('serve up again', async () => (await scrapeNumber(`http://127.0.0.1:${port}`, ACCEPTED)) !== undefined);
       }
     }
     let lastSeen: number | undefined;
     try {
-      await waitFor('all rows', async () => (lastSeen = await accepted(port)) === written, 120_000);
+      await waitFor('all rows', async () => (lastSeen = await scrapeNumber(`http://127.0.0.1:${port}`, ACCEPTED)) === written, 120_000);
     } catch (err) {
       throw new Error(`${(err as Error).message}: ${lastSeen} accepted of ${written} written`);
     }

@@ -1,51 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { tmp } from '../core/helpers.js';
+import { CLI, freeTcpPort as freePort, killAll, scrapeNumber, serveCli, waitFor, ACCEPTED_GENERIC } from '../support/proc.js';
+
+afterEach(killAll);
+
+const ACCEPTED = ACCEPTED_GENERIC;
+
 
 // Soak (bounded, loopback): ingest continuously while hammering /metrics and the API; then every row is
 // counted, no request failed, and the resident memory stays flat. Also backup and the integrity check.
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const HEADER = 'start,caller,called,carrier,sip_code,reason,billsec,attestation,amd\n';
-const procs: ChildProcess[] = [];
-afterEach(() => {
-  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-
-async function accepted(base: string): Promise<number | undefined> {
-  try {
-    const body = await (await fetch(`${base}/metrics`)).text();
-    const m = /numrep_ingest_records_total\{format="generic",result="accepted",reason="ok"\} (\d+)/.exec(body);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('soak', { timeout: 180_000 }, () => {
   it('ingests continuously under scrape and API load: every row counted, no failed request, memory flat', async () => {
@@ -56,9 +26,8 @@ describe('soak', { timeout: 180_000 }, () => {
     writeFileSync(live, HEADER);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const p = spawn(process.execPath, [CLI, 'serve', '--quiet', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), '--source', live], { stdio: 'ignore' });
-    procs.push(p);
-    await waitFor('serve up', async () => (await accepted(base)) !== undefined);
+    const p = serveCli(['--quiet', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), '--source', live]);
+    await waitFor('serve up', async () => (await scrapeNumber(base, ACCEPTED)) !== undefined);
 
     let written = 0;
     let stop = false;
@@ -101,7 +70,7 @@ describe('soak', { timeout: 180_000 }, () => {
     stop = true;
     await writer;
     await Promise.all(load);
-    await waitFor('every row counted', async () => (await accepted(base)) === written, 90_000);
+    await waitFor('every row counted', async () => (await scrapeNumber(base, ACCEPTED)) === written, 90_000);
 
     expect(failures).toBe(0);
     expect(requests).toBeGreaterThan(20);
@@ -121,9 +90,8 @@ describe('soak', { timeout: 180_000 }, () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const db = join(dir, 'numrep.db');
-    const p = spawn(process.execPath, [CLI, 'serve', '--quiet', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', db], { stdio: 'ignore' });
-    procs.push(p);
-    await waitFor('ingested', async () => (await accepted(base)) === 1);
+    const p = serveCli(['--quiet', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', db]);
+    await waitFor('ingested', async () => (await scrapeNumber(base, ACCEPTED)) === 1);
     const copy = join(dir, 'backup.db');
     execFileSync(process.execPath, [CLI, 'backup', copy, '--db', db], { stdio: 'pipe' });
     expect(existsSync(copy)).toBe(true);
@@ -141,12 +109,9 @@ describe('soak', { timeout: 180_000 }, () => {
     const buf = readFileSync(bad);
     buf.fill(0x55, 4096, Math.min(buf.length, 4096 * 3));
     writeFileSync(bad, buf);
-    let err = '';
-    const q = spawn(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${await freePort()}`, '--inbox', join(dir, 'inbox'), '--db', bad], { stdio: ['ignore', 'ignore', 'pipe'] });
-    procs.push(q);
-    q.stderr!.on('data', (d) => (err += d));
+    const q = serveCli(['--listen', `127.0.0.1:${await freePort()}`, '--inbox', join(dir, 'inbox'), '--db', bad]);
     const code = await new Promise((r) => q.once('exit', r));
     expect(code).toBe(1);
-    expect(err).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*(integrity|not a database|malformed)`, 'i'));
+    expect(q.log()).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*(integrity|not a database|malformed)`, 'i'));
   });
 });
