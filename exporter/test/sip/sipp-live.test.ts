@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
@@ -13,6 +12,7 @@ import type { RawCall } from '../../src/model/types.js';
 import { runPairs, type Kind, type Pair } from './live.js';
 import { tmp } from '../core/helpers.js';
 import { mulberry32 } from '../../src/sim/demo.js';
+import { freeTcpPort, until } from '../support/proc.js';
 
 // Real SIP traffic: sipp UAS scenarios on 127.0.0.1 answer, ring into a CANCEL (487), refuse
 // with 486 / 603 / 603+ (Network Blocked, Reason v=analytics) / 607 / 608 (Call-Info), or
@@ -286,26 +286,4 @@ function parseMetrics(body: string): Array<{ name: string; labels: Record<string
   return out;
 }
 
-async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100)); // polling a condition, with a deadline
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}

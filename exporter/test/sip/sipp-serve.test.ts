@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmp } from '../core/helpers.js';
 import { runPairs, type Pair } from './live.js';
+import { freeTcpPort, until } from '../support/proc.js';
 
 // Real sipp traffic for one number that two carriers block (608 with a Call-Info redress
 // host on AT&T, 603+ "Network Blocked" with Reason v=analytics on Verizon), plus answered
@@ -20,29 +20,7 @@ afterEach(() => {
   for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 });
 
-async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100)); // polling a condition, with a deadline
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 const PAIRS: Pair[] = [
   { kind: 'block608', calls: [{ caller: N, called: '+12125552001', attest: 'A' }, { caller: N, called: '+12125552002', attest: 'A' }] },

@@ -15,7 +15,7 @@ export async function freeTcpPort(): Promise<number> {
 }
 
 /** Poll `fn` until it returns a value (not undefined), with a deadline; errors count as "not yet". */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   while (Date.now() < deadline) {
