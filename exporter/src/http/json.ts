@@ -46,7 +46,7 @@ export type Enrich = (n: NumberView, json: NumberJson) => void;
 
 export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
   const carriers: NumberJson['carriers'] = {};
-  for (const [c, w] of [...n.carriers.entries()].sort(([a], [b]) => a.localeCompare(b))) carriers[c] = windowsJson(w);
+  for (const [c, w] of [...n.carriers.entries()].sort(([a], [b]) => a.localeCompare(b))) carriers[c] = { ...windowsJson(w), attestation: attestationOf(w['7d']) };
   const json: NumberJson = {
     number: n.number,
     pool: n.pool,

@@ -114,6 +114,7 @@ describe('HTTP', () => {
     expect(n.windows['24h']).toMatchObject({ calls: 5, answered: 4, answer_ratio: 0.8, cancel_ratio: 0.2, avg_talk_seconds: 40 });
     expect(n.windows['24h'].outcomes).toEqual({ answered: 4, voicemail: 0, cancelled: 1, no_answer: 0, busy: 0, rejected: 0, blocked: 0, failed: 0 });
     expect(n.carriers.tmobile['24h'].calls).toBe(1);
+    expect(n.carriers.tmobile.attestation).toEqual({ A: 1, B: 0, C: 0, none: 0 }); // per carrier, 7d
     expect(typeof n.score).toBe('number');
     expect(['in_progress', 'healthy', 'mixed', 'spam']).toContain(n.status);
     expect(n.recommendation.action).toBeTruthy();
