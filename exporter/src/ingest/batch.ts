@@ -1,7 +1,7 @@
 import type { CallRecord, Outcome } from '../model/types.js';
 import { OUTCOMES } from '../model/types.js';
 import type { BatchCommit, BucketDelta, CounterDelta, NumberSeen, QuarantineEntry } from '../store/db.js';
-import { addRecord, emptyVector, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
+import { addRecord, emptyVector, ATTESTATION_INDEX, OUTCOME_INDEX, F_ATT0, F_CALLS, F_OUTCOME0, F_SHORT, F_TALK, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
 
 type Call = Pick<CallRecord, 'ts' | 'caller' | 'outcome' | 'talkSec' | 'attestation' | 'source' | 'blockEngine'>;
 
@@ -13,6 +13,62 @@ interface PairEntry {
   last: BucketDelta | null;
   byBucket: Map<number, BucketDelta>;
   outcomes: Float64Array;
+  /** Index in CallLog.pairs (call-log batches), -1 until logged. */
+  id: number;
+}
+
+/**
+ * One-shot runs (report) keep buckets in memory (store/db.ts MemoryBuckets) and their buckets
+ * are one second wide, so nearly every call is a bucket of its own: there the batch logs calls
+ * in columns instead of building a vector per bucket, and the store sums them when asked.
+ */
+export class CallLog {
+  pairs: { number: string; carrier: string }[] = [];
+  pair = new Int32Array(1024);
+  bucket = new Float64Array(1024);
+  /** outcome index | attestation index << 3 | short << 5 */
+  code = new Uint8Array(1024);
+  talk = new Float64Array(1024);
+  n = 0;
+
+  push(pair: number, bucket: number, code: number, talk: number): void {
+    if (this.n === this.pair.length) this.grow();
+    const i = this.n++;
+    this.pair[i] = pair;
+    this.bucket[i] = bucket;
+    this.code[i] = code;
+    this.talk[i] = talk;
+  }
+
+  private grow(): void {
+    const cap = this.pair.length * 2;
+    const pair = new Int32Array(cap);
+    pair.set(this.pair);
+    const bucket = new Float64Array(cap);
+    bucket.set(this.bucket);
+    const code = new Uint8Array(cap);
+    code.set(this.code);
+    const talk = new Float64Array(cap);
+    talk.set(this.talk);
+    this.pair = pair;
+    this.bucket = bucket;
+    this.code = code;
+    this.talk = talk;
+  }
+}
+
+const ANSWERED = OUTCOME_INDEX.answered;
+
+/** Add one logged call into the vector at v[o…o+FIELDS), exactly as stats/vector.ts addRecord does. */
+export function addLogged(v: Float64Array, o: number, code: number, talk: number): void {
+  const outcome = code & 7;
+  v[o + F_CALLS] += 1;
+  v[o + F_OUTCOME0 + outcome] += 1;
+  if (outcome === ANSWERED) {
+    v[o + F_TALK] += talk;
+    if (code & 32) v[o + F_SHORT] += 1;
+  }
+  v[o + F_ATT0 + ((code >> 3) & 3)] += 1;
 }
 
 interface NumberEntry {
@@ -43,10 +99,42 @@ export class Batch {
   rejected = 0;
   newestTs: number | null = null;
 
-  constructor(private readonly bucketMs: number, private readonly tally: TallyOptions = DEFAULT_TALLY) {}
+  /** Set when the batch logs calls instead of aggregating buckets (see CallLog). */
+  readonly calls: CallLog | null;
 
-  /** The per number × carrier × bucket vectors of this batch. */
+  constructor(private readonly bucketMs: number, private readonly tally: TallyOptions = DEFAULT_TALLY, opts: { callLog?: boolean } = {}) {
+    this.calls = opts.callLog ? new CallLog() : null;
+  }
+
+  /** The per number × carrier × bucket vectors of this batch (built from the call log when asked). */
   get buckets(): { values(): IterableIterator<BucketDelta>; readonly size: number } {
+    const log = this.calls;
+    if (log !== null) {
+      let built: BucketDelta[] | null = null;
+      const build = (): BucketDelta[] => {
+        if (built) return built;
+        const m = new Map<string, BucketDelta>();
+        for (let i = 0; i < log.n; i++) {
+          const key = `${log.pair[i]}\u0000${log.bucket[i]}`;
+          let b = m.get(key);
+          if (!b) {
+            const p = log.pairs[log.pair[i]];
+            m.set(key, (b = { number: p.number, carrier: p.carrier, bucket: log.bucket[i], v: emptyVector() }));
+          }
+          addLogged(b.v, 0, log.code[i], log.talk[i]);
+        }
+        return (built = [...m.values()]);
+      };
+      return {
+        // Lazy: windows that are not built yet (report, before its snapshot) never ask.
+        *values() {
+          yield* build();
+        },
+        get size() {
+          return build().length;
+        },
+      };
+    }
     const d = this.deltas;
     return { values: () => d.values(), size: d.length };
   }
@@ -104,23 +192,35 @@ export class Batch {
 
     let p = ne.pairs.get(carrier);
     if (p === undefined) {
-      p = { number: caller, carrier, lastBucket: Number.NaN, last: null, byBucket: new Map(), outcomes: new Float64Array(OUTCOMES.length) };
+      p = { number: caller, carrier, lastBucket: Number.NaN, last: null, byBucket: new Map(), outcomes: new Float64Array(OUTCOMES.length), id: -1 };
       ne.pairs.set(carrier, p);
     }
     const bucket = Math.floor(ts / this.bucketMs) * this.bucketMs;
-    let b = p.last;
-    if (b === null || p.lastBucket !== bucket) {
-      b = p.byBucket.get(bucket) ?? null;
-      if (b === null) {
-        b = { number: caller, carrier, bucket, v: emptyVector() };
-        p.byBucket.set(bucket, b);
-        this.deltas.push(b);
+    const outcome = OUTCOME_INDEX[r.outcome as Outcome];
+    p.outcomes[outcome] += 1;
+    const log = this.calls;
+    if (log !== null) {
+      if (p.id < 0) {
+        p.id = log.pairs.length;
+        log.pairs.push({ number: caller, carrier });
       }
-      p.last = b;
-      p.lastBucket = bucket;
+      const answered = r.outcome === 'answered';
+      const short = answered && r.talkSec < this.tally.shortCallSeconds ? 32 : 0;
+      log.push(p.id, bucket, outcome | (ATTESTATION_INDEX[r.attestation] << 3) | short, answered ? r.talkSec : 0);
+    } else {
+      let b = p.last;
+      if (b === null || p.lastBucket !== bucket) {
+        b = p.byBucket.get(bucket) ?? null;
+        if (b === null) {
+          b = { number: caller, carrier, bucket, v: emptyVector() };
+          p.byBucket.set(bucket, b);
+          this.deltas.push(b);
+        }
+        p.last = b;
+        p.lastBucket = bucket;
+      }
+      addRecord(b.v, r, this.tally);
     }
-    addRecord(b.v, r, this.tally);
-    p.outcomes[OUTCOME_INDEX[r.outcome as Outcome]] += 1;
 
     if (r.outcome === 'blocked') {
       const engine = r.blockEngine ?? 'unknown';
@@ -156,9 +256,10 @@ export class Batch {
 
   toCommit(): Omit<BatchCommit, 'source'> {
     return {
-      buckets: this.deltas,
+      buckets: this.calls !== null ? this.buckets.values() : this.deltas,
+      calls: this.calls ?? undefined,
       seen: this.seen.values(),
-      totals: this.totals.values(),
+      totals: this.calls !== null ? { [Symbol.iterator]: () => this.totals.values() } : this.totals.values(),
       blocks: this.blocks.values(),
       counters: this.counters.values(),
       quarantine: this.quarantine,

@@ -79,6 +79,10 @@ export class FileIngestor {
     this.buf = Buffer.allocUnsafe(Math.max(opts.chunkBytes, opts.maxRecordBytes + 1));
   }
 
+  private newBatch(): Batch {
+    return new Batch(this.opts.bucketMs, undefined, { callLog: this.opts.store.memoryBuckets });
+  }
+
   /** Keep the fingerprint of the first bytes up to date while the file is still short. */
   async refreshFingerprint(fh: FileHandle, size: number): Promise<void> {
     if (this.state.fpLen >= FINGERPRINT_BYTES || size <= this.state.fpLen) return;
@@ -100,7 +104,7 @@ export class FileIngestor {
     const undo = this.checkpoint();
     const pending = this.reader.flush();
     if (pending.length === 0) return;
-    const batch = new Batch(this.opts.bucketMs);
+    const batch = this.newBatch();
     for (const raw of pending) this.accept(batch, raw, this.state.path, this.state.line);
     this.commit(batch, undo);
   }
@@ -147,7 +151,7 @@ export class FileIngestor {
     const st = this.state;
     if (!final || st.offset >= size) return 0; // read whole once the file is complete
     const undo = this.checkpoint();
-    const batch = new Batch(this.opts.bucketMs);
+    const batch = this.newBatch();
     const format = st.format!;
     const now = this.opts.now();
     if (size > MAX_SIDE_FILE) {
@@ -200,7 +204,7 @@ export class FileIngestor {
       if (nl >= 0 && nl < bytesRead) {
         const skipped = pos + nl + 1 - st.offset;
         const undo = this.checkpoint();
-        const batch = new Batch(this.opts.bucketMs);
+        const batch = this.newBatch();
         st.line += 1;
         batch.reject({
           file: st.path, line: st.line, format: st.format ?? 'unknown', reason: 'record_too_long',
@@ -227,7 +231,7 @@ export class FileIngestor {
     if (st.format === null) {
       st.format = this.opts.formatFor?.(st.path) ?? this.detect(lines) ?? 'unknown';
     }
-    const batch = new Batch(this.opts.bucketMs);
+    const batch = this.newBatch();
     const format = st.format;
     const reader = format === 'unknown' ? null : this.ensureReader(format);
     const now = this.opts.now();

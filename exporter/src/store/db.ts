@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
+import { addLogged, type CallLog } from '../ingest/batch.js';
+import { OUTCOMES } from '../model/types.js';
 
 /**
  * SQLite state (DESIGN §8). better-sqlite3 is synchronous, so one `transaction()` call
@@ -54,6 +56,8 @@ export interface CounterDelta {
 
 export interface BatchCommit {
   buckets: Iterable<BucketDelta>;
+  /** The same calls as a call log (one-shot batches): a memory store takes these instead of `buckets`. */
+  calls?: CallLog;
   seen: Iterable<NumberSeen>;
   /** number × carrier × outcome call counts for numrep_calls_total (never pruned). */
   totals: Iterable<{ number: string; carrier: string; outcome: string; count: number }>;
@@ -133,6 +137,12 @@ export class MemoryBuckets {
   private times = new Float64Array(1024);
   private values = new Float64Array(1024 * FIELDS);
   private n = 0;
+  // Logged calls (CallLog), one row per call.
+  private cIds = new Int32Array(1024);
+  private cTimes = new Float64Array(1024);
+  private cCode = new Uint8Array(1024);
+  private cTalk = new Float64Array(1024);
+  private cn = 0;
 
   private readonly totalRows = new Map<string, { number: string; carrier: string; outcome: string; count: number }>();
 
@@ -149,8 +159,25 @@ export class MemoryBuckets {
   }
 
   totals(): { number: string; carrier: string; outcome: string; count: number }[] {
+    const rows = new Map<string, { number: string; carrier: string; outcome: string; count: number }>();
+    for (const [k, t] of this.totalRows) rows.set(k, { ...t });
+    // Logged calls: count per key × outcome.
+    const counts = new Float64Array(this.keyNumber.length * OUTCOMES.length);
+    for (let i = 0; i < this.cn; i++) counts[this.cIds[i] * OUTCOMES.length + (this.cCode[i] & 7)] += 1;
+    for (let id = 0; id < this.keyNumber.length; id++) {
+      for (let o = 0; o < OUTCOMES.length; o++) {
+        const c = counts[id * OUTCOMES.length + o];
+        if (c === 0) continue;
+        const number = this.keyNumber[id];
+        const carrier = this.keyCarrier[id];
+        const k = number + '\u0000' + carrier + '\u0000' + OUTCOMES[o];
+        const cur = rows.get(k);
+        if (cur) cur.count += c;
+        else rows.set(k, { number, carrier, outcome: OUTCOMES[o], count: c });
+      }
+    }
     const key = (t: { number: string; carrier: string; outcome: string }) => [t.number, t.carrier, t.outcome];
-    return [...this.totalRows.values()].map((t) => ({ ...t })).sort((a, b) => {
+    return [...rows.values()].sort((a, b) => {
       const x = key(a);
       const y = key(b);
       for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
@@ -158,16 +185,46 @@ export class MemoryBuckets {
     });
   }
 
-  add(b: BucketDelta): void {
-    let byCarrier = this.keyIds.get(b.number);
-    if (byCarrier === undefined) this.keyIds.set(b.number, (byCarrier = new Map()));
-    let id = byCarrier.get(b.carrier);
+  private keyOf(number: string, carrier: string): number {
+    let byCarrier = this.keyIds.get(number);
+    if (byCarrier === undefined) this.keyIds.set(number, (byCarrier = new Map()));
+    let id = byCarrier.get(carrier);
     if (id === undefined) {
       id = this.keyNumber.length;
-      byCarrier.set(b.carrier, id);
-      this.keyNumber.push(b.number);
-      this.keyCarrier.push(b.carrier);
+      byCarrier.set(carrier, id);
+      this.keyNumber.push(number);
+      this.keyCarrier.push(carrier);
     }
+    return id;
+  }
+
+  /** A batch's call log. */
+  addCalls(log: CallLog): void {
+    const ids = log.pairs.map((p) => this.keyOf(p.number, p.carrier));
+    const need = this.cn + log.n;
+    if (need > this.cIds.length) {
+      let cap = this.cIds.length;
+      while (cap < need) cap *= 2;
+      const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(cap);
+        b.set(a);
+        return b;
+      };
+      this.cIds = grow(this.cIds, (n) => new Int32Array(n));
+      this.cTimes = grow(this.cTimes, (n) => new Float64Array(n));
+      this.cCode = grow(this.cCode, (n) => new Uint8Array(n));
+      this.cTalk = grow(this.cTalk, (n) => new Float64Array(n));
+    }
+    const base = this.cn;
+    for (let i = 0; i < log.n; i++) this.cIds[base + i] = ids[log.pair[i]];
+    this.cTimes.set(log.bucket.subarray(0, log.n), base);
+    this.cCode.set(log.code.subarray(0, log.n), base);
+    this.cTalk.set(log.talk.subarray(0, log.n), base);
+    this.cn = need;
+  }
+
+  add(b: BucketDelta): void {
+    const id = this.keyOf(b.number, b.carrier);
     if (this.n === this.ids.length) this.grow();
     const i = this.n++;
     this.ids[i] = id;
@@ -203,6 +260,14 @@ export class MemoryBuckets {
       const s = i * FIELDS;
       for (let f = 0; f < FIELDS; f++) sums[o + f] += values[s + f];
     }
+    const { cIds, cTimes, cCode, cTalk } = this;
+    for (let i = 0; i < this.cn; i++) {
+      const t = cTimes[i];
+      if (t < from || t >= to) continue;
+      const id = cIds[i];
+      hit[id] = 1;
+      addLogged(sums, id * FIELDS, cCode[i], cTalk[i]);
+    }
     const out: BucketDelta[] = [];
     for (let id = 0; id < keys; id++) {
       if (hit[id] === 0) continue;
@@ -220,6 +285,14 @@ export class MemoryBuckets {
       const id = this.ids[i];
       out.push({ number: this.keyNumber[id], carrier: this.keyCarrier[id], bucket: t, v: this.values.slice(i * FIELDS, i * FIELDS + FIELDS) });
     }
+    for (let i = 0; i < this.cn; i++) {
+      const t = this.cTimes[i];
+      if (t < from || t >= to) continue;
+      const id = this.cIds[i];
+      const v = new Float64Array(FIELDS);
+      addLogged(v, 0, this.cCode[i], this.cTalk[i]);
+      out.push({ number: this.keyNumber[id], carrier: this.keyCarrier[id], bucket: t, v });
+    }
     return out;
   }
 
@@ -234,14 +307,26 @@ export class MemoryBuckets {
       }
       w++;
     }
-    const removed = this.n - w;
+    let removed = this.n - w;
     this.n = w;
+    w = 0;
+    for (let i = 0; i < this.cn; i++) {
+      if (this.cTimes[i] < before) continue;
+      this.cIds[w] = this.cIds[i];
+      this.cTimes[w] = this.cTimes[i];
+      this.cCode[w] = this.cCode[i];
+      this.cTalk[w] = this.cTalk[i];
+      w++;
+    }
+    removed += this.cn - w;
+    this.cn = w;
     return removed;
   }
 
   newest(): number | null {
     let m: number | null = null;
     for (let i = 0; i < this.n; i++) if (m === null || this.times[i] > m) m = this.times[i];
+    for (let i = 0; i < this.cn; i++) if (m === null || this.cTimes[i] > m) m = this.cTimes[i];
     return m;
   }
 }
@@ -256,6 +341,11 @@ export class Store {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<Store['prepare']>;
   private readonly mem: MemoryBuckets | null;
+
+  /** True when buckets live in process memory: batches may then log calls (Batch callLog). */
+  get memoryBuckets(): boolean {
+    return this.mem !== null;
+  }
 
   constructor(readonly file: string, opts: StoreOptions = {}) {
     this.mem = opts.memoryBuckets && file === ':memory:' ? new MemoryBuckets() : null;
@@ -382,8 +472,7 @@ export class Store {
     const s = this.stmts;
     this.db.transaction(() => {
       const args: (string | number)[] = new Array(3 + FIELDS);
-      if (this.mem) for (const b of batch.buckets) this.mem.add(b);
-      else for (const b of batch.buckets) {
+      if (!this.mem) for (const b of batch.buckets) {
         args[0] = b.number;
         args[1] = b.carrier;
         args[2] = b.bucket;
@@ -391,8 +480,7 @@ export class Store {
         s.upsertBucket.run(args);
       }
       for (const n of batch.seen) s.upsertSeen.run(n.number, n.first, n.last);
-      if (this.mem) for (const t of batch.totals) this.mem.addTotal(t);
-      else for (const t of batch.totals) s.upsertTotal.run(t.number, t.carrier, t.outcome, t.count);
+      if (!this.mem) for (const t of batch.totals) s.upsertTotal.run(t.number, t.carrier, t.outcome, t.count);
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
       for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
       for (const q of batch.quarantine) s.insertQuarantine.run(q.file, q.line, q.format, q.reason, q.detail, q.raw, q.at);
@@ -401,6 +489,14 @@ export class Store {
         s.upsertInventory.run(i.number, i.pool, i.campaign, i.registered === null ? null : i.registered ? 1 : 0, i.registeredAt);
       if (batch.source) this.saveSource(batch.source);
     })();
+    // In memory only once the transaction stood: a failed commit leaves no trace here either.
+    if (this.mem) {
+      if (batch.calls) this.mem.addCalls(batch.calls); // totals too: MemoryBuckets counts them from the log
+      else {
+        for (const b of batch.buckets) this.mem.add(b);
+        for (const t of batch.totals) this.mem.addTotal(t);
+      }
+    }
   }
 
   saveSource(src: SourceState): void {
