@@ -26,6 +26,7 @@ export interface EvaluateFlags {
   keep?: string;
   out?: string;
   warmup?: string;
+  reaction?: string;
   quiet?: boolean;
 }
 
@@ -58,6 +59,8 @@ export async function evaluate(dirs: string[], flags: EvaluateFlags): Promise<Ev
     if (numbers !== undefined && !(Number.isInteger(numbers) && numbers > 0)) fail(`--numbers ${flags.numbers}: expected a whole number > 0`, 2);
     const seed = flags.seed === undefined ? 1 : Number(flags.seed);
     if (!Number.isInteger(seed)) fail(`--seed ${flags.seed}: expected a whole number`, 2);
+    const reaction = flags.reaction === undefined ? undefined : Number(flags.reaction);
+    if (reaction !== undefined && !(reaction >= 0 && reaction <= 1)) fail(`--reaction ${flags.reaction}: expected a share between 0 and 1`, 2);
     const start = Date.parse(flags.start ?? EVALUATION_START);
     if (Number.isNaN(start)) fail(`--start ${flags.start}: not an ISO 8601 time`, 2);
     const root = flags.keep ? resolve(flags.keep) : mkdtempSync(join(tmpdir(), 'numrep-eval-'));
@@ -67,6 +70,7 @@ export async function evaluate(dirs: string[], flags: EvaluateFlags): Promise<Ev
         mkdirSync(dir, { recursive: true });
         const t0 = Date.now();
         const sc = scenario(n, seed, { days, numbers });
+        if (reaction !== undefined) sc.reputation.suspicionAtLabel = reaction;
         const b = backfill({ scenario: sc, seed, start, formats: [format], out: dir });
         log(`evaluate: ${n}: simulated ${b.calls} calls (${format}) in ${Date.now() - t0} ms; replaying hour by hour`);
         const t1 = Date.now();

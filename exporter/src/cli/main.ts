@@ -80,6 +80,7 @@ program
   .option('--inbox <dir>', 'live: the folder numrep serve watches')
   .option('--rate <n>', 'live: calls per second across the pool (default 1)')
   .option('--step <seconds>', 'live: real seconds per model hour of the hidden reputation (default 3600: real time)')
+  .option('--reaction <share>', 'share of would-be answers that change behaviour just before the label (default 0.6)')
   .option('--quiet', 'no log lines')
   .action(async (opts) => simulate(opts));
 
@@ -95,6 +96,7 @@ program
   .option('--format <format>', 'format the traffic is written in and read back from (default kamailio)')
   .option('--config <file>', 'YAML config: its reputation: section tunes the engine')
   .option('--warmup <hours>', 'hours of history before the first evaluation (default 48)')
+  .option('--reaction <share>', 'simulated consumers: share of would-be answers that change behaviour just before the label (default 0.6)')
   .option('--keep <dir>', 'keep the simulated files here')
   .option('--json', 'JSON instead of Markdown tables')
   .option('--out <file>', 'write the result to a file')

@@ -22,6 +22,7 @@ export interface SimulateFlags {
   rate?: string;
   step?: string;
   quiet?: boolean;
+  reaction?: string;
 }
 
 const HOUR = 3_600_000;
@@ -52,6 +53,8 @@ export async function simulate(flags: SimulateFlags): Promise<void> {
   if (!SCENARIOS.includes(name)) fail(`--scenario ${name}: expected one of ${SCENARIOS.join(', ')}`, 2);
   const numbers = flags.numbers === undefined ? undefined : num(flags.numbers, 'numbers', 60, { min: 1, int: true });
   if (numbers !== undefined && numbers > 9000) fail('--numbers: at most 9000', 2);
+  const reaction = flags.reaction === undefined ? undefined : Number(flags.reaction);
+  if (reaction !== undefined && !(reaction >= 0 && reaction <= 1)) fail(`--reaction ${flags.reaction}: expected a share between 0 and 1`, 2);
 
   if (!flags.live) {
     if (!flags.out) fail('simulate: give --out DIR (backfill) or --live --inbox DIR', 2);
@@ -66,6 +69,7 @@ export async function simulate(flags: SimulateFlags): Promise<void> {
     const out = resolve(flags.out);
     mkdirSync(out, { recursive: true });
     const sc = scenario(name, seed, { days, numbers });
+    if (reaction !== undefined) sc.reputation.suspicionAtLabel = reaction;
     const t0 = Date.now();
     const r = backfill({ scenario: sc, seed, start, formats, out });
     const lab = r.truth.numbers.filter((n) => n.labelled).length;
@@ -88,6 +92,7 @@ export async function simulate(flags: SimulateFlags): Promise<void> {
   const start = Math.floor(now / HOUR) * HOUR - days * DAY;
   // The scenario runs a week past the backfill: its events (bursts, stale lists) fall in both parts.
   const sc = scenario(name, seed, { days: days + 7, numbers });
+  if (reaction !== undefined) sc.reputation.suspicionAtLabel = reaction;
   sc.hours = days * 24;
   const w = WRITERS[format];
   const file = join(inbox, `sim-${new Date(now).toISOString().slice(0, 16).replace(/[-:]/g, '')}-${format}-${w.file}`);
