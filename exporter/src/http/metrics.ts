@@ -228,9 +228,17 @@ export class MetricsExporter {
   renderCounters(out: string[]): void {
     const calls = new Family('numrep_calls_total', 'Calls ingested by pool, carrier and outcome.', 'counter');
     const agg = new Map<string, number>();
-    for (const t of this.rt.store.totals()) {
-      const key = labels({ pool: this.rt.poolOf(t.number), carrier: t.carrier, outcome: t.outcome });
-      agg.set(key, (agg.get(key) ?? 0) + t.count);
+    if (this.rt.pools.size === 0) {
+      // No inventory: every number is in the default pool, so SQLite sums over numbers.
+      for (const t of this.rt.store.totalsByCarrier()) {
+        const key = labels({ pool: this.rt.poolOf(''), carrier: t.carrier, outcome: t.outcome });
+        agg.set(key, (agg.get(key) ?? 0) + t.count);
+      }
+    } else {
+      for (const t of this.rt.store.totals()) {
+        const key = labels({ pool: this.rt.poolOf(t.number), carrier: t.carrier, outcome: t.outcome });
+        agg.set(key, (agg.get(key) ?? 0) + t.count);
+      }
     }
     for (const [l, v] of agg) calls.add(l, v);
     const blocks = new Family('numrep_blocks_total', 'Blocked calls by carrier and blocking engine / redress host.', 'counter');

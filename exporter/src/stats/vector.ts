@@ -64,23 +64,40 @@ function ratio(n: number, d: number): number | null {
 
 /** DESIGN §4. Ratios over zero calls (or zero answered, for talk figures) are null. */
 export function kpisOf(v: Vector): Kpis {
+  // Hot (every number × window × carrier on every scrape): plain reads and one object literal.
   const calls = v[F_CALLS];
-  const o = (name: Outcome) => outcomeCount(v, name);
-  const answered = o('answered');
-  const outcomes = Object.fromEntries(OUTCOMES.map((name) => [name, o(name)])) as Kpis['outcomes'];
+  const answered = v[I_ANSWERED];
   return {
     calls,
     answered,
     answer_ratio: ratio(answered, calls),
-    cancel_ratio: ratio(o('cancelled'), calls),
-    rejection_ratio: ratio(o('rejected') + o('busy'), calls),
-    block_ratio: ratio(o('blocked'), calls),
-    voicemail_ratio: ratio(o('voicemail'), calls),
+    cancel_ratio: ratio(v[I_CANCELLED], calls),
+    rejection_ratio: ratio(v[I_REJECTED] + v[I_BUSY], calls),
+    block_ratio: ratio(v[I_BLOCKED], calls),
+    voicemail_ratio: ratio(v[I_VOICEMAIL], calls),
     short_call_ratio: ratio(v[F_SHORT], answered),
     avg_talk_seconds: ratio(v[F_TALK], answered),
-    outcomes,
+    outcomes: {
+      answered: v[I_ANSWERED],
+      voicemail: v[I_VOICEMAIL],
+      cancelled: v[I_CANCELLED],
+      no_answer: v[I_NO_ANSWER],
+      busy: v[I_BUSY],
+      rejected: v[I_REJECTED],
+      blocked: v[I_BLOCKED],
+      failed: v[I_FAILED],
+    },
   };
 }
+
+const I_ANSWERED = F_OUTCOME0 + OUTCOME_INDEX.answered;
+const I_VOICEMAIL = F_OUTCOME0 + OUTCOME_INDEX.voicemail;
+const I_CANCELLED = F_OUTCOME0 + OUTCOME_INDEX.cancelled;
+const I_NO_ANSWER = F_OUTCOME0 + OUTCOME_INDEX.no_answer;
+const I_BUSY = F_OUTCOME0 + OUTCOME_INDEX.busy;
+const I_REJECTED = F_OUTCOME0 + OUTCOME_INDEX.rejected;
+const I_BLOCKED = F_OUTCOME0 + OUTCOME_INDEX.blocked;
+const I_FAILED = F_OUTCOME0 + OUTCOME_INDEX.failed;
 
 export function attestationOf(v: Vector): Record<Attestation, number> {
   return { A: v[F_ATT0], B: v[F_ATT0 + 1], C: v[F_ATT0 + 2], none: v[F_ATT0 + 3] };

@@ -568,6 +568,21 @@ export class Store {
     return this.db.prepare('SELECT number, carrier, outcome, count FROM totals').all() as never;
   }
 
+  /** totals() summed over numbers: carrier × outcome (what /metrics needs when every number is in one pool). */
+  totalsByCarrier(): { carrier: string; outcome: string; count: number }[] {
+    if (this.mem) {
+      const m = new Map<string, { carrier: string; outcome: string; count: number }>();
+      for (const t of this.mem.totals()) {
+        const k = t.carrier + '\u0000' + t.outcome;
+        const cur = m.get(k);
+        if (cur) cur.count += t.count;
+        else m.set(k, { carrier: t.carrier, outcome: t.outcome, count: t.count });
+      }
+      return [...m.values()];
+    }
+    return this.db.prepare('SELECT carrier, outcome, sum(count) AS count FROM totals GROUP BY carrier, outcome').all() as never;
+  }
+
   blocks(): { carrier: string; engine: string; count: number }[] {
     return this.db.prepare('SELECT carrier, engine, count FROM blocks').all() as never;
   }
