@@ -71,7 +71,7 @@ program
   .description('seeded outbound traffic with a hidden carrier reputation: a backfill (--days D --out DIR) or live into an inbox (--live --inbox DIR); docs/simulation.md')
   .option('--days <n>', 'days of backfill (default 30; with --live, days written before the live feed, default 0)')
   .option('--out <dir>', 'backfill directory: <format>/<file>, truth.json, trunk-map.csv, prefix-map.csv')
-  .option('--format <format>', 'generic, asterisk, freeswitch, kamailio, sipp, a comma list, or all (backfill) (default generic)')
+  .option('--format <format>', 'generic, asterisk, freeswitch, kamailio, sipp, sofia, a comma list, or all (backfill) (default generic)')
   .option('--scenario <name>', 'pool, velocity, ramp, engagement, healthy, small (default pool)')
   .option('--numbers <n>', 'numbers in the pool (default 60; small: 12)')
   .option('--seed <n>', 'random seed (default 1)')

@@ -5,7 +5,7 @@
 
 import { CARRIERS, type CarrierId, type SimCall } from './model.js';
 
-export const SIM_FORMATS = ['generic', 'asterisk', 'freeswitch', 'kamailio', 'sipp'] as const;
+export const SIM_FORMATS = ['generic', 'asterisk', 'freeswitch', 'kamailio', 'sipp', 'sofia'] as const;
 export type SimFormat = (typeof SIM_FORMATS)[number];
 
 export interface SimEvent {
@@ -252,11 +252,16 @@ function block(t: number, micro: number, dir: 'sent' | 'received', lines: string
   return [`${'-'.repeat(47)} ${sippStamp(t, micro)}`, dirLine, '', ...msg, '', ...body, ''].join('\n');
 }
 
-export const sippWriter: FormatWriter = {
-  format: 'sipp',
-  file: 'sipp-trace.log',
-  header: '',
-  events(c) {
+/** One SIP message of a call as the dialer's side logs it. */
+interface TraceMsg {
+  t: number;
+  dir: 'sent' | 'received';
+  lines: string[];
+  body: string[];
+}
+
+/** Every SIP message of a call, from the dialer's side (sipp: the UAC; FreeSWITCH: the outbound leg). */
+function sipMessages(c: SimCall): TraceMsg[] {
     const s = spec(c.carrier);
     const host = `${s.domain}:5060`;
     const callId = `${c.seq}-${hex(c.seq * 2654435761, 6)}@${OUR_IP}`;
@@ -268,10 +273,8 @@ export const sippWriter: FormatWriter = {
     const toTagged = `${toNoTag};tag=${toTag}`;
     const via = `Via: SIP/2.0/UDP ${OUR_IP}:5060;branch=${branch}`;
     const cid = `Call-ID: ${callId}`;
-    const ev: SimEvent[] = [];
-    let k = 0;
-    const add = (t: number, dir: 'sent' | 'received', lines: string[], body: string[] = []) =>
-      ev.push({ t, seq: c.seq, k: k++, text: block(t, (c.seq * 7919 + k) % 1000, dir, lines, body) });
+    const ev: TraceMsg[] = [];
+    const add = (t: number, dir: 'sent' | 'received', lines: string[], body: string[] = []) => ev.push({ t, dir, lines, body });
     const t0 = c.ts;
     add(t0, 'sent', [
       `INVITE sip:${c.called}@${host} SIP/2.0`, via, from, toNoTag, cid, 'CSeq: 1 INVITE',
@@ -306,6 +309,41 @@ export const sippWriter: FormatWriter = {
       ackNon2xx(t0 + c.endMs + 1);
     }
     return ev;
+}
+
+export const sippWriter: FormatWriter = {
+  format: 'sipp',
+  file: 'sipp-trace.log',
+  header: '',
+  events(c) {
+    return sipMessages(c).map((m, k) => ({ t: m.t, seq: c.seq, k, text: block(m.t, (c.seq * 7919 + k + 1) % 1000, m.dir, m.lines, m.body) }));
+  },
+};
+
+// ---------- FreeSWITCH sofia siptrace (flush-left, as in freeswitch.log) ----------
+
+const RULE72 = '-'.repeat(72);
+
+/** The date-bearing FreeSWITCH log line before each new call (the siptrace stamp is time of day only). */
+function fsLogLine(t: number, c: SimCall): string {
+  return `${sippStamp(t, c.seq % 1000)} [NOTICE] switch_channel.c:1142 New Channel sofia/external/${c.called}@${spec(c.carrier).peer} [${uuid(c.seq, 4)}]`;
+}
+
+export const sofiaWriter: FormatWriter = {
+  format: 'sofia',
+  file: 'freeswitch.log',
+  header: '',
+  events(c) {
+    const host = spec(c.carrier).domain;
+    const out: SimEvent[] = [{ t: c.ts, seq: c.seq, k: 0, text: fsLogLine(c.ts, c) }];
+    sipMessages(c).forEach((m, i) => {
+      const bodyBytes = m.body.reduce((n, l) => n + Buffer.byteLength(l) + 2, 0);
+      const msg = m.lines.map((l) => (l === 'Content-Length' ? `Content-Length: ${bodyBytes}` : l));
+      const bytes = msg.reduce((n, l) => n + Buffer.byteLength(l) + 2, 0) + 2 + bodyBytes;
+      const stampLine = `${m.dir === 'sent' ? 'send' : 'recv'} ${bytes} bytes ${m.dir === 'sent' ? 'to' : 'from'} udp/[${host}]:5060 at ${sippStamp(m.t, (c.seq * 7919 + i + 1) % 1000).slice(11)}:`;
+      out.push({ t: m.t, seq: c.seq, k: i + 1, text: [stampLine, RULE72, ...msg, '', ...m.body].join('\n') });
+    });
+    return out;
   },
 };
 
@@ -315,6 +353,7 @@ export const WRITERS: Record<SimFormat, FormatWriter> = {
   freeswitch: freeswitchWriter,
   kamailio: kamailioWriter,
   sipp: sippWriter,
+  sofia: sofiaWriter,
 };
 
 /** trunk,carrier for every format's trunk field (Asterisk peer, FreeSWITCH accountcode, SIP host). */

@@ -95,9 +95,9 @@ describe('simulator', () => {
     }
   });
 
-  it('outcomes survive exactly (generic; kamailio and sipp have no AMD: voicemail reads as answered)', async () => {
+  it('outcomes survive exactly (generic; kamailio, sipp and sofia have no AMD: voicemail reads as answered)', async () => {
     const dir = tmp();
-    backfill({ scenario: small(3), seed: 9, start: START, formats: ['generic', 'kamailio', 'sipp'], out: dir });
+    backfill({ scenario: small(3), seed: 9, start: START, formats: ['generic', 'kamailio', 'sipp', 'sofia'], out: dir });
     const sim = new Simulator(small(3), 9, START);
     const want: Record<string, number> = {};
     for (let h = 0; h < small(3).hours; h++) sim.runHour((c) => (want[c.outcome] = (want[c.outcome] ?? 0) + 1));
@@ -115,7 +115,7 @@ describe('simulator', () => {
     expect(outcomes(g.snap)).toEqual(want);
     await g.rt.close();
     const { voicemail = 0, ...rest } = want;
-    for (const f of ['kamailio', 'sipp'] as const) {
+    for (const f of ['kamailio', 'sipp', 'sofia'] as const) {
       const got = await ingest(dir, dataFile(dir, f));
       expect(outcomes(got.snap)).toEqual({ ...rest, answered: (want.answered ?? 0) + voicemail });
       await got.rt.close();
