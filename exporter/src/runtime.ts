@@ -1,7 +1,7 @@
 import type { RawCall } from './model/types.js';
 import type { EngineLabel } from './reputation/assess.js';
 import { CarrierResolver } from './model/carrier.js';
-import type { ReaderOptions } from './ingest/reader.js';
+import type { Reader, ReaderOptions } from './ingest/reader.js';
 import { createReader, detectFormat } from './ingest/formats/index.js';
 import { Tailer } from './ingest/tailer.js';
 import type { Batch } from './ingest/batch.js';
@@ -35,6 +35,63 @@ export interface RuntimeOptions {
   onProgress?(bytes: number): void;
   /** Reader registry (tests may plug in their own). */
   readers?: { createReader: typeof createReader; detectFormat: typeof detectFormat };
+  /** `--shard i/n`: keep only calls from caller numbers with shardOf(number, n) = i. */
+  shard?: Shard;
+}
+
+/** One of n exporters reading the same sources; each keeps the numbers that hash to its index. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** `i/n` with 0 ≤ i < n (e.g. `0/3`, `1/3`, `2/3`). Throws with a message for the user. */
+export function parseShard(v: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  if (!m) throw new Error(`--shard ${v}: expected i/n, e.g. 0/2 (shards are numbered from 0)`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || count > 4096) throw new Error(`--shard ${v}: n must be between 1 and 4096`);
+  if (index >= count) throw new Error(`--shard ${v}: i must be below n (0 … ${count - 1})`);
+  return { index, count };
+}
+
+/**
+ * The shard of a caller number: FNV-1a (32 bit) of its E.164 text, modulo n. Stable across
+ * restarts, versions and machines (pinned by test/perf/shard.test.ts), so every exporter agrees.
+ */
+export function shardOf(number: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < number.length; i++) {
+    h ^= number.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % count;
+}
+
+/** A reader that drops the records of other shards (their lines count as skipped, not rejected). */
+function shardedReader(r: Reader, s: Shard): Reader {
+  const mine = (c: RawCall) => shardOf(c.caller, s.count) === s.index;
+  const w: Reader = {
+    format: r.format,
+    parseLine(line, ctx) {
+      const res = r.parseLine(line, ctx);
+      if (res.kind !== 'records') return res;
+      let keep = 0;
+      for (const c of res.records) if (mine(c)) keep++;
+      if (keep === res.records.length) return res;
+      return keep === 0 ? { kind: 'skip' } : { kind: 'records', records: res.records.filter(mine) };
+    },
+  };
+  if (r.flush) w.flush = () => r.flush!().filter(mine);
+  if (r.snapshot) w.snapshot = () => r.snapshot!();
+  if (r.restore) w.restore = (state) => r.restore!(state);
+  return w;
+}
+
+function shardedFactory(f: typeof createReader, s: Shard | undefined): typeof createReader {
+  if (!s || s.count <= 1) return f;
+  return (format, options) => shardedReader(f(format, options), s);
 }
 
 export class Runtime {
@@ -66,7 +123,7 @@ export class Runtime {
       store: this.store,
       bucketMs: opts.bucketMs,
       readerOptions: opts.readerOptions,
-      createReader: opts.readers?.createReader ?? createReader,
+      createReader: shardedFactory(opts.readers?.createReader ?? createReader, opts.shard),
       detectFormat: this.detectFormat,
       resolveCarrier: (raw: RawCall) => opts.resolver.resolve(raw),
       formatFor,
@@ -146,8 +203,10 @@ export class Runtime {
 
   /** Numbers shown even without calls: the inventory and labelled numbers. */
   private *knownNumbers(): Iterable<string> {
-    yield* this.pools.keys();
-    yield* this.labels.keys();
+    const s = this.opts.shard;
+    for (const src of [this.pools.keys(), this.labels.keys()]) {
+      for (const n of src) if (!s || s.count <= 1 || shardOf(n, s.count) === s.index) yield n;
+    }
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,8 @@ common(
     .option('--db <file>', 'SQLite database')
     .option('--source <glob...>', 'live files to tail, e.g. /var/log/asterisk/cdr-csv/Master.csv')
     .option('--demo', 'write realistic sample traffic into the inbox')
-    .option('--quiet', 'no log lines'),
+    .option('--quiet', 'no log lines')
+    .option('--shard <i/n>', 'keep only caller numbers with hash mod n = i (0 ≤ i < n); run n exporters over the same sources'),
 ).action(async (opts) => serve(opts));
 
 common(
@@ -40,7 +41,8 @@ common(
     .option('--at <iso>', 'evaluate windows at this time (default: the newest record)')
     .option('--json', 'DESIGN §7 JSON on stdout')
     .option('--csv', 'CSV on stdout')
-    .option('--quarantine <file>', 'write every rejected line (JSON lines) to this file'),
+    .option('--quarantine <file>', 'write every rejected line (JSON lines) to this file')
+    .option('--shard <i/n>', 'assess only caller numbers with hash mod n = i (0 ≤ i < n)'),
 ).action(async (paths: string[], opts) => {
   const { json } = await runReport(paths, opts);
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');

@@ -1,6 +1,6 @@
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Runtime, readerOptionsFrom } from '../runtime.js';
+import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { reportJson, type ReportJson } from '../http/json.js';
 export { reportCsv } from '../http/csv.js';
 import { assessSnapshot, enrichWith } from '../reputation/evaluate.js';
@@ -14,6 +14,8 @@ export interface ReportFlags extends CommonFlags {
   json?: boolean;
   csv?: boolean;
   quarantine?: string;
+  /** `i/n`: only the numbers of shard i of n (docs/scaling.md). */
+  shard?: string;
 }
 
 /** Files named on the command line; directories contribute their regular files, sorted. */
@@ -49,7 +51,14 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
   if (files.length === 0) fail('no input files', 2);
   const total = files.reduce((s, f) => s + statSync(f).size, 0);
   const progress = new Progress(total, process.stderr);
+  let shard: Shard | undefined;
+  try {
+    shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  } catch (err) {
+    fail((err as Error).message, 2);
+  }
   const rt = new Runtime({
+    shard,
     db: ':memory:',
     bucketMs: 1000, // one-second buckets: windows exact to the second for --at
     globs: files,

@@ -1,7 +1,7 @@
 import { mkdirSync, appendFileSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import chokidar from 'chokidar';
-import { Runtime, readerOptionsFrom } from '../runtime.js';
+import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { MetricsExporter } from '../http/metrics.js';
 import { createApp, listen } from '../http/server.js';
 import { checkFormat, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
@@ -19,6 +19,8 @@ export interface ServeFlags extends CommonFlags {
   source?: string[];
   demo?: boolean;
   quiet?: boolean;
+  /** `i/n`: this exporter keeps the numbers of shard i of n (docs/scaling.md). */
+  shard?: string;
 }
 
 export async function serve(flags: ServeFlags): Promise<void> {
@@ -35,9 +37,17 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const formats = new Map(c.sources.filter((s) => s.format).map((s) => [resolve(s.path), s.format!]));
   const quarantineFile = join(dirname(resolve(c.db)), 'quarantine.jsonl');
 
+  let shard: Shard | undefined;
+  try {
+    shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  } catch (err) {
+    fail((err as Error).message, 2);
+  }
+
   let rt: Runtime;
   try {
     rt = new Runtime({
+      shard,
       db: c.db,
       bucketMs: c.bucket_seconds * 1000,
       inbox,
@@ -106,6 +116,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     fail(`cannot listen on ${c.listen}: ${(err as Error).message}`);
   }
   log(`numrep ${VERSION} serving http://${c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
+  if (shard && shard.count > 1) log(`shard ${shard.index}/${shard.count}: keeping the caller numbers that hash to ${shard.index} of ${shard.count}; the other shards count the rest`);
   log(`watching ${inbox} — drop CDR or SIP log files there${existsSync('examples') ? `, e.g. cp examples/Master.csv ${c.inbox}/` : ''}`);
   for (const g of globs) log(`tailing ${g}`);
 

@@ -1,0 +1,650 @@
+// `npm run bench`: every figure of issue 8 beside a baseline measured in the same run.
+//
+//   ingest    numrep report --json per format on generated files vs a bare Node line split
+//             (readline, and a raw chunk split) and vs mtail (one regex, counters only)
+//   metrics   /metrics render time, size and series for N active numbers on a real `serve`,
+//             vs prom-client rendering the same series; RSS per tracked number vs an empty serve
+//   latency   append a record to a tailed file → visible in /metrics, p50/p99, vs the fs.watch floor
+//   load      wrk on /metrics and /api/v1/numbers while ingesting, vs /healthz
+//   backfill  10M rows into a durable database (serve's Runtime, 60 s buckets) with a progress bar
+//
+// Sizes: --quick (or BENCH_QUICK=1) for a few-minute run; --rows, --backfill-rows, --numbers,
+// --only ingest,metrics,latency,load,backfill, --dir (env BENCH_ROWS, BENCH_BACKFILL_ROWS,
+// BENCH_NUMBERS, BENCH_ONLY, BENCH_DIR, BENCH_REPS, BENCH_WRK_SECONDS, BENCH_LATENCY_SAMPLES).
+// The bench never fails: targets are printed as met / not met.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import client from 'prom-client';
+import { generate, callerNumber, type GenFormat } from './gen.js';
+import { Runtime } from '../runtime.js';
+import { CarrierResolver } from '../model/carrier.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./bare.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const TRUNK_MAP = join(ROOT, 'examples', 'trunk-map.csv');
+
+// ---------- options ----------
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0) return process.argv[i + 1];
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return eq?.slice(name.length + 3);
+}
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const num = (flag: string, env: string, def: number) => Number(argValue(flag) ?? process.env[env] ?? def);
+const opts = {
+  rows: num('rows', 'BENCH_ROWS', quick ? 200_000 : 1_000_000),
+  backfillRows: num('backfill-rows', 'BENCH_BACKFILL_ROWS', quick ? 1_000_000 : 10_000_000),
+  numbers: String(argValue('numbers') ?? process.env.BENCH_NUMBERS ?? (quick ? '1000,10000' : '1000,10000,100000')).split(',').map(Number),
+  only: new Set(String(argValue('only') ?? process.env.BENCH_ONLY ?? 'ingest,metrics,latency,load,backfill').split(',')),
+  dir: argValue('dir') ?? process.env.BENCH_DIR ?? join(tmpdir(), 'numrep-bench'),
+  reps: num('reps', 'BENCH_REPS', 1),
+  wrkSeconds: num('wrk-seconds', 'BENCH_WRK_SECONDS', quick ? 5 : 10),
+  latencySamples: num('latency-samples', 'BENCH_LATENCY_SAMPLES', quick ? 40 : 100),
+  promCap: num('prom-cap', 'BENCH_PROM_CAP', 1_000_000),
+};
+mkdirSync(opts.dir, { recursive: true });
+
+// ---------- helpers ----------
+
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+const kfmt = (n: number) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n));
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pct = (a: number[], p: number) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+const HAS_TIME = existsSync('/usr/bin/time');
+
+interface Timed {
+  wallS: number;
+  cpuS: number | null;
+  rssMb: number | null;
+  stdout: string;
+}
+
+/** Run a command to completion; wall time from here, CPU and peak RSS from /usr/bin/time when present. */
+function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Timed {
+  const tf = join(opts.dir, `.time-${process.pid}`);
+  const full = HAS_TIME ? ['/usr/bin/time', ['-f', '%U %S %M', '-o', tf, cmd, ...args]] as const : [cmd, args] as const;
+  const t0 = performance.now();
+  const r = spawnSync(full[0], full[1] as string[], { env, maxBuffer: 1 << 30, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const wallS = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(-500)}`);
+  let cpuS: number | null = null;
+  let rssMb: number | null = null;
+  if (HAS_TIME) {
+    const [u, s, m] = readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    cpuS = u + s;
+    rssMb = m / 1024;
+  }
+  return { wallS, cpuS, rssMb, stdout: r.stdout };
+}
+
+function best(n: number, f: () => Timed): Timed {
+  let b: Timed | null = null;
+  for (let i = 0; i < Math.max(1, n); i++) {
+    const t = f();
+    if (b === null || t.wallS < b.wallS) b = t;
+  }
+  return b!;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function rssMbOf(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+const running: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const p of running) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+interface Serve {
+  proc: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startServe(name: string, sources: string[], extra: string[] = []): Promise<Serve> {
+  const dir = join(opts.dir, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'inbox'), { recursive: true });
+  const port = await freePort();
+  const args = [CLI, 'serve', '--quiet', '--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'),
+    '--trunk-map', TRUNK_MAP, '--timezone', 'UTC', ...sources.flatMap((s) => ['--source', s]), ...extra];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  running.push(proc);
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += String(d)));
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${err.slice(-500)}`);
+    try {
+      const r = await fetch(`${url}/readyz`);
+      if (r.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() - t0 > 900_000) throw new Error('serve not ready after 15 min');
+    await sleep(100);
+  }
+  return {
+    proc,
+    url,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const done = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([done, sleep(20_000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
+
+async function timedGet(url: string): Promise<{ ms: number; body: string }> {
+  const t0 = performance.now();
+  const r = await fetch(url);
+  const body = await r.text();
+  return { ms: performance.now() - t0, body };
+}
+
+const ACCEPTED_RE = /^numrep_ingest_records_total\{format="([^"]+)",result="accepted",reason="ok"\} (\d+)/gm;
+function acceptedIn(body: string): number {
+  let n = 0;
+  for (const m of body.matchAll(ACCEPTED_RE)) n += Number(m[2]);
+  return n;
+}
+
+// ---------- results ----------
+
+const results: Record<string, unknown> = {
+  machine: {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '),
+    mtail: (spawnSync('mtail', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] || null,
+    wrk: existsSync('/usr/bin/wrk') || spawnSync('which', ['wrk']).status === 0,
+  },
+  options: { ...opts, only: [...opts.only] },
+};
+const table: string[] = [];
+const targets: { what: string; figure: string; met: boolean }[] = [];
+const out = (s = '') => {
+  table.push(s);
+  process.stdout.write(s + '\n');
+};
+
+// ---------- ingest ----------
+
+const MTAIL: Record<GenFormat, string> = {
+  asterisk: `counter numrep_calls by caller, disposition
+/^"[^"]*","(?P<src>[^"]*)",.*,"(?P<disp>ANSWERED|NO ANSWER|BUSY|FAILED|CONGESTION)","[A-Z]*"/ {
+  numrep_calls[$src][$disp]++
+}
+`,
+  freeswitch: `counter numrep_calls by caller, cause
+/^"[^"]*","(?P<src>[^"]*)",.*,"(?P<cause>[A-Z_]+)","[0-9a-f-]+","[^"]*","[^"]*"$/ {
+  numrep_calls[$src][$cause]++
+}
+`,
+  kamailio: `counter numrep_calls by caller, code
+/ACC: [a-z ]+: timestamp=\\d+;method=INVITE;.*;code=(?P<code>\\d+);.*;src_user=(?P<src>[^;]*);/ {
+  numrep_calls[$src][$code]++
+}
+`,
+  sipp: `counter numrep_calls by code
+/^SIP\\/2\\.0 (?P<code>[2-6]\\d\\d) / {
+  numrep_calls[$code]++
+}
+`,
+};
+
+function mtailRun(format: GenFormat, file: string): { t: Timed; counted: number } | null {
+  if (!results.machine || !(results.machine as { mtail: string | null }).mtail) return null;
+  const progs = join(opts.dir, `mtail-${format}`);
+  mkdirSync(progs, { recursive: true });
+  writeFileSync(join(progs, `${format}.mtail`), MTAIL[format]);
+  const t = best(opts.reps, () => runTimed('mtail', ['--one_shot', '--one_shot_format=prometheus', '--progs', progs, '--logs', file, '--logtostderr']));
+  let counted = 0;
+  for (const l of t.stdout.split('\n')) if (l.startsWith('numrep_calls')) counted += Number(l.slice(l.lastIndexOf(' ') + 1));
+  return { t, counted };
+}
+
+function reportCalls(json: string): { calls: number; numbers: number } {
+  const j = JSON.parse(json) as { numbers: { windows: { '7d': { calls: number } } }[] };
+  let calls = 0;
+  for (const n of j.numbers) calls += n.windows['7d'].calls;
+  return { calls, numbers: j.numbers.length };
+}
+
+async function benchIngest(): Promise<void> {
+  out(`## Ingest: numrep report --json, ${kfmt(opts.rows)} rows per format (sipp: lines)`);
+  out('');
+  out('| format | rows | MB | numrep rows/s (MB/s) | CPU s | bare readline rows/s | bare split rows/s | mtail rows/s | numrep / readline | numrep / split | numrep / mtail | counted |');
+  out('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const rows: unknown[] = [];
+  const now = Date.now();
+  for (const format of ['asterisk', 'freeswitch', 'kamailio', 'sipp'] as GenFormat[]) {
+    const file = join(opts.dir, `${format}-${opts.rows}.log`);
+    log(`ingest ${format}: generating ${kfmt(opts.rows)} rows`);
+    const g = generate(format, file, { rows: opts.rows, numbers: 1000, endMs: now - 3_600_000, spanMs: 3 * 86_400_000 });
+    runTimed(process.execPath, [BARE, file, 'split']); // page cache warm
+    log(`ingest ${format}: bare splits`);
+    const rl = best(opts.reps, () => runTimed(process.execPath, [BARE, file, 'readline']));
+    const sp = best(opts.reps, () => runTimed(process.execPath, [BARE, file, 'split']));
+    log(`ingest ${format}: numrep report`);
+    const rep = best(opts.reps, () => runTimed(process.execPath, [CLI, 'report', file, '--json', '--format', format, '--trunk-map', TRUNK_MAP, '--timezone', 'UTC']));
+    const counted = reportCalls(rep.stdout);
+    log(`ingest ${format}: mtail`);
+    const mt = mtailRun(format, file);
+    const rate = (t: Timed) => g.rows / t.wallS;
+    const mb = g.bytes / 1_048_576;
+    const r = {
+      format, rows: g.rows, calls: g.calls, mb,
+      numrep: { rowsPerS: rate(rep), mbPerS: mb / rep.wallS, wallS: rep.wallS, cpuS: rep.cpuS, rssMb: rep.rssMb },
+      readline: { rowsPerS: rate(rl), wallS: rl.wallS, cpuS: rl.cpuS },
+      split: { rowsPerS: rate(sp), wallS: sp.wallS, cpuS: sp.cpuS },
+      mtail: mt ? { rowsPerS: rate(mt.t), wallS: mt.t.wallS, cpuS: mt.t.cpuS, counted: mt.counted } : null,
+      counted: counted.calls,
+    };
+    rows.push(r);
+    const ok = counted.calls === g.calls ? `${fmt(counted.calls)} ✓` : `${fmt(counted.calls)} ✗ (expected ${fmt(g.calls)})`;
+    out(`| ${format} | ${fmt(g.rows)} | ${fmt(mb)} | ${fmt(r.numrep.rowsPerS)} (${fmt(r.numrep.mbPerS, 1)}) | ${rep.cpuS === null ? '-' : fmt(rep.cpuS, 1)} | ${fmt(r.readline.rowsPerS)} | ${fmt(r.split.rowsPerS)} | ${mt ? fmt(r.mtail!.rowsPerS) : '-'} | ${fmt((100 * r.numrep.rowsPerS) / r.readline.rowsPerS)} % | ${fmt((100 * r.numrep.rowsPerS) / r.split.rowsPerS)} % | ${mt ? `${fmt(r.numrep.rowsPerS / r.mtail!.rowsPerS, 2)}×` : '-'} | ${ok} |`);
+    if (format === 'asterisk' || format === 'freeswitch') {
+      targets.push({ what: `${format}: ingest ≥ 35 % of the bare readline split`, figure: `${fmt((100 * r.numrep.rowsPerS) / r.readline.rowsPerS)} %`, met: r.numrep.rowsPerS >= 0.35 * r.readline.rowsPerS });
+      targets.push({ what: `${format}: ingest ≥ 35 % of the raw chunk split`, figure: `${fmt((100 * r.numrep.rowsPerS) / r.split.rowsPerS)} %`, met: r.numrep.rowsPerS >= 0.35 * r.split.rowsPerS });
+      if (mt) targets.push({ what: `${format}: ingest ≥ 3× mtail`, figure: `${fmt(r.numrep.rowsPerS / r.mtail!.rowsPerS, 2)}×`, met: r.numrep.rowsPerS >= 3 * r.mtail!.rowsPerS });
+      targets.push({ what: `${format}: report counts every row`, figure: ok, met: counted.calls === g.calls });
+    }
+    rmSync(file, { force: true });
+  }
+  results.ingest = rows;
+  out('');
+  out('numrep: `numrep report FILE --json` end to end (read, parse, normalise, carrier, buckets, windows, reputation, JSON) as a process; rows/s = rows / wall time.');
+  out('readline: `fs.createReadStream` + `readline`, counting lines; split: 4 MiB `readSync` chunks + `String.split`. mtail: `--one_shot`, one regex, a counter by caller and outcome.');
+  out('');
+}
+
+// ---------- metrics, RSS ----------
+
+/** prom-client rendering the same series (parsed back from our body), capped at promCap series and scaled. */
+async function promClientBaseline(body: string): Promise<{ ms: number; series: number; scaled: boolean }> {
+  const reg = new client.Registry();
+  const fams = new Map<string, { labelNames: string[]; series: [Record<string, string>, number][] }>();
+  let n = 0;
+  let total = 0;
+  const re = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$/;
+  const lre = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  for (const line of body.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    total++;
+    if (n >= opts.promCap) continue;
+    const m = re.exec(line);
+    if (!m || !m[1].startsWith('numrep_number') && !m[1].startsWith('numrep_carrier') && !m[1].startsWith('numrep_pool')) continue;
+    const labels: Record<string, string> = {};
+    for (const l of m[2].matchAll(lre)) labels[l[1]] = l[2];
+    let f = fams.get(m[1]);
+    if (!f) fams.set(m[1], (f = { labelNames: Object.keys(labels), series: [] }));
+    for (const k of Object.keys(labels)) if (!f.labelNames.includes(k)) f.labelNames.push(k);
+    f.series.push([labels, Number(m[3])]);
+    n++;
+  }
+  for (const [name, f] of fams) {
+    const g = new client.Gauge({ name: `${name}_pc`, help: name, labelNames: f.labelNames, registers: [reg] });
+    for (const [l, v] of f.series) g.set(l, v);
+  }
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await reg.metrics();
+    times.push(performance.now() - t0);
+  }
+  const ms = median(times);
+  reg.clear();
+  const perNumber = n;
+  return { ms: perNumber < total && perNumber > 0 ? (ms * total) / perNumber : ms, series: total, scaled: perNumber < total };
+}
+
+async function benchMetrics(): Promise<void> {
+  out('## /metrics render, size and memory on a real `serve`');
+  out('');
+  const empty = join(opts.dir, 'empty.csv');
+  writeFileSync(empty, '');
+  const s0 = await startServe('serve-empty', [empty]);
+  await timedGet(`${s0.url}/metrics`);
+  await sleep(500);
+  const rss0 = rssMbOf(s0.proc.pid!).rss;
+  await s0.stop();
+  out(`Baseline: an idle serve with no numbers: RSS ${fmt(rss0)} MB.`);
+  out('');
+  out('| numbers | series | body MB | /metrics median ms (min) | prom-client same series ms | numrep / prom-client | RSS MB | peak RSS MB | RSS per number KB | catch-up s |');
+  out('|---|---|---|---|---|---|---|---|---|---|');
+  const rows: unknown[] = [];
+  for (const n of opts.numbers) {
+    const file = join(opts.dir, `metrics-${n}.csv`);
+    const rows_ = n * 6;
+    log(`metrics ${kfmt(n)} numbers: ${kfmt(rows_)} rows`);
+    generate('asterisk', file, { rows: rows_, numbers: n, endMs: Date.now() - 120_000, spanMs: 20 * 3_600_000, seed: 7 });
+    const t0 = performance.now();
+    const s = await startServe(`serve-${n}`, [file]);
+    const catchUp = (performance.now() - t0) / 1000;
+    const times: number[] = [];
+    let body = '';
+    const reps = n >= 100_000 ? 3 : 7;
+    for (let i = 0; i < reps; i++) {
+      const r = await timedGet(`${s.url}/metrics`);
+      times.push(r.ms);
+      body = r.body;
+    }
+    const mem = rssMbOf(s.proc.pid!);
+    const tracked = Number(/^numrep_tracked_numbers (\d+)/m.exec(body)?.[1] ?? NaN);
+    const series = body.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+    await s.stop();
+    log(`metrics ${kfmt(n)}: prom-client baseline`);
+    const pc = await promClientBaseline(body);
+    const r = {
+      numbers: n, tracked, series, bodyMb: Buffer.byteLength(body) / 1_048_576, medianMs: median(times), minMs: Math.min(...times),
+      promClientMs: pc.ms, promClientScaled: pc.scaled, rssMb: mem.rss, peakRssMb: mem.hwm, rssPerNumberKb: ((mem.rss - rss0) * 1024) / n, catchUpS: catchUp,
+      seriesPerNumber: series / n, bytesPerSeries: Buffer.byteLength(body) / series,
+    };
+    rows.push(r);
+    out(`| ${fmt(n)} (tracked ${fmt(tracked)}) | ${fmt(series)} | ${fmt(r.bodyMb, 1)} | ${fmt(r.medianMs)} (${fmt(r.minMs)}) | ${pc.scaled ? '≈' : ''}${fmt(pc.ms)} | ${fmt(r.medianMs / pc.ms, 2)}× | ${fmt(mem.rss)} | ${fmt(mem.hwm)} | ${fmt(r.rssPerNumberKb, 1)} | ${fmt(catchUp, 1)} |`);
+    if (n === 10_000) {
+      targets.push({ what: '10k numbers: /metrics median ≤ 300 ms', figure: `${fmt(r.medianMs)} ms`, met: r.medianMs <= 300 });
+      targets.push({ what: '10k numbers: RSS ≤ 400 MB', figure: `${fmt(mem.rss)} MB (peak ${fmt(mem.hwm)})`, met: mem.rss <= 400 });
+    }
+    if (n === 100_000) {
+      targets.push({ what: '100k numbers: /metrics ≤ 3 s (or shard)', figure: `${fmt(r.medianMs)} ms`, met: r.medianMs <= 3000 });
+      targets.push({ what: '100k numbers: RSS ≤ 2.5 GB (or shard)', figure: `${fmt(mem.rss)} MB`, met: mem.rss <= 2560 });
+    }
+    rmSync(file, { force: true });
+  }
+  results.metrics = { rss0, rows };
+  out('');
+  out('Numbers with 6 calls each over the last 20 h on 3 carriers (Asterisk, trunk map); every number is scored. prom-client: the same per-number series set on Gauges and rendered with `registry.metrics()` (≈: measured on the first ' +
+    `${kfmt(opts.promCap)} series and scaled linearly). RSS per number = (RSS − idle RSS) / numbers.`);
+  out('');
+}
+
+// ---------- latency ----------
+
+async function benchLatency(): Promise<void> {
+  out('## Append-to-visible latency (tailed file → /metrics)');
+  out('');
+  const live = join(opts.dir, 'live.csv');
+  generate('asterisk', live, { rows: 1000, numbers: 100, endMs: Date.now() - 60_000, spanMs: 3_600_000, seed: 3 });
+  const s = await startServe('serve-latency', [live]);
+  const lat: number[] = [];
+  const stampNow = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
+  const line = (caller: string) =>
+    `"","${caller}","+13105551234","from-dialer","""Bench"" <${caller}>","Local/x@y-0001;2","SIP/att-trunk-0000beef","Dial","SIP/att-trunk/+13105551234,60,tT","${stampNow()}",,"${stampNow()}",3,0,"NO ANSWER","DOCUMENTATION","1.1",""\n`;
+  for (let i = 0; i < opts.latencySamples; i++) {
+    const caller = `+1303555${String(i).padStart(4, '0')}`;
+    const needle = `number="${caller}"`;
+    const t0 = performance.now();
+    appendFileSync(live, line(caller));
+    for (;;) {
+      const { body } = await timedGet(`${s.url}/metrics`);
+      if (body.includes(needle)) break;
+      if (performance.now() - t0 > 30_000) throw new Error('record not visible after 30 s');
+      await sleep(5);
+    }
+    lat.push(performance.now() - t0);
+    await sleep(50 + Math.floor(Math.random() * 100));
+  }
+  await s.stop();
+  // Floor: how soon this process hears of the same append through fs.watch (inotify).
+  const floor: number[] = [];
+  const f = join(opts.dir, 'watch.csv');
+  writeFileSync(f, '');
+  for (let i = 0; i < Math.min(opts.latencySamples, 50); i++) {
+    const w = watch(f);
+    const seen = new Promise<void>((r) => w.once('change', () => r()));
+    const t0 = performance.now();
+    appendFileSync(f, 'x\n');
+    await seen;
+    floor.push(performance.now() - t0);
+    w.close();
+    await sleep(20);
+  }
+  const r = { samples: lat.length, p50: pct(lat, 50), p99: pct(lat, 99), max: Math.max(...lat), floorP50: pct(floor, 50), floorP99: pct(floor, 99) };
+  results.latency = r;
+  out('| samples | p50 ms | p99 ms | max ms | baseline: fs.watch p50 / p99 ms |');
+  out('|---|---|---|---|---|');
+  out(`| ${r.samples} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.floorP50, 2)} / ${fmt(r.floorP99, 2)} |`);
+  out('');
+  out('Each sample appends one Asterisk line with a new caller to a `--source` file and polls /metrics every ~5 ms until the number appears (100 numbers tracked).');
+  out('');
+  targets.push({ what: 'append-to-visible p99 ≤ 1 s', figure: `${fmt(r.p99)} ms`, met: r.p99 <= 1000 });
+}
+
+// ---------- load ----------
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+}
+
+function parseWrk(text: string): WrkResult {
+  const ms = (v: string, unit: string) => Number(v) * (unit === 's' ? 1000 : unit === 'us' ? 0.001 : unit === 'm' ? 60_000 : 1);
+  const p = (q: string) => {
+    const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s|m)`, 'm').exec(text);
+    return m ? ms(m[1], m[2]) : NaN;
+  };
+  const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN),
+    p50: p('50'),
+    p99: p('99'),
+    requests: Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN),
+    errors: (errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
+  };
+}
+
+async function benchLoad(): Promise<void> {
+  out('## Concurrent load while ingesting (wrk)');
+  out('');
+  if (spawnSync('which', ['wrk']).status !== 0) {
+    out('wrk not installed: skipped.');
+    out('');
+    return;
+  }
+  const n = 10_000;
+  const file = join(opts.dir, 'load.csv');
+  generate('asterisk', file, { rows: n * 6, numbers: n, endMs: Date.now() - 120_000, spanMs: 20 * 3_600_000, seed: 11 });
+  const base = n * 6;
+  const s = await startServe('serve-load', [file]);
+  // Appender: ~1000 rows/s of new calls from the same numbers while wrk runs.
+  let appended = 0;
+  let stop = false;
+  const appender = (async () => {
+    let seq = 0;
+    while (!stop) {
+      const stamp = new Date().toISOString().slice(0, 19).replace('T', ' ');
+      let text = '';
+      for (let i = 0; i < 100; i++, seq++) {
+        const caller = callerNumber(seq % n);
+        text += `"","${caller}","+13105551234","from-dialer","""Bench"" <${caller}>","Local/x@y-0001;2","SIP/verizon-0000${(seq % 65536).toString(16).padStart(4, '0')}","Dial","SIP/verizon/+13105551234,60,tT","${stamp}",,"${stamp}",3,0,"NO ANSWER","DOCUMENTATION","1.${seq}",""\n`;
+      }
+      appendFileSync(file, text);
+      appended += 100;
+      await sleep(100);
+    }
+  })();
+  const wrk = (path: string, conns: number): WrkResult => {
+    const r = spawnSync('wrk', ['-t2', `-c${conns}`, `-d${opts.wrkSeconds}s`, '--timeout', '30s', '--latency', `${s.url}${path}`], { encoding: 'utf8' });
+    return parseWrk(r.stdout);
+  };
+  log('load: wrk /metrics');
+  const m = wrk('/metrics', 4);
+  log('load: wrk /api/v1/numbers');
+  const a = wrk('/api/v1/numbers', 4);
+  log('load: wrk /healthz');
+  const h = wrk('/healthz', 4);
+  stop = true;
+  await appender;
+  // Did ingest keep up? Time until every appended row is counted.
+  const t0 = performance.now();
+  let accepted = 0;
+  for (;;) {
+    accepted = acceptedIn((await timedGet(`${s.url}/metrics`)).body);
+    if (accepted >= base + appended || performance.now() - t0 > 60_000) break;
+    await sleep(200);
+  }
+  const drainS = (performance.now() - t0) / 1000;
+  const mem = rssMbOf(s.proc.pid!);
+  await s.stop();
+  rmSync(file, { force: true });
+  const r = { numbers: n, metrics: m, api: a, healthz: h, appended, accepted: accepted - base, drainS, rssMb: mem.rss, peakRssMb: mem.hwm };
+  results.load = r;
+  out(`10,000 numbers, 4 connections for ${opts.wrkSeconds} s each, while ~1,000 rows/s are appended to the tailed file.`);
+  out('');
+  out('| endpoint | req/s | p50 ms | p99 ms | requests | errors |');
+  out('|---|---|---|---|---|---|');
+  for (const [name, w] of [['/metrics', m], ['/api/v1/numbers', a], ['/healthz (baseline)', h]] as const) {
+    out(`| ${name} | ${fmt(w.rps, 1)} | ${fmt(w.p50)} | ${fmt(w.p99)} | ${fmt(w.requests)} | ${fmt(w.errors)} |`);
+  }
+  out('');
+  out(`Appended ${fmt(appended)} rows during the load; ${fmt(accepted - base)} counted, all of them ${fmt(drainS, 1)} s after the load stopped. RSS ${fmt(mem.rss)} MB (peak ${fmt(mem.hwm)} MB).`);
+  out('');
+}
+
+// ---------- backfill ----------
+
+async function benchBackfill(): Promise<void> {
+  out(`## Backfill: ${kfmt(opts.backfillRows)} rows into a durable database`);
+  out('');
+  const file = join(opts.dir, `backfill-${opts.backfillRows}.csv`);
+  log(`backfill: generating ${kfmt(opts.backfillRows)} rows`);
+  const g = generate('asterisk', file, { rows: opts.backfillRows, numbers: 10_000, endMs: Date.now() - 3_600_000, spanMs: 6 * 86_400_000, seed: 5 });
+  log('backfill: bare readline split');
+  const rl = runTimed(process.execPath, [BARE, file, 'readline']);
+  const dbDir = join(opts.dir, 'backfill');
+  rmSync(dbDir, { recursive: true, force: true });
+  mkdirSync(dbDir, { recursive: true });
+  const total = statSync(file).size;
+  let done = 0;
+  let lastDraw = 0;
+  const t0 = performance.now();
+  const draw = (final = false) => {
+    const now = performance.now();
+    if (!final && now - lastDraw < 500) return;
+    lastDraw = now;
+    const frac = done / total;
+    const secs = (now - t0) / 1000;
+    const rows = Math.round(frac * g.rows);
+    const eta = frac > 0 ? secs / frac - secs : NaN;
+    const bar = `[${'#'.repeat(Math.round(frac * 30)).padEnd(30, '.')}] ${fmt(frac * 100).padStart(3)}%  ${kfmt(rows)} rows  ${fmt(rows / Math.max(secs, 0.001))} rows/s  ${fmt(done / 1_048_576 / Math.max(secs, 0.001), 1)} MB/s  ${fmt(secs)} s${final ? '' : `  ETA ${fmt(eta)} s`}`;
+    process.stderr.write(process.stderr.isTTY ? `\r${bar}${final ? '\n' : ''}` : `${bar}\n`);
+  };
+  const rt = new Runtime({
+    db: join(dbDir, 'numrep.db'),
+    bucketMs: 60_000,
+    globs: [file],
+    readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
+    resolver: CarrierResolver.fromFiles({ trunkMap: TRUNK_MAP }),
+    format: 'asterisk',
+    settleMs: 0,
+    oneShot: true,
+    maxRecordBytes: 65_536,
+    now: Date.now,
+    onProgress: (b) => {
+      done += b;
+      draw();
+    },
+  });
+  await rt.poll();
+  draw(true);
+  const wallS = (performance.now() - t0) / 1000;
+  let accepted = 0;
+  for (const c of rt.store.ingestCounts()) if (c.result === 'accepted') accepted += c.count;
+  await rt.close();
+  const dbMb = statSync(join(dbDir, 'numrep.db')).size / 1_048_576;
+  const r = { rows: g.rows, mb: g.bytes / 1_048_576, wallS, rowsPerS: g.rows / wallS, accepted, readlineRowsPerS: g.rows / rl.wallS, dbMb };
+  results.backfill = r;
+  out('| rows | MB | wall s | rows/s | MB/s | bare readline rows/s | ratio | accepted | database MB |');
+  out('|---|---|---|---|---|---|---|---|---|');
+  out(`| ${fmt(g.rows)} | ${fmt(r.mb)} | ${fmt(wallS, 1)} | ${fmt(r.rowsPerS)} | ${fmt(r.mb / wallS, 1)} | ${fmt(r.readlineRowsPerS)} | ${fmt((100 * r.rowsPerS) / r.readlineRowsPerS)} % | ${fmt(accepted)} ${accepted === g.calls ? '✓' : '✗'} | ${fmt(dbMb)} |`);
+  out('');
+  out("Asterisk, 10,000 numbers over 6 days, through serve's Runtime into SQLite on disk (WAL, 60 s buckets, one transaction per 4 MiB step with its offset).");
+  out('');
+  rmSync(file, { force: true });
+  rmSync(dbDir, { recursive: true, force: true });
+}
+
+// ---------- main ----------
+
+async function main(): Promise<void> {
+  const m = results.machine as Record<string, unknown>;
+  out(`# numrep bench — ${new Date().toISOString()}`);
+  out('');
+  out(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGb} GB; Node ${m.node}; ${m.mtail ?? 'mtail not installed'}; load average at start ${m.loadavgStart}.`);
+  out(`Options: ${JSON.stringify(results.options)}`);
+  out('');
+  const sections: [string, () => Promise<void>][] = [
+    ['ingest', benchIngest],
+    ['metrics', benchMetrics],
+    ['latency', benchLatency],
+    ['load', benchLoad],
+    ['backfill', benchBackfill],
+  ];
+  for (const [name, f] of sections) {
+    if (!opts.only.has(name)) continue;
+    try {
+      await f();
+    } catch (err) {
+      out(`${name}: failed: ${(err as Error).message}`);
+      out('');
+    }
+  }
+  out('## Targets');
+  out('');
+  out('| target | figure | met |');
+  out('|---|---|---|');
+  for (const t of targets) out(`| ${t.what} | ${t.figure} | ${t.met ? 'yes' : 'no'} |`);
+  out('');
+  out(`Load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+  results.targets = targets;
+  results.loadavgEnd = loadavg();
+  writeFileSync(join(opts.dir, 'results.json'), JSON.stringify(results, null, 2));
+  writeFileSync(join(opts.dir, 'results.md'), table.join('\n') + '\n');
+  log(`results in ${join(opts.dir, 'results.md')} and results.json`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench: ${(err as Error).stack}\n`);
+    process.exit(0); // the bench never fails a build
+  },
+);
