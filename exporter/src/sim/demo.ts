@@ -18,8 +18,10 @@ export interface DemoOptions {
   inbox: string;
   now: () => number;
   log: (msg: string) => void;
-  /** Mean seconds between live calls across the pool (default 1). */
+  /** Mean seconds between live calls across the pool during the story (default 1). */
   liveEverySeconds?: number;
+  /** How long the story's fast feed lasts before the pool drops to its planned volume (default 30 min). */
+  storyMinutes?: number;
   /** Real seconds per model hour of the hidden reputation (default 15). */
   stepSeconds?: number;
   /** Seed (default 7). */
@@ -29,6 +31,8 @@ export interface DemoOptions {
 export const DEMO_HEADER = GENERIC_HEADER;
 
 const HOUR = 3_600_000;
+/** Calls per second of the demo pool's planned daily volume (~1 000 calls a day). */
+const PLANNED_RATE = 1000 / 86_400;
 
 export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void> }> {
   const backfillPath = join(o.inbox, 'demo-backfill.csv');
@@ -66,6 +70,9 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
     format: 'generic',
     file: livePath,
     rate: 1 / (o.liveEverySeconds ?? 1),
+    // After the story the pool dials at its planned volume (about 1 000 calls a day), so a demo left
+    // running for days settles back to readable windows instead of every number over the velocity cap.
+    rateAt: (elapsed) => (elapsed < (o.storyMinutes ?? 30) * 60_000 ? 1 / (o.liveEverySeconds ?? 1) : PLANNED_RATE),
     stepSeconds,
     now: o.now,
     onStep: (sim) => {
@@ -78,8 +85,15 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
       labelled = next;
     },
   });
+  // Story over: every number dials its planned share in real time.
+  const settle = setTimeout(() => {
+    for (const n of b.sim.numbers) delete n.plan.liveWeight;
+    o.log('demo: story over; the pool now dials its planned volume (about 1 000 calls a day) in real time');
+  }, (o.storyMinutes ?? 30) * 60_000);
+  settle.unref();
   return {
     async stop() {
+      clearTimeout(settle);
       live.stop();
     },
   };

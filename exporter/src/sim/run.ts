@@ -114,6 +114,8 @@ export interface LiveOptions {
   file: string;
   /** Mean calls per second across the pool. */
   rate: number;
+  /** Optional rate by elapsed milliseconds since the start (overrides `rate`). */
+  rateAt?: (elapsedMs: number) => number;
   /** Real seconds per model hour of the hidden reputation (3600 = real time). */
   stepSeconds: number;
   now: () => number;
@@ -139,6 +141,7 @@ export function startLive(o: LiveOptions): { stop(): void; calls(): number } {
   let lastStep = o.now();
   let owed = 0;
   let lastTick = o.now();
+  const t0 = lastTick;
   /** Pending events by whole second; seconds before `nextSec` are written. */
   const pending = new Map<number, SimEvent[]>();
   let nextSec = Math.floor(o.now() / 1000);
@@ -150,7 +153,7 @@ export function startLive(o: LiveOptions): { stop(): void; calls(): number } {
       lastStep += o.stepSeconds * 1000;
       o.onStep?.(sim);
     }
-    owed += ((now - lastTick) / 1000) * o.rate;
+    owed += ((now - lastTick) / 1000) * (o.rateAt ? o.rateAt(now - t0) : o.rate);
     lastTick = now;
     while (owed >= 1) {
       owed -= 1;
