@@ -128,7 +128,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const t0 = Date.now();
   await rt.poll();
   ready = true;
-  log(`ready: caught up on ${rt.tailer.paths().length} file(s) in ${Date.now() - t0} ms; ${rt.seen.size} numbers known`);
+  log(
+    `ready in ${Date.now() - t0} ms: following ${rt.tailer.paths().length} file(s), ${rt.seen.size} numbers known so far` +
+      ` (a dropped file is read once it has been quiet for ${c.settle_ms} ms)`,
+  );
 
   // History: a row per change and at least hourly; status changes are logged as events.
   const history = new HistoryRecorder(rt.store);
