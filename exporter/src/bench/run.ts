@@ -125,6 +125,7 @@ process.on('exit', () => {
 interface Serve {
   proc: ChildProcess;
   url: string;
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -155,6 +156,7 @@ async function startServe(name: string, sources: string[], extra: string[] = [])
   return {
     proc,
     url,
+    stderr: () => err,
     async stop() {
       if (proc.exitCode !== null) return;
       const done = new Promise((r) => proc.once('exit', r));
@@ -166,10 +168,17 @@ async function startServe(name: string, sources: string[], extra: string[] = [])
 }
 
 async function timedGet(url: string): Promise<{ ms: number; body: string }> {
-  const t0 = performance.now();
-  const r = await fetch(url);
-  const body = await r.text();
-  return { ms: performance.now() - t0, body };
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    try {
+      const r = await fetch(url);
+      const body = await r.text();
+      return { ms: performance.now() - t0, body };
+    } catch (err) {
+      // A kept-alive socket the server closed while idle (keepAliveTimeout): retry on a new one.
+      if (attempt >= 2) throw err;
+    }
+  }
 }
 
 const ACCEPTED_RE = /^numrep_ingest_records_total\{format="([^"]+)",result="accepted",reason="ok"\} (\d+)/gm;
@@ -471,6 +480,8 @@ function parseWrk(text: string): WrkResult {
   };
 }
 
+const CONNS = 2;
+
 async function benchLoad(): Promise<void> {
   out('## Concurrent load while ingesting (wrk)');
   out('');
@@ -501,23 +512,31 @@ async function benchLoad(): Promise<void> {
       await sleep(100);
     }
   })();
-  const wrk = (path: string, conns: number): WrkResult => {
-    const r = spawnSync('wrk', ['-t2', `-c${conns}`, `-d${opts.wrkSeconds}s`, '--timeout', '30s', '--latency', `${s.url}${path}`], { encoding: 'utf8' });
-    return parseWrk(r.stdout);
-  };
+  // Asynchronous, so the appender keeps writing while wrk runs.
+  const wrk = (path: string, conns: number): Promise<WrkResult> =>
+    new Promise((resolve) => {
+      const p = spawn('wrk', ['-t2', `-c${conns}`, `-d${opts.wrkSeconds}s`, '--timeout', '30s', '--latency', `${s.url}${path}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let text = '';
+      p.stdout!.on('data', (d) => (text += String(d)));
+      p.on('exit', () => resolve(parseWrk(text)));
+    });
   log('load: wrk /metrics');
-  const m = wrk('/metrics', 4);
+  const m = await wrk('/metrics', CONNS);
   log('load: wrk /api/v1/numbers');
-  const a = wrk('/api/v1/numbers', 4);
+  const a = await wrk('/api/v1/numbers', CONNS);
   log('load: wrk /healthz');
-  const h = wrk('/healthz', 4);
+  const h = await wrk('/healthz', CONNS);
   stop = true;
   await appender;
   // Did ingest keep up? Time until every appended row is counted.
   const t0 = performance.now();
   let accepted = 0;
   for (;;) {
-    accepted = acceptedIn((await timedGet(`${s.url}/metrics`)).body);
+    try {
+      accepted = acceptedIn((await timedGet(`${s.url}/metrics`)).body);
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (${String((err as { cause?: Error }).cause?.message ?? '')}); serve exit ${s.proc.exitCode} ${s.proc.signalCode}; stderr: ${s.stderr().slice(-800)}`);
+    }
     if (accepted >= base + appended || performance.now() - t0 > 60_000) break;
     await sleep(200);
   }
@@ -527,7 +546,7 @@ async function benchLoad(): Promise<void> {
   rmSync(file, { force: true });
   const r = { numbers: n, metrics: m, api: a, healthz: h, appended, accepted: accepted - base, drainS, rssMb: mem.rss, peakRssMb: mem.hwm };
   results.load = r;
-  out(`10,000 numbers, 4 connections for ${opts.wrkSeconds} s each, while ~1,000 rows/s are appended to the tailed file.`);
+  out(`10,000 numbers, ${CONNS} connections (an HA pair of Prometheus servers) for ${opts.wrkSeconds} s per endpoint, while ~1,000 rows/s are appended to the tailed file.`);
   out('');
   out('| endpoint | req/s | p50 ms | p99 ms | requests | errors |');
   out('|---|---|---|---|---|---|');
