@@ -4,12 +4,14 @@
 // rest of the pool on that carrier, or its answer ratio collapses on that carrier only. "Significantly"
 // is a one-sided Wilson score bound: the lower bound of the number's ratio must exceed baseline + margin
 // (for answer collapse: the upper bound must fall below baseline − answerMargin), and the carrier must have
-// carried at least `carrier.minCalls` calls from the number in the window.
+// carried at least `carrier.minCalls` calls from the number in the window. Also warning (24h only): the
+// number's refusals (487 + rejected + busy) on the carrier rose against its OWN prior 6 days there — the
+// one-sided Newcombe lower bound of the rise exceeds `carrier.ownHistory.margin` (docs/scoring.md §6.2).
 // flagged — blocks (608 / 603+) from the carrier above a small threshold, or the carrier's engine labels it.
 
 import type { Kpis } from '../model/types.js';
 import type { ReputationConfig } from './config.js';
-import { addCounts, countsOf, pct, subCounts, wilsonLower, wilsonUpper, ZERO_COUNTS, type Counts } from './math.js';
+import { addCounts, countsOf, newcombeLower, pct, subCounts, wilsonLower, wilsonUpper, ZERO_COUNTS, type Counts } from './math.js';
 
 export const CARRIER_FLAGS = ['clean', 'warning', 'flagged'] as const;
 export type CarrierFlag = (typeof CARRIER_FLAGS)[number];
@@ -79,6 +81,11 @@ export interface CarrierWindowInput {
   own: Counts;
   /** Rest of the pool on this carrier (pool − this number). */
   rest: Counts | null;
+  /**
+   * The number's own calls on this carrier over its prior 6 days (7d − 24h), for the own-history test of
+   * the 24h window. Null/absent in the 7d window (it has no earlier period to compare with).
+   */
+  prior?: Counts | null;
   /** The number's calls on every other carrier, and the answer ratio the pool gets there (call-weighted). */
   others?: { counts: Counts; expectedAnswer: number } | null;
   /** The carrier's engine label, when it is not benign. */
@@ -93,6 +100,36 @@ export interface CarrierFlagResult {
 }
 
 const baseNote = (b: BaselineRatios) => (b.fallback ? 'default baseline' : 'pool baseline');
+
+export interface OwnRise {
+  /** Refusal ratio (487 + rejected + busy) / calls in the last 24 h. */
+  now: number;
+  /** The same over the prior 6 days. */
+  before: number;
+  calls: number;
+  priorCalls: number;
+  /** One-sided Newcombe lower bound of now − before. */
+  lower: number;
+  /** lower > margin. */
+  warn: boolean;
+}
+
+/**
+ * Own-history refusal test (docs/scoring.md §6.2): refusals (cancelled 487 + rejected + busy) of the last
+ * 24 h against the same number × carrier's prior 6 days. Null when either sample is below its floor
+ * (`ownHistory.minCalls` and `carrier.minCalls` in 24h, `ownHistory.minPriorCalls` before) or the test is off.
+ */
+export function ownRefusalRise(last24h: Counts, prior: Counts | null | undefined, cfg: ReputationConfig): OwnRise | null {
+  const o = cfg.carrier.ownHistory;
+  if (!o.enabled || !prior) return null;
+  const n = last24h.calls;
+  const m = prior.calls;
+  if (n < Math.max(1, o.minCalls, cfg.carrier.minCalls) || m < Math.max(1, o.minPriorCalls)) return null;
+  const x = Math.min(n, last24h.cancelled + last24h.rejected);
+  const y = Math.min(m, prior.cancelled + prior.rejected);
+  const lower = newcombeLower(x, n, y, m, o.z)!;
+  return { now: x / n, before: y / m, calls: n, priorCalls: m, lower, warn: lower > o.margin };
+}
 
 /** Flag one carrier in one window. */
 export function flagCarrierWindow(inp: CarrierWindowInput, cfg: ReputationConfig): CarrierFlagResult {
@@ -129,6 +166,13 @@ export function flagCarrierWindow(inp: CarrierWindowInput, cfg: ReputationConfig
       warned.push([
         'rejection',
         `rejection rate ${pct(own.rejected / n)} on ${carrier} vs ${pct(b.rejection)} ${baseNote(b)} over ${n} calls (${window}; lower bound ${pct(rejLo)})`,
+      ]);
+    }
+    const rise = window === '24h' ? ownRefusalRise(own, inp.prior, cfg) : null;
+    if (rise?.warn) {
+      warned.push([
+        'own_refusal',
+        `487+rejections ${pct(rise.now)} on ${carrier} in 24h vs ${pct(rise.before)} over its prior 6 days (${rise.calls} calls vs ${rise.priorCalls} before; lower bound of the rise ${(100 * rise.lower).toFixed(0)} points)`,
       ]);
     }
     const ansHi = wilsonUpper(own.answered, n, c.z);
@@ -204,6 +248,7 @@ export function flagCarriers(
           window: w,
           own: mine,
           rest,
+          prior: w === '24h' ? subCounts(counts[car]!['7d'], mine) : null,
           others: oc.calls > 0 ? { counts: oc, expectedAnswer: expected / oc.calls } : null,
           label,
         },

@@ -142,6 +142,23 @@ export interface ReputationConfig {
     blockMinRatio: number;
     /** Carrier id → the analytics engine that labels for it. */
     engines: Record<string, Engine>;
+    /**
+     * Own-history refusal test (docs/scoring.md §6.2): the number's refusals (487 + rejected + busy) on the
+     * carrier in the last 24 h against its own prior 6 days (7d − 24h) on the same carrier. Warns when the
+     * one-sided lower bound of the rise (Newcombe's hybrid score interval at `z`) exceeds `margin`.
+     */
+    ownHistory: {
+      /** Off: the test never runs. */
+      enabled: boolean;
+      /** Calls on the carrier in the last 24 h before the test runs. */
+      minCalls: number;
+      /** Calls on the carrier in the prior 6 days before the test runs (the number's own baseline). */
+      minPriorCalls: number;
+      /** z of the one-sided Newcombe bound. */
+      z: number;
+      /** The lower bound of the rise must exceed this (absolute ratio: 0.03 = 3 points). */
+      margin: number;
+    };
   };
   labels: {
     /** Labels that do not count as flagged. */
@@ -217,6 +234,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     blockMinCount: 2,
     blockMinRatio: 0.01,
     engines: { att: 'hiya', verizon: 'tns', tmobile: 'first_orion' },
+    ownHistory: { enabled: true, minCalls: 20, minPriorCalls: 40, z: 1.96, margin: 0.03 },
   },
   labels: { benign: ['clean', 'unknown'] },
   restDays: 30,
@@ -333,6 +351,16 @@ const schema = z
           z.string().regex(/^[a-z0-9_]+$/, 'carrier ids are lower-case letters, digits and _'),
           engineEnum,
         ),
+        ownHistory: z
+          .object({
+            enabled: z.boolean(),
+            minCalls: posInt,
+            minPriorCalls: posInt,
+            z: z.number().finite().positive('must be > 0'),
+            margin: ratio,
+          })
+          .strict()
+          .partial(),
       })
       .strict()
       .partial(),

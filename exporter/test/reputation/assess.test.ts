@@ -82,7 +82,13 @@ describe('scenarios (issue 4 §9)', () => {
     expect(a.carriers.tmobile!.flag).toBe('warning');
     expect(a.carriers.att!.flag).toBe('clean');
     expect(a.carriers.verizon!.flag).toBe('clean');
-    expect(a.carriers.tmobile!.windows['24h'].reason).toBe('487 rate 44 % on tmobile vs 8 % pool baseline over 25 calls (24h; lower bound 27 %)');
+    // Since the own-history refusal test (docs/scoring.md §6.2) the 24h reason also names the rise against the
+    // number's own prior 6 days on tmobile: 487s climbing there are exactly what that test is for.
+    expect(a.carriers.tmobile!.windows['24h'].reason).toBe(
+      '487 rate 44 % on tmobile vs 8 % pool baseline over 25 calls (24h; lower bound 27 %); ' +
+        '487+rejections 52 % on tmobile in 24h vs 28 % over its prior 6 days (25 calls vs 150 before; lower bound of the rise 4 points)',
+    );
+    expect(a.carriers.tmobile!.windows['24h'].kinds).toEqual(['cancel', 'own_refusal']);
     expect(a.status).toBe('mixed');
     expect(a.recommendation.action).toBe('slow_down');
     expect(a.recommendation.reason).toContain('487 rate 44 % on tmobile vs 8 % pool baseline over 25 calls');
