@@ -124,9 +124,9 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
 
   const carriers = flagCarriers(input.carriers ?? {}, baselines, labelByEngine, cfg);
   const rr = reportRatio(spamReports, w7d);
-  const signals = numberSignals({ w24h, w7d, pool, carriers, reportRatio: rr }, cfg);
-  const st = decideStatus({ calls7d: w7d.calls, labels, signals }, cfg);
   const vel = velocity(w1h, w24h, cfg);
+  const signals = numberSignals({ w24h, w7d, pool, carriers, reportRatio: rr, velocity: vel }, cfg);
+  const st = decideStatus({ calls7d: w7d.calls, labels, signals }, cfg);
   const poolDrop = pool ? answerDropPoints(pool['24h'], pool['7d'], cfg.connection.dropMinCalls) : null;
   const recommendation = recommend(
     {

@@ -118,6 +118,16 @@ export interface ReputationConfig {
     voicemailFiltering: number;
     /** This many distinct warnings in one window count as a flag in that window. */
     warningsForFlag: number;
+    /**
+     * The 24h answer drop makes the number `mixed` on its own only when Newcombe's lower bound of the drop, less
+     * any pool drop, exceeds this many points (a drop confidently larger than `connection.dropPoints`). A smaller
+     * significant drop fires by chance on a few percent of healthy number-hours (docs/early-warning.md): it still
+     * costs connection points, is listed among the signals and counts toward `warningsForFlag`, but needs another
+     * signal to make the number mixed. 0 = any significant drop is enough alone (the behaviour before 2026-11-25).
+     */
+    answerDropAlonePoints: number;
+    /** Over the daily or hourly velocity cap is a `velocity` warning signal (status `mixed`). */
+    velocity: boolean;
   };
   status: {
     /** Fewer calls than this in 7d, and no label: in_progress. */
@@ -222,7 +232,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     maxVelocityPenalty: 60,
   },
   velocity: { dailyCap: 100, hourlyCap: 50 },
-  signals: { minCalls: 20, z: 1.645, minAnswered: 10, voicemailFiltering: 0.6, warningsForFlag: 3 },
+  signals: { minCalls: 20, z: 1.645, minAnswered: 10, voicemailFiltering: 0.6, warningsForFlag: 3, answerDropAlonePoints: 10, velocity: true },
   status: { minCalls7d: 20 },
   carrier: {
     minCalls: 20,
@@ -333,6 +343,8 @@ const schema = z
         minAnswered: nonNegInt,
         voicemailFiltering: ratio,
         warningsForFlag: posInt,
+        answerDropAlonePoints: points,
+        velocity: z.boolean(),
       })
       .strict()
       .partial(),

@@ -94,7 +94,7 @@ export function recommend(inp: RecommendationInput, cfg: ReputationConfig): Reco
     if (hard || inp.band === 'critical') return rest(`${inp.statusReason}; score ${inp.score}`);
     return {
       action: 'slow_down',
-      reason: `${inp.statusReason}${vr ? `; ${vr}` : ''}: slow down before it is labelled`,
+      reason: `${inp.statusReason}${vr && !inp.statusReason.includes(vr) ? `; ${vr}` : ''}: slow down before it is labelled`,
       until: null,
       engine: null,
     };
@@ -114,13 +114,16 @@ export function recommend(inp: RecommendationInput, cfg: ReputationConfig): Reco
   }
   if (vr) return { action: 'slow_down', reason: vr, until: null, engine: null };
   const ans = inp.answerRatio7d === null ? 'n/a' : `${Math.round(inp.answerRatio7d * 100)} %`;
+  // A signal that does not make the number mixed on its own (the 24h answer drop): named, not acted on.
+  const alone = inp.signals.filter((x) => x.needsCorroboration).map((x) => x.reason);
+  const note = alone.length ? `; ${alone.join('; ')}, not corroborated yet` : '';
   const pool =
     inp.poolDropPoints !== null && inp.poolDropPoints !== undefined && inp.poolDropPoints > cfg.connection.dropPoints
       ? `; answer rate fell ${inp.poolDropPoints.toFixed(0)} points pool-wide: external, not this number`
       : '';
   return {
     action: 'keep',
-    reason: `score ${inp.score} (${inp.band}), answer rate ${ans} over ${inp.calls7d} calls in 7d, no warnings${pool}`,
+    reason: `score ${inp.score} (${inp.band}), answer rate ${ans} over ${inp.calls7d} calls in 7d, no warnings${pool}${note}`,
     until: null,
     engine: null,
   };

@@ -6,6 +6,7 @@ import { answerDropPoints } from './subscores.js';
 import type { CarrierAssessment, FlagWindow } from './carrierFlag.js';
 import { baselineRatios } from './carrierFlag.js';
 import { newcombeLower, pct, wilsonLower, wilsonUpper, type Counts } from './math.js';
+import { velocityReason, type Velocity } from './recommendation.js';
 
 export const STATUSES = ['in_progress', 'healthy', 'mixed', 'spam'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -20,7 +21,8 @@ export type SignalKind =
   | 'answer_low'
   | 'answer_drop'
   | 'voicemail'
-  | 'reports';
+  | 'reports'
+  | 'velocity';
 
 export interface Signal {
   window: FlagWindow;
@@ -28,6 +30,8 @@ export interface Signal {
   severity: 'warning' | 'flag';
   /** Carrier the signal is about, for carrier_* kinds. */
   carrier?: string;
+  /** True when the signal alone does not make the number mixed (a moderate 24h answer drop, docs/scoring.md §7). */
+  needsCorroboration?: boolean;
   reason: string;
 }
 
@@ -39,6 +43,8 @@ export interface SignalInput {
   carriers: Record<string, CarrierAssessment>;
   /** Spam reports per delivered call, where known. */
   reportRatio?: number | null;
+  /** Calls against the velocity caps (a `velocity` signal when over either and `signals.velocity` is on). */
+  velocity?: Velocity | null;
 }
 
 /** Every warning and flag the number shows, per window. */
@@ -127,6 +133,7 @@ export function numberSignals(inp: SignalInput, cfg: ReputationConfig): Signal[]
         window: '24h',
         kind: 'answer_drop',
         severity: 'warning',
+        ...(lo * 100 - poolPart > s.answerDropAlonePoints ? {} : { needsCorroboration: true }),
         reason: `answer rate fell ${own.toFixed(0)} points (${pct(prior)} over the prior 6 days → ${pct(inp.w24h.answered / inp.w24h.calls)} in 24h${poolDrop && poolDrop > 0 ? `, pool fell ${poolDrop.toFixed(0)}` : ''})`,
       });
     }
@@ -134,12 +141,24 @@ export function numberSignals(inp: SignalInput, cfg: ReputationConfig): Signal[]
   if (inp.reportRatio !== null && inp.reportRatio !== undefined && inp.reportRatio > cfg.sentiment.reportRed) {
     out.push({ window: '7d', kind: 'reports', severity: 'warning', reason: `spam report rate ${pct(inp.reportRatio, 1)} > ${pct(cfg.sentiment.reportRed, 1)}` });
   }
+  // Velocity over a cap: the commonest cause of labels, and numrep's earliest sign (docs/early-warning.md).
+  const vr = s.velocity && inp.velocity ? velocityReason(inp.velocity) : null;
+  if (vr) out.push({ window: '24h', kind: 'velocity', severity: 'warning', reason: vr });
   return out;
 }
 
-/** A window is flagged when it has a flag-level signal or `signals.warningsForFlag` distinct warnings. */
+/**
+ * Signals that make the number `mixed` on their own: all but a moderate 24h answer drop (one whose lower bound
+ * does not clear `signals.answerDropAlonePoints`, docs/scoring.md §7).
+ */
+export const raisesMixed = (sig: Signal): boolean => !sig.needsCorroboration;
+
+/**
+ * A window is flagged when it has a flag-level signal or `signals.warningsForFlag` distinct warnings. Velocity
+ * is not counted: it is a cause (the number is dialled hard), not evidence that consumers or carriers react.
+ */
 export function windowFlagged(signals: Signal[], w: FlagWindow, cfg: ReputationConfig): boolean {
-  const mine = signals.filter((s) => s.window === w);
+  const mine = signals.filter((s) => s.window === w && s.kind !== 'velocity');
   if (mine.some((s) => s.severity === 'flag')) return true;
   const distinct = new Set(mine.map((s) => (s.carrier ? `${s.kind}:${s.carrier}` : s.kind)));
   return distinct.size >= cfg.signals.warningsForFlag;
@@ -179,8 +198,13 @@ export function decideStatus(inp: StatusInput, cfg: ReputationConfig): StatusRes
   if (flagged['24h'] && flagged['7d']) {
     return { status: 'spam', reason: `flagged in 24h and 7d: ${firstReasons(inp.signals)}`, flagged };
   }
-  if (inp.signals.length) {
+  if (inp.signals.some(raisesMixed)) {
     return { status: 'mixed', reason: firstReasons(inp.signals), flagged };
   }
-  return { status: 'healthy', reason: `no warnings over ${inp.calls7d} calls in 7d`, flagged };
+  const alone = inp.signals.map((x) => x.reason);
+  return {
+    status: 'healthy',
+    reason: `no warnings over ${inp.calls7d} calls in 7d${alone.length ? ` (${alone.join('; ')}: not corroborated by any other signal)` : ''}`,
+    flagged,
+  };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assessNumber, assessmentJson } from '../../src/reputation/assess.js';
+import { parseReputationConfig, type ReputationConfig } from '../../src/reputation/config.js';
 import { DAY, kpis, mix, NOW } from './helpers.js';
 import { buildNumber, CARRIERS, healthyDays, HEALTHY, num, poolBaselines, type Built, type Days } from './scenario.js';
 
@@ -9,9 +10,9 @@ function pool(subject: Built) {
   return { baselines: poolBaselines([subject, ...peers]), peers };
 }
 
-function assess(subject: Built, peers?: Built[]) {
-  const baselines = peers ? poolBaselines([subject, ...peers]) : pool(subject).baselines;
-  return assessNumber(subject.input, { now: NOW, baselines });
+function assess(subject: Built, peers?: Built[], config?: ReputationConfig) {
+  const baselines = peers?.length ? poolBaselines([subject, ...peers]) : pool(subject).baselines;
+  return assessNumber(subject.input, { now: NOW, baselines, ...(config ? { config } : {}) });
 }
 
 describe('scenarios (issue 4 §9)', () => {
@@ -132,19 +133,28 @@ describe('scenarios (issue 4 §9)', () => {
     );
   });
 
-  it('velocity over the daily cap slows a healthy number down', () => {
+  // Over a velocity cap used to leave the status healthy (slow_down from the recommendation only). It is now a
+  // `velocity` warning signal, so the status is mixed: measured by `numrep evaluate`, it is the earliest warning
+  // numrep has for the commonest cause of labels (docs/early-warning.md, recommendation 3). The action is unchanged.
+  it('velocity over the daily cap slows a healthy number down (status mixed)', () => {
     const a = assess(buildNumber(num(0), healthyDays(50)));
     expect(a.velocity).toMatchObject({ calls24h: 150, overDaily: true, dailyCap: 100 });
-    expect(a.status).toBe('healthy');
+    expect(a.status).toBe('mixed');
+    expect(a.signals.map((s) => [s.kind, s.window])).toEqual([['velocity', '24h']]);
     expect(a.recommendation.action).toBe('slow_down');
-    expect(a.recommendation.reason).toBe('150 calls in 24h over the 100/day cap');
+    expect(a.recommendation.reason).toBe('150 calls in 24h over the 100/day cap: slow down before it is labelled');
+    // With signals.velocity off, the old behaviour: healthy, slowed down by the recommendation alone.
+    const off = assess(buildNumber(num(0), healthyDays(50)), [], parseReputationConfig({ signals: { velocity: false } }));
+    expect(off.status).toBe('healthy');
+    expect(off.recommendation).toMatchObject({ action: 'slow_down', reason: '150 calls in 24h over the 100/day cap' });
   });
 
   it('velocity over the hourly cap slows it down too', () => {
     const b = buildNumber(num(0), healthyDays());
     b.input.windows['1h'] = kpis({ answered: 30, no_answer: 30 });
     const a = assess(b);
-    expect(a.recommendation).toMatchObject({ action: 'slow_down', reason: '60 calls in the last hour over the 50/hour cap' });
+    expect(a.status).toBe('mixed');
+    expect(a.recommendation).toMatchObject({ action: 'slow_down', reason: '60 calls in the last hour over the 50/hour cap: slow down before it is labelled' });
   });
 
   it('a flag in one window only is mixed and rests until now + 30 days', () => {
