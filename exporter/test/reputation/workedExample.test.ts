@@ -109,6 +109,16 @@ describe('docs/scoring.md worked example', () => {
     expect(a.carriers.att!.flag).toBe('clean');
   });
 
+  it('own history: refusals rose on tmobile, but 20 calls are not yet evidence of it (docs/scoring.md §6.2)', () => {
+    // tmobile: 11 of 20 refused (487 + rejected + busy) in 24h vs 29 of 80 over the prior 6 days: 55 % vs 36 %,
+    // a 19-point rise whose lower bound (Newcombe, z 1.96) is −4.7 points, under the 3-point margin.
+    expect(newcombeLower(11, 20, 29, 80, 1.96)!).toBeCloseTo(-0.047, 3);
+    // att: 7 of 30 vs 28 of 170: 23 % vs 16 %, lower bound −6.3 points.
+    expect(newcombeLower(7, 30, 28, 170, 1.96)!).toBeCloseTo(-0.063, 3);
+    expect(a.carriers.tmobile!.windows['24h'].kinds).not.toContain('own_refusal');
+    expect(a.carriers.att!.windows['24h'].flag).toBe('clean');
+  });
+
   it('mixed: warnings in both windows, flagged in neither; slow down', () => {
     // 7d: 60 of 300 cancelled is 20 % (lower bound 15.9 %), not above 8.3 % + 10 points.
     expect(wilsonLower(60, 300, 1.96)).toBeLessThan(250 / 3000 + 0.1);
