@@ -444,7 +444,7 @@ describe.skipIf(skipUnlessTools('prometheus', 'alertmanager'))(`end to end (scra
     expect(spam, `no NumberSpam alert for ${BLOCKED}: ${JSON.stringify(mine.map((a) => a.labels.alertname))}`).toBeDefined();
     expect(spam!.status.state).toBe('active');
     expect(mine.some((a) => a.labels.alertname === 'NumberReputationCritical' && a.status.state === 'suppressed') || TARGET === 'exporter').toBe(true);
-    const lesser = mine.filter((a) => /^(NumberReputationCritical|NumberReputationDegraded|NumberAnswerRateDrop|NumberCarrierCancelRateHigh|NumberCarrierRejectionRateHigh|NumberSpamReportRateHigh|NumberVelocity)/.test(a.labels.alertname));
+    const lesser = mine.filter((a) => /^(NumberReputationCritical|NumberReputationDegraded|NumberAnswerRateDrop|NumberCarrierWarning|NumberCarrierCancelRateHigh|NumberCarrierRejectionRateHigh|NumberSpamReportRateHigh|NumberVelocity)/.test(a.labels.alertname));
     for (const a of lesser) expect(a.status.state, a.labels.alertname).toBe('suppressed');
     expect(notified().filter((a) => a.labels.alertname === 'NumberSpam' && a.labels.number === BLOCKED).every((a) => a.receiver === 'operations-pager')).toBe(true);
   });

@@ -31,6 +31,7 @@ const CASES: { name: string; source?: boolean; labels: Labels; state: 'active' |
   { name: 'spam → score critical', labels: ops('NumberReputationCritical', 'critical', { number: '+12025550101', pool: 'collections' }), state: 'suppressed' },
   { name: 'spam → answer drop', labels: ops('NumberAnswerRateDrop', 'warning', { number: '+12025550101', pool: 'collections', carrier: 'att' }), state: 'suppressed' },
   { name: 'spam → cancel early warning', labels: ops('NumberCarrierCancelRateHigh', 'warning', { number: '+12025550101', pool: 'collections', carrier: 'tmobile', window: '24h' }), state: 'suppressed' },
+  { name: 'spam → carrier warning', labels: ops('NumberCarrierWarning', 'warning', { number: '+12025550101', pool: 'collections', carrier: 'tmobile', state: 'warning' }), state: 'suppressed' },
   { name: 'spam → velocity', labels: ops('NumberVelocityOverDailyCap', 'warning', { number: '+12025550101', pool: 'collections', window: '24h' }), state: 'suppressed' },
   // …but not the carrier flag / engine label (they say whom to contact), nor another number's alerts.
   { name: 'spam ↛ carrier flag', labels: ops('NumberCarrierFlagged', 'critical', { number: '+12025550101', pool: 'collections', carrier: 'att', state: 'flagged' }), state: 'active' },

@@ -185,6 +185,7 @@ describe('alerting contract (no tools needed)', () => {
         'NumberCarrierCancelRateHigh',
         'NumberCarrierFlagged',
         'NumberCarrierRejectionRateHigh',
+        'NumberCarrierWarning',
         'NumberEngineLabelled',
         'NumberReputationCritical',
         'NumberReputationDegraded',
