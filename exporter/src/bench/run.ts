@@ -311,11 +311,11 @@ async function promClientBaseline(body: string): Promise<{ ms: number; series: n
   const re = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$/;
   const lre = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
   for (const line of body.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
+    if (!/^numrep_(number|carrier|pool)_/.test(line)) continue;
     total++;
     if (n >= opts.promCap) continue;
     const m = re.exec(line);
-    if (!m || !m[1].startsWith('numrep_number') && !m[1].startsWith('numrep_carrier') && !m[1].startsWith('numrep_pool')) continue;
+    if (!m) continue;
     const labels: Record<string, string> = {};
     for (const l of m[2].matchAll(lre)) labels[l[1]] = l[2];
     let f = fams.get(m[1]);
@@ -352,8 +352,8 @@ async function benchMetrics(): Promise<void> {
   await s0.stop();
   out(`Baseline: an idle serve with no numbers: RSS ${fmt(rss0)} MB.`);
   out('');
-  out('| numbers | series | body MB | /metrics median ms (min) | prom-client same series ms | numrep / prom-client | RSS MB | peak RSS MB | RSS per number KB | catch-up s |');
-  out('|---|---|---|---|---|---|---|---|---|---|');
+  out('| numbers | series | body MB | /metrics scrape median ms (min) | server render ms | prom-client, same series, ms | render / prom-client | RSS MB | peak RSS MB | RSS per number KB | catch-up s |');
+  out('|---|---|---|---|---|---|---|---|---|---|---|');
   const rows: unknown[] = [];
   for (const n of opts.numbers) {
     const file = join(opts.dir, `metrics-${n}.csv`);
@@ -372,18 +372,24 @@ async function benchMetrics(): Promise<void> {
       body = r.body;
     }
     const mem = rssMbOf(s.proc.pid!);
+    // numrep_metrics_render_seconds in a body is the render time of the scrape before it.
+    const renders: number[] = [];
+    for (let i = 0; i < Math.min(reps, 3); i++) {
+      const b = (await timedGet(`${s.url}/metrics`)).body;
+      renders.push(1000 * Number(/^numrep_metrics_render_seconds (\S+)/m.exec(b)?.[1] ?? NaN));
+    }
     const tracked = Number(/^numrep_tracked_numbers (\d+)/m.exec(body)?.[1] ?? NaN);
     const series = body.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
     await s.stop();
     log(`metrics ${kfmt(n)}: prom-client baseline`);
     const pc = await promClientBaseline(body);
     const r = {
-      numbers: n, tracked, series, bodyMb: Buffer.byteLength(body) / 1_048_576, medianMs: median(times), minMs: Math.min(...times),
+      numbers: n, tracked, series, bodyMb: Buffer.byteLength(body) / 1_048_576, medianMs: median(times), minMs: Math.min(...times), renderMs: median(renders),
       promClientMs: pc.ms, promClientScaled: pc.scaled, rssMb: mem.rss, peakRssMb: mem.hwm, rssPerNumberKb: ((mem.rss - rss0) * 1024) / n, catchUpS: catchUp,
       seriesPerNumber: series / n, bytesPerSeries: Buffer.byteLength(body) / series,
     };
     rows.push(r);
-    out(`| ${fmt(n)} (tracked ${fmt(tracked)}) | ${fmt(series)} | ${fmt(r.bodyMb, 1)} | ${fmt(r.medianMs)} (${fmt(r.minMs)}) | ${pc.scaled ? '≈' : ''}${fmt(pc.ms)} | ${fmt(r.medianMs / pc.ms, 2)}× | ${fmt(mem.rss)} | ${fmt(mem.hwm)} | ${fmt(r.rssPerNumberKb, 1)} | ${fmt(catchUp, 1)} |`);
+    out(`| ${fmt(n)} (tracked ${fmt(tracked)}) | ${fmt(series)} | ${fmt(r.bodyMb, 1)} | ${fmt(r.medianMs)} (${fmt(r.minMs)}) | ${fmt(r.renderMs)} | ${pc.scaled ? '≈' : ''}${fmt(pc.ms)} | ${fmt(r.renderMs / pc.ms, 2)}× | ${fmt(mem.rss)} | ${fmt(mem.hwm)} | ${fmt(r.rssPerNumberKb, 1)} | ${fmt(catchUp, 1)} |`);
     if (n === 10_000) {
       targets.push({ what: '10k numbers: /metrics median ≤ 300 ms', figure: `${fmt(r.medianMs)} ms`, met: r.medianMs <= 300 });
       targets.push({ what: '10k numbers: RSS ≤ 400 MB', figure: `${fmt(mem.rss)} MB (peak ${fmt(mem.hwm)})`, met: mem.rss <= 400 });
@@ -396,7 +402,7 @@ async function benchMetrics(): Promise<void> {
   }
   results.metrics = { rss0, rows };
   out('');
-  out('Numbers with 6 calls each over the last 20 h on 3 carriers (Asterisk, trunk map); every number is scored. prom-client: the same per-number series set on Gauges and rendered with `registry.metrics()` (≈: measured on the first ' +
+  out('Numbers with 6 calls each over the last 20 h on 3 carriers (Asterisk, trunk map); every number is scored. Scrape: an HTTP GET of /metrics as Prometheus sees it (render, transfer, decode). Server render: `numrep_metrics_render_seconds` (windows, reputation of every number, text). prom-client: the same per-number, per-carrier and pool series set on Gauges and rendered with `registry.metrics()` alone (≈: measured on the first ' +
     `${kfmt(opts.promCap)} series and scaled linearly). RSS per number = (RSS − idle RSS) / numbers.`);
   out('');
 }

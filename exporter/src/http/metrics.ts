@@ -1,9 +1,9 @@
 import client from 'prom-client';
 import type { Runtime } from '../runtime.js';
-import type { Snapshot } from '../stats/snapshot.js';
-import { attestationOf, kpisOf, type Vector } from '../stats/vector.js';
+import type { NumberView, Snapshot } from '../stats/snapshot.js';
+import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from '../stats/vector.js';
 import type { Kpis, WindowName } from '../model/types.js';
-import { escapeLabel, Family, labels } from './exposition.js';
+import { escapeLabel, Family, formatValue, labels } from './exposition.js';
 
 /** What the reputation engine says about one number, as far as /metrics needs it. */
 export interface NumberVerdict {
@@ -37,6 +37,40 @@ const STATUSES = ['in_progress', 'healthy', 'mixed', 'spam'];
 const ACTIONS = ['keep', 'slow_down', 'rest', 'retire', 'remediate'];
 const FLAGS = ['clean', 'warning', 'flagged'];
 const FLAG_RANK: Record<string, number> = { flagged: 2, warning: 1, clean: 0 };
+const NUMBER_FAMILY_NAMES = ['calls', 'answered', 'answer_ratio', 'cancel_ratio', 'rejection_ratio', 'block_ratio', 'voicemail_ratio', 'short_call_ratio', 'talk_seconds_avg'].map((f) => `numrep_number_${f}`);
+const PAIR_FAMILY_NAMES = ['calls', 'answer_ratio', 'cancel_ratio', 'rejection_ratio', 'block_ratio'].map((f) => `numrep_number_carrier_${f}`);
+const I_BLOCKED = F_OUTCOME0 + OUTCOME_INDEX.blocked;
+const I_CANCELLED = F_OUTCOME0 + OUTCOME_INDEX.cancelled;
+const I_REJECTED = F_OUTCOME0 + OUTCOME_INDEX.rejected;
+const I_BUSY = F_OUTCOME0 + OUTCOME_INDEX.busy;
+
+/** Cached text of one number's (or pair's) vector-only series, one '\n'-joined segment per family. */
+interface Block {
+  gen: number;
+  pool: string;
+  base: string;
+  key: Float64Array;
+  segs: string[];
+}
+
+function sameVectors(key: Float64Array, offset: number, vecs: (Vector | undefined)[]): boolean {
+  for (let w = 0; w < vecs.length; w++) {
+    const v = vecs[w];
+    const o = offset + w * FIELDS;
+    if (!v) {
+      if (!Number.isNaN(key[o])) return false;
+      continue;
+    }
+    for (let i = 0; i < FIELDS; i++) if (key[o + i] !== v[i]) return false;
+  }
+  return true;
+}
+
+/** One exposition line, as Family.add writes it; absent values write nothing (DESIGN §4). */
+function seriesLine(into: string[], name: string, labels: string, value: number | null | undefined): void {
+  if (value === null || value === undefined) return;
+  into.push(`${name}{${labels}} ${formatValue(value)}`);
+}
 
 /**
  * /metrics: the per-number, per-carrier and pool families are rendered straight to text from
@@ -97,8 +131,75 @@ export class MetricsExporter {
     this.renderSnapshot(snap, out);
     this.renderCounters(out);
     this.tracked.set(snap.numbers.size);
+    const text = out.join('\n');
     this.renderSeconds.set((performance.now() - t0) / 1000);
-    return out.join('\n') + '\n' + dropMisnamedDefaults(await this.registry.metrics());
+    return text + '\n' + dropMisnamedDefaults(await this.registry.metrics());
+  }
+
+  /**
+   * Rendered text of the series that depend only on a number's window sums (or a pair's),
+   * kept between scrapes and reused while those sums, the pool and the seen times are
+   * unchanged; the verdict families (score, status, …) are rendered fresh every time.
+   */
+  private readonly numberBlocks = new Map<string, Block>();
+  private readonly pairBlocks = new Map<string, Block>();
+  private generation = 0;
+
+  private numberBlock(v: NumberView, gen: number): Block {
+    let b = this.numberBlocks.get(v.number);
+    if (b && b.pool === v.pool && b.key[0] === (v.firstSeen ?? -1) && b.key[1] === (v.lastSeen ?? -1) && sameVectors(b.key, 2, NUMBER_WINDOWS.map((w) => v.windows[w]))) {
+      b.gen = gen;
+      return b;
+    }
+    const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
+    const segs: string[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
+    const key = new Float64Array(2 + NUMBER_WINDOWS.length * FIELDS);
+    key[0] = v.firstSeen ?? -1;
+    key[1] = v.lastSeen ?? -1;
+    NUMBER_WINDOWS.forEach((win, wi) => {
+      const vec = v.windows[win];
+      if (!vec) {
+        key.fill(Number.NaN, 2 + wi * FIELDS, 2 + (wi + 1) * FIELDS);
+        return;
+      }
+      key.set(vec, 2 + wi * FIELDS);
+      const k = kpisOf(vec);
+      const l = `${base},window="${win}"`;
+      const vals = [k.calls, k.answered, k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio, k.voicemail_ratio, k.short_call_ratio, k.avg_talk_seconds];
+      for (let i = 0; i < vals.length; i++) seriesLine(segs[i], NUMBER_FAMILY_NAMES[i], l, vals[i]);
+      if (k.calls > 0) {
+        const a = attestationOf(vec);
+        for (const level of ['A', 'B', 'C', 'none'] as const) seriesLine(segs[9], 'numrep_number_attestation_ratio', `${l},level="${level}"`, a[level] / k.calls);
+      }
+    });
+    if (v.firstSeen !== null) seriesLine(segs[10], 'numrep_number_first_seen_timestamp_seconds', base, v.firstSeen / 1000);
+    if (v.lastSeen !== null) seriesLine(segs[11], 'numrep_number_last_seen_timestamp_seconds', base, v.lastSeen / 1000);
+    b = { gen, pool: v.pool, base, key, segs: segs.map((x) => x.join('\n')) };
+    this.numberBlocks.set(v.number, b);
+    return b;
+  }
+
+  private pairBlock(p: { number: string; pool: string; carrier: string; w: Record<WindowName, Vector> }, gen: number): Block {
+    const id = `${p.number}\u0000${p.carrier}`;
+    let b = this.pairBlocks.get(id);
+    if (b && b.pool === p.pool && sameVectors(b.key, 0, CARRIER_WINDOWS.map((w) => p.w[w]))) {
+      b.gen = gen;
+      return b;
+    }
+    const base = `number="${escapeLabel(p.number)}",pool="${escapeLabel(p.pool)}",carrier="${escapeLabel(p.carrier)}"`;
+    const segs: string[][] = [[], [], [], [], []];
+    const key = new Float64Array(CARRIER_WINDOWS.length * FIELDS);
+    CARRIER_WINDOWS.forEach((win, wi) => {
+      key.set(p.w[win], wi * FIELDS);
+      const k: Kpis = kpisOf(p.w[win]);
+      if (k.calls === 0) return;
+      const l = `${base},window="${win}"`;
+      const vals = [k.calls, k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio];
+      for (let i = 0; i < vals.length; i++) seriesLine(segs[i], PAIR_FAMILY_NAMES[i], l, vals[i]);
+    });
+    b = { gen, pool: p.pool, base, key, segs: segs.map((x) => x.join('\n')) };
+    this.pairBlocks.set(id, b);
+    return b;
   }
 
   renderSnapshot(snap: Snapshot, out: string[]): void {
@@ -146,29 +247,12 @@ export class MetricsExporter {
     // Series budget over number x carrier pairs: the worst (flagged, then highest block/cancel) first.
     const pairs: { number: string; pool: string; carrier: string; w: Record<WindowName, Vector>; flag: string; badness: number }[] = [];
 
+    const gen = ++this.generation;
+    const kpiFams = [n.calls, n.answered, n.answer, n.cancel, n.rejection, n.block, n.voicemail, n.short, n.talk, n.att, n.first, n.last];
     for (const v of snap.numbers.values()) {
-      const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
-      for (const win of NUMBER_WINDOWS) {
-        const vec = v.windows[win];
-        if (!vec) continue;
-        const k = kpisOf(vec);
-        const l = `${base},window="${win}"`;
-        n.calls.add(l, k.calls);
-        n.answered.add(l, k.answered);
-        n.answer.add(l, k.answer_ratio);
-        n.cancel.add(l, k.cancel_ratio);
-        n.rejection.add(l, k.rejection_ratio);
-        n.block.add(l, k.block_ratio);
-        n.voicemail.add(l, k.voicemail_ratio);
-        n.short.add(l, k.short_call_ratio);
-        n.talk.add(l, k.avg_talk_seconds);
-        if (k.calls > 0) {
-          const a = attestationOf(vec);
-          for (const level of ['A', 'B', 'C', 'none'] as const) n.att.add(`${l},level="${level}"`, a[level] / k.calls);
-        }
-      }
-      if (v.firstSeen !== null) n.first.add(base, v.firstSeen / 1000);
-      if (v.lastSeen !== null) n.last.add(base, v.lastSeen / 1000);
+      const blk = this.numberBlock(v, gen);
+      for (let i = 0; i < kpiFams.length; i++) if (blk.segs[i] !== '') kpiFams[i].lines.push(blk.segs[i]);
+      const base = blk.base;
       const verdict = verdicts?.get(v.number);
       if (verdict) {
         n.score.add(base, verdict.score);
@@ -184,8 +268,11 @@ export class MetricsExporter {
       }
       for (const [carrier, w] of v.carriers) {
         const flag = verdict?.carriers[carrier]?.flag ?? '';
-        const k24 = kpisOf(w['24h']);
-        const badness = (FLAG_RANK[flag] ?? 0) * 10 + (k24.block_ratio ?? 0) * 3 + (k24.cancel_ratio ?? 0) + (k24.rejection_ratio ?? 0);
+        const k24 = w['24h'];
+        const calls = k24[F_CALLS];
+        // As kpisOf(w['24h']): block ratio × 3 + cancel ratio + rejection ratio (absent ratios count 0).
+        const ratio = (x: number) => (calls > 0 ? x / calls : 0);
+        const badness = (FLAG_RANK[flag] ?? 0) * 10 + ratio(k24[I_BLOCKED]) * 3 + ratio(k24[I_CANCELLED]) + ratio(k24[I_REJECTED] + k24[I_BUSY]);
         pairs.push({ number: v.number, pool: v.pool, carrier, w, flag, badness });
       }
     }
@@ -193,20 +280,15 @@ export class MetricsExporter {
     const budget = this.opts.seriesBudget;
     const shown = budget > 0 ? pairs.slice(0, budget) : pairs;
     this.seriesDropped.set(pairs.length - shown.length);
+    const pairFams = [nc.calls, nc.answer, nc.cancel, nc.rejection, nc.block];
     for (const p of shown) {
-      const base = `number="${escapeLabel(p.number)}",pool="${escapeLabel(p.pool)}",carrier="${escapeLabel(p.carrier)}"`;
-      for (const win of CARRIER_WINDOWS) {
-        const k: Kpis = kpisOf(p.w[win]);
-        if (k.calls === 0) continue;
-        const l = `${base},window="${win}"`;
-        nc.calls.add(l, k.calls);
-        nc.answer.add(l, k.answer_ratio);
-        nc.cancel.add(l, k.cancel_ratio);
-        nc.rejection.add(l, k.rejection_ratio);
-        nc.block.add(l, k.block_ratio);
-      }
-      if (p.flag) for (const f of FLAGS) if (f === p.flag) nc.flag.add(`${base},state="${f}"`, 1);
+      const blk = this.pairBlock(p, gen);
+      for (let i = 0; i < pairFams.length; i++) if (blk.segs[i] !== '') pairFams[i].lines.push(blk.segs[i]);
+      if (p.flag) for (const f of FLAGS) if (f === p.flag) nc.flag.add(`${blk.base},state="${f}"`, 1);
     }
+    // Forget numbers and pairs that were not shown this time.
+    for (const [k, b] of this.numberBlocks) if (b.gen !== gen) this.numberBlocks.delete(k);
+    for (const [k, b] of this.pairBlocks) if (b.gen !== gen) this.pairBlocks.delete(k);
     for (const [carrier, w] of snap.carriers) {
       for (const win of CARRIER_WINDOWS) {
         const k = kpisOf(w[win]);
