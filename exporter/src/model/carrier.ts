@@ -164,6 +164,9 @@ export interface CarrierResolverOptions {
   prefixes?: Map<string, string> | Record<string, string>;
 }
 
+/** The unique per-call suffix Asterisk appends to a channel name (`-0000063a`, `-0001;2`). */
+const CHANNEL_SUFFIX = /-[0-9a-f]{1,8}(;\d+)?$/i;
+
 export class CarrierResolver {
   private readonly trunks: Map<string, string>;
   private readonly prefixes: Map<string, string>;
@@ -197,7 +200,12 @@ export class CarrierResolver {
   /** Carrier for a trunk value alone, or null when the trunk map does not know it. */
   byTrunk(trunk: string): string | null {
     if (this.trunks.size === 0) return null;
-    let hit = this.trunkCache.get(trunk);
+    // An Asterisk channel carries a per-call suffix (SIP/att-trunk-0000063a): cache by the channel without
+    // it, or every call would miss. The full value is still tried first, so an exact map entry wins.
+    const exact = this.trunks.get(trunk.trim().toLowerCase());
+    if (exact !== undefined) return exact;
+    const key = trunk.includes('/') ? trunk.replace(CHANNEL_SUFFIX, '') : trunk;
+    let hit = this.trunkCache.get(key);
     if (hit !== undefined) return hit;
     hit = null;
     for (const k of trunkCandidates(trunk)) {
@@ -208,7 +216,7 @@ export class CarrierResolver {
       }
     }
     if (this.trunkCache.size > 10_000) this.trunkCache.clear();
-    this.trunkCache.set(trunk, hit);
+    this.trunkCache.set(key, hit);
     return hit;
   }
 
