@@ -26,26 +26,23 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
   REPO,
-  RULES_DIR,
-  ALERTING,
   alertmanagerArgs,
   freePort,
   getJson,
   needTool,
-  readYaml,
   skipUnlessTools,
   startProcess,
   stopProcess,
   testAlertmanagerConfig,
   waitFor,
-  yamlFiles,
+  writeTestPrometheusConfig,
+  writeTestRules,
   type Proc,
-  type RuleFile,
 } from './helpers.js';
 import { startWebhookSink, type WebhookSink } from './webhook.js';
 
@@ -273,30 +270,6 @@ async function startFixture(): Promise<Target> {
 
 // ------------------------------------------------------------------------------------------------
 // The test copies of the repo's Prometheus config and rules
-
-function writeTestRules(dir: string): string {
-  const out = join(dir, 'rules');
-  mkdirSync(out, { recursive: true });
-  for (const file of yamlFiles(RULES_DIR)) {
-    const doc = readYaml<RuleFile>(file);
-    for (const g of doc.groups) for (const r of g.rules) if (r.alert && r.for) r.for = '1s';
-    writeFileSync(join(out, basename(file)), stringify(doc));
-  }
-  return out;
-}
-
-function writeTestPrometheusConfig(dir: string, rulesDir: string, targetPort: number, amPort: number): string {
-  const cfg = readYaml<Record<string, any>>(join(ALERTING, 'prometheus.yml'));
-  cfg.global = { ...cfg.global, scrape_interval: '1s', evaluation_interval: '1s' };
-  cfg.rule_files = [join(rulesDir, '*.yml')];
-  cfg.alerting = { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] };
-  const job = (cfg.scrape_configs as any[]).find((j) => j.job_name === 'numrep');
-  if (!job) throw new Error('alerting/prometheus.yml has no job numrep');
-  cfg.scrape_configs = [{ ...job, scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [`127.0.0.1:${targetPort}`] }] }];
-  const file = join(dir, 'prometheus.yml');
-  writeFileSync(file, stringify(cfg));
-  return file;
-}
 
 // ------------------------------------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 // Helpers for the alerting tests: locate promtool/amtool/prometheus/alertmanager, run them,
 // start and stop long-running processes on loopback, poll with deadlines.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { basename, delimiter, join, resolve } from 'node:path';
+import { parse as parseYaml, stringify } from 'yaml';
 
 export const REPO = resolve(new URL('../..', import.meta.url).pathname);
 export const ALERTING = join(REPO, 'alerting');
@@ -247,4 +247,30 @@ export interface Notification {
   status: string;
   groupLabels: Record<string, string>;
   alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+}
+
+// The test copies of the repo's Prometheus config and rules: `for:` shortened to 1s, 1s scrape and evaluation.
+
+export function writeTestRules(dir: string): string {
+  const out = join(dir, 'rules');
+  mkdirSync(out, { recursive: true });
+  for (const file of yamlFiles(RULES_DIR)) {
+    const doc = readYaml<RuleFile>(file);
+    for (const g of doc.groups) for (const r of g.rules) if (r.alert && r.for) r.for = '1s';
+    writeFileSync(join(out, basename(file)), stringify(doc));
+  }
+  return out;
+}
+
+export function writeTestPrometheusConfig(dir: string, rulesDir: string, targetPort: number, amPort: number): string {
+  const cfg = readYaml<Record<string, any>>(join(ALERTING, 'prometheus.yml'));
+  cfg.global = { ...cfg.global, scrape_interval: '1s', evaluation_interval: '1s' };
+  cfg.rule_files = [join(rulesDir, '*.yml')];
+  cfg.alerting = { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] };
+  const job = (cfg.scrape_configs as any[]).find((j) => j.job_name === 'numrep');
+  if (!job) throw new Error('alerting/prometheus.yml has no job numrep');
+  cfg.scrape_configs = [{ ...job, scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [`127.0.0.1:${targetPort}`] }] }];
+  const file = join(dir, 'prometheus.yml');
+  writeFileSync(file, stringify(cfg));
+  return file;
 }
