@@ -4,6 +4,7 @@
 
 import { ENGINES, type Engine } from './config.js';
 import { normalizePhone } from '../model/phone.js';
+import { splitCsvLine } from '../ingest/csv.js';
 import type { EngineLabel } from './assess.js';
 
 export type CsvKind = 'labels' | 'inventory';
@@ -162,47 +163,7 @@ const isoSeconds = (t: number) => new Date(t).toISOString().replace(/\.000Z$/, '
 /** Split one CSV line (RFC 4180 quoting, `""` for a quote). Returns null on an unterminated quote. */
 export function splitCsvRow(line: string): string[] | null {
   const out: string[] = [];
-  let cur = '';
-  let i = 0;
-  let quoted = false;
-  let fieldStart = true;
-  while (i < line.length) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') {
-          cur += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        continue;
-      }
-      cur += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"' && fieldStart) {
-      quoted = true;
-      fieldStart = false;
-      i++;
-      continue;
-    }
-    if (ch === ',') {
-      out.push(cur);
-      cur = '';
-      fieldStart = true;
-      i++;
-      continue;
-    }
-    cur += ch;
-    fieldStart = false;
-    i++;
-  }
-  if (quoted) return null;
-  out.push(cur);
-  return out.map((f) => f.trim());
+  return splitCsvLine(line, out) < 0 ? null : out;
 }
 
 const HEADER_ALIASES: Record<string, string> = {
