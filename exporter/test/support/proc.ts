@@ -38,8 +38,9 @@ export interface Served extends ChildProcess {
 /** Processes started through `serveCli`; `killAll()` in afterEach. */
 const running: ChildProcess[] = [];
 
-export function serveCli(args: string[]): Served {
-  const p = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) as Served;
+/** `numrep serve` with these arguments; `nodeArgs` go to Node itself (e.g. a heap cap). */
+export function serveCli(args: string[], nodeArgs: string[] = []): Served {
+  const p = spawn(process.execPath, [...nodeArgs, CLI, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) as Served;
   let log = '';
   p.stderr!.on('data', (d) => (log += d));
   p.log = () => log;
