@@ -181,25 +181,20 @@ const reduce = (calcs = ['lastNotNull']) => ({ values: false, calcs, fields: '' 
  * Panel builders: every panel gets the datasource variable, a description and (where it shows numbers) a unit.
  * `size` is [w, h]; the layout pass assigns x/y.
  */
+/** Every panel starts the same way; `rest` (fieldConfig, options, …) follows in its own key order. */
+function panel(type, title, description, size, targets, rest) {
+  return { type, title, description, size, targets, ...rest };
+}
+
 function timeseries(title, description, size, targets, unit, o = {}) {
-  return {
-    type: 'timeseries',
-    title,
-    description,
-    size,
-    targets,
+  return panel('timeseries', title, description, size, targets, {
     fieldConfig: fieldConfig(unit, { ...o, custom: ts(o) }),
     options: { legend: legend(o.legendPlacement ?? 'bottom', o.calcs ?? []), tooltip },
-  };
+  });
 }
 
 function stat(title, description, size, targets, unit, o = {}) {
-  return {
-    type: 'stat',
-    title,
-    description,
-    size,
-    targets,
+  return panel('stat', title, description, size, targets, {
     fieldConfig: fieldConfig(unit, { colorMode: 'thresholds', ...o }),
     options: {
       reduceOptions: reduce(),
@@ -211,28 +206,18 @@ function stat(title, description, size, targets, unit, o = {}) {
       wideLayout: true,
       showPercentChange: false,
     },
-  };
+  });
 }
 
 function gauge(title, description, size, targets, unit, o = {}) {
-  return {
-    type: 'gauge',
-    title,
-    description,
-    size,
-    targets,
+  return panel('gauge', title, description, size, targets, {
     fieldConfig: fieldConfig(unit, { colorMode: 'thresholds', ...o }),
     options: { reduceOptions: reduce(), orientation: 'auto', showThresholdLabels: false, showThresholdMarkers: true, minVizWidth: 75, minVizHeight: 75, sizing: 'auto' },
-  };
+  });
 }
 
 function bargauge(title, description, size, targets, unit, o = {}) {
-  return {
-    type: 'bargauge',
-    title,
-    description,
-    size,
-    targets,
+  return panel('bargauge', title, description, size, targets, {
     fieldConfig: fieldConfig(unit, { colorMode: 'thresholds', ...o }),
     options: {
       reduceOptions: reduce(),
@@ -246,47 +231,32 @@ function bargauge(title, description, size, targets, unit, o = {}) {
       minVizHeight: 16,
       maxVizHeight: 300,
     },
-  };
+  });
 }
 
 function table(title, description, size, targets, unit, { overrides = [], transformations = [], th, sortBy = [] } = {}) {
   const fc = fieldConfig(unit, { th, colorMode: 'thresholds', custom: { align: 'auto', cellOptions: { type: 'auto' }, inspect: false, filterable: true } });
   fc.overrides = overrides;
-  return {
-    type: 'table',
-    title,
-    description,
-    size,
-    targets,
+  return panel('table', title, description, size, targets, {
     fieldConfig: fc,
     options: { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], countRows: false, fields: '' }, sortBy },
     transformations,
-  };
+  });
 }
 
 function stateTimeline(title, description, size, targets, mappings) {
-  return {
-    type: 'state-timeline',
-    title,
-    description,
-    size,
-    targets,
+  return panel('state-timeline', title, description, size, targets, {
     fieldConfig: fieldConfig('none', {
       colorMode: 'thresholds',
       mappings,
       custom: { lineWidth: 0, fillOpacity: 80, hideFrom: { legend: false, tooltip: false, viz: false }, insertNulls: false, spanNulls: false },
     }),
     options: { mergeValues: true, showValue: 'auto', alignValue: 'left', rowHeight: 0.9, legend: legend(), tooltip: { mode: 'single', sort: 'none', hideZeros: false } },
-  };
+  });
 }
 
 function piechart(title, description, size, targets, unit) {
-  return {
-    type: 'piechart',
-    title,
-    description,
-    size,
-    targets,
+  return panel('piechart', title, description, size, targets, {
     fieldConfig: fieldConfig(unit, { custom: { hideFrom: { legend: false, tooltip: false, viz: false } } }),
     options: {
       reduceOptions: reduce(),
@@ -295,16 +265,11 @@ function piechart(title, description, size, targets, unit) {
       legend: { showLegend: true, displayMode: 'table', placement: 'right', values: ['value'] },
       tooltip: { mode: 'single', sort: 'none', hideZeros: false },
     },
-  };
+  });
 }
 
 function heatmap(title, description, size, targets, yUnit, o = {}) {
-  return {
-    type: 'heatmap',
-    title,
-    description,
-    size,
-    targets,
+  return panel('heatmap', title, description, size, targets, {
     ...(o.repeat ? { repeat: o.repeat, repeatDirection: 'h', maxPerRow: 3 } : {}),
     fieldConfig: fieldConfig(yUnit, { custom: { hideFrom: { legend: false, tooltip: false, viz: false }, scaleDistribution: { type: 'linear' } } }),
     options: {
@@ -321,7 +286,7 @@ function heatmap(title, description, size, targets, yUnit, o = {}) {
       tooltip: { mode: 'single', yHistogram: true, showColorScale: true },
       yAxis: { axisPlacement: 'left', reverse: false, unit: yUnit, min: 0, max: 1, axisLabel: 'share of calls' },
     },
-  };
+  });
 }
 
 function reputationPanel(title, description, size, targets, options) {
