@@ -79,11 +79,10 @@ export function hasSdp(msg: SipMessage): boolean {
 }
 
 /**
- * Split a header value on commas that are outside quotes and angle brackets
- * (`<sip:a@b>, <tel:+1…>` → two values).
+ * Split on `sep` where it stands outside double quotes (with `\` escapes) and angle brackets; parts untrimmed.
  */
-export function splitList(value: string): string[] {
-  const out: string[] = [];
+function splitOutside(value: string, sep: string): string[] {
+  const parts: string[] = [];
   let depthAngle = 0;
   let inQuote = false;
   let start = 0;
@@ -95,13 +94,22 @@ export function splitList(value: string): string[] {
     } else if (ch === '"') inQuote = true;
     else if (ch === '<') depthAngle++;
     else if (ch === '>') depthAngle = Math.max(0, depthAngle - 1);
-    else if (ch === ',' && depthAngle === 0) {
-      out.push(value.slice(start, i).trim());
+    else if (ch === sep && depthAngle === 0) {
+      parts.push(value.slice(start, i));
       start = i + 1;
     }
   }
-  const last = value.slice(start).trim();
-  if (last !== '') out.push(last);
+  parts.push(value.slice(start));
+  return parts;
+}
+
+/**
+ * Split a header value on commas that are outside quotes and angle brackets
+ * (`<sip:a@b>, <tel:+1…>` → two values).
+ */
+export function splitList(value: string): string[] {
+  const out = splitOutside(value, ',').map((v) => v.trim());
+  if (out[out.length - 1] === '') out.pop();
   return out;
 }
 
@@ -111,24 +119,7 @@ export function splitList(value: string): string[] {
  */
 export function params(value: string): Map<string, string> {
   const m = new Map<string, string>();
-  const parts: string[] = [];
-  let inQuote = false;
-  let depthAngle = 0;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    if (inQuote) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inQuote = false;
-    } else if (ch === '"') inQuote = true;
-    else if (ch === '<') depthAngle++;
-    else if (ch === '>') depthAngle = Math.max(0, depthAngle - 1);
-    else if (ch === ';' && depthAngle === 0) {
-      parts.push(value.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(value.slice(start));
+  const parts = splitOutside(value, ';');
   m.set('', parts[0].trim());
   for (let i = 1; i < parts.length; i++) {
     const p = parts[i].trim();
