@@ -255,6 +255,14 @@ function phone(raw: string, cc: string): { ok: true; e164: string } | { ok: fals
   return r.ok ? { ok: true, e164: r.e164 } : { ok: false, reason: `number ${r.why}` };
 }
 
+/** Cell of a named column, '' when the header lacks it or the row is short. */
+function columnReader(map: Map<string, number>): (cells: string[], k: string) => string {
+  return (cells, k) => {
+    const i = map.get(k);
+    return i === undefined ? '' : (cells[i] ?? '');
+  };
+}
+
 // ---------- labels ----------
 
 export interface LabelRow {
@@ -274,10 +282,7 @@ export function parseLabelsCsv(text: string, opts: ParseOptions = {}): ParseResu
   const { header, body } = lines(text);
   const h = checkHeader(header, 'labels', ['number', 'engine', 'label', 'checked_at'], file);
   if ('error' in h) return { kind: 'labels', rows: [], errors: [h.error] };
-  const col = (cells: string[], k: string) => {
-    const i = h.map.get(k);
-    return i === undefined ? '' : (cells[i] ?? '');
-  };
+  const col = columnReader(h.map);
   const rows: LabelRow[] = [];
   const errors: CsvIssue[] = [];
   for (const l of body) {
@@ -359,10 +364,7 @@ export function parseInventoryCsv(text: string, opts: ParseOptions = {}): ParseR
   const { header, body } = lines(text);
   const h = checkHeader(header, 'inventory', ['number', 'pool'], file);
   if ('error' in h) return { kind: 'inventory', rows: [], errors: [h.error] };
-  const col = (cells: string[], k: string) => {
-    const i = h.map.get(k);
-    return i === undefined ? '' : (cells[i] ?? '');
-  };
+  const col = columnReader(h.map);
   const rows: InventoryRow[] = [];
   const errors: CsvIssue[] = [];
   const seen = new Map<string, number>();
