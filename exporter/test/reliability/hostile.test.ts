@@ -36,8 +36,10 @@ async function ingest(name: string, content: string | Buffer, opts: { maxRecordB
   const accepted = counts.filter((c) => c.result === 'accepted').reduce((s, c) => s + c.count, 0);
   const rejected = Object.fromEntries(counts.filter((c) => c.result === 'rejected').map((c) => [c.reason, c.count]));
   const quarantine = rt.store.quarantined().reverse();
+  const outcomes: Record<string, number> = {};
+  for (const t of rt.store.totals()) outcomes[t.outcome] = (outcomes[t.outcome] ?? 0) + t.count;
   await rt.close();
-  return { accepted, rejected, quarantine, file: join(inbox, name) };
+  return { accepted, rejected, outcomes, quarantine, file: join(inbox, name) };
 }
 
 const sandwich = (bad: string) => `${GOOD_A}\n${bad}\n${GOOD_B}\n`;
@@ -89,11 +91,12 @@ describe('hostile input', () => {
     const csv = 'caller,called,start,billsec,sip_code\n+12025550101,+13105551001,2026-11-20T14:00:00Z,0,699\n+12025550101,+13105551001,2026-11-20T14:01:00Z,12,200\n';
     const r = await ingest('calls.csv', csv);
     expect(r.accepted).toBe(2);
+    expect(r.outcomes).toEqual({ failed: 1, answered: 1 }); // DESIGN §3: any other SIP code is failed
     const fs = '"Acme","+12025550101","+13105551001","default","2026-11-20 14:00:00","","2026-11-20 14:00:05","5","0","MADE_UP_CAUSE","u-1","","x"\n' +
       '"Acme","+12025550101","+13105551001","default","2026-11-20 14:01:00","2026-11-20 14:01:03","2026-11-20 14:02:00","60","57","NORMAL_CLEARING","u-2","","x"\n';
     const f = await ingest('freeswitch.csv', fs);
-    expect(f.accepted + Object.values(f.rejected).reduce((a, b) => a + b, 0)).toBe(2);
-    expect(f.accepted).toBeGreaterThanOrEqual(1);
+    expect(f.accepted).toBe(2);
+    expect(f.outcomes).toEqual({ failed: 1, answered: 1 }); // an unknown cause, never answered: failed
   });
 
   it('a file of junk is quarantined line by line as unknown_format', async () => {
