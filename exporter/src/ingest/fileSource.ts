@@ -4,6 +4,7 @@ import type { RawCall } from '../model/types.js';
 import type { Reader, ReaderOptions } from './reader.js';
 import type { SourceState, Store } from '../store/db.js';
 import { Batch } from './batch.js';
+import { isCleanAscii } from './bytes.js';
 import { detectCsvKind, parseReputationCsv, type InventoryRow, type LabelRow } from '../reputation/labels.js';
 import type { InventoryEntry, LabelSnapshot } from '../store/db.js';
 
@@ -121,28 +122,49 @@ export class FileIngestor {
     if (st.format === 'duplicate') return 0;
     if (st.format !== null && SIDE_FORMATS.has(st.format)) return this.importSideFile(fh, size, final);
     let consumed = 0;
-    while (st.offset < size) {
-      const want = Math.min(this.buf.length, size - st.offset);
-      const { bytesRead } = await fh.read(this.buf, 0, want, st.offset);
-      if (bytesRead === 0) break;
-      const atEnd = st.offset + bytesRead >= size;
-      let end = this.buf.lastIndexOf(NL, bytesRead - 1);
-      if (end < 0) {
-        if (bytesRead > this.opts.maxRecordBytes) {
-          const skipped = await this.skipLongLine(fh, size);
-          if (skipped === 0) break; // no newline yet: the writer is still on it
-          consumed += skipped;
-          continue;
+    // Read-ahead: the next step's read runs while this step is parsed (a second buffer, for this drain only).
+    let ahead: { buf: Buffer; at: number; read: Promise<{ bytesRead: number }> } | null = null;
+    let spare: Buffer | null = null;
+    try {
+      while (st.offset < size) {
+        let buf = this.buf;
+        let bytesRead: number;
+        if (ahead !== null && ahead.at === st.offset) {
+          buf = ahead.buf;
+          bytesRead = (await ahead.read).bytesRead;
+        } else {
+          if (ahead !== null) await ahead.read.catch(() => undefined);
+          bytesRead = (await fh.read(buf, 0, Math.min(buf.length, size - st.offset), st.offset)).bytesRead;
         }
-        if (!(final && atEnd)) break; // partial line: wait for its newline
-        end = bytesRead; // the unterminated last line of a finished file
-      } else {
-        end += 1;
-        if (final && atEnd && end < bytesRead) end = bytesRead;
+        ahead = null;
+        if (bytesRead === 0) break;
+        const atEnd = st.offset + bytesRead >= size;
+        let end = buf.lastIndexOf(NL, bytesRead - 1);
+        if (end < 0) {
+          if (bytesRead > this.opts.maxRecordBytes) {
+            const skipped = await this.skipLongLine(fh, size);
+            if (skipped === 0) break; // no newline yet: the writer is still on it
+            consumed += skipped;
+            continue;
+          }
+          if (!(final && atEnd)) break; // partial line: wait for its newline
+          end = bytesRead; // the unterminated last line of a finished file
+        } else {
+          end += 1;
+          if (final && atEnd && end < bytesRead) end = bytesRead;
+        }
+        const nextAt: number = st.offset + end;
+        if (nextAt < size) {
+          const other = buf === this.buf ? (spare ??= Buffer.allocUnsafe(this.buf.length)) : this.buf;
+          ahead = { buf: other, at: nextAt, read: fh.read(other, 0, Math.min(other.length, size - nextAt), nextAt) };
+        }
+        this.process(buf, end);
+        consumed += end;
+        this.opts.onProgress?.(end);
       }
-      this.process(this.buf.toString('utf8', 0, end), end);
-      consumed += end;
-      this.opts.onProgress?.(end);
+    } finally {
+      // Never leave a read writing into a buffer the next drain may use.
+      if (ahead !== null) await ahead.read.catch(() => undefined);
     }
     return consumed;
   }
@@ -221,63 +243,106 @@ export class FileIngestor {
     return 0;
   }
 
-  private process(text: string, byteLen: number): void {
+  /** One step: the complete lines in buf[0, byteLen) become one batch and one commit. */
+  private process(buf: Buffer, byteLen: number): void {
     const st = this.state;
     const undo = this.checkpoint();
-    const lines = text.split('\n');
-    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-    if (st.offset === 0 && lines.length > 0 && lines[0].charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
-
-    if (st.format === null) {
-      st.format = this.opts.formatFor?.(st.path) ?? this.detect(lines) ?? 'unknown';
-    }
+    if (st.format === null) st.format = this.opts.formatFor?.(st.path) ?? this.detect(headLines(buf, byteLen, st.offset === 0)) ?? 'unknown';
     const batch = this.newBatch();
-    const format = st.format;
-    const reader = format === 'unknown' ? null : this.ensureReader(format);
-    const now = this.opts.now();
-    const file = st.path;
-    let lineNo = st.line;
-    for (let i = 0; i < lines.length; i++) {
-      lineNo++;
-      let line = lines[i];
-      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-      if (line.length === 0) continue;
-      let reason: string | null = null;
-      let detail = '';
-      if (reader === null) {
-        reason = 'unknown_format';
-        detail = 'the file matches no known format; set --format or a source format in the config';
-      } else if (line.length > this.opts.maxRecordBytes) {
-        reason = 'record_too_long';
-        detail = `line is ${line.length} characters, over the ${this.opts.maxRecordBytes}-byte limit (max_record_bytes)`;
-      } else if (line.indexOf('\u0000') >= 0) {
-        reason = 'nul_byte';
-        detail = 'line contains a NUL byte';
-      } else if (line.indexOf('\ufffd') >= 0) {
-        reason = 'invalid_utf8';
-        detail = 'line is not valid UTF-8';
+    const reader = st.format === 'unknown' ? null : this.ensureReader(st.format);
+    if (reader?.parseBytes) this.processBytes(batch, reader, buf, byteLen);
+    else {
+      const lines = buf.toString('utf8', 0, byteLen).split('\n');
+      if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+      if (st.offset === 0 && lines.length > 0 && lines[0].charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
+      const now = this.opts.now();
+      let lineNo = st.line;
+      for (let i = 0; i < lines.length; i++) {
+        lineNo++;
+        let line = lines[i];
+        if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+        if (line.length > 0) this.processLine(batch, reader, line, lineNo, now);
       }
-      if (reason === null) {
-        let res;
-        try {
-          res = reader!.parseLine(line, { file, line: lineNo });
-        } catch (err) {
-          res = { kind: 'reject' as const, rejection: { reason: 'reader_error', detail: (err as Error).message } };
-        }
-        if (res.kind === 'records') {
-          for (const raw of res.records) this.accept(batch, raw, file, lineNo, line, now);
-          continue;
-        }
-        if (res.kind === 'skip') continue;
-        reason = res.rejection.reason;
-        detail = res.rejection.detail;
-      }
-      batch.reject({ file, line: lineNo, format, reason, detail, raw: line.slice(0, 65536), at: now });
+      st.line = lineNo;
     }
-    st.line = lineNo;
     st.offset += byteLen;
     st.bytesTotal += byteLen;
     this.commit(batch, undo);
+  }
+
+  /**
+   * The byte path: each line goes to the reader's parseBytes first; only the lines it declines are
+   * decoded and go through processLine, exactly as on the string path.
+   */
+  private processBytes(batch: Batch, reader: Reader, buf: Buffer, byteLen: number): void {
+    const st = this.state;
+    const now = this.opts.now();
+    const tolerance = this.opts.futureToleranceMs;
+    const latest = tolerance === undefined ? Infinity : now + tolerance;
+    const maxBytes = this.opts.maxRecordBytes;
+    const atFileStart = st.offset === 0;
+    const clean = isCleanAscii(buf, byteLen);
+    let lineNo = st.line;
+    let pos = 0;
+    while (pos < byteLen) {
+      let nl = buf.indexOf(NL, pos);
+      if (nl < 0 || nl >= byteLen) nl = byteLen;
+      const s = pos;
+      let e = nl;
+      pos = nl + 1;
+      lineNo++;
+      if (e > s && buf[e - 1] === 13) e--;
+      if (e === s) continue;
+      if (e - s <= maxBytes) {
+        const r = reader.parseBytes!(buf, s, e, clean);
+        if (r === 'skip') continue;
+        if (r !== null && r.ts <= latest) {
+          batch.addCall(r, this.opts.resolveCarrier(r));
+          continue;
+        }
+      }
+      let line = buf.toString('utf8', s, e);
+      if (atFileStart && s === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      if (line.length > 0) this.processLine(batch, reader, line, lineNo, now);
+    }
+    st.line = lineNo;
+  }
+
+  /** One decoded line (no newline, no CR): its records into the batch, or its rejection into the quarantine. */
+  private processLine(batch: Batch, reader: Reader | null, line: string, lineNo: number, now: number): void {
+    const file = this.state.path;
+    const format = this.state.format!;
+    let reason: string | null = null;
+    let detail = '';
+    if (reader === null) {
+      reason = 'unknown_format';
+      detail = 'the file matches no known format; set --format or a source format in the config';
+    } else if (line.length > this.opts.maxRecordBytes) {
+      reason = 'record_too_long';
+      detail = `line is ${line.length} characters, over the ${this.opts.maxRecordBytes}-byte limit (max_record_bytes)`;
+    } else if (line.indexOf('\u0000') >= 0) {
+      reason = 'nul_byte';
+      detail = 'line contains a NUL byte';
+    } else if (line.indexOf('\ufffd') >= 0) {
+      reason = 'invalid_utf8';
+      detail = 'line is not valid UTF-8';
+    }
+    if (reason === null) {
+      let res;
+      try {
+        res = reader!.parseLine(line, { file, line: lineNo });
+      } catch (err) {
+        res = { kind: 'reject' as const, rejection: { reason: 'reader_error', detail: (err as Error).message } };
+      }
+      if (res.kind === 'records') {
+        for (const raw of res.records) this.accept(batch, raw, file, lineNo, line, now);
+        return;
+      }
+      if (res.kind === 'skip') return;
+      reason = res.rejection.reason;
+      detail = res.rejection.detail;
+    }
+    batch.reject({ file, line: lineNo, format, reason, detail, raw: line.slice(0, 65536), at: now });
   }
 
   /**
@@ -337,6 +402,19 @@ export class FileIngestor {
     }
     this.opts.onCommit?.(batch, st);
   }
+}
+
+/** The first 50 lines of a step, decoded, for format detection (a BOM dropped at the start of the file). */
+function headLines(buf: Buffer, byteLen: number, atFileStart: boolean): string[] {
+  let end = 0;
+  for (let k = 0; k < 50 && end < byteLen; k++) {
+    const nl = buf.indexOf(NL, end);
+    end = nl < 0 || nl >= byteLen ? byteLen : nl + 1;
+  }
+  const lines = buf.toString('utf8', 0, end).split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (atFileStart && lines.length > 0 && lines[0].charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
+  return lines;
 }
 
 export async function statOrNull(path: string) {

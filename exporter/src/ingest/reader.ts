@@ -26,6 +26,14 @@ export type LineResult =
 export interface Reader {
   readonly format: string;
   parseLine(line: string, ctx: LineContext): LineResult;
+  /**
+   * Optional fast path over the raw bytes of one line (without its newline or CR): the record
+   * `parseLine` would return for that line, `'skip'`, or null when the line is not the plain case
+   * the fast path handles (the ingestor then decodes it and calls `parseLine`). Must agree with
+   * `parseLine` exactly wherever it does not return null (checked by test/readers/bytes.test.ts).
+   * `clean`: the caller has checked that the bytes are ASCII without NUL (ingest/bytes.ts isCleanAscii).
+   */
+  parseBytes?(buf: Buffer, start: number, end: number, clean: boolean): RawCall | 'skip' | null;
   /** Records still pending (e.g. answered calls waiting for BYE) that should be flushed at end of a one-shot run. */
   flush?(): RawCall[];
   snapshot?(): unknown;

@@ -107,6 +107,20 @@ function checkE164(e: string): PhoneResult {
 }
 
 /**
+ * True when buf[s, e) is `+` and digits that checkE164 accepts, i.e. normalizePhone returns those very
+ * bytes as the E.164 text (the readers' byte fast path; the rules are checkE164's, on bytes).
+ */
+export function isPlainE164Bytes(buf: Uint8Array, s: number, e: number): boolean {
+  const len = e - s - 1; // digits
+  if (len < 7 || len > 15 || buf[s] !== 43) return false;
+  for (let i = s + 1; i < e; i++) if (buf[i] < 48 || buf[i] > 57) return false;
+  const first = buf[s + 1];
+  if (first === 48) return false;
+  if (first === 49) return len === 11 && buf[s + 2] >= 50 && buf[s + 5] >= 50;
+  return true;
+}
+
+/**
  * A tiny memo for hot paths: CDR files repeat the same caller numbers on every line.
  * Bounded: cleared when it reaches `max` entries; `max` 0 disables the memo (for called
  * numbers, which rarely repeat).

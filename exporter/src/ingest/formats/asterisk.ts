@@ -16,7 +16,10 @@
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
-import { outcomeFromAsterisk } from '../../model/outcome.js';
+import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, skipSpace, trimEnd } from '../bytes.js';
+import { isMachine, outcomeFromAsterisk } from '../../model/outcome.js';
+import { isPlainE164Bytes } from '../../model/phone.js';
+import type { Outcome } from '../../model/types.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, one, parseSeconds, reject, withDefaults } from './common.js';
 
@@ -36,6 +39,12 @@ function userfieldIndex(n: number, fields: string[]): number {
   return -1;
 }
 
+/** `Local/…` in any case. */
+function isLocalChannel(buf: Uint8Array, s: number, e: number): boolean {
+  return e - s >= 6 && (buf[s] | 32) === 108 && (buf[s + 1] | 32) === 111 && (buf[s + 2] | 32) === 99 &&
+    (buf[s + 3] | 32) === 97 && (buf[s + 4] | 32) === 108 && buf[s + 5] === 47;
+}
+
 /** Content check used by detectFormat: a line that is an Asterisk CDR. */
 export function looksLikeAsterisk(fields: string[]): boolean {
   const n = fields.length;
@@ -46,9 +55,105 @@ export class AsteriskReader implements Reader {
   readonly format = 'asterisk';
   private readonly kit: ReaderKit;
   private readonly f: string[] = [];
+  private readonly fields = new CsvFields();
+  /** Caller bytes → E.164, or null for a caller the string path must judge. */
+  private readonly callers = new BytesMemo<string | null>();
 
   constructor(options?: Partial<ReaderOptions>) {
     this.kit = new ReaderKit(withDefaults(options));
+  }
+
+  /**
+   * The plain line — ASCII, 16/18/21 columns, `+E.164` or cached callers, `YYYY-MM-DD HH:MM:SS`
+   * times, whole-second durations, one of the five dispositions — read from bytes; null for
+   * anything else (parseLine judges it, with its error messages).
+   */
+  parseBytes(buf: Buffer, start: number, end: number, clean: boolean): RawCall | null {
+    const fl = this.fields;
+    if (!fl.scan(buf, start, end, clean)) return null;
+    const n = fl.count;
+    if (n !== 16 && n !== 18 && n !== 21) return null; // 17/20 need the userfield guess, others are errors
+    const fs = fl.start;
+    const fe = fl.end;
+    const esc = fl.escaped;
+    const kit = this.kit;
+
+    // start, answer
+    if (fe[9] - fs[9] !== 19) return null;
+    const ts = kit.clock.parseBytes(buf, fs[9]);
+    if (ts !== ts) return null; // NaN
+    if (fe[10] !== fs[10] && (fe[10] - fs[10] !== 19 || Number.isNaN(kit.clock.parseBytes(buf, fs[10])))) return null;
+
+    const billsec = digitsValue(buf, fs[13], fe[13]);
+    if (billsec < 0) return null;
+    let duration: number | null = null;
+    if (fe[12] !== fs[12]) {
+      duration = digitsValue(buf, fs[12], fe[12]);
+      if (duration < 0) return null;
+    }
+
+    let outcome: Outcome;
+    const ds = fs[14];
+    const de = fe[14];
+    switch (de - ds) {
+      case 8:
+        if (!bytesEqual(buf, ds, de, 'ANSWERED')) return null;
+        if (n !== 16 && fe[17] !== fs[17]) {
+          if (esc[17]) return null;
+          outcome = isMachine(ascii(buf, fs[17], fe[17])) ? 'voicemail' : 'answered';
+        } else outcome = 'answered';
+        break;
+      case 9:
+        if (!bytesEqual(buf, ds, de, 'NO ANSWER')) return null;
+        outcome = 'no_answer';
+        break;
+      case 4:
+        if (!bytesEqual(buf, ds, de, 'BUSY')) return null;
+        outcome = 'busy';
+        break;
+      case 6:
+      case 10:
+        if (!bytesEqual(buf, ds, de, 'FAILED') && !bytesEqual(buf, ds, de, 'CONGESTION')) return null;
+        outcome = 'failed';
+        break;
+      default:
+        return null;
+    }
+
+    // caller (src), called (dst)
+    if (esc[1] || esc[2]) return null;
+    let caller = this.callers.get(buf, fs[1], fe[1]);
+    if (caller === undefined) {
+      const r = kit.callers.normalize(ascii(buf, fs[1], fe[1]));
+      caller = r.ok ? r.e164 : null;
+      this.callers.set(buf, fs[1], fe[1], caller);
+    }
+    if (caller === null) return null;
+    let called: string;
+    if (isPlainE164Bytes(buf, fs[2], fe[2])) called = ascii(buf, fs[2], fe[2]);
+    else {
+      const r = kit.called.normalize(ascii(buf, fs[2], fe[2]));
+      if (!r.ok) return null;
+      called = r.e164;
+    }
+
+    const answered = outcome === 'answered' || outcome === 'voicemail';
+    const rec: RawCall = { ts, caller, called, outcome, talkSec: answered ? billsec : 0, attestation: 'none', source: 'asterisk' };
+    if (duration !== null && duration >= billsec) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
+    // The trunk: dstchannel unless empty or Local/, else channel (as parseLine).
+    let t = 6;
+    let ts0 = skipSpace(buf, fs[6], fe[6]);
+    let te = trimEnd(buf, ts0, fe[6]);
+    if (ts0 === te || isLocalChannel(buf, ts0, te)) {
+      t = 5;
+      ts0 = skipSpace(buf, fs[5], fe[5]);
+      te = trimEnd(buf, ts0, fe[5]);
+    }
+    if (ts0 !== te) {
+      if (esc[t]) return null;
+      rec.trunk = ascii(buf, ts0, te);
+    }
+    return rec;
   }
 
   parseLine(raw: string, _ctx: LineContext): LineResult {

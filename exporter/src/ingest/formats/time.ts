@@ -171,6 +171,46 @@ export class WallClock {
     const p = parseWall(text);
     return p === null ? null : this.toUtc(p);
   }
+
+  /** UTC ms of each wall-clock hour seen by parseBytes, NaN for an hour it leaves to parse(). */
+  private readonly hourStarts = new Map<number, number>();
+
+  /**
+   * `YYYY-MM-DD HH:MM:SS` in buf[s, s + 19) → exactly what parse() gives for that text, or NaN when the
+   * bytes are not that shape or out of range, or the hour holds a zone transition that does not move
+   * its whole hour alike: the caller then falls back to parse(). The hour's start is converted once.
+   */
+  parseBytes(buf: Uint8Array, s: number): number {
+    if (buf[s + 4] !== 45 || buf[s + 7] !== 45 || buf[s + 10] !== 32 || buf[s + 13] !== 58 || buf[s + 16] !== 58) return NaN;
+    const century = b2(buf, s);
+    const yy = b2(buf, s + 2);
+    const mo = b2(buf, s + 5);
+    const d = b2(buf, s + 8);
+    const h = b2(buf, s + 11);
+    const mi = b2(buf, s + 14);
+    const sec = b2(buf, s + 17);
+    if (century < 0 || yy < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
+    const y = century * 100 + yy;
+    const key = ((y * 100 + mo) * 100 + d) * 100 + h;
+    let start = this.hourStarts.get(key);
+    if (start === undefined) {
+      let head = '';
+      for (let i = 0; i < 13; i++) head += String.fromCharCode(buf[s + i]);
+      const first = this.parse(`${head}:00:00`);
+      const last = this.parse(`${head}:59:59`);
+      start = first !== null && last === first + 3_599_000 ? first : NaN;
+      if (this.hourStarts.size > 100_000) this.hourStarts.clear();
+      this.hourStarts.set(key, start);
+    }
+    return start + mi * 60_000 + (sec === 60 ? 59 : sec) * 1000;
+  }
+}
+
+/** Two ASCII digits → 0…99, or -1. */
+function b2(buf: Uint8Array, i: number): number {
+  const a = buf[i] - 48;
+  const b = buf[i + 1] - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
 /**

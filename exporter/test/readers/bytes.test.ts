@@ -1,0 +1,322 @@
+// The byte fast path (Reader.parseBytes, ingest/bytes.ts) must agree with the string path exactly
+// wherever it answers, and must answer for the plain lines it exists for. Differential tests:
+// random and mutated input through both paths; then whole files through the ingestor with the fast
+// path on and off.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BytesMemo, CsvFields, isCleanAscii } from '../../src/ingest/bytes.js';
+import { splitCsvLine } from '../../src/ingest/csv.js';
+import { AsteriskReader } from '../../src/ingest/formats/asterisk.js';
+import { createReader, detectFormat } from '../../src/ingest/formats/index.js';
+import { WallClock } from '../../src/ingest/formats/time.js';
+import { CarrierResolver, channelSuffixStart } from '../../src/model/carrier.js';
+import { isPlainE164Bytes, normalizePhone } from '../../src/model/phone.js';
+import type { Reader } from '../../src/ingest/reader.js';
+import { Runtime } from '../../src/runtime.js';
+
+const b = (s: string) => Buffer.from(s, 'utf8');
+const isAsciiNoNul = (s: string) => /^[\x01-\x7f]*$/.test(s);
+
+describe('CsvFields.scan agrees with splitCsvLine', () => {
+  const alphabet = fc.constantFrom('a', 'b', '1', ',', ',', '"', '"', ' ', '\t', 'é', '\u0000', ';');
+  it('on random lines: same fields whenever it accepts, and it accepts every plain line', () => {
+    const f = new CsvFields();
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 40 }).map((a) => a.join('')), fc.boolean(), (line, clean) => {
+        const buf = b(line);
+        const plain = isAsciiNoNul(line);
+        if (clean && !plain) return; // the caller vouches for cleanliness only when true
+        const out: string[] = [];
+        const n = splitCsvLine(line, out);
+        const ok = f.scan(buf, 0, buf.length, clean);
+        if (!ok) {
+          // Declined: non-ASCII/NUL, an unterminated quote, junk after a closing quote, or too many fields.
+          const junkAfterQuote = /(^|,)"([^"]|"")*"[^,]/.test(line);
+          expect(!plain || n < 0 || junkAfterQuote || n > CsvFields.MAX).toBe(true);
+          return;
+        }
+        accepted++;
+        expect(f.count).toBe(n);
+        for (let i = 0; i < n; i++) {
+          const raw = buf.toString('latin1', f.start[i], f.end[i]);
+          expect(f.escaped[i] ? raw.replace(/""/g, '"') : raw).toBe(out[i]);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    expect(accepted).toBeGreaterThan(1000);
+  });
+
+  it('an empty trailing field, an empty line and quoted commas', () => {
+    const f = new CsvFields();
+    for (const line of ['a,', ',', '', '"a,b",c', '"",""', '"a""b",', 'x"y,z']) {
+      const out: string[] = [];
+      const n = splitCsvLine(line, out);
+      expect(f.scan(b(line), 0, b(line).length, true)).toBe(true);
+      expect(f.count).toBe(n);
+    }
+  });
+
+  it('isCleanAscii: ASCII without NUL only', () => {
+    expect(isCleanAscii(b('abc,"d"\n'), 8)).toBe(true);
+    expect(isCleanAscii(b('abc\u0000'), 4)).toBe(false);
+    expect(isCleanAscii(b('abcé'), 5)).toBe(false);
+    expect(isCleanAscii(b('abcé'), 3)).toBe(true); // only the first len bytes count
+  });
+});
+
+describe('BytesMemo', () => {
+  it('behaves like a Map keyed by the bytes, across clears', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.stringMatching(/^[a-d]{0,6}$/), fc.integer()), { maxLength: 300 }), (ops) => {
+        const memo = new BytesMemo<number>(8, 40);
+        const model = new Map<string, number>();
+        for (const [k, v] of ops) {
+          const buf = b(`>${k}<`);
+          const got = memo.get(buf, 1, buf.length - 1);
+          // A clear may have dropped it; otherwise it must be the model's value.
+          if (got !== undefined) expect(got).toBe(model.get(k));
+          if (got === undefined) {
+            memo.set(buf, 1, buf.length - 1, v);
+            model.set(k, v);
+            expect(memo.get(buf, 1, buf.length - 1)).toBe(v);
+          }
+        }
+      }),
+    );
+  });
+});
+
+describe('byte helpers agree with their string versions', () => {
+  it('channelSuffixStart matches the suffix regex', () => {
+    const re = /-[0-9a-f]{1,8}(;\d+)?$/i;
+    const part = fc.constantFrom('SIP/att', '-', 'a', 'F', '0', '9', ';', '1', 'x', '/', '-0000063a', ';2', 'abcdef012');
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 8 }).map((a) => a.join('')), (v) => {
+        const m = re.exec(v);
+        expect(channelSuffixStart(v)).toBe(m ? m.index : -1);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('isPlainE164Bytes is true exactly when normalizePhone returns the same +digits', () => {
+    const digit = fc.constantFrom('0', '1', '2', '5', '9');
+    fc.assert(
+      fc.property(fc.constantFrom('+', '', '+', ' +'), fc.array(digit, { maxLength: 17 }).map((a) => a.join('')), (p, d) => {
+        const v = p + d;
+        const r = normalizePhone(v, '1');
+        const buf = b(v);
+        expect(isPlainE164Bytes(buf, 0, buf.length)).toBe(r.ok && r.e164 === v);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('WallClock.parseBytes equals parse() wherever it answers, in zones with transitions on and off the hour', () => {
+    const zones = ['UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/St_Johns'];
+    const clocks = zones.map((z) => new WallClock(z));
+    let answered = 0;
+    const two = (n: number) => String(n).padStart(2, '0');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: zones.length - 1 }),
+        fc.constantFrom(2025, 2026),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 24 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.constantFrom(' ', ' ', 'T'),
+        (z, y, mo, d, h, mi, s, sep) => {
+          const text = `${y}-${two(mo)}-${two(d)}${sep}${two(h)}:${two(mi)}:${two(s)}`;
+          const fast = clocks[z].parseBytes(b(text), 0);
+          if (Number.isNaN(fast)) return;
+          answered++;
+          expect(fast).toBe(clocks[z].parse(text));
+        },
+      ),
+      { numRuns: 20000 },
+    );
+    expect(answered).toBeGreaterThan(5000);
+    // Every second of the transition days in the zones that change on the half hour.
+    for (const [zone, day] of [['Australia/Lord_Howe', '2026-04-05'], ['Australia/Lord_Howe', '2026-10-04'], ['America/New_York', '2026-03-08'], ['America/New_York', '2026-11-01']]) {
+      const c = new WallClock(zone);
+      for (let t = 0; t < 86_400; t += 7) {
+        const text = `${day} ${two(Math.floor(t / 3600))}:${two(Math.floor(t / 60) % 60)}:${two(t % 60)}`;
+        const fast = c.parseBytes(b(text), 0);
+        if (!Number.isNaN(fast)) expect(fast, `${zone} ${text}`).toBe(c.parse(text));
+      }
+    }
+  });
+});
+
+// ---------- Asterisk: parseBytes vs parseLine ----------
+
+const GOOD = [
+  '', '+12025550252', '+12125555772', 'from-dialer', '"Acme Health" <+12025550252>', 'Local/+12125555772@outbound-00000000;2',
+  'SIP/verizon-00000000', 'Dial', 'SIP/verizon/+12125555772,60,tT', '2026-11-22 11:00:00', '2026-11-22 11:00:03',
+  '2026-11-22 11:02:00', '120', '117', 'ANSWERED', 'DOCUMENTATION', '1795345200.0', '',
+];
+const quote = (v: string) => '"' + v.replace(/"/g, '""') + '"';
+const NUMERIC = new Set([12, 13]);
+const render = (f: string[], quoteAll: boolean) => f.map((v, i) => (quoteAll || !NUMERIC.has(i) ? quote(v) : v)).join(',');
+
+const VARIANTS: Record<number, string[]> = {
+  1: ['+12025550252', '2025550252', '12025550252', '', 'anonymous', '+1202555025', '+442079460018', '8001', '+12025550252 ', 'ü+1202'],
+  2: ['+12125555772', '2125555772', '', ' ', '+0123456789', '(212) 555-5772', '+1212555577', '+44207946001812345'],
+  4: ['"Acme" <+12025550252>', '', '<2025550253>', 'x'],
+  5: ['SIP/att-trunk-0000063a', 'Local/x@y-0001;2', '', ' PJSIP/tmo-gw-00000011 ', 'SIP/"q"-1'],
+  6: ['SIP/verizon-00000000', '', 'Local/+1@out-00000001;2', 'LOCAL/x', '  ', 'SIP/att-trunk-0000063a', 'IAX2/odd', 'SIP/ve"r-1'],
+  9: ['2026-11-22 11:00:00', '2026-11-22T11:00:00', '2026-02-30 10:00:00', '2026-11-22 24:00:00', '2026-11-22 11:60:00', '2026-11-22 11:00:60', '', 'start', '2026-03-08 02:30:00', '2026-11-01 01:30:00', ' 2026-11-22 11:00:00'],
+  10: ['', '2026-11-22 11:00:03', 'garbage', '2026-11-22T11:00:03'],
+  12: ['120', '', '0', '82.0', ' 5', 'x', '1234567890'],
+  13: ['117', '0', '', '3.6', 'abc', '200', '999999999'],
+  14: ['ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED', 'CONGESTION', 'answered', 'NOANSWER', '', 'disposition', 'ANSWERED ', 'WEIRD'],
+  16: ['1795345200.0', 'AMDSTATUS=MACHINE', ''],
+  17: ['', 'MACHINE', 'AMDSTATUS=HUMAN', 'AMDSTATUS=MACHINE;AMDCAUSE=LONGGREETING', 'x"y'],
+};
+
+function asteriskLine(choices: number[], count: number, quoteAll: boolean, junk: number): string {
+  const f = GOOD.slice();
+  let k = 0;
+  for (const [col, vals] of Object.entries(VARIANTS)) f[+col] = vals[choices[k++] % vals.length];
+  while (f.length < count) f.push(String(f.length));
+  f.length = count;
+  let line = render(f, quoteAll);
+  if (junk === 1) line = line.replace(',', 'é,');
+  if (junk === 2) line = line + '\u0000';
+  if (junk === 3) line = line.slice(0, -1); // cut the last closing quote
+  if (junk === 4) line = line.replace('"ANSWERED"', '"ANSWERED"x');
+  return line;
+}
+
+const lineArb = fc
+  .tuple(
+    // Mostly the good value of each column, so that a fair share of lines is plain enough for the fast path.
+    fc.array(fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat() }), {
+      minLength: Object.keys(VARIANTS).length,
+      maxLength: Object.keys(VARIANTS).length,
+    }),
+    fc.constantFrom(18, 18, 18, 16, 21, 17, 20, 15, 22),
+    fc.boolean(),
+    fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4),
+  )
+  .map(([c, n, q, j]) => asteriskLine(c, n, q, j));
+
+function agree(reader: Reader, line: string): 'fast' | 'fallback' {
+  const buf = b(line);
+  const fast = reader.parseBytes!(buf, 0, buf.length, isCleanAscii(buf, buf.length));
+  if (fast === null) return 'fallback';
+  const slow = reader.parseLine(line, { file: 't', line: 1 });
+  if (fast === 'skip') expect(slow.kind, line).toBe('skip');
+  else expect(slow, line).toEqual({ kind: 'records', records: [fast] });
+  return 'fast';
+}
+
+describe('AsteriskReader.parseBytes agrees with parseLine', () => {
+  it('on mutated Master.csv lines, in UTC and in a zone with DST', () => {
+    for (const timezone of ['UTC', 'America/New_York']) {
+      const reader = new AsteriskReader({ timezone });
+      let fast = 0;
+      let total = 0;
+      fc.assert(
+        fc.property(lineArb, (line) => {
+          total++;
+          if (agree(reader, line) === 'fast') fast++;
+        }),
+        { numRuns: 8000 },
+      );
+      // Not vacuous: a good share of the mutated lines are plain enough for the fast path.
+      expect(fast / total).toBeGreaterThan(0.05);
+    }
+  });
+
+  it('takes the fast path for the plain lines it exists for', () => {
+    const reader = new AsteriskReader({ timezone: 'UTC' });
+    for (const line of [render(GOOD, false), render(GOOD, true), render(GOOD.slice(0, 16), false), render([...GOOD, 'p', 'l', '3'], false)]) {
+      expect(agree(reader, line), line).toBe('fast');
+    }
+  });
+
+  it('on every fixture line of the golden files', () => {
+    const dir = new URL('../fixtures/asterisk/', import.meta.url).pathname;
+    let fast = 0;
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.csv'))) {
+      const optPath = join(dir, name.replace(/\.csv$/, '.options.json'));
+      let options = {};
+      try {
+        options = JSON.parse(readFileSync(optPath, 'utf8'));
+      } catch {
+        /* no options */
+      }
+      const reader = createReader('asterisk', options);
+      for (const raw of readFileSync(join(dir, name), 'utf8').split('\n')) {
+        const line = raw.replace(/\r$/, '');
+        if (line !== '' && agree(reader, line) === 'fast') fast++;
+      }
+    }
+    expect(fast).toBeGreaterThan(10);
+  });
+});
+
+// ---------- whole files: the ingestor with the fast path on and off ----------
+
+async function ingest(file: string, fastPath: boolean, now: number) {
+  const rt = new Runtime({
+    db: ':memory:',
+    bucketMs: 1000,
+    globs: [file],
+    readerOptions: { defaultCountryCode: '1', timezone: 'America/New_York' },
+    resolver: CarrierResolver.fromFiles({ trunkMap: new URL('../../../examples/trunk-map.csv', import.meta.url).pathname }),
+    settleMs: 0,
+    oneShot: true,
+    maxRecordBytes: 4096,
+    futureToleranceMs: 3_600_000,
+    chunkBytes: 64 * 1024, // many steps: lines and reads straddle step boundaries
+    now: () => now,
+    readers: {
+      detectFormat,
+      createReader: (format, options) => {
+        const r = createReader(format, options);
+        if (!fastPath) delete (r as { parseBytes?: unknown }).parseBytes;
+        return r;
+      },
+    },
+  });
+  await rt.poll();
+  rt.tailer.flushReaders();
+  const snap = rt.snapshotAt(now);
+  const result = {
+    counts: rt.store.ingestCounts(),
+    quarantine: rt.store.quarantined(1_000_000).map(({ at: _at, ...q }) => q),
+    numbers: [...snap.numbers.values()].map((n) => JSON.stringify(n)).sort(),
+  };
+  await rt.close();
+  return result;
+}
+
+describe('the ingestor gives the same result with the byte path on and off', () => {
+  it('on a file of good, bad, non-ASCII, CRLF, BOM, over-long and future lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'numrep-bytes-'));
+    const file = join(dir, 'Master.csv');
+    const lines = fc.sample(lineArb, { numRuns: 3000, seed: 7 });
+    const now = Date.parse('2026-11-22T18:00:00Z');
+    const future = render(GOOD.map((v, i) => (i === 9 ? '2026-11-23 11:00:00' : v)), false);
+    const text = '\ufeff' + render(GOOD, false) + '\r\n' + lines.join('\n') + '\n\n' + future + '\n' + 'x'.repeat(5000) + '\n' + render(GOOD, true) + '\r\n' + render(GOOD, false);
+    writeFileSync(file, text);
+    const fast = await ingest(file, true, now);
+    const slow = await ingest(file, false, now);
+    expect(fast).toEqual(slow);
+    const accepted = fast.counts.filter((c) => c.result === 'accepted').reduce((s, c) => s + c.count, 0);
+    const rejected = fast.counts.filter((c) => c.result === 'rejected').reduce((s, c) => s + c.count, 0);
+    expect(accepted).toBeGreaterThan(100);
+    expect(rejected).toBeGreaterThan(100);
+    expect(fast.quarantine.some((q) => q.reason === 'future_timestamp')).toBe(true);
+    expect(fast.quarantine.some((q) => q.reason === 'record_too_long')).toBe(true);
+  });
+});
