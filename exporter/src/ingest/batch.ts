@@ -162,6 +162,7 @@ export class Batch {
 
   /** Records by format, result and reason. */
   get counters(): Map<string, CounterDelta> {
+    this.flushSourceCount();
     const m = new Map<string, CounterDelta>();
     for (const [format, count] of this.accepted) m.set(`${format}\u0000accepted\u0000ok`, { format, result: 'accepted', reason: 'ok', count });
     for (const [k, c] of this.rejections) m.set(k, c);
@@ -229,9 +230,25 @@ export class Batch {
       if (bl) bl.count++;
       else this.blocks.set(bkey, { carrier, engine, count: 1 });
     }
-    this.accepted.set(r.source, (this.accepted.get(r.source) ?? 0) + 1);
+    if (r.source === this.lastSource) this.lastSourceCount++;
+    else this.countSource(r.source);
     this.records++;
     if (this.newestTs === null || ts > this.newestTs) this.newestTs = ts;
+  }
+
+  /** Accepted records of the format of the last call, not yet in `accepted` (one Map update per run of a format). */
+  private lastSource = '';
+  private lastSourceCount = 0;
+
+  private countSource(source: string): void {
+    this.flushSourceCount();
+    this.lastSource = source;
+    this.lastSourceCount = 1;
+  }
+
+  private flushSourceCount(): void {
+    if (this.lastSourceCount > 0) this.accepted.set(this.lastSource, (this.accepted.get(this.lastSource) ?? 0) + this.lastSourceCount);
+    this.lastSourceCount = 0;
   }
 
   /** Rows accepted that are not calls (engine labels, inventory). */

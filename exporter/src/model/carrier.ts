@@ -164,8 +164,23 @@ export interface CarrierResolverOptions {
   prefixes?: Map<string, string> | Record<string, string>;
 }
 
-/** The unique per-call suffix Asterisk appends to a channel name (`-0000063a`, `-0001;2`). */
-const CHANNEL_SUFFIX = /-[0-9a-f]{1,8}(;\d+)?$/i;
+/**
+ * Where the unique per-call suffix Asterisk appends to a channel name starts (`-0000063a`,
+ * `-0001;2`: a '-', 1–8 hex digits, an optional `;digits`, at the very end), or -1.
+ */
+export function channelSuffixStart(v: string): number {
+  let j = v.length;
+  let k = j;
+  while (k > 0 && isDigit(v.charCodeAt(k - 1))) k--;
+  if (k < j && k > 0 && v.charCodeAt(k - 1) === 59 /* ; */) j = k - 1;
+  let h = j;
+  while (h > 0 && j - h < 9 && isHex(v.charCodeAt(h - 1))) h--;
+  const run = j - h;
+  return run >= 1 && run <= 8 && h > 0 && v.charCodeAt(h - 1) === 45 /* - */ ? h - 1 : -1;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
 export class CarrierResolver {
   private readonly trunks: Map<string, string>;
@@ -173,6 +188,8 @@ export class CarrierResolver {
   private readonly maxPrefix: number;
   private readonly minPrefix: number;
   private readonly trunkCache = new Map<string, string | null>();
+  /** Some map key itself looks like a channel with its per-call suffix: then the exact lookup must always run. */
+  private readonly suffixedKeys: boolean;
 
   constructor(opts: CarrierResolverOptions = {}) {
     this.trunks = new Map();
@@ -187,6 +204,7 @@ export class CarrierResolver {
     }
     this.maxPrefix = max;
     this.minPrefix = min === Infinity ? 0 : min;
+    this.suffixedKeys = [...this.trunks.keys()].some((k) => k.includes('/') && channelSuffixStart(k) >= 0);
   }
 
   /** Build from `--trunk-map` / `--prefix-map` files (either may be absent). Throws MapFileError. */
@@ -201,10 +219,14 @@ export class CarrierResolver {
   byTrunk(trunk: string): string | null {
     if (this.trunks.size === 0) return null;
     // An Asterisk channel carries a per-call suffix (SIP/att-trunk-0000063a): cache by the channel without
-    // it, or every call would miss. The full value is still tried first, so an exact map entry wins.
-    const exact = this.trunks.get(trunk.trim().toLowerCase());
-    if (exact !== undefined) return exact;
-    const key = trunk.includes('/') ? trunk.replace(CHANNEL_SUFFIX, '') : trunk;
+    // it, or every call would miss. The full value is tried first, so an exact map entry wins — unless no
+    // map key has such a suffix, when a suffixed value cannot match one exactly (the common case, skipped).
+    const cut = trunk.includes('/') ? channelSuffixStart(trunk) : -1;
+    if (cut < 0 || this.suffixedKeys) {
+      const exact = this.trunks.get(trunk.trim().toLowerCase());
+      if (exact !== undefined) return exact;
+    }
+    const key = cut < 0 ? trunk : trunk.slice(0, cut);
     let hit = this.trunkCache.get(key);
     if (hit !== undefined) return hit;
     hit = null;
