@@ -1,12 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { serve } from './serve.js';
-import { runReport, reportCsv, reportTable } from './report.js';
-import { backup } from './backup.js';
-import { importSide } from './importSide.js';
-import { simulate } from './simulate.js';
-import { evaluate } from './evaluate.js';
+// Each command loads its own modules when it runs: `report` does not pay for the HTTP server and
+// prom-client, `--help` and `--version` for nothing.
 
 const program = new Command();
 program.name('numrep').description('Number reputation from CDRs and SIP logs: Prometheus metrics, scores, actions').version(VERSION);
@@ -31,7 +27,7 @@ common(
     .option('--demo', 'write realistic sample traffic into the inbox')
     .option('--quiet', 'no log lines')
     .option('--shard <i/n>', 'keep only caller numbers with hash mod n = i (0 ≤ i < n); run n exporters over the same sources'),
-).action(async (opts) => serve(opts));
+).action(async (opts) => (await import('./serve.js')).serve(opts));
 
 common(
   program
@@ -44,6 +40,7 @@ common(
     .option('--quarantine <file>', 'write every rejected line (JSON lines) to this file')
     .option('--shard <i/n>', 'assess only caller numbers with hash mod n = i (0 ≤ i < n)'),
 ).action(async (paths: string[], opts) => {
+  const { runReport, reportCsv, reportTable } = await import('./report.js');
   const { json } = await runReport(paths, opts);
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   else if (opts.csv) process.stdout.write(reportCsv(json));
@@ -55,7 +52,7 @@ program
   .description('online copy of the SQLite database (safe while serve runs)')
   .argument('<target>', 'file to write')
   .option('--db <file>', 'SQLite database', './var/numrep.db')
-  .action(async (target: string, opts) => backup(opts.db, target));
+  .action(async (target: string, opts) => (await import('./backup.js')).backup(opts.db, target));
 
 for (const kind of ['labels', 'inventory'] as const) {
   program
@@ -65,7 +62,7 @@ for (const kind of ['labels', 'inventory'] as const) {
     .argument('<file>', 'CSV file')
     .option('--db <file>', 'SQLite database', './var/numrep.db')
     .option('--country-code <cc>', 'default country calling code', '1')
-    .action((file: string, opts) => importSide(kind, file, opts));
+    .action(async (file: string, opts) => (await import('./importSide.js')).importSide(kind, file, opts));
 }
 
 program
@@ -84,7 +81,7 @@ program
   .option('--step <seconds>', 'live: real seconds per model hour of the hidden reputation (default 3600: real time)')
   .option('--reaction <share>', 'share of would-be answers that change behaviour just before the label (default 0.6)')
   .option('--quiet', 'no log lines')
-  .action(async (opts) => simulate(opts));
+  .action(async (opts) => (await import('./simulate.js')).simulate(opts));
 
 program
   .command('evaluate')
@@ -104,7 +101,7 @@ program
   .option('--out <file>', 'write the result to a file')
   .option('--quiet', 'no log lines')
   .action(async (dirs: string[], opts) => {
-    await evaluate(dirs, opts);
+    await (await import('./evaluate.js')).evaluate(dirs, opts);
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {
