@@ -242,26 +242,93 @@ describe('AsteriskReader.parseBytes agrees with parseLine', () => {
       expect(agree(reader, line), line).toBe('fast');
     }
   });
+});
 
-  it('on every fixture line of the golden files', () => {
-    const dir = new URL('../fixtures/asterisk/', import.meta.url).pathname;
-    let fast = 0;
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.csv'))) {
-      const optPath = join(dir, name.replace(/\.csv$/, '.options.json'));
-      let options = {};
-      try {
-        options = JSON.parse(readFileSync(optPath, 'utf8'));
-      } catch {
-        /* no options */
-      }
-      const reader = createReader('asterisk', options);
-      for (const raw of readFileSync(join(dir, name), 'utf8').split('\n')) {
-        const line = raw.replace(/\r$/, '');
-        if (line !== '' && agree(reader, line) === 'fast') fast++;
-      }
-    }
-    expect(fast).toBeGreaterThan(10);
+// ---------- FreeSWITCH (built-in templates): parseBytes vs parseLine ----------
+
+const FS_GOOD = [
+  'Acme Health', '+12025550252', '+12125555772', 'default', '2026-11-22 11:00:00', '2026-11-22 11:00:03',
+  '2026-11-22 11:02:00', '120', '117', 'NORMAL_CLEARING', '00000000-4472-4118-a873-000000994634', '', 'tmo-gw',
+];
+const FS_VARIANTS: Record<number, string[]> = {
+  1: ['+12025550252', ' +12025550252 ', '2025550252', '', 'caller_id_number', 'anonymous', '+1202555025'],
+  2: ['+12125555772', '2125555772', '', ' ', '+44 20 7946 0018', '+0123'],
+  4: ['2026-11-22 11:00:00', '', '2026-11-22 11:00:00.123', '2026-13-01 00:00:00', '2026-11-01 01:30:00'],
+  5: ['2026-11-22 11:00:03', '', ' ', 'nope', '2026-11-22 10:59:00'],
+  6: ['2026-11-22 11:02:00', '', 'later', '2026-11-22 10:00:00'],
+  7: ['120', '', '4', 'x', '1.5'],
+  8: ['117', '0', '', '12.0', 'abc'],
+  9: ['NORMAL_CLEARING', 'ORIGINATOR_CANCEL', 'NO_ANSWER', 'USER_BUSY', 'CALL_REJECTED', 'UNALLOCATED_NUMBER', 'ALLOTTED_TIMEOUT', 'normal_clearing', '', 'hangup_cause', ' USER_BUSY ', 'NOT-A-CAUSE'],
+  12: ['tmo-gw', '', 'verizon', ' att-trunk ', 'a"b'],
+};
+
+const fsLineArb = fc
+  .tuple(
+    fc.array(fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.nat() }), {
+      minLength: Object.keys(FS_VARIANTS).length,
+      maxLength: Object.keys(FS_VARIANTS).length,
+    }),
+    fc.constantFrom(13, 13, 13, 15, 14, 12),
+    fc.constantFrom(0, 0, 0, 0, 0, 0, 1, 2, 3),
+  )
+  .map(([choices, count, junk]) => {
+    const f = FS_GOOD.slice();
+    let k = 0;
+    for (const [col, vals] of Object.entries(FS_VARIANTS)) f[+col] = vals[choices[k++] % vals.length];
+    while (f.length < count) f.push('PCMU');
+    f.length = count;
+    let line = f.map(quote).join(',');
+    if (junk === 1) line = line.replace('Acme', 'Acmé');
+    if (junk === 2) line = line.slice(0, -1);
+    if (junk === 3) line = line.replace('"default"', '"default"x');
+    return line;
   });
+
+describe('FreeswitchReader.parseBytes agrees with parseLine', () => {
+  it('on mutated cdr_csv lines', () => {
+    for (const timezone of ['UTC', 'America/New_York']) {
+      const reader = createReader('freeswitch', { timezone });
+      let fast = 0;
+      let total = 0;
+      fc.assert(
+        fc.property(fsLineArb, (line) => {
+          total++;
+          if (agree(reader, line) === 'fast') fast++;
+        }),
+        { numRuns: 8000 },
+      );
+      expect(fast / total).toBeGreaterThan(0.05);
+    }
+    expect(agree(createReader('freeswitch', {}), FS_GOOD.map(quote).join(','))).toBe('fast');
+  });
+
+  it('is not offered for a custom template (parseLine reads those)', () => {
+    expect(createReader('freeswitch', { template: ['caller_id_number', 'destination_number', 'start_epoch', 'sip_term_status'] }).parseBytes).toBeUndefined();
+  });
+});
+
+describe('fixture lines of the golden files', () => {
+  for (const format of ['asterisk', 'freeswitch']) {
+    it(`${format}: parseBytes agrees with parseLine on every line`, () => {
+      const dir = new URL(`../fixtures/${format}/`, import.meta.url).pathname;
+      let fast = 0;
+      for (const name of readdirSync(dir).filter((n) => n.endsWith('.csv'))) {
+        let options = {};
+        try {
+          options = JSON.parse(readFileSync(join(dir, name.replace(/\.csv$/, '.options.json')), 'utf8'));
+        } catch {
+          /* no options */
+        }
+        const reader = createReader(format, options);
+        if (!reader.parseBytes) continue;
+        for (const raw of readFileSync(join(dir, name), 'utf8').split('\n')) {
+          const line = raw.replace(/\r$/, '');
+          if (line !== '' && agree(reader, line) === 'fast') fast++;
+        }
+      }
+      expect(fast).toBeGreaterThan(5);
+    });
+  }
 });
 
 // ---------- whole files: the ingestor with the fast path on and off ----------
@@ -318,5 +385,17 @@ describe('the ingestor gives the same result with the byte path on and off', () 
     expect(rejected).toBeGreaterThan(100);
     expect(fast.quarantine.some((q) => q.reason === 'future_timestamp')).toBe(true);
     expect(fast.quarantine.some((q) => q.reason === 'record_too_long')).toBe(true);
+  });
+
+  it('on a FreeSWITCH cdr_csv file of good and bad lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'numrep-bytes-'));
+    const file = join(dir, 'Master.csv');
+    const good = FS_GOOD.map(quote).join(',');
+    writeFileSync(file, [good, good, ...fc.sample(fsLineArb, { numRuns: 3000, seed: 11 }), good].join('\n') + '\n');
+    const now = Date.parse('2026-11-22T18:00:00Z');
+    const fast = await ingest(file, true, now);
+    expect(fast).toEqual(await ingest(file, false, now));
+    expect(fast.counts.some((c) => c.format === 'freeswitch' && c.result === 'accepted' && c.count > 100)).toBe(true);
+    expect(fast.quarantine.length).toBeGreaterThan(100);
   });
 });

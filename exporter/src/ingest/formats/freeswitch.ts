@@ -25,7 +25,9 @@
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
-import { outcomeFromHangupCause } from '../../model/outcome.js';
+import { BytesMemo, CsvFields, ascii, digitsValue, skipSpace, trimEnd } from '../bytes.js';
+import { outcomeFromHangupCause, type FreeswitchDetail } from '../../model/outcome.js';
+import { isPlainE164Bytes } from '../../model/phone.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
@@ -125,10 +127,20 @@ export class FreeswitchReader implements Reader {
   private readonly builtin13 = layoutFor(FREESWITCH_DEFAULT_TEMPLATE);
   private readonly builtin15 = layoutFor(FREESWITCH_EXAMPLE_TEMPLATE);
 
+  /** The byte fast path, for the built-in templates only (a custom template is read by parseLine). */
+  readonly parseBytes?: (buf: Buffer, start: number, end: number, clean: boolean) => RawCall | null;
+  private readonly fields = new CsvFields();
+  /** Trimmed caller bytes → E.164, or null for a caller parseLine must judge. */
+  private readonly callers = new BytesMemo<string | null>();
+  /** Trimmed hangup-cause bytes → the same text as a string. */
+  private readonly causes = new BytesMemo<string>(256, 16 * 1024);
+  private readonly detail: FreeswitchDetail = { billsec: 0, answered: false };
+
   constructor(options?: Partial<ReaderOptions>) {
     const o = withDefaults(options);
     this.kit = new ReaderKit(o);
     this.custom = o.template && o.template.length > 0 ? layoutFor(o.template) : null;
+    if (this.custom === null) this.parseBytes = (buf, start, end, clean) => this.builtinBytes(buf, start, end, clean);
     if (this.custom) {
       const L = this.custom;
       const missing: string[] = [];
@@ -138,6 +150,98 @@ export class FreeswitchReader implements Reader {
       if (L.cause < 0 && L.sipStatus.length === 0) missing.push('hangup_cause or sip_term_status');
       if (missing.length > 0) throw new Error(`FreeSWITCH template lacks ${missing.join(', ')}`);
     }
+  }
+
+  /**
+   * A plain line of the built-in 13/15-column templates — ASCII, a caller and a called number,
+   * `YYYY-MM-DD HH:MM:SS` stamps, whole-second durations, a hangup cause — read from bytes; null for
+   * anything else (parseLine judges it). Columns: 1 caller_id_number, 2 destination_number,
+   * 4 start_stamp, 5 answer_stamp, 6 end_stamp, 7 duration, 8 billsec, 9 hangup_cause, 12 accountcode.
+   */
+  private builtinBytes(buf: Buffer, start: number, end: number, clean: boolean): RawCall | null {
+    const fl = this.fields;
+    if (!fl.scan(buf, start, end, clean)) return null;
+    const n = fl.count;
+    if (n !== 13 && n !== 15) return null;
+    const fs = fl.start;
+    const fe = fl.end;
+    const esc = fl.escaped;
+    if (esc[1] || esc[2] || esc[9] || esc[12]) return null;
+    const clock = this.kit.clock;
+
+    // caller, called (trimmed, as first() reads them)
+    const cs = skipSpace(buf, fs[1], fe[1]);
+    const ce = trimEnd(buf, cs, fe[1]);
+    if (cs === ce) return null;
+    let caller = this.callers.get(buf, cs, ce);
+    if (caller === undefined) {
+      const r = this.kit.callers.normalize(ascii(buf, cs, ce));
+      caller = r.ok ? r.e164 : null;
+      this.callers.set(buf, cs, ce, caller);
+    }
+    if (caller === null) return null;
+    const ds = skipSpace(buf, fs[2], fe[2]);
+    const de = trimEnd(buf, ds, fe[2]);
+    if (ds === de) return null;
+    let called: string;
+    if (isPlainE164Bytes(buf, ds, de)) called = ascii(buf, ds, de);
+    else {
+      const r = this.kit.called.normalize(ascii(buf, ds, de));
+      if (!r.ok) return null;
+      called = r.e164;
+    }
+
+    // start_stamp, answer_stamp, end_stamp
+    if (fe[4] - fs[4] !== 19) return null;
+    const ts = clock.parseBytes(buf, fs[4]);
+    if (ts !== ts) return null;
+    let answerMs: number | null = null;
+    if (skipSpace(buf, fs[5], fe[5]) !== fe[5]) {
+      if (fe[5] - fs[5] !== 19) return null;
+      answerMs = clock.parseBytes(buf, fs[5]);
+      if (answerMs !== answerMs) return null;
+    }
+    let endMs: number | null = null;
+    if (skipSpace(buf, fs[6], fe[6]) !== fe[6]) {
+      if (fe[6] - fs[6] !== 19) return null;
+      endMs = clock.parseBytes(buf, fs[6]);
+      if (endMs !== endMs) return null;
+    }
+
+    const billsec = digitsValue(buf, fs[8], fe[8]);
+    if (billsec < 0) return null;
+    let duration: number | null = null;
+    if (fe[7] !== fs[7]) {
+      duration = digitsValue(buf, fs[7], fe[7]);
+      if (duration < 0) return null;
+    }
+
+    // hangup_cause
+    const hs = skipSpace(buf, fs[9], fe[9]);
+    const he = trimEnd(buf, hs, fe[9]);
+    if (hs === he) return null;
+    let cause = this.causes.get(buf, hs, he);
+    if (cause === undefined) {
+      cause = ascii(buf, hs, he);
+      this.causes.set(buf, hs, he, cause);
+    }
+    const d = this.detail;
+    d.billsec = billsec;
+    d.answered = answerMs !== null;
+    const oc = outcomeFromHangupCause(cause, d);
+    if (oc === null) return null;
+
+    const answered = oc.outcome === 'answered' || oc.outcome === 'voicemail';
+    const rec: RawCall = { ts, caller, called, outcome: oc.outcome, talkSec: answered ? billsec : 0, attestation: 'none', source: 'freeswitch' };
+    rec.q850 = cause;
+    if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
+    else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
+    else if (!answered && endMs !== null && endMs >= ts) rec.ringMs = endMs - ts;
+    if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
+    const ks = skipSpace(buf, fs[12], fe[12]);
+    const ke = trimEnd(buf, ks, fe[12]);
+    if (ks !== ke) rec.trunk = ascii(buf, ks, ke);
+    return rec;
   }
 
   parseLine(raw: string, _ctx: LineContext): LineResult {
