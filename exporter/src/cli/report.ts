@@ -61,6 +61,7 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     shard,
     db: ':memory:',
     bucketMs: 1000, // one-second buckets: windows exact to the second for --at
+    chunkBytes: 16 * 1_048_576, // larger steps than serve: fewer commits, and nothing here has to be durable
     globs: files,
     readerOptions: readerOptionsFrom(c),
     resolver: resolverFrom(c),
