@@ -145,9 +145,18 @@ export class Runtime {
   }
 
   private dataVersion = -1;
+  /** Bumped when labels and inventory are reloaded, and when a batch moves a number's first/last seen. */
+  private sideVersion = 0;
+  private seenVersion = 0;
+
+  /** Changes whenever labels or inventory were (re)loaded: pools and known numbers may have moved. */
+  get sideDataVersion(): number {
+    return this.sideVersion;
+  }
 
   /** Labels and inventory from SQLite (imported here, or by `numrep labels import` in another process). */
   reloadSideData(): void {
+    this.sideVersion++;
     this.dataVersion = this.store.dataVersion();
     this.labels.clear();
     for (const l of this.store.latestLabels()) {
@@ -169,6 +178,7 @@ export class Runtime {
   }
 
   private onCommit(batch: Batch, src: SourceState): void {
+    this.seenVersion++;
     for (const s of batch.seen.values()) {
       const cur = this.seen.get(s.number);
       if (!cur) this.seen.set(s.number, { ...s });
@@ -188,15 +198,28 @@ export class Runtime {
 
   poolOf = (number: string): string => this.pools.get(number) ?? 'default';
 
-  /** Windows at the wall clock (serve): open at the top, moved forward incrementally. */
+  private lastSnapshot: { key: string; snap: Snapshot } | null = null;
+
+  /**
+   * Windows at the wall clock (serve): open at the top, moved forward incrementally. A snapshot is
+   * a pure function of the window sums, the seen times and the side data, so while none of them
+   * changed (same bucket, no commit, no import) the last one's views are handed out again with the
+   * new time. Snapshots are read-only for every consumer.
+   */
   snapshotNow(): Snapshot {
     this.refreshIfChanged();
     this.windows.advance(this.opts.now());
-    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
+    const key = `${this.windows.version}:${this.seenVersion}:${this.sideVersion}`;
+    const last = this.lastSnapshot;
+    if (last && last.key === key) return { at: this.windows.at, numbers: last.snap.numbers, carriers: last.snap.carriers };
+    const snap = takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
+    this.lastSnapshot = { key, snap };
+    return snap;
   }
 
   /** Windows closed at `at` (report): calls after `at` are left out. */
   snapshotAt(at: number): Snapshot {
+    this.lastSnapshot = null;
     this.windows.build(at, true);
     return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
   }

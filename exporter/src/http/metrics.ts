@@ -20,7 +20,15 @@ export interface NumberVerdict {
 export interface MetricsOptions {
   version: string;
   seriesBudget: number;
+  /**
+   * Verdicts for the numbers of a snapshot (assessSnapshot + verdictOf). /metrics asks only for
+   * the numbers that need one, with the pool's carriers, so a verdict must depend on nothing but
+   * the number's view, the pool's per-carrier 24h/7d sums, the number's labels and registration in
+   * the Runtime, and `at` — on `at` only as assessSnapshot does (see updateVerdicts).
+   */
   verdicts?: (s: Snapshot) => Map<string, NumberVerdict>;
+  /** How far ahead a verdict is checked to still hold, so it can be reused until then (default 1 h; 0: re-assess at every new instant). */
+  verdictHorizonMs?: number;
 }
 
 /** prom-client's nodejs_active_*_total are gauges with a counter suffix (promtool rejects them): leave them out. */
@@ -37,40 +45,312 @@ const STATUSES = ['in_progress', 'healthy', 'mixed', 'spam'];
 const ACTIONS = ['keep', 'slow_down', 'rest', 'retire', 'remediate'];
 const FLAGS = ['clean', 'warning', 'flagged'];
 const FLAG_RANK: Record<string, number> = { flagged: 2, warning: 1, clean: 0 };
-const NUMBER_FAMILY_NAMES = ['calls', 'answered', 'answer_ratio', 'cancel_ratio', 'rejection_ratio', 'block_ratio', 'voicemail_ratio', 'short_call_ratio', 'talk_seconds_avg'].map((f) => `numrep_number_${f}`);
-const PAIR_FAMILY_NAMES = ['calls', 'answer_ratio', 'cancel_ratio', 'rejection_ratio', 'block_ratio'].map((f) => `numrep_number_carrier_${f}`);
 const I_BLOCKED = F_OUTCOME0 + OUTCOME_INDEX.blocked;
 const I_CANCELLED = F_OUTCOME0 + OUTCOME_INDEX.cancelled;
 const I_REJECTED = F_OUTCOME0 + OUTCOME_INDEX.rejected;
 const I_BUSY = F_OUTCOME0 + OUTCOME_INDEX.busy;
 
-/** Cached text of one number's (or pair's) vector-only series, one '\n'-joined segment per family. */
-interface Block {
-  gen: number;
-  pool: string;
-  base: string;
-  key: Float64Array;
-  segs: string[];
+/** Where one item's rows (a number's, a pair's) sit in each family buffer of a Section. */
+class Rows {
+  readonly at: number[] = [];
+  readonly len: number[] = [];
+  /** Stamp of the Section build that last wrote these rows (-1: never, so they must be rendered). */
+  built = -1;
 }
 
-function sameVectors(key: Float64Array, offset: number, vecs: (Vector | undefined)[]): boolean {
-  for (let w = 0; w < vecs.length; w++) {
-    const v = vecs[w];
-    const o = offset + w * FIELDS;
-    if (!v) {
-      if (!Number.isNaN(key[o])) return false;
-      continue;
+/** A Buffer that grows as text and bytes are appended (one per family while a Section is built). */
+class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(4096, capacity));
+  }
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.pos + n, Math.ceil(this.buf.length * 1.5)));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  text(s: string): void {
+    if (s === '') return;
+    this.room(s.length * 3); // UTF-8 takes at most 3 bytes per UTF-16 unit
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+  bytes(src: Buffer, from: number, to: number): void {
+    this.room(to - from);
+    this.pos += src.copy(this.buf, this.pos, from, to);
+  }
+  /** The bytes written; copied out when most of the capacity would be wasted. */
+  done(): Buffer {
+    return this.pos < this.buf.length * 0.8 ? Buffer.from(this.buf.subarray(0, this.pos)) : this.buf.subarray(0, this.pos);
+  }
+}
+
+/**
+ * Families whose series come item by item in one order (every number; every shown pair). Each
+ * family's text is one Buffer, kept between scrapes: reused as it is while no item changed and the
+ * order is the same, else rebuilt by copying the unchanged items' bytes out of the last buffer and
+ * rendering only the changed items (their text lives only while it is copied in). The body goes
+ * to the socket as these Buffers: no 60 MB string to join and encode per scrape.
+ */
+class Section<T> {
+  private readonly heads: Buffer[];
+  private bufs: (Buffer | null)[];
+  private order: Rows[] = [];
+  private stamp = 0;
+
+  constructor(families: readonly (readonly [name: string, help: string])[], private readonly rowsOf: (item: T) => Rows, private readonly render: (item: T) => string[]) {
+    this.heads = families.map(([name, help]) => Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} gauge\n`));
+    this.bufs = families.map(() => null);
+  }
+
+  /** True when `rows` were written by the last build, so their bytes can be reused. */
+  holds(rows: Rows): boolean {
+    return this.stamp > 0 && rows.built === this.stamp;
+  }
+
+  /** `stale(item)`: its rows must be rendered again even if the last build wrote them. */
+  build(items: T[], stale: (item: T) => boolean, out: Buffer[]): void {
+    const rows = items.map(this.rowsOf);
+    const redo = items.map((it, i) => stale(it) || !this.holds(rows[i]));
+    let same = rows.length === this.order.length;
+    for (let i = 0; same && i < rows.length; i++) if (redo[i] || rows[i] !== this.order[i]) same = false;
+    const families = this.heads.length;
+    if (same) {
+      for (const b of this.bufs) if (b) out.push(b);
+    } else {
+      const writers = this.heads.map((h, f) => {
+        const w = new ByteWriter(Math.ceil((this.bufs[f]?.length ?? items.length * 64) * 1.05));
+        w.bytes(h, 0, h.length);
+        return w;
+      });
+      // Unchanged items that sat next to each other in the last buffer are copied as one run.
+      const runFrom = new Array<number>(families).fill(0);
+      const runTo = new Array<number>(families).fill(0);
+      const flush = (f: number) => {
+        if (runTo[f] > runFrom[f]) writers[f].bytes(this.bufs[f]!, runFrom[f], runTo[f]);
+        runFrom[f] = runTo[f] = 0;
+      };
+      for (let i = 0; i < items.length; i++) {
+        const r = rows[i];
+        const segs = redo[i] ? this.render(items[i]) : null;
+        for (let f = 0; f < families; f++) {
+          const w = writers[f];
+          if (segs) {
+            flush(f);
+            const start = w.pos;
+            w.text(segs[f]);
+            r.at[f] = start;
+            r.len[f] = w.pos - start;
+            continue;
+          }
+          const src = r.at[f];
+          const len = r.len[f];
+          const dst = w.pos + (runTo[f] - runFrom[f]);
+          if (len > 0) {
+            if (runTo[f] > runFrom[f] && runTo[f] === src) runTo[f] += len;
+            else {
+              flush(f);
+              runFrom[f] = src;
+              runTo[f] = src + len;
+            }
+          }
+          r.at[f] = dst;
+        }
+      }
+      for (let f = 0; f < families; f++) {
+        flush(f);
+        const w = writers[f];
+        this.bufs[f] = w.pos > this.heads[f].length ? w.done() : null;
+        const b = this.bufs[f];
+        if (b) out.push(b);
+      }
     }
-    for (let i = 0; i < FIELDS; i++) if (key[o + i] !== v[i]) return false;
+    this.stamp++;
+    for (const r of rows) r.built = this.stamp;
+    this.order = rows;
+  }
+}
+
+const NUMBER_DATA_FAMILIES = [
+  ['numrep_number_calls', 'Call attempts from the number in the window.'],
+  ['numrep_number_answered', 'Answered calls (voicemail excluded) in the window.'],
+  ['numrep_number_answer_ratio', 'Answered / calls.'],
+  ['numrep_number_cancel_ratio', 'Cancelled (SIP 487) / calls.'],
+  ['numrep_number_rejection_ratio', '(Rejected + busy) / calls.'],
+  ['numrep_number_block_ratio', 'Blocked (608, 603+) / calls.'],
+  ['numrep_number_voicemail_ratio', 'Voicemail / calls.'],
+  ['numrep_number_short_call_ratio', 'Answered calls shorter than 10 s / answered.'],
+  ['numrep_number_talk_seconds_avg', 'Mean talk seconds of answered calls.'],
+  ['numrep_number_attestation_ratio', 'Share of calls by STIR/SHAKEN attestation level.'],
+  ['numrep_number_first_seen_timestamp_seconds', 'First call seen from the number.'],
+  ['numrep_number_last_seen_timestamp_seconds', 'Newest call seen from the number.'],
+] as const;
+const VERDICT_FAMILIES = [
+  ['numrep_number_reputation_score', 'Composite reputation score 0-100.'],
+  ['numrep_number_subscore', 'Reputation sub-score 0-100 by dimension.'],
+  ['numrep_number_status', 'Current status of the number (1 for the current status only).'],
+  ['numrep_number_recommendation', 'Recommended action (1 for the current action only).'],
+  ['numrep_number_rest_until_timestamp_seconds', 'End of the recommended rest period.'],
+  ['numrep_number_engine_flagged', '1 when the engine\'s latest label for the number is not clean.'],
+  ['numrep_number_report_ratio', 'Spam reports / calls, where reports are known.'],
+] as const;
+const PAIR_DATA_FAMILIES = [
+  ['numrep_number_carrier_calls', 'Calls from the number terminating on the carrier.'],
+  ['numrep_number_carrier_answer_ratio', 'Answered / calls on the carrier.'],
+  ['numrep_number_carrier_cancel_ratio', 'Cancelled (487) / calls on the carrier.'],
+  ['numrep_number_carrier_rejection_ratio', '(Rejected + busy) / calls on the carrier.'],
+  ['numrep_number_carrier_block_ratio', 'Blocked / calls on the carrier.'],
+] as const;
+const PAIR_FLAG_FAMILIES = [['numrep_number_carrier_flag', 'Per number x carrier state (1 for the current state only).']] as const;
+
+/** One exposition line, as Family.add writes it, '\n'-terminated; absent values write nothing (DESIGN §4). */
+function line(name: string, labels: string, value: number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  return `${name}{${labels}} ${formatValue(value)}\n`;
+}
+
+function sameVector(a: Vector | undefined, b: Vector | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  for (let i = 0; i < FIELDS; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Same pool, seen times, windows and per-carrier 24h/7d sums: everything a number's series and verdict are made of. */
+function sameInputs(a: NumberView, b: NumberView): boolean {
+  if (a === b) return true;
+  if (a.pool !== b.pool || a.firstSeen !== b.firstSeen || a.lastSeen !== b.lastSeen || a.carriers.size !== b.carriers.size) return false;
+  for (const w of NUMBER_WINDOWS) if (!sameVector(a.windows[w], b.windows[w])) return false;
+  for (const [c, wa] of a.carriers) {
+    const wb = b.carriers.get(c);
+    if (!wb) return false;
+    for (const w of CARRIER_WINDOWS) if (!sameVector(wa[w], wb[w])) return false;
   }
   return true;
 }
 
-/** One exposition line, as Family.add writes it; absent values write nothing (DESIGN §4). */
-function seriesLine(into: string[], name: string, labels: string, value: number | null | undefined): void {
-  if (value === null || value === undefined) return;
-  into.push(`${name}{${labels}} ${formatValue(value)}`);
+/** The pool's per-carrier 24h and 7d sums (the carrier baselines every verdict is measured against). */
+function sameCarriers(a: Snapshot['carriers'], b: Snapshot['carriers']): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [c, wa] of a) {
+    const wb = b.get(c);
+    if (!wb) return false;
+    for (const w of CARRIER_WINDOWS) if (!sameVector(wa[w], wb[w])) return false;
+  }
+  return true;
 }
+
+/** Same keys in the same order (the order series are written in) with the same values. */
+function sameRecord(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || a[ka[i]] !== b[ka[i]]) return false;
+  return true;
+}
+
+/** Equal in everything /metrics prints (rest-until aside: verdicts with one are never reused across instants). */
+function sameVerdict(a: NumberVerdict, b: NumberVerdict): boolean {
+  if (a.score !== b.score || a.status !== b.status || a.action !== b.action || a.restUntil !== b.restUntil || a.reportRatio !== b.reportRatio) return false;
+  if (!sameRecord(a.subscores, b.subscores) || !sameRecord(a.engines, b.engines)) return false;
+  const ca = Object.keys(a.carriers);
+  if (ca.length !== Object.keys(b.carriers).length) return false;
+  for (const c of ca) if (a.carriers[c].flag !== b.carriers[c]?.flag) return false;
+  return true;
+}
+
+/** A number's window series, one string per NUMBER_DATA_FAMILIES entry. */
+function numberDataRows(v: NumberView, base: string): string[] {
+  const segs = NUMBER_DATA_FAMILIES.map(() => '');
+  for (const win of NUMBER_WINDOWS) {
+    const vec = v.windows[win];
+    if (!vec) continue;
+    const k = kpisOf(vec);
+    const l = `${base},window="${win}"`;
+    const vals = [k.calls, k.answered, k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio, k.voicemail_ratio, k.short_call_ratio, k.avg_talk_seconds];
+    for (let i = 0; i < vals.length; i++) segs[i] += line(NUMBER_DATA_FAMILIES[i][0], l, vals[i]);
+    if (k.calls > 0) {
+      const a = attestationOf(vec);
+      for (const level of ['A', 'B', 'C', 'none'] as const) segs[9] += line(NUMBER_DATA_FAMILIES[9][0], `${l},level="${level}"`, a[level] / k.calls);
+    }
+  }
+  if (v.firstSeen !== null) segs[10] = line(NUMBER_DATA_FAMILIES[10][0], base, v.firstSeen / 1000);
+  if (v.lastSeen !== null) segs[11] = line(NUMBER_DATA_FAMILIES[11][0], base, v.lastSeen / 1000);
+  return segs;
+}
+
+/** A number's verdict series, one string per VERDICT_FAMILIES entry. */
+function verdictRows(verdict: NumberVerdict, base: string): string[] {
+  const segs = VERDICT_FAMILIES.map(() => '');
+  segs[0] = line(VERDICT_FAMILIES[0][0], base, verdict.score);
+  for (const [d, s] of Object.entries(verdict.subscores)) segs[1] += line(VERDICT_FAMILIES[1][0], `${base},dimension="${d}"`, s);
+  for (const s of STATUSES) if (s === verdict.status) segs[2] += line(VERDICT_FAMILIES[2][0], `${base},status="${s}"`, 1);
+  for (const a of ACTIONS) if (a === verdict.action) segs[3] += line(VERDICT_FAMILIES[3][0], `${base},action="${a}"`, 1);
+  if (verdict.restUntil !== null) segs[4] = line(VERDICT_FAMILIES[4][0], base, verdict.restUntil / 1000);
+  for (const [e, f] of Object.entries(verdict.engines)) segs[5] += line(VERDICT_FAMILIES[5][0], `${base},engine="${escapeLabel(e)}"`, f);
+  if (verdict.reportRatio !== undefined) segs[6] = line(VERDICT_FAMILIES[6][0], `${base},window="7d"`, verdict.reportRatio);
+  return segs;
+}
+
+/** A number × carrier pair's series, one string per PAIR_DATA_FAMILIES entry. */
+function pairDataRows(base: string, w: Record<WindowName, Vector>): string[] {
+  const segs = PAIR_DATA_FAMILIES.map(() => '');
+  for (const win of CARRIER_WINDOWS) {
+    const k: Kpis = kpisOf(w[win]);
+    if (k.calls === 0) continue;
+    const l = `${base},window="${win}"`;
+    const vals = [k.calls, k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio];
+    for (let i = 0; i < vals.length; i++) segs[i] += line(PAIR_DATA_FAMILIES[i][0], l, vals[i]);
+  }
+  return segs;
+}
+
+function pairFlagRows(base: string, flag: string): string[] {
+  let seg = '';
+  if (flag) for (const f of FLAGS) if (f === flag) seg += line(PAIR_FLAG_FAMILIES[0][0], `${base},state="${f}"`, 1);
+  return [seg];
+}
+
+/** What /metrics keeps per number between scrapes. */
+interface NumberState {
+  gen: number;
+  /** The view the rows and verdict were made from (snapshots are immutable, so it doubles as the key). */
+  view: NumberView;
+  base: string;
+  data: Rows;
+  verdict: NumberVerdict | undefined;
+  /** The verdict holds for every `at` in [validFrom, validTo] while the inputs stay the same. */
+  validFrom: number;
+  validTo: number;
+  labels: unknown;
+  registered: number | undefined;
+  verdictRows: Rows;
+  /** The verdict verdictRows were made from. */
+  rowsVerdict: NumberVerdict | undefined;
+  /** Per carrier of the number. */
+  pairs: Map<string, PairState>;
+}
+
+/** What /metrics keeps per number × carrier pair between scrapes. */
+interface PairState {
+  gen: number;
+  number: string;
+  carrier: string;
+  pool: string;
+  base: string;
+  w: Record<WindowName, Vector>;
+  data: Rows;
+  dataStale: boolean;
+  flag: string;
+  flagRows: Rows;
+  /** The flag flagRows were made from (null: to be made again). */
+  rowsFlag: string | null;
+  badness: number;
+}
+
+const collator = new Intl.Collator(); // what String#localeCompare() uses, without a lookup per call
 
 /**
  * /metrics: the per-number, per-carrier and pool families are rendered straight to text from
@@ -124,116 +404,182 @@ export class MetricsExporter {
     });
   }
 
-  async render(): Promise<string> {
+  /** The whole body as Buffers, in order (what the HTTP handler writes). */
+  async renderBody(): Promise<Buffer[]> {
     const t0 = performance.now();
     const snap = this.rt.snapshotNow();
-    const out: string[] = [];
-    this.renderSnapshot(snap, out);
-    this.renderCounters(out);
+    const chunks: Buffer[] = [];
+    this.renderSnapshot(snap, chunks);
+    chunks.push(...this.counterChunks());
     this.tracked.set(snap.numbers.size);
-    const text = out.join('\n');
     this.renderSeconds.set((performance.now() - t0) / 1000);
-    return text + '\n' + dropMisnamedDefaults(await this.registry.metrics());
+    if (chunks.length === 0) chunks.push(Buffer.from('\n'));
+    chunks.push(Buffer.from(dropMisnamedDefaults(await this.registry.metrics())));
+    return chunks;
   }
 
-  /**
-   * Rendered text of the series that depend only on a number's window sums (or a pair's),
-   * kept between scrapes and reused while those sums, the pool and the seen times are
-   * unchanged; the verdict families (score, status, …) are rendered fresh every time.
-   */
-  private readonly numberBlocks = new Map<string, Block>();
-  private readonly pairBlocks = new Map<string, Block>();
+  /** The body as one string (tests, tools). */
+  async render(): Promise<string> {
+    return Buffer.concat(await this.renderBody()).toString('utf8');
+  }
+
+  private readonly numberStates = new Map<string, NumberState>();
+  private readonly dataSection = new Section<NumberState>(NUMBER_DATA_FAMILIES, (st) => st.data, (st) => numberDataRows(st.view, st.base));
+  private readonly verdictSection = new Section<NumberState>(VERDICT_FAMILIES, (st) => st.verdictRows, (st) => verdictRows(st.verdict!, st.base));
+  private readonly pairSection = new Section<PairState>(PAIR_DATA_FAMILIES, (ps) => ps.data, (ps) => pairDataRows(ps.base, ps.w));
+  private readonly flagSection = new Section<PairState>(PAIR_FLAG_FAMILIES, (ps) => ps.flagRows, (ps) => pairFlagRows(ps.base, ps.flag));
+  private lastCarriers: Snapshot['carriers'] | null = null;
+  /** The pairs shown at the last scrape, in order; reused while no number's inputs or verdict changed. */
+  private shownPairs: PairState[] | null = null;
   private generation = 0;
 
-  private numberBlock(v: NumberView, gen: number): Block {
-    let b = this.numberBlocks.get(v.number);
-    if (b && b.pool === v.pool && b.key[0] === (v.firstSeen ?? -1) && b.key[1] === (v.lastSeen ?? -1) && sameVectors(b.key, 2, NUMBER_WINDOWS.map((w) => v.windows[w]))) {
-      b.gen = gen;
-      return b;
+  /**
+   * Verdicts for the numbers whose inputs, labels, registration or pool baselines changed, or whose
+   * verdict is not known to hold at `snap.at`. The clock enters a verdict only through the number's
+   * age (the maturity sub-score: nondecreasing in the clock, as are the rounded sub-scores, score,
+   * band and so action; status does not use it) and the rest-until date (now + rest days). So a
+   * verdict without rest-until that is the same at t0 and t1 is the same at every instant between:
+   * a verdict made at t0 is checked once at t + horizon and then reused until then.
+   */
+  private updateVerdicts(states: NumberState[], snap: Snapshot, baselinesChanged: boolean, changed: Set<NumberState>): boolean {
+    const verdicts = this.opts.verdicts;
+    if (!verdicts) return false;
+    const now = snap.at;
+    const horizon = this.opts.verdictHorizonMs ?? 3_600_000;
+    const assess: NumberState[] = [];
+    const probe: NumberState[] = [];
+    for (const st of states) {
+      const n = st.view.number;
+      const labels = this.rt.labels.get(n);
+      const registered = this.rt.registered.get(n);
+      const v = st.verdict;
+      if (!v || baselinesChanged || changed.has(st) || st.labels !== labels || st.registered !== registered || v.restUntil !== null || now < st.validFrom) assess.push(st);
+      else if (now > st.validTo) (horizon > 0 ? probe : assess).push(st);
     }
-    const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
-    const segs: string[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
-    const key = new Float64Array(2 + NUMBER_WINDOWS.length * FIELDS);
-    key[0] = v.firstSeen ?? -1;
-    key[1] = v.lastSeen ?? -1;
-    NUMBER_WINDOWS.forEach((win, wi) => {
-      const vec = v.windows[win];
-      if (!vec) {
-        key.fill(Number.NaN, 2 + wi * FIELDS, 2 + (wi + 1) * FIELDS);
-        return;
+    // A few hundred numbers at a time: the assessments behind the verdicts die young instead of piling up.
+    const ask = (list: NumberState[], at: number) => {
+      const got = new Map<string, NumberVerdict>();
+      for (let i = 0; i < list.length; i += 512) {
+        const numbers = new Map(list.slice(i, i + 512).map((st) => [st.view.number, st.view]));
+        for (const [n, v] of verdicts({ at, numbers, carriers: snap.carriers })) got.set(n, v);
       }
-      key.set(vec, 2 + wi * FIELDS);
-      const k = kpisOf(vec);
-      const l = `${base},window="${win}"`;
-      const vals = [k.calls, k.answered, k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio, k.voicemail_ratio, k.short_call_ratio, k.avg_talk_seconds];
-      for (let i = 0; i < vals.length; i++) seriesLine(segs[i], NUMBER_FAMILY_NAMES[i], l, vals[i]);
-      if (k.calls > 0) {
-        const a = attestationOf(vec);
-        for (const level of ['A', 'B', 'C', 'none'] as const) seriesLine(segs[9], 'numrep_number_attestation_ratio', `${l},level="${level}"`, a[level] / k.calls);
+      return got;
+    };
+    if (probe.length > 0) {
+      const later = ask(probe, now + horizon);
+      for (const st of probe) {
+        const p = later.get(st.view.number);
+        if (p && sameVerdict(st.verdict!, p)) st.validTo = now + horizon;
+        else assess.push(st);
       }
-    });
-    if (v.firstSeen !== null) seriesLine(segs[10], 'numrep_number_first_seen_timestamp_seconds', base, v.firstSeen / 1000);
-    if (v.lastSeen !== null) seriesLine(segs[11], 'numrep_number_last_seen_timestamp_seconds', base, v.lastSeen / 1000);
-    b = { gen, pool: v.pool, base, key, segs: segs.map((x) => x.join('\n')) };
-    this.numberBlocks.set(v.number, b);
-    return b;
+    }
+    if (assess.length === 0) return false;
+    const fresh = ask(assess, now);
+    for (const st of assess) {
+      const n = st.view.number;
+      st.verdict = fresh.get(n);
+      st.validFrom = st.validTo = now;
+      st.labels = this.rt.labels.get(n);
+      st.registered = this.rt.registered.get(n);
+    }
+    return true;
   }
 
-  private pairBlock(p: { number: string; pool: string; carrier: string; w: Record<WindowName, Vector> }, gen: number): Block {
-    const id = `${p.number}\u0000${p.carrier}`;
-    let b = this.pairBlocks.get(id);
-    if (b && b.pool === p.pool && sameVectors(b.key, 0, CARRIER_WINDOWS.map((w) => p.w[w]))) {
-      b.gen = gen;
-      return b;
+  private renderSnapshot(snap: Snapshot, chunks: Buffer[]): void {
+    const gen = ++this.generation;
+    // Numbers: a state per number, its window rows re-rendered only when its inputs changed.
+    const states: NumberState[] = [];
+    const changed = new Set<NumberState>();
+    for (const v of snap.numbers.values()) {
+      let st = this.numberStates.get(v.number);
+      if (!st) {
+        const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
+        st = { gen, view: v, base, data: new Rows(), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(), rowsVerdict: undefined, pairs: new Map() };
+        this.numberStates.set(v.number, st);
+        changed.add(st);
+      } else if (!sameInputs(st.view, v)) {
+        st.base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
+        changed.add(st);
+      }
+      st.view = v;
+      st.gen = gen;
+      states.push(st);
     }
-    const base = `number="${escapeLabel(p.number)}",pool="${escapeLabel(p.pool)}",carrier="${escapeLabel(p.carrier)}"`;
-    const segs: string[][] = [[], [], [], [], []];
-    const key = new Float64Array(CARRIER_WINDOWS.length * FIELDS);
-    CARRIER_WINDOWS.forEach((win, wi) => {
-      key.set(p.w[win], wi * FIELDS);
-      const k: Kpis = kpisOf(p.w[win]);
-      if (k.calls === 0) return;
-      const l = `${base},window="${win}"`;
-      const vals = [k.calls, k.answer_ratio, k.cancel_ratio, k.rejection_ratio, k.block_ratio];
-      for (let i = 0; i < vals.length; i++) seriesLine(segs[i], PAIR_FAMILY_NAMES[i], l, vals[i]);
-    });
-    b = { gen, pool: p.pool, base, key, segs: segs.map((x) => x.join('\n')) };
-    this.pairBlocks.set(id, b);
-    return b;
-  }
+    let removed = false;
+    for (const [k, st] of this.numberStates) {
+      if (st.gen !== gen) {
+        this.numberStates.delete(k);
+        removed = true;
+      }
+    }
+    const baselinesChanged = this.lastCarriers === null || !sameCarriers(this.lastCarriers, snap.carriers);
+    this.lastCarriers = snap.carriers;
+    const reassessed = this.updateVerdicts(states, snap, baselinesChanged, changed);
 
-  renderSnapshot(snap: Snapshot, out: string[]): void {
-    const verdicts = this.opts.verdicts?.(snap);
+    this.dataSection.build(states, (st) => changed.has(st), chunks);
+    const withVerdict: NumberState[] = [];
+    const poolCounts = new Map<string, Map<string, number>>();
+    let verdictsMoved = false;
+    for (const st of states) {
+      const verdict = st.verdict;
+      if (verdict !== st.rowsVerdict) verdictsMoved = true;
+      if (!verdict) {
+        st.rowsVerdict = undefined;
+        continue;
+      }
+      withVerdict.push(st);
+      const pc = poolCounts.get(st.view.pool) ?? new Map<string, number>();
+      pc.set(verdict.status, (pc.get(verdict.status) ?? 0) + 1);
+      poolCounts.set(st.view.pool, pc);
+    }
+    this.verdictSection.build(withVerdict, (st) => st.verdict !== st.rowsVerdict || changed.has(st), chunks);
+    for (const st of withVerdict) st.rowsVerdict = st.verdict;
+
+    // Series budget over number x carrier pairs: the worst (flagged, then highest block/cancel) first.
+    let shown = this.shownPairs;
+    if (!shown || changed.size > 0 || removed || reassessed || verdictsMoved) {
+      const pairs: PairState[] = [];
+      for (const st of states) {
+        const v = st.view;
+        for (const [carrier, w] of v.carriers) {
+          let ps = st.pairs.get(carrier);
+          if (!ps) {
+            const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`;
+            ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(), dataStale: true, flag: '', flagRows: new Rows(), rowsFlag: null, badness: 0 };
+            st.pairs.set(carrier, ps);
+          } else if (ps.pool !== v.pool || !sameVector(ps.w['24h'], w['24h']) || !sameVector(ps.w['7d'], w['7d'])) {
+            ps.pool = v.pool;
+            ps.base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`;
+            ps.dataStale = true;
+            ps.rowsFlag = null; // the flag rows carry the pool label too
+          }
+          ps.w = w;
+          ps.gen = gen;
+          ps.flag = st.verdict?.carriers[carrier]?.flag ?? '';
+          const k24 = w['24h'];
+          const calls = k24[F_CALLS];
+          // As kpisOf(w['24h']): block ratio × 3 + cancel ratio + rejection ratio (absent ratios count 0).
+          const ratio = (x: number) => (calls > 0 ? x / calls : 0);
+          ps.badness = (FLAG_RANK[ps.flag] ?? 0) * 10 + ratio(k24[I_BLOCKED]) * 3 + ratio(k24[I_CANCELLED]) + ratio(k24[I_REJECTED] + k24[I_BUSY]);
+          pairs.push(ps);
+        }
+      }
+      for (const st of states) if (st.pairs.size !== st.view.carriers.size) for (const [c, ps] of st.pairs) if (ps.gen !== gen) st.pairs.delete(c);
+      pairs.sort((a, b) => b.badness - a.badness || collator.compare(a.number, b.number) || collator.compare(a.carrier, b.carrier));
+      const budget = this.opts.seriesBudget;
+      shown = budget > 0 ? pairs.slice(0, budget) : pairs;
+      this.seriesDropped.set(pairs.length - shown.length);
+      this.shownPairs = shown;
+    }
+    this.pairSection.build(shown, (ps) => ps.dataStale, chunks);
+    this.flagSection.build(shown, (ps) => ps.flag !== ps.rowsFlag, chunks);
+    for (const ps of shown) {
+      ps.dataStale = false;
+      ps.rowsFlag = ps.flag;
+    }
+
+    // Per carrier and per pool: a few dozen series, rendered every time.
     const fam = (name: string, help: string) => new Family(`numrep_${name}`, help, 'gauge');
-    const n = {
-      calls: fam('number_calls', 'Call attempts from the number in the window.'),
-      answered: fam('number_answered', 'Answered calls (voicemail excluded) in the window.'),
-      answer: fam('number_answer_ratio', 'Answered / calls.'),
-      cancel: fam('number_cancel_ratio', 'Cancelled (SIP 487) / calls.'),
-      rejection: fam('number_rejection_ratio', '(Rejected + busy) / calls.'),
-      block: fam('number_block_ratio', 'Blocked (608, 603+) / calls.'),
-      voicemail: fam('number_voicemail_ratio', 'Voicemail / calls.'),
-      short: fam('number_short_call_ratio', 'Answered calls shorter than 10 s / answered.'),
-      talk: fam('number_talk_seconds_avg', 'Mean talk seconds of answered calls.'),
-      att: fam('number_attestation_ratio', 'Share of calls by STIR/SHAKEN attestation level.'),
-      first: fam('number_first_seen_timestamp_seconds', 'First call seen from the number.'),
-      last: fam('number_last_seen_timestamp_seconds', 'Newest call seen from the number.'),
-      score: fam('number_reputation_score', 'Composite reputation score 0-100.'),
-      sub: fam('number_subscore', 'Reputation sub-score 0-100 by dimension.'),
-      status: fam('number_status', 'Current status of the number (1 for the current status only).'),
-      action: fam('number_recommendation', 'Recommended action (1 for the current action only).'),
-      rest: fam('number_rest_until_timestamp_seconds', 'End of the recommended rest period.'),
-      engine: fam('number_engine_flagged', '1 when the engine\'s latest label for the number is not clean.'),
-      report: fam('number_report_ratio', 'Spam reports / calls, where reports are known.'),
-    };
-    const nc = {
-      calls: fam('number_carrier_calls', 'Calls from the number terminating on the carrier.'),
-      answer: fam('number_carrier_answer_ratio', 'Answered / calls on the carrier.'),
-      cancel: fam('number_carrier_cancel_ratio', 'Cancelled (487) / calls on the carrier.'),
-      rejection: fam('number_carrier_rejection_ratio', '(Rejected + busy) / calls on the carrier.'),
-      block: fam('number_carrier_block_ratio', 'Blocked / calls on the carrier.'),
-      flag: fam('number_carrier_flag', 'Per number x carrier state (1 for the current state only).'),
-    };
     const c = {
       calls: fam('carrier_calls', 'Calls terminating on the carrier across the pool.'),
       answer: fam('carrier_answer_ratio', 'Answered / calls on the carrier across the pool.'),
@@ -242,53 +588,6 @@ export class MetricsExporter {
       block: fam('carrier_block_ratio', 'Blocked / calls on the carrier across the pool.'),
     };
     const pool = fam('pool_numbers', 'Numbers in the pool by current status.');
-    const poolCounts = new Map<string, Map<string, number>>();
-
-    // Series budget over number x carrier pairs: the worst (flagged, then highest block/cancel) first.
-    const pairs: { number: string; pool: string; carrier: string; w: Record<WindowName, Vector>; flag: string; badness: number }[] = [];
-
-    const gen = ++this.generation;
-    const kpiFams = [n.calls, n.answered, n.answer, n.cancel, n.rejection, n.block, n.voicemail, n.short, n.talk, n.att, n.first, n.last];
-    for (const v of snap.numbers.values()) {
-      const blk = this.numberBlock(v, gen);
-      for (let i = 0; i < kpiFams.length; i++) if (blk.segs[i] !== '') kpiFams[i].lines.push(blk.segs[i]);
-      const base = blk.base;
-      const verdict = verdicts?.get(v.number);
-      if (verdict) {
-        n.score.add(base, verdict.score);
-        for (const [d, s] of Object.entries(verdict.subscores)) n.sub.add(`${base},dimension="${d}"`, s);
-        for (const s of STATUSES) if (s === verdict.status) n.status.add(`${base},status="${s}"`, 1);
-        for (const a of ACTIONS) if (a === verdict.action) n.action.add(`${base},action="${a}"`, 1);
-        if (verdict.restUntil !== null) n.rest.add(base, verdict.restUntil / 1000);
-        for (const [e, f] of Object.entries(verdict.engines)) n.engine.add(`${base},engine="${escapeLabel(e)}"`, f);
-        if (verdict.reportRatio !== undefined) n.report.add(`${base},window="7d"`, verdict.reportRatio);
-        const pc = poolCounts.get(v.pool) ?? new Map<string, number>();
-        pc.set(verdict.status, (pc.get(verdict.status) ?? 0) + 1);
-        poolCounts.set(v.pool, pc);
-      }
-      for (const [carrier, w] of v.carriers) {
-        const flag = verdict?.carriers[carrier]?.flag ?? '';
-        const k24 = w['24h'];
-        const calls = k24[F_CALLS];
-        // As kpisOf(w['24h']): block ratio × 3 + cancel ratio + rejection ratio (absent ratios count 0).
-        const ratio = (x: number) => (calls > 0 ? x / calls : 0);
-        const badness = (FLAG_RANK[flag] ?? 0) * 10 + ratio(k24[I_BLOCKED]) * 3 + ratio(k24[I_CANCELLED]) + ratio(k24[I_REJECTED] + k24[I_BUSY]);
-        pairs.push({ number: v.number, pool: v.pool, carrier, w, flag, badness });
-      }
-    }
-    pairs.sort((a, b) => b.badness - a.badness || a.number.localeCompare(b.number) || a.carrier.localeCompare(b.carrier));
-    const budget = this.opts.seriesBudget;
-    const shown = budget > 0 ? pairs.slice(0, budget) : pairs;
-    this.seriesDropped.set(pairs.length - shown.length);
-    const pairFams = [nc.calls, nc.answer, nc.cancel, nc.rejection, nc.block];
-    for (const p of shown) {
-      const blk = this.pairBlock(p, gen);
-      for (let i = 0; i < pairFams.length; i++) if (blk.segs[i] !== '') pairFams[i].lines.push(blk.segs[i]);
-      if (p.flag) for (const f of FLAGS) if (f === p.flag) nc.flag.add(`${blk.base},state="${f}"`, 1);
-    }
-    // Forget numbers and pairs that were not shown this time.
-    for (const [k, b] of this.numberBlocks) if (b.gen !== gen) this.numberBlocks.delete(k);
-    for (const [k, b] of this.pairBlocks) if (b.gen !== gen) this.pairBlocks.delete(k);
     for (const [carrier, w] of snap.carriers) {
       for (const win of CARRIER_WINDOWS) {
         const k = kpisOf(w[win]);
@@ -302,8 +601,22 @@ export class MetricsExporter {
       }
     }
     for (const [p, counts] of poolCounts) for (const s of STATUSES) pool.add(labels({ pool: p, status: s }), counts.get(s) ?? 0);
+    const out: string[] = [];
+    for (const f of [...Object.values(c), pool]) f.render(out);
+    if (out.length > 0) chunks.push(Buffer.from(out.join('\n') + '\n'));
+  }
 
-    for (const f of [...Object.values(n), ...Object.values(nc), ...Object.values(c), pool]) f.render(out);
+  private counters: { key: string; chunk: Buffer | null } | null = null;
+
+  /** The counters, re-read only after a commit or an import (they change with nothing else). */
+  private counterChunks(): Buffer[] {
+    const key = `${this.rt.store.commits}:${this.rt.store.dataVersion()}:${this.rt.sideDataVersion}`;
+    if (this.counters?.key !== key) {
+      const out: string[] = [];
+      this.renderCounters(out);
+      this.counters = { key, chunk: out.length > 0 ? Buffer.from(out.join('\n') + '\n') : null };
+    }
+    return this.counters.chunk ? [this.counters.chunk] : [];
   }
 
   /** Counters kept in SQLite (they survive restarts): calls, blocks, records read. */

@@ -61,8 +61,14 @@ export function createApp(o: HttpOptions): express.Express {
 
   app.get('/metrics', o.protectMetrics ? auth : (_q: Request, _s: Response, n: NextFunction) => n(), async (_req, res, next) => {
     try {
-      const body = await o.metrics.render();
-      res.type('text/plain; version=0.0.4; charset=utf-8').send(body);
+      // Written as the Buffers /metrics keeps (no 60 MB string to join and encode per scrape).
+      const chunks = await o.metrics.renderBody();
+      let length = 0;
+      for (const c of chunks) length += c.length;
+      res.status(200).set({ 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(length) });
+      res.cork();
+      for (const c of chunks) res.write(c);
+      res.end();
     } catch (err) {
       next(err);
     }

@@ -47,6 +47,8 @@ export class WindowSet {
   private readonly windows: Window[];
   private upper = Number.POSITIVE_INFINITY;
   at = Number.NaN;
+  /** Bumped whenever any window's sums may have changed: equal versions mean equal sums (snapshot reuse). */
+  version = 0;
 
   constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '7d']) {
     this.windows = names.map((n) => new Window(n, WINDOWS[n]));
@@ -54,6 +56,7 @@ export class WindowSet {
 
   /** Load every window from the store, evaluated at `at`; `closed` also drops buckets after `at` (reports). */
   build(at: number, closed: boolean): void {
+    this.version++;
     this.at = at;
     this.upper = closed ? upperEdge(at, this.bucketMs) + this.bucketMs : Number.POSITIVE_INFINITY;
     for (const w of this.windows) {
@@ -72,7 +75,9 @@ export class WindowSet {
     for (const w of this.windows) {
       const edge = lowerEdge(at, w.widthMs, this.bucketMs);
       if (edge <= w.edge) continue;
-      for (const row of this.store.bucketsBetween(w.edge, edge)) w.apply(row, -1);
+      const leaving = this.store.bucketsBetween(w.edge, edge);
+      if (leaving.length > 0) this.version++;
+      for (const row of leaving) w.apply(row, -1);
       w.edge = edge;
     }
   }
@@ -80,6 +85,7 @@ export class WindowSet {
   /** A committed batch: count its buckets in every window they fall in. */
   addBuckets(buckets: Iterable<BucketDelta>): void {
     if (Number.isNaN(this.at)) return;
+    this.version++;
     for (const b of buckets) {
       if (b.bucket >= this.upper) continue;
       for (const w of this.windows) if (b.bucket >= w.edge) w.apply(b, 1);

@@ -467,8 +467,12 @@ export class Store {
     this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
+  /** Commits through this connection so far: the counters (totals, blocks, records) change only with one. */
+  commits = 0;
+
   /** Commit one batch atomically: buckets, totals, counters, quarantine and the source offset together. */
   commit(batch: BatchCommit): void {
+    this.commits++;
     const s = this.stmts;
     this.db.transaction(() => {
       const args: (string | number)[] = new Array(3 + FIELDS);
