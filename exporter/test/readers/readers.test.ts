@@ -1,5 +1,6 @@
 // Reader behaviour beyond the golden files: detection, options, state across restarts.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createReader, detectFormat, formatIds, registerFormat, FORMATS } from '../../src/ingest/formats/index.js';
@@ -176,5 +177,72 @@ describe('examples/', () => {
       expect(new Set(recs.map((r) => resolver.resolve(r))), f).toEqual(new Set(['att', 'verizon', 'tmobile']));
       expect(new Set(recs.map((r) => r.caller)).size, f).toBeGreaterThanOrEqual(4);
     }
+  });
+});
+
+describe('Kamailio held calls: expiry order, re-used call ids, double-logged failures', () => {
+  // A reference with the plain semantics (a Map in insertion order, a Set of failure keys trimmed
+  // from the oldest), against the reader's queue-based bookkeeping, on random traffic.
+  type Ev = { method: 'INVITE' | 'BYE'; id: string; ts: number; code: number; tag: string };
+  function reference(events: Ev[], maxMs: number, maxSeen: number) {
+    const pending = new Map<string, { ts: number; code: number }>();
+    const seen = new Set<string>();
+    let newest = 0;
+    const out: string[] = [];
+    for (const e of events) {
+      if (e.ts > newest) newest = e.ts;
+      if (e.method === 'BYE') {
+        const h = pending.get(e.id);
+        if (h) {
+          pending.delete(e.id);
+          out.push(`${h.ts}:${Math.max(0, Math.round((e.ts - h.ts) / 1000))}:${h.code}`);
+        }
+      } else if (e.code >= 300) {
+        const k = `${e.id}|${e.tag}|${e.code}`;
+        if (!seen.has(k)) {
+          seen.add(k);
+          if (seen.size > maxSeen) seen.delete(seen.values().next().value as string);
+          out.push(`${e.ts}:0:${e.code}`);
+        }
+      } else if (!pending.has(e.id)) pending.set(e.id, { ts: e.ts, code: e.code });
+      for (const [id, h] of pending) {
+        if (h.ts >= newest - maxMs) break;
+        pending.delete(id);
+        out.push(`${h.ts}:0:${h.code}`);
+      }
+    }
+    for (const h of pending.values()) out.push(`${h.ts}:0:${h.code}`);
+    return out;
+  }
+  const line = (e: Ev) =>
+    `Nov 22 11:00:00 sbc1 /usr/sbin/kamailio[1]: NOTICE: acc [acc.c:287]: acc_log_request(): ACC: transaction answered: timestamp=${e.ts / 1000};method=${e.method};from_tag=f;to_tag=${e.tag};call_id=${e.id};code=${e.code};reason=X;src_user=+12025550252;dst_user=+12125555772;dst_domain=tmo.sip.example.net`;
+
+  it('emits the same records in the same order as the reference, with snapshots taken along the way', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('INVITE', 'INVITE', 'BYE') as fc.Arbitrary<'INVITE' | 'BYE'>, fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 900 }), fc.constantFrom(200, 200, 486, 487, 603), fc.constantFrom('a', 'b')), { maxLength: 400 }),
+        fc.integer({ min: 0, max: 400 }),
+        (raw, cut) => {
+          let ts = 1_795_345_200_000;
+          const events: Ev[] = raw.map(([method, id, dt, code, tag]) => ({ method, id: `c${id}`, ts: (ts += dt * 1000), code, tag }));
+          const want = reference(events, 3600_000, 10_000);
+          const options = { kamailio: { callerKey: 'src_user', calleeKey: 'dst_user', domainKey: 'dst_domain', maxCallSeconds: 3600 } };
+          let r = createReader('kamailio', options);
+          const got: string[] = [];
+          events.forEach((e, i) => {
+            if (i === cut) {
+              const state = JSON.parse(JSON.stringify(r.snapshot!()));
+              r = createReader('kamailio', options);
+              r.restore!(state);
+            }
+            const res = r.parseLine(line(e), { file: 't', line: i + 1 });
+            if (res.kind === 'records') for (const c of res.records) got.push(`${c.ts}:${c.talkSec}:${c.sipCode}`);
+          });
+          for (const c of r.flush!()) got.push(`${c.ts}:${c.talkSec}:${c.sipCode}`);
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -86,8 +86,15 @@ export class KamailioReader implements Reader {
   private readonly kit: ReaderKit;
   private readonly k: Required<Pick<KamailioOptions, 'callerKey' | 'calleeKey' | 'domainKey' | 'maxCallSeconds'>> & KamailioOptions;
   private pending = new Map<string, Held>();
+  /**
+   * The held calls in the order they were held, closed ones skipped when met: the oldest open call
+   * without iterating `pending` from its start — in V8 that also walks every entry deleted since the
+   * table was last rebuilt, which made each line cost O(calls closed) on a busy log.
+   */
+  private heldOrder = new FifoQueue<[string, Held]>();
   /** Failure keys already emitted (call_id|to_tag|code), to count a double-logged failure once. */
   private seen = new Set<string>();
+  private seenOrder = new FifoQueue<string>();
   private newest = 0;
 
   constructor(options?: Partial<ReaderOptions>) {
@@ -183,37 +190,48 @@ export class KamailioReader implements Reader {
       out.push(rec);
       return null;
     }
-    this.pending.set(callId, { rec });
+    const held: Held = { rec };
+    this.pending.set(callId, held);
+    this.heldOrder.push([callId, held]);
     if (this.pending.size > MAX_PENDING) {
-      const [oldId, old] = this.pending.entries().next().value as [string, Held];
+      const [oldId, old] = this.oldestHeld()!;
       this.pending.delete(oldId);
       out.push(old.rec);
     }
     return null;
   }
 
+  /** The call held longest that is still open (what iterating `pending` would give first), or null. */
+  private oldestHeld(): [string, Held] | null {
+    for (;;) {
+      const e = this.heldOrder.peek();
+      if (e === undefined) return null;
+      if (this.pending.get(e[0]) === e[1]) return e;
+      this.heldOrder.shift(); // closed by its BYE, or evicted
+    }
+  }
+
   /** Emit held calls older than maxCallSeconds before the newest timestamp (talk 0). */
   private expire(out: RawCall[]): void {
     const limit = this.newest - this.k.maxCallSeconds * 1000;
-    for (const [id, h] of this.pending) {
-      if (h.rec.ts >= limit) break; // insertion order ≈ time order
-      this.pending.delete(id);
-      out.push(h.rec);
+    for (let e = this.oldestHeld(); e !== null && e[1].rec.ts < limit; e = this.oldestHeld()) {
+      // insertion order ≈ time order
+      this.pending.delete(e[0]);
+      out.push(e[1].rec);
     }
   }
 
   private remember(key: string): void {
     this.seen.add(key);
-    if (this.seen.size > MAX_SEEN) {
-      const firstKey = this.seen.values().next().value as string;
-      this.seen.delete(firstKey);
-    }
+    this.seenOrder.push(key);
+    if (this.seen.size > MAX_SEEN) this.seen.delete(this.seenOrder.shift()!);
   }
 
   /** End of a one-shot run: answered calls still waiting for their BYE, talk unknown (0). */
   flush(): RawCall[] {
     const out = [...this.pending.values()].map((h) => h.rec);
     this.pending.clear();
+    this.heldOrder = new FifoQueue();
     return out;
   }
 
@@ -229,12 +247,47 @@ export class KamailioReader implements Reader {
   restore(state: unknown): void {
     const s = state as KamailioSnapshot | null | undefined;
     this.pending = new Map();
+    this.heldOrder = new FifoQueue();
     this.seen = new Set();
+    this.seenOrder = new FifoQueue();
     this.newest = 0;
     if (!s || s.v !== 1) return;
-    for (const [id, rec] of s.pending ?? []) this.pending.set(id, { rec: { ...rec } });
-    for (const k of s.seen ?? []) this.seen.add(k);
+    for (const [id, rec] of s.pending ?? []) {
+      // A snapshot is written from the Map, so each call id appears once.
+      const held: Held = { rec: { ...rec } };
+      this.pending.set(id, held);
+      this.heldOrder.push([id, held]);
+    }
+    for (const k of s.seen ?? []) {
+      if (this.seen.has(k)) continue;
+      this.seen.add(k);
+      this.seenOrder.push(k);
+    }
     this.newest = typeof s.newest === 'number' ? s.newest : 0;
+  }
+}
+
+/** A first-in first-out queue: an array and a head index, compacted now and then. */
+class FifoQueue<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  push(v: T): void {
+    this.items.push(v);
+  }
+
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const v = this.items[this.head++];
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return v;
   }
 }
 
