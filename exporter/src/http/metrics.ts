@@ -66,8 +66,12 @@ class ByteWriter {
     this.buf = Buffer.allocUnsafe(Math.max(4096, capacity));
   }
   private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.pos + n, Math.ceil(this.buf.length * 1.5)));
+    if (this.pos + n > this.buf.length) this.reserve(Math.max(this.pos + n, Math.ceil(this.buf.length * 1.5)));
+  }
+  /** Grow to `capacity` bytes now (one copy instead of several as it fills). */
+  reserve(capacity: number): void {
+    if (capacity <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(capacity);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -131,7 +135,12 @@ class Section<T> {
         if (runTo[f] > runFrom[f]) writers[f].bytes(this.bufs[f]!, runFrom[f], runTo[f]);
         runFrom[f] = runTo[f] = 0;
       };
+      const sample = 64;
       for (let i = 0; i < items.length; i++) {
+        // A family built for the first time: size it from its first items rather than growing it many times.
+        if (i === sample && items.length > 2 * sample) {
+          for (let f = 0; f < families; f++) if (!this.bufs[f]) writers[f].reserve(Math.ceil((writers[f].pos / sample) * items.length * 1.1));
+        }
         const r = rows[i];
         const segs = redo[i] ? this.render(items[i]) : null;
         for (let f = 0; f < families; f++) {
@@ -217,11 +226,18 @@ function sameVector(a: Vector | undefined, b: Vector | undefined): boolean {
   return true;
 }
 
-/** Same pool, seen times, windows and per-carrier 24h/7d sums: everything a number's series and verdict are made of. */
-function sameInputs(a: NumberView, b: NumberView): boolean {
+/** Same pool, seen times and windows: what a number's own series are made of. */
+function sameNumberData(a: NumberView, b: NumberView): boolean {
   if (a === b) return true;
-  if (a.pool !== b.pool || a.firstSeen !== b.firstSeen || a.lastSeen !== b.lastSeen || a.carriers.size !== b.carriers.size) return false;
+  if (a.pool !== b.pool || a.firstSeen !== b.firstSeen || a.lastSeen !== b.lastSeen) return false;
   for (const w of NUMBER_WINDOWS) if (!sameVector(a.windows[w], b.windows[w])) return false;
+  return true;
+}
+
+/** Same pool and per-carrier 24h/7d sums: what a number's pair series and their ranking are made of. */
+function samePairData(a: NumberView, b: NumberView): boolean {
+  if (a === b) return true;
+  if (a.pool !== b.pool || a.carriers.size !== b.carriers.size) return false;
   for (const [c, wa] of a.carriers) {
     const wb = b.carriers.get(c);
     if (!wb) return false;
@@ -477,7 +493,9 @@ export class MetricsExporter {
     const fresh = ask(assess, now);
     for (const st of assess) {
       const n = st.view.number;
-      st.verdict = fresh.get(n);
+      const v = fresh.get(n);
+      // An equal verdict keeps its object: its rows and the pair ranking stay as they are.
+      if (!(v && st.verdict && sameVerdict(st.verdict, v))) st.verdict = v;
       st.validFrom = st.validTo = now;
       st.labels = this.rt.labels.get(n);
       st.registered = this.rt.registered.get(n);
@@ -490,6 +508,8 @@ export class MetricsExporter {
     // Numbers: a state per number, its window rows re-rendered only when its inputs changed.
     const states: NumberState[] = [];
     const changed = new Set<NumberState>();
+    const rebased = new Set<NumberState>();
+    let pairsChanged = false;
     for (const v of snap.numbers.values()) {
       let st = this.numberStates.get(v.number);
       if (!st) {
@@ -497,9 +517,16 @@ export class MetricsExporter {
         st = { gen, view: v, base, data: new Rows(), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(), rowsVerdict: undefined, pairs: new Map() };
         this.numberStates.set(v.number, st);
         changed.add(st);
-      } else if (!sameInputs(st.view, v)) {
-        st.base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
-        changed.add(st);
+        pairsChanged = true;
+      } else {
+        const pairsMoved = !samePairData(st.view, v);
+        if (pairsMoved || !sameNumberData(st.view, v)) {
+          const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
+          if (base !== st.base) rebased.add(st);
+          st.base = base;
+          changed.add(st);
+          if (pairsMoved) pairsChanged = true;
+        }
       }
       st.view = v;
       st.gen = gen;
@@ -514,7 +541,7 @@ export class MetricsExporter {
     }
     const baselinesChanged = this.lastCarriers === null || !sameCarriers(this.lastCarriers, snap.carriers);
     this.lastCarriers = snap.carriers;
-    const reassessed = this.updateVerdicts(states, snap, baselinesChanged, changed);
+    this.updateVerdicts(states, snap, baselinesChanged, changed);
 
     this.dataSection.build(states, (st) => changed.has(st), chunks);
     const withVerdict: NumberState[] = [];
@@ -532,12 +559,12 @@ export class MetricsExporter {
       pc.set(verdict.status, (pc.get(verdict.status) ?? 0) + 1);
       poolCounts.set(st.view.pool, pc);
     }
-    this.verdictSection.build(withVerdict, (st) => st.verdict !== st.rowsVerdict || changed.has(st), chunks);
+    this.verdictSection.build(withVerdict, (st) => st.verdict !== st.rowsVerdict || rebased.has(st), chunks);
     for (const st of withVerdict) st.rowsVerdict = st.verdict;
 
     // Series budget over number x carrier pairs: the worst (flagged, then highest block/cancel) first.
     let shown = this.shownPairs;
-    if (!shown || changed.size > 0 || removed || reassessed || verdictsMoved) {
+    if (!shown || pairsChanged || removed || verdictsMoved) {
       const pairs: PairState[] = [];
       for (const st of states) {
         const v = st.view;
