@@ -188,6 +188,10 @@ export class CarrierResolver {
   private readonly maxPrefix: number;
   private readonly minPrefix: number;
   private readonly trunkCache = new Map<string, string | null>();
+  /** The last few channel peers (channel without its per-call suffix) and their carriers. */
+  private readonly recentPeers: string[] = [];
+  private readonly recentCarriers: (string | null)[] = [];
+  private recentNext = 0;
   /** Some map key itself looks like a channel with its per-call suffix: then the exact lookup must always run. */
   private readonly suffixedKeys: boolean;
 
@@ -225,10 +229,19 @@ export class CarrierResolver {
     if (cut < 0 || this.suffixedKeys) {
       const exact = this.trunks.get(trunk.trim().toLowerCase());
       if (exact !== undefined) return exact;
+    } else {
+      // The few peers of a PBX, checked in place: no slice, no hash (the result depends on the peer alone here).
+      const peers = this.recentPeers;
+      for (let i = 0; i < peers.length; i++) {
+        if (peers[i].length === cut && trunk.startsWith(peers[i])) return this.recentCarriers[i];
+      }
     }
     const key = cut < 0 ? trunk : trunk.slice(0, cut);
     let hit = this.trunkCache.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      if (cut >= 0 && !this.suffixedKeys) this.rememberPeer(key, hit);
+      return hit;
+    }
     hit = null;
     for (const k of trunkCandidates(trunk)) {
       const c = this.trunks.get(k);
@@ -239,7 +252,14 @@ export class CarrierResolver {
     }
     if (this.trunkCache.size > 10_000) this.trunkCache.clear();
     this.trunkCache.set(key, hit);
+    if (cut >= 0 && !this.suffixedKeys) this.rememberPeer(key, hit);
     return hit;
+  }
+
+  private rememberPeer(peer: string, carrier: string | null): void {
+    const i = this.recentPeers.length < 8 ? this.recentPeers.length : this.recentNext++ % 8;
+    this.recentPeers[i] = peer;
+    this.recentCarriers[i] = carrier;
   }
 
   /** Carrier for a called number (E.164, '+' optional) by longest prefix, or null. */

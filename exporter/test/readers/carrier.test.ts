@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,5 +107,25 @@ describe('CarrierResolver', () => {
   it('toRecord drops the trunk and sets the carrier', () => {
     const rec = r.toRecord({ ts: 1, caller: '+12025550101', called: '+13105550100', outcome: 'answered', talkSec: 5, attestation: 'A', source: 'x', trunk: 'att-trunk' });
     expect(rec).toEqual({ ts: 1, caller: '+12025550101', called: '+13105550100', outcome: 'answered', talkSec: 5, attestation: 'A', source: 'x', carrier: 'att' });
+  });
+});
+
+describe('CarrierResolver caches give what a fresh resolver gives', () => {
+  it('for channels with per-call suffixes, peers that look alike, and exact suffixed map keys', () => {
+    const maps = [
+      { 'att-trunk': 'att', verizon: 'verizon', 'tmo-gw': 'tmobile', 'sip/odd-peer': 'att', 'att-trunk-00ab': 'verizon' },
+      { 'att-trunk': 'att', 'SIP/att-trunk-0000063a': 'verizon' }, // a map key that itself carries a suffix
+    ];
+    const peer = fc.constantFrom('SIP/att-trunk', 'PJSIP/verizon', 'SIP/tmo-gw', 'SIP/odd-peer', 'SIP/att-trunk-00ab', 'IAX2/att-trunk', 'Local/x@y', 'att-trunk');
+    const suffix = fc.constantFrom('', '-0000063a', '-00000011', '-0001;2', '-1', '-zz', '-123456789', ';2');
+    for (const trunks of maps) {
+      const cached = new CarrierResolver({ trunks });
+      fc.assert(
+        fc.property(fc.array(fc.tuple(peer, suffix), { minLength: 1, maxLength: 60 }), (calls) => {
+          for (const [p, s] of calls) expect(cached.byTrunk(p + s), p + s).toBe(new CarrierResolver({ trunks }).byTrunk(p + s));
+        }),
+        { numRuns: 300 },
+      );
+    }
   });
 });
