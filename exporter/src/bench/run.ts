@@ -352,8 +352,8 @@ async function benchMetrics(): Promise<void> {
   await s0.stop();
   out(`Baseline: an idle serve with no numbers: RSS ${fmt(rss0)} MB.`);
   out('');
-  out('| numbers | series | body MB | /metrics scrape median ms (min) | server render ms | prom-client, same series, ms | render / prom-client | RSS MB | peak RSS MB | RSS per number KB | catch-up s |');
-  out('|---|---|---|---|---|---|---|---|---|---|---|');
+  out('| numbers | series | body MB | /metrics scrape median ms (min) | server render ms | first scrape ms | first / prom-client | scrape after a new call, median ms | prom-client, same series, ms | RSS MB | peak RSS MB | RSS per number KB | catch-up s |');
+  out('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const rows: unknown[] = [];
   for (const n of opts.numbers) {
     const file = join(opts.dir, `metrics-${n}.csv`);
@@ -378,6 +378,22 @@ async function benchMetrics(): Promise<void> {
       const b = (await timedGet(`${s.url}/metrics`)).body;
       renders.push(1000 * Number(/^numrep_metrics_render_seconds (\S+)/m.exec(b)?.[1] ?? NaN));
     }
+    // A scrape right after a new call was committed: the changed-data path (in serve, every commit moves
+    // the pool baselines, so every number is assessed again; the unchanged text is reused).
+    const afterCall: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = acceptedIn((await timedGet(`${s.url}/metrics`)).body);
+      appendFileSync(file, benchLine(callerNumber(i)));
+      for (const t0 = performance.now(); ; ) {
+        const r = await timedGet(`${s.url}/metrics`);
+        if (acceptedIn(r.body) > before) {
+          afterCall.push(r.ms);
+          break;
+        }
+        if (performance.now() - t0 > 30_000) throw new Error('appended call not counted after 30 s');
+        await sleep(20);
+      }
+    }
     const tracked = Number(/^numrep_tracked_numbers (\d+)/m.exec(body)?.[1] ?? NaN);
     const series = body.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
     await s.stop();
@@ -385,11 +401,12 @@ async function benchMetrics(): Promise<void> {
     const pc = await promClientBaseline(body);
     const r = {
       numbers: n, tracked, series, bodyMb: Buffer.byteLength(body) / 1_048_576, medianMs: median(times), minMs: Math.min(...times), renderMs: median(renders),
+      firstMs: times[0], afterCallMs: median(afterCall),
       promClientMs: pc.ms, promClientScaled: pc.scaled, rssMb: mem.rss, peakRssMb: mem.hwm, rssPerNumberKb: ((mem.rss - rss0) * 1024) / n, catchUpS: catchUp,
       seriesPerNumber: series / n, bytesPerSeries: Buffer.byteLength(body) / series,
     };
     rows.push(r);
-    out(`| ${fmt(n)} (tracked ${fmt(tracked)}) | ${fmt(series)} | ${fmt(r.bodyMb, 1)} | ${fmt(r.medianMs)} (${fmt(r.minMs)}) | ${fmt(r.renderMs)} | ${pc.scaled ? '≈' : ''}${fmt(pc.ms)} | ${fmt(r.renderMs / pc.ms, 2)}× | ${fmt(mem.rss)} | ${fmt(mem.hwm)} | ${fmt(r.rssPerNumberKb, 1)} | ${fmt(catchUp, 1)} |`);
+    out(`| ${fmt(n)} (tracked ${fmt(tracked)}) | ${fmt(series)} | ${fmt(r.bodyMb, 1)} | ${fmt(r.medianMs)} (${fmt(r.minMs)}) | ${fmt(r.renderMs)} | ${fmt(r.firstMs)} | ${fmt(r.firstMs / pc.ms, 2)}× | ${fmt(r.afterCallMs)} | ${pc.scaled ? '≈' : ''}${fmt(pc.ms)} | ${fmt(mem.rss)} | ${fmt(mem.hwm)} | ${fmt(r.rssPerNumberKb, 1)} | ${fmt(catchUp, 1)} |`);
     if (n === 10_000) {
       targets.push({ what: '10k numbers: /metrics median ≤ 300 ms', figure: `${fmt(r.medianMs)} ms`, met: r.medianMs <= 300 });
       targets.push({ what: '10k numbers: RSS ≤ 400 MB', figure: `${fmt(mem.rss)} MB (peak ${fmt(mem.hwm)})`, met: mem.rss <= 400 });
@@ -402,9 +419,15 @@ async function benchMetrics(): Promise<void> {
   }
   results.metrics = { rss0, rows };
   out('');
-  out('Numbers with 6 calls each over the last 20 h on 3 carriers (Asterisk, trunk map); every number is scored. Scrape: an HTTP GET of /metrics as Prometheus sees it (render, transfer, decode). Server render: `numrep_metrics_render_seconds` (windows, reputation of every number, text). prom-client: the same per-number, per-carrier and pool series set on Gauges and rendered with `registry.metrics()` alone (≈: measured on the first ' +
+  out('Numbers with 6 calls each over the last 20 h on 3 carriers (Asterisk, trunk map); every number is scored. Scrape: an HTTP GET of /metrics as Prometheus sees it (render, transfer, decode), repeated on unchanged data (a Prometheus pair scraping between commits). Server render: `numrep_metrics_render_seconds`. First scrape: the first after start-up, every number assessed and every series rendered. After a new call: a scrape once one appended call is counted (a commit moves the pool baselines, so every number is assessed again; unchanged series text is reused), median of 5. prom-client: the same per-number, per-carrier and pool series set on Gauges and rendered with `registry.metrics()` alone (≈: measured on the first ' +
     `${kfmt(opts.promCap)} series and scaled linearly). RSS per number = (RSS − idle RSS) / numbers.`);
   out('');
+}
+
+/** One Asterisk Master.csv line for a call starting now (the trunk resolves to att). */
+function benchLine(caller: string): string {
+  const stamp = new Date().toISOString().slice(0, 19).replace('T', ' ');
+  return `"","${caller}","+13105551234","from-dialer","""Bench"" <${caller}>","Local/x@y-0001;2","SIP/att-trunk-0000beef","Dial","SIP/att-trunk/+13105551234,60,tT","${stamp}",,"${stamp}",3,0,"NO ANSWER","DOCUMENTATION","1.1",""\n`;
 }
 
 // ---------- latency ----------
@@ -416,14 +439,11 @@ async function benchLatency(): Promise<void> {
   generate('asterisk', live, { rows: 1000, numbers: 100, endMs: Date.now() - 60_000, spanMs: 3_600_000, seed: 3 });
   const s = await startServe('serve-latency', [live]);
   const lat: number[] = [];
-  const stampNow = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
-  const line = (caller: string) =>
-    `"","${caller}","+13105551234","from-dialer","""Bench"" <${caller}>","Local/x@y-0001;2","SIP/att-trunk-0000beef","Dial","SIP/att-trunk/+13105551234,60,tT","${stampNow()}",,"${stampNow()}",3,0,"NO ANSWER","DOCUMENTATION","1.1",""\n`;
   for (let i = 0; i < opts.latencySamples; i++) {
     const caller = `+1303555${String(i).padStart(4, '0')}`;
     const needle = `number="${caller}"`;
     const t0 = performance.now();
-    appendFileSync(live, line(caller));
+    appendFileSync(live, benchLine(caller));
     for (;;) {
       const { body } = await timedGet(`${s.url}/metrics`);
       if (body.includes(needle)) break;
