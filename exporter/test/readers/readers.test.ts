@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createReader, detectFormat, formatIds, registerFormat, FORMATS } from '../../src/ingest/formats/index.js';
 import { parseFreeswitchTemplate } from '../../src/ingest/formats/freeswitch.js';
+import { KvLine } from '../../src/ingest/formats/kamailio.js';
 import type { LineResult, Reader } from '../../src/ingest/reader.js';
 import type { RawCall } from '../../src/model/types.js';
 
@@ -244,5 +245,41 @@ describe('Kamailio held calls: expiry order, re-used call ids, double-logged fai
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('Kamailio KvLine answers as the Map of trimmed pairs it replaced', () => {
+  // The former parser, kept here as the oracle.
+  function parseKv(text: string): Map<string, string> {
+    const m = new Map<string, string>();
+    let i = 0;
+    const len = text.length;
+    while (i < len) {
+      let semi = text.indexOf(';', i);
+      if (semi < 0) semi = len;
+      const eq = text.indexOf('=', i);
+      if (eq > i && eq < semi) m.set(text.slice(i, eq).trim(), text.slice(eq + 1, semi).trim());
+      i = semi + 1;
+    }
+    return m;
+  }
+  it('on random key=value text with spaces, duplicates and stray separators', () => {
+    const kv = new KvLine();
+    const part = fc.constantFrom('a', 'b', 'code', 'call_id', '=', '=', ';', ';', ' ', '\t', '\u00a0', '\u3000', 'x y', '200', '');
+    const keys = ['a', 'b', 'code', 'call_id', 'x y', '', ' a', 'c'];
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 40, size: 'max' }).map((a) => a.join('')), (text) => {
+        const want = parseKv(text);
+        kv.load(text);
+        for (const k of [...keys, ...want.keys()]) expect(kv.get(k), `${JSON.stringify(text)} ${JSON.stringify(k)}`).toBe(want.get(k));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it('grows past 32 pairs', () => {
+    const text = Array.from({ length: 100 }, (_, i) => `k${i}=v${i}`).join(';');
+    const kv = new KvLine().load(text);
+    expect(kv.get('k0')).toBe('v0');
+    expect(kv.get('k99')).toBe('v99');
   });
 });
