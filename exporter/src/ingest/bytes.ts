@@ -103,6 +103,11 @@ export function digitsValue(buf: Uint8Array, s: number, e: number): number {
   return v;
 }
 
+/** An optional whole-seconds field: null when empty, else its value, or -1 when it is not plain digits. */
+export function optionalDigits(buf: Uint8Array, s: number, e: number): number | null {
+  return e === s ? null : digitsValue(buf, s, e);
+}
+
 /** True when buf[s, e) holds exactly the ASCII text `text`. */
 export function bytesEqual(buf: Uint8Array, s: number, e: number, text: string): boolean {
   if (e - s !== text.length) return false;

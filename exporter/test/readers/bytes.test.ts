@@ -218,23 +218,26 @@ function agree(reader: Reader, line: string): 'fast' | 'fallback' {
   return 'fast';
 }
 
+/** Both paths agree on every generated line, in UTC and in a zone with DST, and the fast path is not idle. */
+function agreeOnMany(format: string, lines: fc.Arbitrary<string>): void {
+  for (const timezone of ['UTC', 'America/New_York']) {
+    const reader = createReader(format, { timezone });
+    let fast = 0;
+    let total = 0;
+    fc.assert(
+      fc.property(lines, (line) => {
+        total++;
+        if (agree(reader, line) === 'fast') fast++;
+      }),
+      { numRuns: 8000 },
+    );
+    // Not vacuous: a good share of the mutated lines are plain enough for the fast path.
+    expect(fast / total).toBeGreaterThan(0.05);
+  }
+}
+
 describe('AsteriskReader.parseBytes agrees with parseLine', () => {
-  it('on mutated Master.csv lines, in UTC and in a zone with DST', () => {
-    for (const timezone of ['UTC', 'America/New_York']) {
-      const reader = new AsteriskReader({ timezone });
-      let fast = 0;
-      let total = 0;
-      fc.assert(
-        fc.property(lineArb, (line) => {
-          total++;
-          if (agree(reader, line) === 'fast') fast++;
-        }),
-        { numRuns: 8000 },
-      );
-      // Not vacuous: a good share of the mutated lines are plain enough for the fast path.
-      expect(fast / total).toBeGreaterThan(0.05);
-    }
-  });
+  it('on mutated Master.csv lines, in UTC and in a zone with DST', () => agreeOnMany('asterisk', lineArb));
 
   it('takes the fast path for the plain lines it exists for', () => {
     const reader = new AsteriskReader({ timezone: 'UTC' });
@@ -286,19 +289,7 @@ const fsLineArb = fc
 
 describe('FreeswitchReader.parseBytes agrees with parseLine', () => {
   it('on mutated cdr_csv lines', () => {
-    for (const timezone of ['UTC', 'America/New_York']) {
-      const reader = createReader('freeswitch', { timezone });
-      let fast = 0;
-      let total = 0;
-      fc.assert(
-        fc.property(fsLineArb, (line) => {
-          total++;
-          if (agree(reader, line) === 'fast') fast++;
-        }),
-        { numRuns: 8000 },
-      );
-      expect(fast / total).toBeGreaterThan(0.05);
-    }
+    agreeOnMany('freeswitch', fsLineArb);
     expect(agree(createReader('freeswitch', {}), FS_GOOD.map(quote).join(','))).toBe('fast');
   });
 

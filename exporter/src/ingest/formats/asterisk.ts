@@ -16,12 +16,11 @@
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
-import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, skipSpace, trimEnd } from '../bytes.js';
+import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
 import { isMachine, outcomeFromAsterisk } from '../../model/outcome.js';
-import { isPlainE164Bytes } from '../../model/phone.js';
 import type { Outcome } from '../../model/types.js';
 import type { RawCall } from '../../model/types.js';
-import { ReaderKit, SKIP, one, parseSeconds, reject, withDefaults } from './common.js';
+import { ReaderKit, SKIP, calledFromBytes, callerFromBytes, one, parseSeconds, reject, withDefaults } from './common.js';
 
 export const ASTERISK_COLUMNS = [
   'accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata',
@@ -85,12 +84,8 @@ export class AsteriskReader implements Reader {
     if (fe[10] !== fs[10] && (fe[10] - fs[10] !== 19 || Number.isNaN(kit.clock.parseBytes(buf, fs[10])))) return null;
 
     const billsec = digitsValue(buf, fs[13], fe[13]);
-    if (billsec < 0) return null;
-    let duration: number | null = null;
-    if (fe[12] !== fs[12]) {
-      duration = digitsValue(buf, fs[12], fe[12]);
-      if (duration < 0) return null;
-    }
+    const duration = optionalDigits(buf, fs[12], fe[12]);
+    if (billsec < 0 || duration === -1) return null;
 
     let outcome: Outcome;
     const ds = fs[14];
@@ -122,20 +117,10 @@ export class AsteriskReader implements Reader {
 
     // caller (src), called (dst)
     if (esc[1] || esc[2]) return null;
-    let caller = this.callers.get(buf, fs[1], fe[1]);
-    if (caller === undefined) {
-      const r = kit.callers.normalize(ascii(buf, fs[1], fe[1]));
-      caller = r.ok ? r.e164 : null;
-      this.callers.set(buf, fs[1], fe[1], caller);
-    }
+    const caller = callerFromBytes(kit, this.callers, buf, fs[1], fe[1]);
     if (caller === null) return null;
-    let called: string;
-    if (isPlainE164Bytes(buf, fs[2], fe[2])) called = ascii(buf, fs[2], fe[2]);
-    else {
-      const r = kit.called.normalize(ascii(buf, fs[2], fe[2]));
-      if (!r.ok) return null;
-      called = r.e164;
-    }
+    const called = calledFromBytes(kit, buf, fs[2], fe[2]);
+    if (called === null) return null;
 
     const answered = outcome === 'answered' || outcome === 'voicemail';
     const rec: RawCall = { ts, caller, called, outcome, talkSec: answered ? billsec : 0, attestation: 'none', source: 'asterisk' };

@@ -2,7 +2,8 @@
 
 import type { LineResult, ReaderOptions, Rejection } from '../reader.js';
 import type { Attestation, RawCall } from '../../model/types.js';
-import { PhoneNormalizer } from '../../model/phone.js';
+import { PhoneNormalizer, isPlainE164Bytes } from '../../model/phone.js';
+import { ascii, type BytesMemo } from '../bytes.js';
 import { WallClock } from './time.js';
 
 /**
@@ -52,6 +53,24 @@ export class ReaderKit {
     this.called = new PhoneNormalizer(cc, 0);
     this.clock = new WallClock(options.timezone || 'UTC');
   }
+}
+
+/** A caller number read from bytes through the reader's memo: its E.164, or null when the string path must judge it. */
+export function callerFromBytes(kit: ReaderKit, memo: BytesMemo<string | null>, buf: Buffer, s: number, e: number): string | null {
+  let caller = memo.get(buf, s, e);
+  if (caller === undefined) {
+    const r = kit.callers.normalize(ascii(buf, s, e));
+    caller = r.ok ? r.e164 : null;
+    memo.set(buf, s, e, caller);
+  }
+  return caller;
+}
+
+/** A called number read from bytes: its E.164 (a plain +E.164 is taken as it is), or null when it is not valid. */
+export function calledFromBytes(kit: ReaderKit, buf: Buffer, s: number, e: number): string | null {
+  if (isPlainE164Bytes(buf, s, e)) return ascii(buf, s, e);
+  const r = kit.called.normalize(ascii(buf, s, e));
+  return r.ok ? r.e164 : null;
 }
 
 /** Non-negative integer seconds, or null. Accepts "82", "82.0", " 82 ". */

@@ -25,11 +25,10 @@
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
-import { BytesMemo, CsvFields, ascii, digitsValue, skipSpace, trimEnd } from '../bytes.js';
+import { BytesMemo, CsvFields, ascii, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
 import { outcomeFromHangupCause, type FreeswitchDetail } from '../../model/outcome.js';
-import { isPlainE164Bytes } from '../../model/phone.js';
 import type { RawCall } from '../../model/types.js';
-import { ReaderKit, SKIP, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
+import { ReaderKit, SKIP, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 
 export const FREESWITCH_DEFAULT_TEMPLATE = [
@@ -173,23 +172,13 @@ export class FreeswitchReader implements Reader {
     const cs = skipSpace(buf, fs[1], fe[1]);
     const ce = trimEnd(buf, cs, fe[1]);
     if (cs === ce) return null;
-    let caller = this.callers.get(buf, cs, ce);
-    if (caller === undefined) {
-      const r = this.kit.callers.normalize(ascii(buf, cs, ce));
-      caller = r.ok ? r.e164 : null;
-      this.callers.set(buf, cs, ce, caller);
-    }
+    const caller = callerFromBytes(this.kit, this.callers, buf, cs, ce);
     if (caller === null) return null;
     const ds = skipSpace(buf, fs[2], fe[2]);
     const de = trimEnd(buf, ds, fe[2]);
     if (ds === de) return null;
-    let called: string;
-    if (isPlainE164Bytes(buf, ds, de)) called = ascii(buf, ds, de);
-    else {
-      const r = this.kit.called.normalize(ascii(buf, ds, de));
-      if (!r.ok) return null;
-      called = r.e164;
-    }
+    const called = calledFromBytes(this.kit, buf, ds, de);
+    if (called === null) return null;
 
     // start_stamp, answer_stamp, end_stamp
     if (fe[4] - fs[4] !== 19) return null;
@@ -209,12 +198,8 @@ export class FreeswitchReader implements Reader {
     }
 
     const billsec = digitsValue(buf, fs[8], fe[8]);
-    if (billsec < 0) return null;
-    let duration: number | null = null;
-    if (fe[7] !== fs[7]) {
-      duration = digitsValue(buf, fs[7], fe[7]);
-      if (duration < 0) return null;
-    }
+    const duration = optionalDigits(buf, fs[7], fe[7]);
+    if (billsec < 0 || duration === -1) return null;
 
     // hangup_cause
     const hs = skipSpace(buf, fs[9], fe[9]);
