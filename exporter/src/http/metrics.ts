@@ -15,6 +15,11 @@ export interface NumberVerdict {
   engines: Record<string, 0 | 1>;
   reportRatio?: number | null;
   carriers: Record<string, { flag: string }>;
+  /**
+   * False when nothing above can depend on the pool's per-carrier sums (Assessment.pooled): a change of
+   * those alone then does not ask for the number again. Absent: it may depend on them.
+   */
+  pooled?: boolean;
 }
 
 export interface MetricsOptions {
@@ -270,6 +275,7 @@ function sameRecord(a: Record<string, unknown>, b: Record<string, unknown>): boo
 /** Equal in everything /metrics prints (rest-until aside: verdicts with one are never reused across instants). */
 function sameVerdict(a: NumberVerdict, b: NumberVerdict): boolean {
   if (a.score !== b.score || a.status !== b.status || a.action !== b.action || a.restUntil !== b.restUntil || a.reportRatio !== b.reportRatio) return false;
+  if (a.pooled !== b.pooled) return false; // kept objects must say truly whether the baselines matter
   if (!sameRecord(a.subscores, b.subscores) || !sameRecord(a.engines, b.engines)) return false;
   const ca = Object.keys(a.carriers);
   if (ca.length !== Object.keys(b.carriers).length) return false;
@@ -469,7 +475,7 @@ export class MetricsExporter {
       const labels = this.rt.labels.get(n);
       const registered = this.rt.registered.get(n);
       const v = st.verdict;
-      if (!v || baselinesChanged || changed.has(st) || st.labels !== labels || st.registered !== registered || v.restUntil !== null || now < st.validFrom) assess.push(st);
+      if (!v || (baselinesChanged && v.pooled !== false) || changed.has(st) || st.labels !== labels || st.registered !== registered || v.restUntil !== null || now < st.validFrom) assess.push(st);
       else if (now > st.validTo) (horizon > 0 ? probe : assess).push(st);
     }
     // A few hundred numbers at a time: the assessments behind the verdicts die young instead of piling up.

@@ -69,9 +69,42 @@ export interface Assessment {
   signals: Signal[];
   /** The figures each sub-score was built from (docs/scoring.md). */
   detail: Record<Dimension, Record<string, number | null>>;
+  /**
+   * False when score, sub-scores, ratings, band, status, action and rest date, carrier flags, engine flags and
+   * report ratio cannot depend on the pool baselines (see readsBaselines); only reasons and `detail` may.
+   */
+  pooled: boolean;
 }
 
 const DAY = 86_400_000;
+
+/**
+ * Whether an assessment's outcome (everything but reason texts and `detail`) may depend on the pool
+ * baselines, from the number's own counts alone. The baselines enter assessNumber only as:
+ * - `pool` (rest of the pool): connectionScore reads it for the cancel penalty (applied only when
+ *   w7d.calls ≥ connection.cancelMinCalls) and the own-drop penalty (only when the number's own
+ *   answerDropPoints is not null); numberSignals reads it per window only past the
+ *   `n < max(1, signals.minCalls)` gate and for answer_drop only when the own drop is not null;
+ *   recommend gets the pool drop for its reason text only;
+ * - `baselines.carriers` in flagCarriers: the rest of the pool on the carrier and the other carriers'
+ *   expected answer ratio are read only when the number's calls on the carrier in that window reach
+ *   carrier.minCalls (`enough`); the fallback note is reason text.
+ * When none of those gates opens, two assessments with any two baselines agree on everything else.
+ * Pinned by test/reputation/baselines.test.ts (random inputs and baselines).
+ */
+export function readsBaselines(
+  w24h: Counts,
+  w7d: Counts,
+  carriers: Record<string, { '24h': Counts; '7d': Counts }>,
+  cfg: ReputationConfig,
+): boolean {
+  if (w7d.calls >= cfg.connection.cancelMinCalls) return true;
+  if (answerDropPoints(w24h, w7d, cfg.connection.dropMinCalls) !== null) return true;
+  const minSignal = Math.max(1, cfg.signals.minCalls);
+  if (w24h.calls >= minSignal || w7d.calls >= minSignal) return true;
+  for (const c of Object.values(carriers)) if (c['24h'].calls >= cfg.carrier.minCalls || c['7d'].calls >= cfg.carrier.minCalls) return true;
+  return false;
+}
 
 function checkedIso(v: string | number | null | undefined): string | null {
   if (v === null || v === undefined || v === '') return null;
@@ -165,6 +198,7 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
     velocity: vel,
     signals,
     detail,
+    pooled: readsBaselines(w24h, w7d, carrierCounts, cfg),
   };
 }
 

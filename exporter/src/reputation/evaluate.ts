@@ -62,6 +62,7 @@ export function verdictOf(a: Assessment): NumberVerdict {
     engines: a.engineFlagged,
     reportRatio: a.reportRatio,
     carriers,
+    pooled: a.pooled,
   };
 }
 

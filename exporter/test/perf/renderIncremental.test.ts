@@ -139,6 +139,31 @@ describe('/metrics incremental render', () => {
     await warm.rt.close();
   });
 
+  it('after a commit moves the pool baselines, asks again only the numbers whose verdict may depend on them', async () => {
+    const dir = tmp('numrep-incr-');
+    const file = join(dir, 'calls.test');
+    writeFileSync(file, history());
+    const now = T0;
+    const asked: string[] = [];
+    const warm = rig(file, () => now, (snap) => asked.push(...snap.numbers.keys()));
+    await warm.rt.poll();
+    await warm.m.render();
+    asked.length = 0;
+    // A call from another light number: every carrier total on verizon moves, so the baselines do.
+    const s = Math.floor(now / 1000);
+    appendFileSync(file, line(s - 40, '+12025550106', 'verizon', 'cancelled', 0));
+    await warm.rt.poll();
+    const body = await warm.m.render();
+    // +12025550103 has 3 calls: below every gate that reads the baselines (Assessment.pooled false), not asked;
+    // the 40-call numbers are; the new number is new.
+    expect(asked.sort()).toEqual(['+12025550101', '+12025550102', '+12025550104', '+12025550106']);
+    const cold = rig(file, () => now);
+    await cold.rt.poll();
+    expect(content(body)).toEqual(content(await cold.m.render()));
+    await cold.rt.close();
+    await warm.rt.close();
+  });
+
   it("a verdict is a nondecreasing step function of the clock (what the reuse relies on)", () => {
     const k = (calls: number, answered: number, blocked = 0): Kpis => ({
       calls, answered, answer_ratio: calls ? answered / calls : null, cancel_ratio: 0, rejection_ratio: 0, block_ratio: calls ? blocked / calls : null,
