@@ -55,12 +55,23 @@ const I_CANCELLED = F_OUTCOME0 + OUTCOME_INDEX.cancelled;
 const I_REJECTED = F_OUTCOME0 + OUTCOME_INDEX.rejected;
 const I_BUSY = F_OUTCOME0 + OUTCOME_INDEX.busy;
 
-/** Where one item's rows (a number's, a pair's) sit in each family buffer of a Section. */
+let rowsMade = 0;
+
+/** Where one item's rows (a number's, a pair's) sit in each family buffer of a Section's block. */
 class Rows {
   readonly at: number[] = [];
   readonly len: number[] = [];
+  /** Block boundaries fall after items whose mark has its low bits zero: a hash of a creation counter, so they do not move when items come, go or move. */
+  readonly mark = Math.imul((++rowsMade) ^ 0x9e3779b9, 0x85ebca6b) >>> 16;
+  /** The block whose buffers hold these rows (valid while `built` is the Section's last build). */
+  blk: Block | null = null;
   /** Stamp of the Section build that last wrote these rows (-1: never, so they must be rendered). */
   built = -1;
+}
+
+/** A run of consecutive items and their bytes, one Buffer per family (null: no rows there). */
+class Block {
+  constructor(readonly items: Rows[], readonly bufs: (Buffer | null)[]) {}
 }
 
 /** A Buffer that grows as text and bytes are appended (one per family while a Section is built). */
@@ -95,94 +106,120 @@ class ByteWriter {
   }
 }
 
+/** Blocks of ~2^BLOCK_BITS items (content-defined: boundaries after items whose Rows.mark ends in BLOCK_BITS zero bits), at most BLOCK_MAX. */
+const BLOCK_BITS = 8;
+const BLOCK_MASK = (1 << BLOCK_BITS) - 1;
+const BLOCK_MAX = 4 << BLOCK_BITS;
+
 /**
  * Families whose series come item by item in one order (every number; every shown pair). Each
- * family's text is one Buffer, kept between scrapes: reused as it is while no item changed and the
- * order is the same, else rebuilt by copying the unchanged items' bytes out of the last buffer and
- * rendering only the changed items (their text lives only while it is copied in). The body goes
- * to the socket as these Buffers: no 60 MB string to join and encode per scrape.
+ * family's text is kept between scrapes in blocks of a few hundred items, one Buffer per family and
+ * block. A block whose items are the same, in the same order and none stale, is reused as it is;
+ * another is rebuilt by copying its unchanged items' bytes out of their last block and rendering only
+ * the changed items (their text lives only while it is copied in). Boundaries depend on the items
+ * (not on their positions), so one new, gone or moved item rebuilds about one block per family, not
+ * the whole family. The body goes to the socket as these Buffers: no 60 MB string to join and encode.
  */
 class Section<T> {
   private readonly heads: Buffer[];
-  private bufs: (Buffer | null)[];
-  private order: Rows[] = [];
+  private blocks: Block[] = [];
   private stamp = 0;
 
   constructor(families: readonly (readonly [name: string, help: string])[], private readonly rowsOf: (item: T) => Rows, private readonly render: (item: T) => string[]) {
     this.heads = families.map(([name, help]) => Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} gauge\n`));
-    this.bufs = families.map(() => null);
   }
 
   /** True when `rows` were written by the last build, so their bytes can be reused. */
-  holds(rows: Rows): boolean {
-    return this.stamp > 0 && rows.built === this.stamp;
+  private holds(rows: Rows): boolean {
+    return this.stamp > 0 && rows.built === this.stamp && rows.blk !== null;
   }
 
   /** `stale(item)`: its rows must be rendered again even if the last build wrote them. */
   build(items: T[], stale: (item: T) => boolean, out: Buffer[]): void {
     const rows = items.map(this.rowsOf);
-    const redo = items.map((it, i) => stale(it) || !this.holds(rows[i]));
-    let same = rows.length === this.order.length;
-    for (let i = 0; same && i < rows.length; i++) if (redo[i] || rows[i] !== this.order[i]) same = false;
-    const families = this.heads.length;
-    if (same) {
-      for (const b of this.bufs) if (b) out.push(b);
-    } else {
-      const writers = this.heads.map((h, f) => {
-        const w = new ByteWriter(Math.ceil((this.bufs[f]?.length ?? items.length * 64) * 1.05));
-        w.bytes(h, 0, h.length);
-        return w;
-      });
-      // Unchanged items that sat next to each other in the last buffer are copied as one run.
-      const runFrom = new Array<number>(families).fill(0);
-      const runTo = new Array<number>(families).fill(0);
-      const flush = (f: number) => {
-        if (runTo[f] > runFrom[f]) writers[f].bytes(this.bufs[f]!, runFrom[f], runTo[f]);
-        runFrom[f] = runTo[f] = 0;
-      };
-      const sample = 64;
-      for (let i = 0; i < items.length; i++) {
-        // A family built for the first time: size it from its first items rather than growing it many times.
-        if (i === sample && items.length > 2 * sample) {
-          for (let f = 0; f < families; f++) if (!this.bufs[f]) writers[f].reserve(Math.ceil((writers[f].pos / sample) * items.length * 1.1));
-        }
-        const r = rows[i];
-        const segs = redo[i] ? this.render(items[i]) : null;
-        for (let f = 0; f < families; f++) {
-          const w = writers[f];
-          if (segs) {
-            flush(f);
-            const start = w.pos;
-            w.text(segs[f]);
-            r.at[f] = start;
-            r.len[f] = w.pos - start;
-            continue;
-          }
-          const src = r.at[f];
-          const len = r.len[f];
-          const dst = w.pos + (runTo[f] - runFrom[f]);
-          if (len > 0) {
-            if (runTo[f] > runFrom[f] && runTo[f] === src) runTo[f] += len;
-            else {
-              flush(f);
-              runFrom[f] = src;
-              runTo[f] = src + len;
-            }
-          }
-          r.at[f] = dst;
-        }
-      }
-      for (let f = 0; f < families; f++) {
-        flush(f);
-        const w = writers[f];
-        this.bufs[f] = w.pos > this.heads[f].length ? w.done() : null;
-        const b = this.bufs[f];
-        if (b) out.push(b);
-      }
+    const blocks: Block[] = [];
+    let start = 0;
+    for (let i = 0; i < rows.length; i++) {
+      if (i + 1 < rows.length && (rows[i].mark & BLOCK_MASK) !== 0 && i + 1 - start < BLOCK_MAX) continue;
+      blocks.push(this.block(items, rows, start, i + 1, stale));
+      start = i + 1;
     }
     this.stamp++;
     for (const r of rows) r.built = this.stamp;
-    this.order = rows;
+    this.blocks = blocks;
+    for (let f = 0; f < this.heads.length; f++) {
+      let any = false;
+      for (const b of blocks) {
+        const buf = b.bufs[f];
+        if (!buf) continue;
+        if (!any) out.push(this.heads[f]);
+        any = true;
+        out.push(buf);
+      }
+    }
+  }
+
+  /** The block of items [from, to): the last one as it is when nothing in it changed, else rebuilt. */
+  private block(items: T[], rows: Rows[], from: number, to: number, stale: (item: T) => boolean): Block {
+    const old = rows[from].blk;
+    if (old && this.holds(rows[from]) && old.items.length === to - from) {
+      let same = true;
+      for (let i = from; same && i < to; i++) if (old.items[i - from] !== rows[i] || stale(items[i])) same = false;
+      if (same) return old;
+    }
+    const families = this.heads.length;
+    const list = rows.slice(from, to);
+    const bufs: (Buffer | null)[] = new Array(families).fill(null);
+    const block = new Block(list, bufs);
+    // Capacity: the old block's size where there is one, else grown as it fills.
+    const writers = this.heads.map((_, f) => new ByteWriter(Math.ceil((old?.bufs[f]?.length ?? (to - from) * 64) * 1.1)));
+    // Unchanged items that sat next to each other in one old buffer are copied as one run.
+    const runSrc: (Buffer | null)[] = new Array(families).fill(null);
+    const runFrom = new Array<number>(families).fill(0);
+    const runTo = new Array<number>(families).fill(0);
+    const flush = (f: number) => {
+      const src = runSrc[f];
+      if (src && runTo[f] > runFrom[f]) writers[f].bytes(src, runFrom[f], runTo[f]);
+      runSrc[f] = null;
+      runFrom[f] = runTo[f] = 0;
+    };
+    for (let i = from; i < to; i++) {
+      const r = rows[i];
+      const segs = stale(items[i]) || !this.holds(r) ? this.render(items[i]) : null;
+      const srcBlk = r.blk;
+      for (let f = 0; f < families; f++) {
+        const w = writers[f];
+        if (segs) {
+          flush(f);
+          const start = w.pos;
+          w.text(segs[f]);
+          r.at[f] = start;
+          r.len[f] = w.pos - start;
+          continue;
+        }
+        const src = srcBlk!.bufs[f];
+        const at = r.at[f];
+        const len = r.len[f];
+        const dst = w.pos + (runTo[f] - runFrom[f]);
+        if (len > 0 && src) {
+          if (runSrc[f] === src && runTo[f] === at) runTo[f] += len;
+          else {
+            flush(f);
+            runSrc[f] = src;
+            runFrom[f] = at;
+            runTo[f] = at + len;
+          }
+        }
+        r.at[f] = dst;
+      }
+      r.blk = block;
+    }
+    for (let f = 0; f < families; f++) {
+      flush(f);
+      const w = writers[f];
+      bufs[f] = w.pos > 0 ? w.done() : null;
+    }
+    return block;
   }
 }
 
