@@ -7,7 +7,7 @@ import { Tailer } from './ingest/tailer.js';
 import type { Batch } from './ingest/batch.js';
 import { Store, type NumberSeen, type SourceState } from './store/db.js';
 import { WindowSet } from './stats/windows.js';
-import { takeSnapshot, type Snapshot } from './stats/snapshot.js';
+import { takeSnapshot, updateSnapshot, type Snapshot } from './stats/snapshot.js';
 
 /**
  * One exporter instance: ingest (tailer + readers) → store (SQLite) → windows → snapshot.
@@ -180,6 +180,7 @@ export class Runtime {
   private onCommit(batch: Batch, src: SourceState): void {
     this.seenVersion++;
     for (const s of batch.seen.values()) {
+      this.seenChanged.add(s.number);
       const cur = this.seen.get(s.number);
       if (!cur) this.seen.set(s.number, { ...s });
       else {
@@ -198,28 +199,39 @@ export class Runtime {
 
   poolOf = (number: string): string => this.pools.get(number) ?? 'default';
 
-  private lastSnapshot: { key: string; snap: Snapshot } | null = null;
+  private lastSnapshot: { key: string; side: number; snap: Snapshot } | null = null;
+  /** Numbers whose first/last seen moved since the last snapshot. */
+  private readonly seenChanged = new Set<string>();
 
   /**
    * Windows at the wall clock (serve): open at the top, moved forward incrementally. A snapshot is
    * a pure function of the window sums, the seen times and the side data, so while none of them
    * changed (same bucket, no commit, no import) the last one's views are handed out again with the
-   * new time. Snapshots are read-only for every consumer.
+   * new time; when only some numbers' sums or seen times moved, only those get new views
+   * (updateSnapshot), the others keep theirs (object identity: an unchanged number's view is the
+   * same object). Snapshots and views are read-only for every consumer.
    */
   snapshotNow(): Snapshot {
     this.refreshIfChanged();
     this.windows.advance(this.opts.now());
+    const changed = this.windows.takeChanges();
     const key = `${this.windows.version}:${this.seenVersion}:${this.sideVersion}`;
     const last = this.lastSnapshot;
-    if (last && last.key === key) return { at: this.windows.at, numbers: last.snap.numbers, carriers: last.snap.carriers };
-    const snap = takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
-    this.lastSnapshot = { key, snap };
+    let snap: Snapshot;
+    if (last && last.key === key) snap = { at: this.windows.at, numbers: last.snap.numbers, carriers: last.snap.carriers };
+    else if (last && last.side === this.sideVersion && changed !== 'all') {
+      for (const n of this.seenChanged) changed.add(n);
+      snap = updateSnapshot(last.snap, this.windows, this.seen, this.poolOf, () => this.knownNumbers(), changed);
+    } else snap = takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
+    this.seenChanged.clear();
+    this.lastSnapshot = { key, side: this.sideVersion, snap };
     return snap;
   }
 
   /** Windows closed at `at` (report): calls after `at` are left out. */
   snapshotAt(at: number): Snapshot {
     this.lastSnapshot = null;
+    this.seenChanged.clear();
     this.windows.build(at, true);
     return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
   }

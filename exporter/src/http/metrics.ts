@@ -561,7 +561,8 @@ export class MetricsExporter {
         this.numberStates.set(v.number, st);
         changed.add(st);
         pairsChanged = true;
-      } else {
+      } else if (st.view !== v) {
+        // A view kept from the last snapshot (the Runtime hands unchanged numbers' views on) is unchanged data.
         const pairsMoved = !samePairData(st.view, v);
         if (pairsMoved || !sameNumberData(st.view, v)) {
           const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;

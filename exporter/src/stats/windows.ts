@@ -28,9 +28,10 @@ export function upperEdge(at: number, bucketMs: number): number {
 class Window {
   readonly sums = new Map<string, KeyedVector>();
   edge = Number.NaN;
-  constructor(readonly name: WindowName, readonly widthMs: number) {}
+  constructor(readonly name: WindowName, readonly widthMs: number, private readonly touched: Set<string>) {}
 
   apply(d: { number: string; carrier: string; v: ArrayLike<number> }, sign: 1 | -1): void {
+    this.touched.add(d.number);
     const key = `${d.number}\u0000${d.carrier}`;
     let s = this.sums.get(key);
     if (!s) {
@@ -49,14 +50,26 @@ export class WindowSet {
   at = Number.NaN;
   /** Bumped whenever any window's sums may have changed: equal versions mean equal sums (snapshot reuse). */
   version = 0;
+  /** Numbers whose sums in some window may have changed since the last takeChanges() (after a build: every number). */
+  private touched = new Set<string>();
+  private rebuilt = true;
 
   constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '7d']) {
-    this.windows = names.map((n) => new Window(n, WINDOWS[n]));
+    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched));
+  }
+
+  /** The numbers whose sums may have changed since the last call, or 'all' after a build; then starts afresh. */
+  takeChanges(): Set<string> | 'all' {
+    const r = this.rebuilt ? 'all' : new Set(this.touched);
+    this.touched.clear();
+    this.rebuilt = false;
+    return r;
   }
 
   /** Load every window from the store, evaluated at `at`; `closed` also drops buckets after `at` (reports). */
   build(at: number, closed: boolean): void {
     this.version++;
+    this.rebuilt = true;
     this.at = at;
     this.upper = closed ? upperEdge(at, this.bucketMs) + this.bucketMs : Number.POSITIVE_INFINITY;
     for (const w of this.windows) {
