@@ -83,6 +83,12 @@ function shardedReader(r: Reader, s: Shard): Reader {
       return keep === 0 ? { kind: 'skip' } : { kind: 'records', records: res.records.filter(mine) };
     },
   };
+  if (r.parseBytes) {
+    w.parseBytes = (buf, start, end, clean) => {
+      const c = r.parseBytes!(buf, start, end, clean);
+      return c === null || c === 'skip' || mine(c) ? c : 'skip';
+    };
+  }
   if (r.flush) w.flush = () => r.flush!().filter(mine);
   if (r.snapshot) w.snapshot = () => r.snapshot!();
   if (r.restore) w.restore = (state) => r.restore!(state);
