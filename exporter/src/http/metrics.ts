@@ -407,9 +407,47 @@ interface PairState {
   /** The flag flagRows were made from (null: to be made again). */
   rowsFlag: string | null;
   badness: number;
+  /** The ranking (generation) in which its badness was new or moved. */
+  movedAt: number;
 }
 
 const collator = new Intl.Collator(); // what String#localeCompare() uses, without a lookup per call
+
+/** Series budget rank: the worst (flagged, then highest block/cancel/rejection) first, then by number and carrier. */
+function rankOrder(a: PairState, b: PairState): number {
+  return b.badness - a.badness || collator.compare(a.number, b.number) || collator.compare(a.carrier, b.carrier);
+}
+
+/**
+ * The rank order of this generation's pairs from the last one (`prev`, strictly ordered): the pairs whose
+ * key did not move keep their order, the moved ones are sorted and merged in. That is the order a full
+ * sort gives when the result is strict; any two pairs found equal (the only comparisons that could leave
+ * an order open: every two neighbours in the result are compared, by the sort or by the merge) give null,
+ * and so does a count that does not add up (then the caller sorts everything).
+ */
+function mergeRanked(prev: PairState[], moved: PairState[], total: number, gen: number): PairState[] | null {
+  const kept = prev.filter((ps) => ps.gen === gen && ps.movedAt !== gen);
+  if (kept.length + moved.length !== total) return null;
+  let ties = 0;
+  moved.sort((a, b) => {
+    const c = rankOrder(a, b);
+    if (c === 0) ties++;
+    return c;
+  });
+  if (ties > 0) return null;
+  const out: PairState[] = new Array(total);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < kept.length && j < moved.length) {
+    const c = rankOrder(kept[i], moved[j]);
+    if (c === 0) return null;
+    out[k++] = c < 0 ? kept[i++] : moved[j++];
+  }
+  while (i < kept.length) out[k++] = kept[i++];
+  while (j < moved.length) out[k++] = moved[j++];
+  return out;
+}
 
 /**
  * /metrics: the per-number, per-carrier and pool families are rendered straight to text from
@@ -488,6 +526,8 @@ export class MetricsExporter {
   private readonly pairSection = new Section<PairState>(PAIR_DATA_FAMILIES, (ps) => ps.data, (ps) => pairDataRows(ps.base, ps.w));
   private readonly flagSection = new Section<PairState>(PAIR_FLAG_FAMILIES, (ps) => ps.flagRows, (ps) => pairFlagRows(ps.base, ps.flag));
   private lastCarriers: Snapshot['carriers'] | null = null;
+  /** Every pair in rank order after the last ranking, when that order was strict (else null: rank afresh). */
+  private ranked: PairState[] | null = null;
   /** The pairs shown at the last scrape, in order; reused while no number's inputs or verdict changed. */
   private shownPairs: PairState[] | null = null;
   private generation = 0;
@@ -498,7 +538,10 @@ export class MetricsExporter {
    * age (the maturity sub-score: nondecreasing in the clock, as are the rounded sub-scores, score,
    * band and so action; status does not use it) and the rest-until date (now + rest days). So a
    * verdict without rest-until that is the same at t0 and t1 is the same at every instant between:
-   * a verdict made at t0 is checked once at t + horizon and then reused until then.
+   * a verdict made at t0 is checked once at t + horizon and then reused until then. When only the
+   * pool baselines moved (every commit moves them), a verdict that says it cannot depend on them
+   * (`pooled: false`, Assessment.pooled: the number is below every min-calls gate behind which the
+   * engine reads them) is kept.
    */
   private updateVerdicts(states: NumberState[], snap: Snapshot, baselinesChanged: boolean, changed: Set<NumberState>): boolean {
     const verdicts = this.opts.verdicts;
@@ -610,13 +653,16 @@ export class MetricsExporter {
     let shown = this.shownPairs;
     if (!shown || pairsChanged || removed || verdictsMoved) {
       const pairs: PairState[] = [];
+      // Pairs whose rank key (badness) is new or moved: the others keep their places among themselves.
+      const moved: PairState[] = [];
       for (const st of states) {
         const v = st.view;
         for (const [carrier, w] of v.carriers) {
           let ps = st.pairs.get(carrier);
+          const isNew = !ps;
           if (!ps) {
             const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`;
-            ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(), dataStale: true, flag: '', flagRows: new Rows(), rowsFlag: null, badness: 0 };
+            ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(), dataStale: true, flag: '', flagRows: new Rows(), rowsFlag: null, badness: 0, movedAt: -1 };
             st.pairs.set(carrier, ps);
           } else if (ps.pool !== v.pool || !sameVector(ps.w['24h'], w['24h']) || !sameVector(ps.w['7d'], w['7d'])) {
             ps.pool = v.pool;
@@ -631,15 +677,33 @@ export class MetricsExporter {
           const calls = k24[F_CALLS];
           // As kpisOf(w['24h']): block ratio × 3 + cancel ratio + rejection ratio (absent ratios count 0).
           const ratio = (x: number) => (calls > 0 ? x / calls : 0);
-          ps.badness = (FLAG_RANK[ps.flag] ?? 0) * 10 + ratio(k24[I_BLOCKED]) * 3 + ratio(k24[I_CANCELLED]) + ratio(k24[I_REJECTED] + k24[I_BUSY]);
+          const badness = (FLAG_RANK[ps.flag] ?? 0) * 10 + ratio(k24[I_BLOCKED]) * 3 + ratio(k24[I_CANCELLED]) + ratio(k24[I_REJECTED] + k24[I_BUSY]);
+          if (isNew || badness !== ps.badness) {
+            ps.movedAt = gen;
+            moved.push(ps);
+          }
+          ps.badness = badness;
           pairs.push(ps);
         }
       }
       for (const st of states) if (st.pairs.size !== st.view.carriers.size) for (const [c, ps] of st.pairs) if (ps.gen !== gen) st.pairs.delete(c);
-      pairs.sort((a, b) => b.badness - a.badness || collator.compare(a.number, b.number) || collator.compare(a.carrier, b.carrier));
+      let ranked = this.ranked && moved.length * 8 < pairs.length ? mergeRanked(this.ranked, moved, pairs.length, gen) : null;
+      let strict = ranked !== null;
+      if (!ranked) {
+        let ties = 0;
+        pairs.sort((a, b) => {
+          const c = rankOrder(a, b);
+          if (c === 0) ties++;
+          return c;
+        });
+        ranked = pairs;
+        strict = ties === 0;
+      }
+      // Only a strict order (no two pairs equal under rankOrder) is the one a full sort gives whatever the input order.
+      this.ranked = strict ? ranked : null;
       const budget = this.opts.seriesBudget;
-      shown = budget > 0 ? pairs.slice(0, budget) : pairs;
-      this.seriesDropped.set(pairs.length - shown.length);
+      shown = budget > 0 ? ranked.slice(0, budget) : ranked;
+      this.seriesDropped.set(ranked.length - shown.length);
       this.shownPairs = shown;
     }
     this.pairSection.build(shown, (ps) => ps.dataStale, chunks);

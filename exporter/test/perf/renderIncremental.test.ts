@@ -18,7 +18,7 @@ import { TestReader, line, tmp } from '../core/helpers.js';
 const T0 = Date.UTC(2026, 10, 20, 18, 0, 7);
 const DAY = 86_400_000;
 
-function rig(file: string, now: () => number, onVerdicts?: (s: Snapshot) => void) {
+function rig(file: string, now: () => number, onVerdicts?: (s: Snapshot) => void, seriesBudget = 0) {
   const rt = new Runtime({
     db: join(tmp('numrep-incr-'), 'numrep.db'),
     bucketMs: 60_000,
@@ -32,7 +32,7 @@ function rig(file: string, now: () => number, onVerdicts?: (s: Snapshot) => void
   });
   const m = new MetricsExporter(rt, {
     version: 'test',
-    seriesBudget: 0,
+    seriesBudget,
     verdicts: (snap) => {
       onVerdicts?.(snap);
       return new Map([...assessSnapshot(snap, { labels: rt.labels, registered: rt.registered })].map(([n, a]) => [n, verdictOf(a)]));
@@ -41,13 +41,16 @@ function rig(file: string, now: () => number, onVerdicts?: (s: Snapshot) => void
   return { rt, m };
 }
 
-/** Series lines without the exporter's own process metrics and timings, sorted (series order is not part of the exposition). */
+/** Series lines without the exporter's own process metrics and timings, sorted (a warm exporter's window sums, so its numbers, may come in another order than a cold one's). */
 const content = (b: string) =>
   b
     .split('\n')
     .filter((l) => l !== '' && !/^(# (HELP|TYPE) )?numrep_(process|nodejs|metrics_render|source_)/.test(l))
     .sort()
     .join('\n');
+
+/** The number x carrier lines in their order: the series-budget rank, a total order, so the same warm or cold. */
+const pairLines = (b: string) => b.split('\n').filter((l) => l.startsWith('numrep_number_carrier_'));
 
 function sideData(rt: Runtime, labels: LabelSnapshot[], inventory: InventoryEntry[]) {
   rt.store.commit({ buckets: [], seen: [], totals: [], blocks: [], counters: [], quarantine: [], labels, inventory });
@@ -163,6 +166,40 @@ describe('/metrics incremental render', () => {
     await cold.rt.close();
     await warm.rt.close();
   });
+
+  for (const budget of [0, 40]) {
+    it(`many numbers, small steps: the same series, pairs in the same rank order (re-ranked by merging the moved ones; budget ${budget})`, async () => {
+      const dir = tmp('numrep-incr-');
+      const file = join(dir, 'calls.test');
+      let seed = 7;
+      const r = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 4_294_967_296);
+      const outcomes = ['answered', 'cancelled', 'blocked', 'no_answer', 'rejected'] as const;
+      const carriers = ['att', 'tmobile', 'verizon'];
+      const call = (tsSec: number, n = Math.floor(r() * 60)) =>
+        line(tsSec, `+1202555${String(1000 + n)}`, carriers[Math.floor(r() * 3)], outcomes[Math.floor(r() * outcomes.length)], Math.floor(r() * 60));
+      const s0 = Math.floor(T0 / 1000);
+      let text = '';
+      for (let i = 0; i < 600; i++) text += call(s0 - Math.floor(r() * 2 * 86_400));
+      writeFileSync(file, text);
+      let now = T0;
+      const warm = rig(file, () => now, undefined, budget);
+      await warm.rt.poll();
+      await warm.m.render();
+      for (let step = 0; step < 12; step++) {
+        now += Math.floor(r() * 20 * 60_000);
+        appendFileSync(file, call(Math.floor(now / 1000) - 5) + (step % 3 === 0 ? call(Math.floor(now / 1000) - 3, 60 + step) : ''));
+        await warm.rt.poll();
+        const body = await warm.m.render();
+        const cold = rig(file, () => now, undefined, budget);
+        await cold.rt.poll();
+        const coldBody = await cold.m.render();
+        expect(content(body), `step ${step}`).toEqual(content(coldBody));
+        expect(pairLines(body), `step ${step}: pair order`).toEqual(pairLines(coldBody));
+        await cold.rt.close();
+      }
+      await warm.rt.close();
+    });
+  }
 
   it("a verdict is a nondecreasing step function of the clock (what the reuse relies on)", () => {
     const k = (calls: number, answered: number, blocked = 0): Kpis => ({
