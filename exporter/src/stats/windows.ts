@@ -1,6 +1,6 @@
 import { WINDOWS, type WindowName } from '../model/types.js';
 import type { BucketDelta, Store } from '../store/db.js';
-import { addInto, emptyVector, F_CALLS, type Vector } from './vector.js';
+import { addInto, F_CALLS, FIELDS, type Vector } from './vector.js';
 
 /**
  * Event-time sliding windows over the stored buckets. A window of width W evaluated at
@@ -25,10 +25,40 @@ export function upperEdge(at: number, bucketMs: number): number {
   return Math.floor(at / bucketMs) * bucketMs;
 }
 
+/**
+ * The running sums' vectors, cut from shared slabs and recycled: at 10k numbers there are ~90k of
+ * them (number x carrier x window), and a Float64Array of 15 on its own carries a backing store of its
+ * own (over V8's on-heap limit), ~20 MB more in all. A vector given back is zeroed when taken again.
+ */
+class VectorPool {
+  private slab = new Float64Array(0);
+  private used = 0;
+  private readonly free: Vector[] = [];
+  take(): Vector {
+    const v = this.free.pop();
+    if (v) return v.fill(0);
+    if (this.used + FIELDS > this.slab.length) {
+      this.slab = new Float64Array(FIELDS * 4096);
+      this.used = 0;
+    }
+    const out = this.slab.subarray(this.used, this.used + FIELDS);
+    this.used += FIELDS;
+    return out;
+  }
+  give(v: Vector): void {
+    this.free.push(v);
+  }
+}
+
 class Window {
   readonly sums = new Map<string, KeyedVector>();
   edge = Number.NaN;
-  constructor(readonly name: WindowName, readonly widthMs: number, private readonly touched: Set<string>) {}
+  constructor(readonly name: WindowName, readonly widthMs: number, private readonly touched: Set<string>, private readonly pool: VectorPool) {}
+
+  clear(): void {
+    for (const s of this.sums.values()) this.pool.give(s.v);
+    this.sums.clear();
+  }
 
   apply(d: { number: string; carrier: string; v: ArrayLike<number> }, sign: 1 | -1): void {
     this.touched.add(d.number);
@@ -36,11 +66,14 @@ class Window {
     let s = this.sums.get(key);
     if (!s) {
       if (sign < 0) return;
-      s = { number: d.number, carrier: d.carrier, v: emptyVector() };
+      s = { number: d.number, carrier: d.carrier, v: this.pool.take() };
       this.sums.set(key, s);
     }
     addInto(s.v, d.v, sign);
-    if (s.v[F_CALLS] <= 0) this.sums.delete(key);
+    if (s.v[F_CALLS] <= 0) {
+      this.sums.delete(key);
+      this.pool.give(s.v);
+    }
   }
 }
 
@@ -55,7 +88,8 @@ export class WindowSet {
   private rebuilt = true;
 
   constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '7d']) {
-    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched));
+    const pool = new VectorPool();
+    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched, pool));
   }
 
   /** The numbers whose sums may have changed since the last call, or 'all' after a build; then starts afresh. */
@@ -73,7 +107,7 @@ export class WindowSet {
     this.at = at;
     this.upper = closed ? upperEdge(at, this.bucketMs) + this.bucketMs : Number.POSITIVE_INFINITY;
     for (const w of this.windows) {
-      w.sums.clear();
+      w.clear();
       w.edge = lowerEdge(at, w.widthMs, this.bucketMs);
       const to = Number.isFinite(this.upper) ? this.upper : Number.MAX_SAFE_INTEGER;
       for (const row of this.store.sumBuckets(w.edge, to)) w.apply(row, 1);
