@@ -131,8 +131,9 @@ export class FreeswitchReader implements Reader {
   private readonly fields = new CsvFields();
   /** Trimmed caller bytes → E.164, or null for a caller parseLine must judge. */
   private readonly callers = new BytesMemo<string | null>();
-  /** Trimmed hangup-cause bytes → the same text as a string. */
+  /** Trimmed hangup-cause bytes → the same text as a string; likewise the accountcode (a gateway: few values). */
   private readonly causes = new BytesMemo<string>(256, 16 * 1024);
+  private readonly trunks = new BytesMemo<string>(256, 16 * 1024);
   private readonly detail: FreeswitchDetail = { billsec: 0, answered: false };
 
   constructor(options?: Partial<ReaderOptions>) {
@@ -225,7 +226,14 @@ export class FreeswitchReader implements Reader {
     if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
     const ks = skipSpace(buf, fs[12], fe[12]);
     const ke = trimEnd(buf, ks, fe[12]);
-    if (ks !== ke) rec.trunk = ascii(buf, ks, ke);
+    if (ks !== ke) {
+      let trunk = this.trunks.get(buf, ks, ke);
+      if (trunk === undefined) {
+        trunk = ascii(buf, ks, ke);
+        this.trunks.set(buf, ks, ke, trunk);
+      }
+      rec.trunk = trunk;
+    }
     return rec;
   }
 
