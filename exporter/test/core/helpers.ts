@@ -5,6 +5,8 @@ import type { Reader, LineResult } from '../../src/ingest/reader.js';
 import type { Outcome } from '../../src/model/types.js';
 import { Store } from '../../src/store/db.js';
 import { Tailer, type TailerOptions } from '../../src/ingest/tailer.js';
+import { Runtime } from '../../src/runtime.js';
+import { CarrierResolver } from '../../src/model/carrier.js';
 
 export function tmp(prefix = 'numrep-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -50,4 +52,19 @@ export function totals(store: Store): Record<string, number> {
   const out: Record<string, number> = {};
   for (const t of store.totals()) out[t.number] = (out[t.number] ?? 0) + t.count;
   return out;
+}
+
+/** A serve-like Runtime (60 s buckets, a database on disk) over one file of `line()`s read by TestReader. */
+export function testRuntime(file: string, now: () => number, db = join(tmp('numrep-rt-'), 'numrep.db')): Runtime {
+  return new Runtime({
+    db,
+    bucketMs: 60_000,
+    globs: [file],
+    readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
+    resolver: new CarrierResolver(),
+    settleMs: 0,
+    maxRecordBytes: 65_536,
+    now,
+    readers: { createReader: () => new TestReader(), detectFormat: () => 'test' },
+  });
 }

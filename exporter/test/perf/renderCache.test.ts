@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Runtime } from '../../src/runtime.js';
-import { CarrierResolver } from '../../src/model/carrier.js';
 import { MetricsExporter } from '../../src/http/metrics.js';
 import { assessSnapshot, verdictOf } from '../../src/reputation/evaluate.js';
-import { TestReader, line, tmp } from '../core/helpers.js';
+import { line, testRuntime, tmp } from '../core/helpers.js';
 
 // /metrics keeps the text of each number's (and pair's) window series between scrapes and reuses
 // it while the sums are unchanged: a warm exporter must print exactly what a cold one prints.
@@ -13,17 +11,7 @@ import { TestReader, line, tmp } from '../core/helpers.js';
 const NOW = Date.UTC(2026, 10, 20, 18, 0);
 
 function rig(file: string, now: () => number) {
-  const rt = new Runtime({
-    db: join(tmp('numrep-cache-'), 'numrep.db'),
-    bucketMs: 60_000,
-    globs: [file],
-    readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
-    resolver: new CarrierResolver(),
-    settleMs: 0,
-    maxRecordBytes: 65_536,
-    now,
-    readers: { createReader: () => new TestReader(), detectFormat: () => 'test' },
-  });
+  const rt = testRuntime(file, now);
   const m = new MetricsExporter(rt, { version: 'test', seriesBudget: 3, verdicts: (snap) => new Map([...assessSnapshot(snap)].map(([n, a]) => [n, verdictOf(a)])) });
   return { rt, m };
 }

@@ -2,14 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/runtime.js';
-import { CarrierResolver } from '../../src/model/carrier.js';
 import { MetricsExporter } from '../../src/http/metrics.js';
 import { assessNumber } from '../../src/reputation/assess.js';
 import { assessSnapshot, verdictOf } from '../../src/reputation/evaluate.js';
 import type { LabelSnapshot, InventoryEntry } from '../../src/store/db.js';
 import type { Snapshot } from '../../src/stats/snapshot.js';
 import type { Kpis } from '../../src/model/types.js';
-import { TestReader, line, tmp } from '../core/helpers.js';
+import { line, testRuntime, tmp } from '../core/helpers.js';
 
 // /metrics keeps verdicts, rows and whole family buffers between scrapes and reuses what did not
 // change. Whatever it reuses, a warm exporter must print the same series with the same values as
@@ -19,17 +18,7 @@ const T0 = Date.UTC(2026, 10, 20, 18, 0, 7);
 const DAY = 86_400_000;
 
 function rig(file: string, now: () => number, onVerdicts?: (s: Snapshot) => void, seriesBudget = 0) {
-  const rt = new Runtime({
-    db: join(tmp('numrep-incr-'), 'numrep.db'),
-    bucketMs: 60_000,
-    globs: [file],
-    readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
-    resolver: new CarrierResolver(),
-    settleMs: 0,
-    maxRecordBytes: 65_536,
-    now,
-    readers: { createReader: () => new TestReader(), detectFormat: () => 'test' },
-  });
+  const rt = testRuntime(file, now);
   const m = new MetricsExporter(rt, {
     version: 'test',
     seriesBudget,

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Runtime } from '../../src/runtime.js';
-import { CarrierResolver } from '../../src/model/carrier.js';
 import { takeSnapshot, type Snapshot } from '../../src/stats/snapshot.js';
 import type { Outcome } from '../../src/model/types.js';
-import { TestReader, line, tmp } from '../core/helpers.js';
+import { line, testRuntime, tmp } from '../core/helpers.js';
+import { mulberry32 } from '../../src/sim/rng.js';
 
 // serve's snapshot after a commit or a window slide is updated in place of taken whole (only the numbers
 // whose sums or seen times moved get new views). It must equal a snapshot taken whole at the same
@@ -14,16 +13,7 @@ import { TestReader, line, tmp } from '../core/helpers.js';
 const T0 = Date.UTC(2026, 10, 20, 18, 0, 7);
 const OUTCOMES: Outcome[] = ['answered', 'cancelled', 'blocked', 'no_answer', 'rejected', 'busy', 'voicemail'];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const rng = mulberry32;
 
 /** Everything a snapshot says, in its Map orders. */
 function flat(s: Snapshot) {
@@ -47,11 +37,7 @@ describe('incremental snapshot', () => {
     for (let i = 0; i < 300; i++) text += call(Math.floor(T0 / 1000) - Math.floor(r() * 8 * 86_400));
     writeFileSync(file, text);
     let now = T0;
-    const rt = new Runtime({
-      db: join(dir, 'numrep.db'), bucketMs: 60_000, globs: [file], readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
-      resolver: new CarrierResolver(), settleMs: 0, maxRecordBytes: 65_536, now: () => now,
-      readers: { createReader: () => new TestReader(), detectFormat: () => 'test' },
-    });
+    const rt = testRuntime(file, () => now, join(dir, 'numrep.db'));
     await rt.poll();
     let prev = rt.snapshotNow();
     let kept = 0;

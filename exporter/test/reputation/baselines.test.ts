@@ -4,22 +4,14 @@ import { carrierBaselines } from '../../src/reputation/carrierFlag.js';
 import { DEFAULT_REPUTATION_CONFIG, parseReputationConfig, type ReputationConfig } from '../../src/reputation/config.js';
 import { OUTCOMES, type OutcomeCounts } from '../../src/model/types.js';
 import { kpis, plus, type Traffic } from './helpers.js';
+import { mulberry32 } from '../../src/sim/rng.js';
 
 // /metrics re-assesses a number after the pool baselines moved only when Assessment.pooled says its
 // outcome may depend on them. Pinned here: whenever `pooled` is false, any two baselines give the same
 // score, sub-scores, ratings, band, status, action and rest date, carrier flags, engine flags and report ratio.
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Deterministic PRNG. */
+const rng = mulberry32;
 
 const CARRIERS = ['att', 'tmobile', 'verizon'];
 const DAY = 86_400_000;
