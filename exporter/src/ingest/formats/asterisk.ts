@@ -126,17 +126,17 @@ export class AsteriskReader implements Reader {
     const rec: RawCall = { ts, caller, called, outcome, talkSec: answered ? billsec : 0, attestation: 'none', source: 'asterisk' };
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
     // The trunk: dstchannel unless empty or Local/, else channel (as parseLine).
-    let t = 6;
-    let ts0 = skipSpace(buf, fs[6], fe[6]);
-    let te = trimEnd(buf, ts0, fe[6]);
-    if (ts0 === te || isLocalChannel(buf, ts0, te)) {
-      t = 5;
-      ts0 = skipSpace(buf, fs[5], fe[5]);
-      te = trimEnd(buf, ts0, fe[5]);
+    let col = 6;
+    let from = skipSpace(buf, fs[6], fe[6]);
+    let to = trimEnd(buf, from, fe[6]);
+    if (from === to || isLocalChannel(buf, from, to)) {
+      col = 5;
+      from = skipSpace(buf, fs[5], fe[5]);
+      to = trimEnd(buf, from, fe[5]);
     }
-    if (ts0 !== te) {
-      if (esc[t]) return null;
-      rec.trunk = ascii(buf, ts0, te);
+    if (from !== to) {
+      if (esc[col]) return null;
+      rec.trunk = ascii(buf, from, to);
     }
     return rec;
   }
