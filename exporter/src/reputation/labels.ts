@@ -263,6 +263,37 @@ function columnReader(map: Map<string, number>): (cells: string[], k: string) =>
   };
 }
 
+/**
+ * The frame both side files share: the header checked for its required columns, then every body row with its
+ * number normalised; `row` turns the rest of it into a row, or says in a string what is wrong with it.
+ */
+function parseSideCsv<T>(
+  text: string,
+  opts: ParseOptions,
+  kind: CsvKind,
+  required: string[],
+  row: (cell: (k: string) => string, number: string, line: number) => T | string,
+): ParseResult<T> {
+  const file = opts.file ?? `<${kind}>`;
+  const cc = opts.defaultCountryCode ?? '1';
+  const { header, body } = lines(text);
+  const h = checkHeader(header, kind, required, file);
+  if ('error' in h) return { kind, rows: [], errors: [h.error] };
+  const col = columnReader(h.map);
+  const rows: T[] = [];
+  const errors: CsvIssue[] = [];
+  const rowOf = (cells: string[], line: number): T | string => {
+    const n = phone(col(cells, 'number'), cc);
+    return n.ok ? row((k) => col(cells, k), n.e164, line) : n.reason;
+  };
+  for (const l of body) {
+    const r = l.cells ? rowOf(l.cells, l.no) : 'unterminated quoted field';
+    if (typeof r === 'string') errors.push({ file, line: l.no, reason: r });
+    else rows.push(r);
+  }
+  return { kind, rows, errors };
+}
+
 // ---------- labels ----------
 
 export interface LabelRow {
@@ -277,49 +308,20 @@ export interface LabelRow {
 }
 
 export function parseLabelsCsv(text: string, opts: ParseOptions = {}): ParseResult<LabelRow> {
-  const file = opts.file ?? '<labels>';
-  const cc = opts.defaultCountryCode ?? '1';
-  const { header, body } = lines(text);
-  const h = checkHeader(header, 'labels', ['number', 'engine', 'label', 'checked_at'], file);
-  if ('error' in h) return { kind: 'labels', rows: [], errors: [h.error] };
-  const col = columnReader(h.map);
-  const rows: LabelRow[] = [];
-  const errors: CsvIssue[] = [];
-  for (const l of body) {
-    const err = (reason: string) => errors.push({ file, line: l.no, reason });
-    if (!l.cells) {
-      err('unterminated quoted field');
-      continue;
-    }
-    const n = phone(col(l.cells, 'number'), cc);
-    if (!n.ok) {
-      err(n.reason);
-      continue;
-    }
-    const engRaw = col(l.cells, 'engine');
-    const engine = normaliseEngine(engRaw);
-    if (!engine) {
-      err(`engine is empty (expected one of ${ENGINES.join(', ')})`);
-      continue;
-    }
-    const checkedRaw = col(l.cells, 'checked_at');
+  return parseSideCsv(text, opts, 'labels', ['number', 'engine', 'label', 'checked_at'], (cell, number, line): LabelRow | string => {
+    const engine = normaliseEngine(cell('engine'));
+    if (!engine) return `engine is empty (expected one of ${ENGINES.join(', ')})`;
+    const checkedRaw = cell('checked_at');
     const t = parseTimestamp(checkedRaw);
-    if (t === null) {
-      err(checkedRaw ? `checked_at "${checkedRaw.slice(0, 40)}" is not an ISO 8601 date/time or Unix time` : 'checked_at is empty');
-      continue;
-    }
+    if (t === null) return checkedRaw ? `checked_at "${checkedRaw.slice(0, 40)}" is not an ISO 8601 date/time or Unix time` : 'checked_at is empty';
     let reports: number | null = null;
-    const repRaw = col(l.cells, 'reports');
+    const repRaw = cell('reports');
     if (repRaw !== '') {
-      if (!/^\d+$/.test(repRaw)) {
-        err(`reports "${repRaw.slice(0, 20)}" is not a whole number ≥ 0`);
-        continue;
-      }
+      if (!/^\d+$/.test(repRaw)) return `reports "${repRaw.slice(0, 20)}" is not a whole number ≥ 0`;
       reports = Number(repRaw);
     }
-    rows.push({ number: n.e164, engine, label: normaliseLabel(col(l.cells, 'label')), checked_at: isoSeconds(t), checkedAtMs: t, reports, line: l.no });
-  }
-  return { kind: 'labels', rows, errors };
+    return { number, engine, label: normaliseLabel(cell('label')), checked_at: isoSeconds(t), checkedAtMs: t, reports, line };
+  });
 }
 
 /**
@@ -359,37 +361,13 @@ const TRUE = new Set(['true', 'yes', 'y', '1', 'registered', 'x']);
 const FALSE = new Set(['false', 'no', 'n', '0', 'unregistered', 'not registered']);
 
 export function parseInventoryCsv(text: string, opts: ParseOptions = {}): ParseResult<InventoryRow> {
-  const file = opts.file ?? '<inventory>';
-  const cc = opts.defaultCountryCode ?? '1';
-  const { header, body } = lines(text);
-  const h = checkHeader(header, 'inventory', ['number', 'pool'], file);
-  if ('error' in h) return { kind: 'inventory', rows: [], errors: [h.error] };
-  const col = columnReader(h.map);
-  const rows: InventoryRow[] = [];
-  const errors: CsvIssue[] = [];
   const seen = new Map<string, number>();
-  for (const l of body) {
-    const err = (reason: string) => errors.push({ file, line: l.no, reason });
-    if (!l.cells) {
-      err('unterminated quoted field');
-      continue;
-    }
-    const n = phone(col(l.cells, 'number'), cc);
-    if (!n.ok) {
-      err(n.reason);
-      continue;
-    }
-    const first = seen.get(n.e164);
-    if (first !== undefined) {
-      err(`duplicate number (first listed on line ${first})`);
-      continue;
-    }
-    const pool = col(l.cells, 'pool') || 'default';
-    if (pool.length > 64 || /[\u0000-\u001f]/.test(pool)) {
-      err('pool must be at most 64 printable characters');
-      continue;
-    }
-    const regRaw = col(l.cells, 'registered');
+  return parseSideCsv(text, opts, 'inventory', ['number', 'pool'], (cell, number, line): InventoryRow | string => {
+    const first = seen.get(number);
+    if (first !== undefined) return `duplicate number (first listed on line ${first})`;
+    const pool = cell('pool') || 'default';
+    if (pool.length > 64 || /[\u0000-\u001f]/.test(pool)) return 'pool must be at most 64 printable characters';
+    const regRaw = cell('registered');
     let registered: boolean | null = null;
     let registeredAt: number | null = null;
     if (regRaw !== '') {
@@ -398,19 +376,14 @@ export function parseInventoryCsv(text: string, opts: ParseOptions = {}): ParseR
       else if (FALSE.has(low)) registered = false;
       else {
         const t = parseTimestamp(regRaw);
-        if (t === null) {
-          err(`registered "${regRaw.slice(0, 30)}" is not yes/no/true/false or a date`);
-          continue;
-        }
+        if (t === null) return `registered "${regRaw.slice(0, 30)}" is not yes/no/true/false or a date`;
         registered = true;
         registeredAt = t;
       }
     }
-    seen.set(n.e164, l.no);
-    const campaign = col(l.cells, 'campaign');
-    rows.push({ number: n.e164, pool, campaign: campaign || null, registered, registeredAt, line: l.no });
-  }
-  return { kind: 'inventory', rows, errors };
+    seen.set(number, line);
+    return { number, pool, campaign: cell('campaign') || null, registered, registeredAt, line };
+  });
 }
 
 /** Detect the kind from the first non-blank line and parse; null kind when the header is neither. */
