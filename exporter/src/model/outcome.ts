@@ -142,6 +142,11 @@ export function outcomeFromHangupCause(cause: string, d: FreeswitchDetail): Outc
   }
 }
 
+/** Picked up, by a person or a machine: the outcomes whose billed seconds are talk time. */
+export function connected(outcome: Outcome): boolean {
+  return outcome === 'answered' || outcome === 'voicemail';
+}
+
 /** Asterisk cdr disposition (+ AMD). Returns null for a value Asterisk does not write. */
 export function outcomeFromAsterisk(disposition: string, amd?: string): OutcomeResult | null {
   switch (disposition.trim().toUpperCase()) {

@@ -4,6 +4,7 @@
 // Writers sort events by time, so the files read like the real thing.
 
 import { CARRIERS, type CarrierId, type SimCall } from './model.js';
+import { connected } from '../model/outcome.js';
 
 export const SIM_FORMATS = ['generic', 'asterisk', 'freeswitch', 'kamailio', 'sipp', 'sofia'] as const;
 export type SimFormat = (typeof SIM_FORMATS)[number];
@@ -58,7 +59,7 @@ function uuid(seed: number, salt: number): string {
 
 const hex = (n: number, w: number) => (n >>> 0).toString(16).padStart(w, '0').slice(-w);
 
-const answered = (c: SimCall) => c.outcome === 'answered' || c.outcome === 'voicemail';
+const answered = (c: SimCall) => connected(c.outcome);
 
 // ---------- generic CSV ----------
 

@@ -20,7 +20,7 @@ import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, optionalDigits, s
 import { isMachine, outcomeFromAsterisk } from '../../model/outcome.js';
 import type { Outcome } from '../../model/types.js';
 import type { RawCall } from '../../model/types.js';
-import { ReaderKit, SKIP, calledFromBytes, callerFromBytes, one, parseSeconds, reject, withDefaults } from './common.js';
+import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseSeconds, reject, withDefaults } from './common.js';
 
 export const ASTERISK_COLUMNS = [
   'accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata',
@@ -122,9 +122,8 @@ export class AsteriskReader implements Reader {
     const called = calledFromBytes(kit, buf, fs[2], fe[2]);
     if (called === null) return null;
 
-    const answered = outcome === 'answered' || outcome === 'voicemail';
-    const rec: RawCall = { ts, caller, called, outcome, talkSec: answered ? billsec : 0, attestation: 'none', source: 'asterisk' };
-    if (duration !== null && duration >= billsec) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
+    const rec = callRecord(ts, caller, called, outcome, billsec, 'none', 'asterisk');
+    if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
     // The trunk: dstchannel unless empty or Local/, else channel (as parseLine).
     let col = 6;
     let from = skipSpace(buf, fs[6], fe[6]);
@@ -182,17 +181,8 @@ export class AsteriskReader implements Reader {
       return reject(f[14].trim() === '' ? 'missing_field' : 'unknown_disposition',
         f[14].trim() === '' ? 'Column disposition is empty.' : 'Column disposition is not ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION.');
     }
-    const answered = oc.outcome === 'answered' || oc.outcome === 'voicemail';
-    const rec: RawCall = {
-      ts,
-      caller: callerRes.e164,
-      called: calledRes.e164,
-      outcome: oc.outcome,
-      talkSec: answered ? billsec : 0,
-      attestation: 'none',
-      source: 'asterisk',
-    };
-    if (duration !== null && duration >= billsec) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
+    const rec = callRecord(ts, callerRes.e164, calledRes.e164, oc.outcome, billsec, 'none', 'asterisk');
+    if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
     // The outbound leg: dstchannel (Dial from a phone or a Local channel), else channel
     // (AMI Originate straight to the trunk). A Local/ channel is never the trunk.
     const dst = f[6].trim();

@@ -1,7 +1,8 @@
 // Helpers shared by the format readers.
 
 import type { LineResult, ReaderOptions, Rejection } from '../reader.js';
-import type { Attestation, RawCall } from '../../model/types.js';
+import type { Attestation, Outcome, RawCall } from '../../model/types.js';
+import { connected } from '../../model/outcome.js';
 import { PhoneNormalizer, isPlainE164Bytes } from '../../model/phone.js';
 import { ascii, type BytesMemo } from '../bytes.js';
 import { WallClock } from './time.js';
@@ -71,6 +72,11 @@ export function calledFromBytes(kit: ReaderKit, buf: Buffer, s: number, e: numbe
   if (isPlainE164Bytes(buf, s, e)) return ascii(buf, s, e);
   const r = kit.called.normalize(ascii(buf, s, e));
   return r.ok ? r.e164 : null;
+}
+
+/** A CDR's call record: billed seconds are talk time only when the call was picked up. */
+export function callRecord(ts: number, caller: string, called: string, outcome: Outcome, billsec: number, attestation: Attestation, source: string): RawCall {
+  return { ts, caller, called, outcome, talkSec: connected(outcome) ? billsec : 0, attestation, source };
 }
 
 /** Non-negative integer seconds, or null. Accepts "82", "82.0", " 82 ". */

@@ -26,9 +26,9 @@
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
 import { BytesMemo, CsvFields, ascii, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
-import { outcomeFromHangupCause, type FreeswitchDetail } from '../../model/outcome.js';
+import { connected, outcomeFromHangupCause, type FreeswitchDetail } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
-import { ReaderKit, SKIP, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
+import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 
 export const FREESWITCH_DEFAULT_TEMPLATE = [
@@ -217,8 +217,8 @@ export class FreeswitchReader implements Reader {
     const oc = outcomeFromHangupCause(cause, d);
     if (oc === null) return null;
 
-    const answered = oc.outcome === 'answered' || oc.outcome === 'voicemail';
-    const rec: RawCall = { ts, caller, called, outcome: oc.outcome, talkSec: answered ? billsec : 0, attestation: 'none', source: 'freeswitch' };
+    const answered = connected(oc.outcome);
+    const rec = callRecord(ts, caller, called, oc.outcome, billsec, 'none', 'freeswitch');
     rec.q850 = cause;
     if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
     else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
@@ -323,16 +323,8 @@ export class FreeswitchReader implements Reader {
     });
     if (oc === null) return reject('unknown_disposition', 'Column hangup_cause is not a Q.850 cause name such as NORMAL_CLEARING.');
 
-    const answered = oc.outcome === 'answered' || oc.outcome === 'voicemail';
-    const rec: RawCall = {
-      ts,
-      caller: callerRes.e164,
-      called: calledRes.e164,
-      outcome: oc.outcome,
-      talkSec: answered ? billsec : 0,
-      attestation: parseAttestation(first(f, L.attest)),
-      source: 'freeswitch',
-    };
+    const answered = connected(oc.outcome);
+    const rec = callRecord(ts, callerRes.e164, calledRes.e164, oc.outcome, billsec, parseAttestation(first(f, L.attest)), 'freeswitch');
     if (sipCode !== undefined) rec.sipCode = sipCode;
     if (cause !== '') rec.q850 = cause;
     if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;

@@ -23,9 +23,9 @@
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
-import { outcomeFromDisposition, outcomeFromSip, type OutcomeResult } from '../../model/outcome.js';
+import { connected, outcomeFromDisposition, outcomeFromSip, type OutcomeResult } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
-import { ReaderKit, SKIP, one, parseAttestation, parseSeconds, parseSipCode, reject, withDefaults } from './common.js';
+import { ReaderKit, SKIP, callRecord, one, parseAttestation, parseSeconds, parseSipCode, reject, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 
 export const GENERIC_FIELDS = {
@@ -183,16 +183,8 @@ export class GenericReader implements Reader {
       if (oc === null) return reject('unknown_disposition', `Column ${name('disposition')} is not an outcome, Asterisk disposition or Q.850 cause.`);
     }
 
-    const answered = oc.outcome === 'answered' || oc.outcome === 'voicemail';
-    const rec: RawCall = {
-      ts,
-      caller: callerRes.e164,
-      called: calledRes.e164,
-      outcome: oc.outcome,
-      talkSec: answered ? billsec : 0,
-      attestation: parseAttestation(col(L.attestation)),
-      source: 'generic',
-    };
+    const answered = connected(oc.outcome);
+    const rec = callRecord(ts, callerRes.e164, calledRes.e164, oc.outcome, billsec, parseAttestation(col(L.attestation)), 'generic');
     if (sipCode !== undefined) rec.sipCode = sipCode;
     if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
     else if (!answered && endMs !== null && endMs >= ts) rec.ringMs = endMs - ts;
