@@ -40,6 +40,19 @@ export interface Reader {
   restore?(state: unknown): void;
 }
 
+/** Which acc `log_extra` keys the Kamailio reader reads. */
+export interface KamailioOptions {
+  callerKey: string;
+  calleeKey: string;
+  domainKey: string;
+  /** Extra key holding an explicit carrier (optional). */
+  carrierKey?: string;
+  /** Extra key holding a STIR/SHAKEN attestation (optional). */
+  attestKey?: string;
+  /** A held answered call with no BYE after this long is emitted with talk 0. Default 6 h. */
+  maxCallSeconds?: number;
+}
+
 export interface ReaderOptions {
   /** Default country code for national numbers, digits only (default '1'). */
   defaultCountryCode: string;
@@ -49,16 +62,7 @@ export interface ReaderOptions {
   columns?: Record<string, string>;
   template?: string[];
   /** Kamailio acc extra keys (defaults src_user, dst_user, dst_domain). */
-  kamailio?: {
-    callerKey: string;
-    calleeKey: string;
-    domainKey: string;
-    /** Extra key with an explicit carrier, and one with a STIR/SHAKEN attestation (optional). */
-    carrierKey?: string;
-    attestKey?: string;
-    /** An answered call with no BYE after this long is emitted with talk 0 (default 6 h). */
-    maxCallSeconds?: number;
-  };
+  kamailio?: KamailioOptions;
   /** SIP message logs (sipp, sofia): dialog timeouts, which side's INVITEs count, date of time-only stamps. */
   sip?: { timeoutSeconds?: number; maxCallSeconds?: number; direction?: 'sent' | 'received' | 'both'; date?: string };
 }

@@ -28,22 +28,12 @@
 // Extra keys (log_extra): caller `src_user`, called `dst_user` (falls back to
 // `dst_ouser`), trunk `dst_domain` — configurable via options.kamailio.
 
-import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
+import type { KamailioOptions, LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { outcomeFromSip } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, parseAttestation, reject, withDefaults } from './common.js';
 
-export interface KamailioOptions {
-  callerKey: string;
-  calleeKey: string;
-  domainKey: string;
-  /** Extra key holding an explicit carrier (optional). */
-  carrierKey?: string;
-  /** Extra key holding a STIR/SHAKEN attestation (optional). */
-  attestKey?: string;
-  /** A held answered call with no BYE after this long is emitted with talk 0. Default 6 h. */
-  maxCallSeconds?: number;
-}
+export type { KamailioOptions };
 
 export const KAMAILIO_DEFAULTS: KamailioOptions = {
   callerKey: 'src_user',
