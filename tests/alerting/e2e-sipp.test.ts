@@ -24,20 +24,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runPair, type Pair } from '../../exporter/test/sip/live.js';
 import {
-  REPO,
-  alertmanagerArgs,
+  explainedBy,
   findTool,
+  firingNotifications,
   freePort,
   getJson,
   needTool,
+  REPO,
   skipUnlessTools,
   startProcess,
+  startTestAlertmanager,
+  startTestPrometheus,
   stopProcess,
-  testAlertmanagerConfig,
   waitFor,
-  writeTestPrometheusConfig,
-  writeTestRules,
   type Proc,
+  type PromAlert,
 } from './helpers.js';
 import { startWebhookSink, type WebhookSink } from './webhook.js';
 
@@ -65,11 +66,6 @@ const PAIRS: Pair[] = [
 ];
 const CALLS = { [BLOCKED]: 32, [HEALTHY]: 25 };
 
-
-interface PromAlert {
-  labels: Record<string, string>;
-  state: string;
-}
 
 /** Sum of prometheus_rule_group_iterations_total over the number alert group (Prometheus' own /metrics). */
 async function numberRuleIterations(promUrl: string): Promise<number> {
@@ -100,12 +96,12 @@ describe.skipIf(skip)('end to end on real sipp traffic: numrep serve → Prometh
       am?.output() ?? '',
     ].join('\n');
 
-  const notified = () =>
-    (sink?.received ?? []).flatMap((n) => n.alerts.filter((a) => a.status === 'firing').map((a) => ({ receiver: n.receiver, path: n.path, ...a })));
+  const notified = () => firingNotifications(sink?.received ?? []);
 
   beforeAll(async () => {
-    const promBin = needTool('prometheus');
-    const amBin = needTool('alertmanager');
+    // Fail before the slow setup when a peer is missing.
+    needTool('prometheus');
+    needTool('alertmanager');
     if (!existsSync(EXPORTER_MAIN)) throw new Error(`${EXPORTER_MAIN} is missing: run npm run build -w @numrep/exporter`);
     dir = mkdtempSync(join(tmpdir(), 'numrep-e2e-sipp-'));
 
@@ -162,33 +158,14 @@ describe.skipIf(skip)('end to end on real sipp traffic: numrep serve → Prometh
 
     // 3. Alertmanager → webhook sink.
     sink = await startWebhookSink();
-    const amCfg = join(dir, 'alertmanager.yml');
-    writeFileSync(amCfg, stringify(testAlertmanagerConfig(sink.base)));
-    const amPort = await freePort();
-    amUrl = `http://127.0.0.1:${amPort}`;
-    am = startProcess('alertmanager', amBin, alertmanagerArgs(amCfg, join(dir, 'am-data'), amPort));
-    await waitFor('Alertmanager ready', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), { timeoutMs: 30_000, diagnostics });
+    const amServer = await startTestAlertmanager(dir, sink.base, diagnostics);
+    am = amServer.proc;
+    amUrl = amServer.url;
 
     // 4. Prometheus with the repo's rules (test copies) scraping the exporter.
-    const promCfg = writeTestPrometheusConfig(dir, writeTestRules(dir), port, amPort);
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    prom = startProcess('prometheus', promBin, [
-      `--config.file=${promCfg}`,
-      `--storage.tsdb.path=${join(dir, 'prom-data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--rules.alert.resend-delay=2s',
-      '--log.level=info',
-    ]);
-    await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), { timeoutMs: 30_000, diagnostics });
-    await waitFor(
-      'Prometheus scraping numrep serve (up == 1)',
-      async () => {
-        const r = await getJson(`${promUrl}/api/v1/query?query=${encodeURIComponent('up{job="numrep"}')}`);
-        return r.data.result.some((s: any) => s.value[1] === '1') ? true : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 100, diagnostics },
-    );
+    const promServer = await startTestPrometheus(dir, port, amServer.port, diagnostics);
+    prom = promServer.proc;
+    promUrl = promServer.url;
     firstScrapeAt = Date.now();
   }, 120_000);
 
@@ -200,14 +177,7 @@ describe.skipIf(skip)('end to end on real sipp traffic: numrep serve → Prometh
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const explained = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (err) {
-      (err as Error).message += `\n${diagnostics()}`;
-      throw err;
-    }
-  };
+  const explained = explainedBy(diagnostics);
 
   it('pages operations within seconds for the number two carriers block, with number, pool and carrier labels', explained(async () => {
     const page = await waitFor(

@@ -30,19 +30,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
-  REPO,
-  alertmanagerArgs,
+  explainedBy,
+  firingNotifications,
   freePort,
   getJson,
   needTool,
+  REPO,
   skipUnlessTools,
   startProcess,
+  startTestAlertmanager,
+  startTestPrometheus,
   stopProcess,
-  testAlertmanagerConfig,
   waitFor,
-  writeTestPrometheusConfig,
-  writeTestRules,
   type Proc,
+  type PromAlert,
 } from './helpers.js';
 import { startWebhookSink, type WebhookSink } from './webhook.js';
 
@@ -273,11 +274,6 @@ async function startFixture(): Promise<Target> {
 
 // ------------------------------------------------------------------------------------------------
 
-interface PromAlert {
-  labels: Record<string, string>;
-  state: string;
-}
-
 describe.skipIf(skipUnlessTools('prometheus', 'alertmanager'))(`end to end (scrape target: ${TARGET})`, () => {
   let dir: string;
   let target: Target | undefined;
@@ -297,47 +293,21 @@ describe.skipIf(skipUnlessTools('prometheus', 'alertmanager'))(`end to end (scra
     ].join('\n');
 
   beforeAll(async () => {
-    const promBin = needTool('prometheus');
-    const amBin = needTool('alertmanager');
+    // Fail before the slow setup when a peer is missing.
+    needTool('prometheus');
+    needTool('alertmanager');
     console.log(`[alerting e2e] scrape target: ${TARGET === 'exporter' ? `real exporter (${EXPORTER_MAIN})` : 'fixture /metrics server'}`);
     dir = mkdtempSync(join(tmpdir(), 'numrep-e2e-alerting-'));
 
     target = TARGET === 'exporter' ? await startExporter(join(dir, 'exporter')) : await startFixture();
 
     sink = await startWebhookSink();
-    const amCfg = join(dir, 'alertmanager.yml');
-    writeFileSync(amCfg, stringify(testAlertmanagerConfig(sink.base)));
-    const amPort = await freePort();
-    amUrl = `http://127.0.0.1:${amPort}`;
-    am = startProcess('alertmanager', amBin, alertmanagerArgs(amCfg, join(dir, 'am-data'), amPort));
-    await waitFor('Alertmanager ready', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), {
-      timeoutMs: 30_000,
-      diagnostics,
-    });
-
-    const promCfg = writeTestPrometheusConfig(dir, writeTestRules(dir), target.port, amPort);
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    prom = startProcess('prometheus', promBin, [
-      `--config.file=${promCfg}`,
-      `--storage.tsdb.path=${join(dir, 'prom-data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      // Re-send firing alerts every 2s (default 1m) so a notification lost while Alertmanager warms up is retried fast.
-      '--rules.alert.resend-delay=2s',
-      '--log.level=info',
-    ]);
-    await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), {
-      timeoutMs: 30_000,
-      diagnostics,
-    });
-    await waitFor(
-      'Prometheus scraping the numrep target (up == 1)',
-      async () => {
-        const r = await getJson(`${promUrl}/api/v1/query?query=${encodeURIComponent('up{job="numrep"}')}`);
-        return r.data.result.some((s: any) => s.value[1] === '1') ? true : undefined;
-      },
-      { timeoutMs: 30_000, diagnostics },
-    );
+    const amServer = await startTestAlertmanager(dir, sink.base, diagnostics);
+    am = amServer.proc;
+    amUrl = amServer.url;
+    const promServer = await startTestPrometheus(dir, target.port, amServer.port, diagnostics);
+    prom = promServer.proc;
+    promUrl = promServer.url;
   });
 
   afterAll(async () => {
@@ -350,17 +320,8 @@ describe.skipIf(skipUnlessTools('prometheus', 'alertmanager'))(`end to end (scra
   });
 
   /** Runs a test body; on failure, appends what every process and the webhook saw. */
-  const explained = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (err) {
-      (err as Error).message += `\n${diagnostics()}`;
-      throw err;
-    }
-  };
-
-  const notified = () =>
-    (sink?.received ?? []).flatMap((n) => n.alerts.filter((a) => a.status === 'firing').map((a) => ({ receiver: n.receiver, path: n.path, ...a })));
+  const explained = explainedBy(diagnostics);
+  const notified = () => firingNotifications(sink?.received ?? []);
 
   it('pages operations for the number blocked by two carriers, with number, pool and carrier labels', explained(async () => {
     const t0 = Date.now();

@@ -274,3 +274,87 @@ export function writeTestPrometheusConfig(dir: string, rulesDir: string, targetP
   writeFileSync(file, stringify(cfg));
   return file;
 }
+
+/** A running test Alertmanager or Prometheus: its process and base URL. */
+export interface Server {
+  proc: Proc;
+  port: number;
+  url: string;
+}
+
+/** Wait for `ready`; if it never comes, stop the process before failing (nothing is left behind). */
+async function readyOrStop(server: Server, what: string, ready: () => Promise<true | undefined>, diagnostics: () => string, intervalMs?: number): Promise<Server> {
+  try {
+    await waitFor(what, ready, { timeoutMs: 30_000, intervalMs, diagnostics });
+    return server;
+  } catch (err) {
+    await stopProcess(server.proc);
+    throw err;
+  }
+}
+
+/** Alertmanager on a free loopback port with testAlertmanagerConfig (every receiver a webhook under `webhookBase`); resolves once ready. */
+export async function startTestAlertmanager(
+  dir: string,
+  webhookBase: string,
+  diagnostics: () => string,
+  groupWait = '1s',
+): Promise<Server> {
+  const cfg = join(dir, 'alertmanager.yml');
+  writeFileSync(cfg, stringify(testAlertmanagerConfig(webhookBase, groupWait)));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = startProcess('alertmanager', needTool('alertmanager'), alertmanagerArgs(cfg, join(dir, 'am-data'), port));
+  return readyOrStop({ proc, port, url }, 'Alertmanager ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), () => `${proc.output()}\n${diagnostics()}`);
+}
+
+/**
+ * Prometheus on a free loopback port with the test copies of the repo's rules, scraping `targetPort` and
+ * alerting the Alertmanager on `amPort`; resolves once it has scraped the target (up == 1).
+ */
+export async function startTestPrometheus(dir: string, targetPort: number, amPort: number, diagnostics: () => string): Promise<Server> {
+  const cfg = writeTestPrometheusConfig(dir, writeTestRules(dir), targetPort, amPort);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = startProcess('prometheus', needTool('prometheus'), [
+    `--config.file=${cfg}`,
+    `--storage.tsdb.path=${join(dir, 'prom-data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    // Re-send firing alerts every 2s (default 1m) so a notification lost while Alertmanager warms up is retried fast.
+    '--rules.alert.resend-delay=2s',
+    '--log.level=info',
+  ]);
+  const why = () => `${proc.output()}\n${diagnostics()}`;
+  await readyOrStop({ proc, port, url }, 'Prometheus ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), why);
+  return readyOrStop(
+    { proc, port, url },
+    'Prometheus scraping the numrep target (up == 1)',
+    async () => {
+      const r = await getJson(`${url}/api/v1/query?query=${encodeURIComponent('up{job="numrep"}')}`);
+      return r.data.result.some((s: any) => s.value[1] === '1') ? true : undefined;
+    },
+    why,
+    100,
+  );
+}
+
+/** An alert as Prometheus' /api/v1/alerts lists it. */
+export interface PromAlert {
+  labels: Record<string, string>;
+  state: string;
+}
+
+/** Every firing alert the webhook received, with the receiver and path it came to. */
+export function firingNotifications(received: readonly (Notification & { path: string })[]) {
+  return received.flatMap((n) => n.alerts.filter((a) => a.status === 'firing').map((a) => ({ receiver: n.receiver, path: n.path, ...a })));
+}
+
+/** A test body whose failure message ends with what every process saw. */
+export const explainedBy = (diagnostics: () => string) => (body: () => Promise<void>) => async () => {
+  try {
+    await body();
+  } catch (err) {
+    (err as Error).message += `\n${diagnostics()}`;
+    throw err;
+  }
+};

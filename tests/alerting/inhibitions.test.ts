@@ -1,20 +1,15 @@
 // The inhibit rules of alerting/alertmanager.yml, checked against a real Alertmanager (amtool cannot test
 // inhibitions offline). Alerts are posted to its API; its own view of each alert (active / suppressed, and by
 // what) is read back. Loopback only, random port, clustering disabled, temp storage.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import {
-  alertmanagerArgs,
-  freePort,
   getJson,
-  needTool,
   skipUnlessTools,
-  startProcess,
+  startTestAlertmanager,
   stopProcess,
-  testAlertmanagerConfig,
   waitFor,
   type Proc,
 } from './helpers.js';
@@ -67,20 +62,13 @@ describe.skipIf(skipUnlessTools('alertmanager'))('Alertmanager inhibit rules (re
   let url: string;
 
   beforeAll(async () => {
-    const bin = needTool('alertmanager');
     dir = mkdtempSync(join(tmpdir(), 'numrep-am-inhibit-'));
     sink = await startWebhookSink();
-    const cfg = join(dir, 'alertmanager.yml');
     // group_wait 4s, not 1s: the inhibitor learns of a source asynchronously after the API accepts it, and on
     // a loaded machine a target's 1s group could be flushed before that (the real config waits 10s/30s).
-    writeFileSync(cfg, stringify(testAlertmanagerConfig(sink.base, '4s')));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    am = startProcess('alertmanager', bin, alertmanagerArgs(cfg, join(dir, 'data'), port));
-    await waitFor('Alertmanager ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), {
-      timeoutMs: 30_000,
-      diagnostics: () => am!.output(),
-    });
+    const server = await startTestAlertmanager(dir, sink.base, () => '', '4s');
+    am = server.proc;
+    url = server.url;
     // Sources first, targets once Alertmanager holds the sources. Posted in one batch, a target can reach its
     // receiver before the inhibitor has seen its source when group_wait is as short as this test's 1s; the real
     // config's group_wait (10s/30s) is what gives the inhibitor that time in production.
