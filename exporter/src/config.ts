@@ -27,6 +27,10 @@ export const configSchema = z
     prefix_map: z.string().optional(),
     trunk_map: z.string().optional(),
     default_country_code: z.string().regex(/^\+?[1-9][0-9]{0,2}$/, 'a country calling code, 1–3 digits').default('1'),
+    default_region: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 region code, e.g. US, GB, UZ').optional(),
+    caller_map: z.string().optional(),
+    track: z.enum(['all', 'inventory']).default('all'),
+    max_tracked_numbers: z.number().int().min(1).default(100_000),
     timezone: z.string().default('UTC'),
     bucket_seconds: z.number().int().positive().max(3600).default(60),
     retention_days: z.number().positive().max(400).default(8),
@@ -46,6 +50,8 @@ export const configSchema = z
         domain_key: z.string().default('dst_domain'),
         carrier_key: z.string().optional(),
         attest_key: z.string().optional(),
+        direction_key: z.string().optional(),
+        source_key: z.string().default('src_ip'),
         max_call_seconds: z.number().int().positive().default(6 * 3600),
       })
       .strict()

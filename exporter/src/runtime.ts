@@ -1,13 +1,20 @@
-import type { RawCall } from './model/types.js';
 import type { EngineLabel } from './reputation/assess.js';
 import { CarrierResolver } from './model/carrier.js';
-import type { Reader, ReaderOptions } from './ingest/reader.js';
+import type { ReaderOptions } from './ingest/reader.js';
 import { createReader, detectFormat } from './ingest/formats/index.js';
 import { Tailer } from './ingest/tailer.js';
 import type { Batch } from './ingest/batch.js';
 import { Store, type NumberSeen, type SourceState } from './store/db.js';
 import { WindowSet } from './stats/windows.js';
 import { takeSnapshot, updateSnapshot, type Snapshot } from './stats/snapshot.js';
+import { Classifier, type Track } from './classify/classifier.js';
+import { CallKeySet, hashKeyFrom } from './classify/callKeys.js';
+import type { CallerMap } from './classify/callerMap.js';
+import { numberPlan } from './model/phone.js';
+import { secretFor } from './store/secret.js';
+import { shardOf } from './classify/shard.js';
+
+export { shardOf };
 
 /**
  * One exporter instance: ingest (tailer + readers) → store (SQLite) → windows → snapshot.
@@ -37,7 +44,22 @@ export interface RuntimeOptions {
   readers?: { createReader: typeof createReader; detectFormat: typeof detectFormat };
   /** `--shard i/n`: keep only calls from caller numbers with shardOf(number, n) = i. */
   shard?: Shard;
+  /** The classification stage's settings (classify/). */
+  classify?: ClassifySettings;
 }
+
+export interface ClassifySettings {
+  callerMap?: CallerMap;
+  /** `inventory`: only numbers in the inventory are ever tracked. Default `all`. */
+  track?: Track;
+  /** New callers beyond this many tracked numbers are skipped (`numbers_over_cap`). Default 100,000. */
+  maxTrackedNumbers?: number;
+  /** How long a counted call's keys are remembered (duplicate and leg detection). Default 8 days. */
+  keyRetentionMs?: number;
+}
+
+export const DEFAULT_MAX_TRACKED_NUMBERS = 100_000;
+export const DEFAULT_KEY_RETENTION_MS = 8 * 86_400_000;
 
 /** One of n exporters reading the same sources; each keeps the numbers that hash to its index. */
 export interface Shard {
@@ -56,50 +78,6 @@ export function parseShard(v: string): Shard {
   return { index, count };
 }
 
-/**
- * The shard of a caller number: FNV-1a (32 bit) of its E.164 text, modulo n. Stable across
- * restarts, versions and machines (pinned by test/perf/shard.test.ts), so every exporter agrees.
- */
-export function shardOf(number: string, count: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < number.length; i++) {
-    h ^= number.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % count;
-}
-
-/** A reader that drops the records of other shards (their lines count as skipped, not rejected). */
-function shardedReader(r: Reader, s: Shard): Reader {
-  const mine = (c: RawCall) => shardOf(c.caller, s.count) === s.index;
-  const w: Reader = {
-    format: r.format,
-    parseLine(line, ctx) {
-      const res = r.parseLine(line, ctx);
-      if (res.kind !== 'records') return res;
-      let keep = 0;
-      for (const c of res.records) if (mine(c)) keep++;
-      if (keep === res.records.length) return res;
-      return keep === 0 ? { kind: 'skip' } : { kind: 'records', records: res.records.filter(mine) };
-    },
-  };
-  if (r.parseBytes) {
-    w.parseBytes = (buf, start, end, clean) => {
-      const c = r.parseBytes!(buf, start, end, clean);
-      return c === null || c === 'skip' || mine(c) ? c : 'skip';
-    };
-  }
-  if (r.flush) w.flush = () => r.flush!().filter(mine);
-  if (r.snapshot) w.snapshot = () => r.snapshot!();
-  if (r.restore) w.restore = (state) => r.restore!(state);
-  return w;
-}
-
-function shardedFactory(f: typeof createReader, s: Shard | undefined): typeof createReader {
-  if (!s || s.count <= 1) return f;
-  return (format, options) => shardedReader(f(format, options), s);
-}
-
 export class Runtime {
   readonly store: Store;
   readonly tailer: Tailer;
@@ -114,6 +92,9 @@ export class Runtime {
   newestTs: number | null = null;
 
   readonly detectFormat: typeof detectFormat;
+  readonly classifier: Classifier;
+  /** Calls counted, remembered by their keys (classify/callKeys.ts). */
+  readonly callKeys = new CallKeySet();
 
   constructor(readonly opts: RuntimeOptions) {
     this.detectFormat = opts.readers?.detectFormat ?? detectFormat;
@@ -124,14 +105,30 @@ export class Runtime {
       if (this.newestTs === null || s.last > this.newestTs) this.newestTs = s.last;
     }
     this.windows = new WindowSet(this.store, opts.bucketMs);
+    const cs = opts.classify ?? {};
+    this.store.loadCallKeys(this.callKeys, Math.floor((opts.now() - (cs.keyRetentionMs ?? DEFAULT_KEY_RETENTION_MS)) / 1000));
+    const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
+    this.classifier = new Classifier({
+      plan: numberPlan(opts.readerOptions.defaultCountryCode, opts.readerOptions.defaultRegion),
+      callerMap: cs.callerMap,
+      track: cs.track ?? 'all',
+      inventory: () => this.pools,
+      isTrunk: opts.resolver.hasTrunkMap ? (t) => opts.resolver.isTrunk(t) : undefined,
+      resolveCarrier: (raw) => opts.resolver.resolve(raw),
+      tracked: this.seen,
+      maxTrackedNumbers: cs.maxTrackedNumbers ?? DEFAULT_MAX_TRACKED_NUMBERS,
+      keys: this.callKeys,
+      secret: hashKeyFrom(secretFor(opts.db)),
+      shard,
+    });
     const formatFor = (path: string) => opts.formatFor?.(path) ?? opts.format;
     this.tailer = new Tailer({
       store: this.store,
       bucketMs: opts.bucketMs,
       readerOptions: opts.readerOptions,
-      createReader: shardedFactory(opts.readers?.createReader ?? createReader, opts.shard),
+      createReader: opts.readers?.createReader ?? createReader,
       detectFormat: this.detectFormat,
-      resolveCarrier: (raw: RawCall) => opts.resolver.resolve(raw),
+      classifier: this.classifier,
       formatFor,
       chunkBytes: opts.chunkBytes ?? 4 * 1_048_576,
       maxRecordBytes: opts.maxRecordBytes,
@@ -258,14 +255,16 @@ export class Runtime {
 
 export function readerOptionsFrom(c: {
   default_country_code: string;
+  default_region?: string;
   timezone: string;
   generic: { columns: Record<string, string> };
   freeswitch: { template?: string[] };
-  kamailio: { caller_key: string; callee_key: string; domain_key: string; carrier_key?: string; attest_key?: string; max_call_seconds: number };
+  kamailio: { caller_key: string; callee_key: string; domain_key: string; carrier_key?: string; attest_key?: string; direction_key?: string; source_key?: string; max_call_seconds: number };
   sip: { timeout_seconds: number; max_call_seconds: number; direction: 'sent' | 'received' | 'both'; date?: string };
 }): ReaderOptions {
   return {
     defaultCountryCode: c.default_country_code.replace(/^\+/, ''),
+    defaultRegion: c.default_region,
     timezone: c.timezone,
     columns: Object.keys(c.generic.columns).length ? c.generic.columns : undefined,
     template: c.freeswitch.template,
@@ -275,6 +274,8 @@ export function readerOptionsFrom(c: {
       domainKey: c.kamailio.domain_key,
       carrierKey: c.kamailio.carrier_key,
       attestKey: c.kamailio.attest_key,
+      directionKey: c.kamailio.direction_key,
+      sourceKey: c.kamailio.source_key,
       maxCallSeconds: c.kamailio.max_call_seconds,
     },
     sip: { timeoutSeconds: c.sip.timeout_seconds, maxCallSeconds: c.sip.max_call_seconds, direction: c.sip.direction, date: c.sip.date },

@@ -1,5 +1,9 @@
 import { loadConfig, type Config } from '../config.js';
 import { CarrierResolver } from '../model/carrier.js';
+import { numberPlan } from '../model/phone.js';
+import { WallClock } from '../ingest/formats/time.js';
+import { loadCallerMap } from '../classify/callerMap.js';
+import type { ClassifySettings } from '../runtime.js';
 import { fail } from './log.js';
 
 /** Options shared by several commands, merged over the YAML config (CLI wins). */
@@ -9,6 +13,9 @@ export interface CommonFlags {
   trunkMap?: string;
   timezone?: string;
   countryCode?: string;
+  region?: string;
+  callerMap?: string;
+  track?: string;
   format?: string;
 }
 
@@ -23,7 +30,38 @@ export function configFrom(flags: CommonFlags): Config {
   if (flags.trunkMap) c.trunk_map = flags.trunkMap;
   if (flags.timezone) c.timezone = flags.timezone;
   if (flags.countryCode) c.default_country_code = flags.countryCode;
+  if (flags.region) c.default_region = flags.region;
+  if (flags.callerMap) c.caller_map = flags.callerMap;
+  if (flags.track) {
+    if (flags.track !== 'all' && flags.track !== 'inventory') fail(`--track ${flags.track}: expected all or inventory`, 2);
+    c.track = flags.track;
+  }
+  // Settings every reader needs, checked before anything starts: a typo here would otherwise reject every line.
+  const where = (flag: string, key: string) => (flags.config ? `${flag} / ${flags.config}: ${key}` : flag);
+  try {
+    new WallClock(c.timezone);
+  } catch (err) {
+    fail(`${where('--timezone', 'timezone')}: ${(err as Error).message}`, 2);
+  }
+  try {
+    numberPlan(c.default_country_code, c.default_region);
+  } catch (err) {
+    fail(`${where(c.default_region ? '--region' : '--country-code', c.default_region ? 'default_region' : 'default_country_code')}: ${(err as Error).message}`, 2);
+  }
   return c;
+}
+
+/** The classification stage's settings from the config (the caller map read and checked here). */
+export function classifySettingsFrom(c: Config): ClassifySettings {
+  let callerMap;
+  if (c.caller_map) {
+    try {
+      callerMap = loadCallerMap(c.caller_map, numberPlan(c.default_country_code, c.default_region));
+    } catch (err) {
+      fail((err as Error).message, 2);
+    }
+  }
+  return { callerMap, track: c.track, maxTrackedNumbers: c.max_tracked_numbers };
 }
 
 export function resolverFrom(c: Config): CarrierResolver {

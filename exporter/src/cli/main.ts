@@ -14,7 +14,10 @@ const common = (c: Command) =>
     .option('--trunk-map <file>', 'CSV trunk,carrier: carrier by gateway/host/domain of the record')
     .addOption(new Option('--format <format>', 'force a format instead of detecting it').choices(['asterisk', 'freeswitch', 'kamailio', 'generic', 'sipp', 'sofia']))
     .option('--timezone <zone>', 'IANA zone of local timestamps in CDRs (default UTC)')
-    .option('--country-code <cc>', 'default country calling code for national numbers (default 1)');
+    .option('--country-code <cc>', 'default country calling code for national numbers (default 1)')
+    .option('--region <cc>', 'ISO 3166 region for national numbers, e.g. UZ (sets the country code; trunk prefix 0/8 and international prefix of that country)')
+    .option('--caller-map <file>', 'CSV extension,number: the number an extension presents when it dials out')
+    .addOption(new Option('--track <what>', 'all: every caller of an outbound call; inventory: only numbers in the inventory (recommended in production)').choices(['all', 'inventory']));
 
 common(
   program
@@ -35,9 +38,11 @@ common(
     .description('one-shot assessment of CDR / SIP log files or directories')
     .argument('<paths...>', 'files or directories')
     .option('--at <iso>', 'evaluate windows at this time (default: the newest record)')
-    .option('--json', 'DESIGN §7 JSON on stdout')
+    .option('--json', 'the JSON of GET /api/v1/numbers on stdout, with an "ingest" account of every row')
     .option('--csv', 'CSV on stdout')
     .option('--quarantine <file>', 'write every rejected line (JSON lines) to this file')
+    .option('--inventory <file>', 'number inventory CSV (number,pool,campaign,registered): our numbers and their pools')
+    .option('--labels <file>', 'engine-label snapshots CSV (number,engine,label,checked_at[,reports])')
     .option('--shard <i/n>', 'assess only caller numbers with hash mod n = i (0 ≤ i < n)'),
 ).action(async (paths: string[], opts) => {
   const { runReport, reportCsv, reportTable } = await import('./report.js');

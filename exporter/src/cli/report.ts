@@ -5,9 +5,11 @@ import { reportJson, type ReportJson } from '../http/json.js';
 export { reportCsv } from '../http/csv.js';
 import { assessSnapshot, enrichWith } from '../reputation/evaluate.js';
 import { parseReputationConfig } from '../reputation/config.js';
-import { checkFormat, configFrom, resolverFrom, type CommonFlags } from './common.js';
+import { checkFormat, classifySettingsFrom, configFrom, resolverFrom, type CommonFlags } from './common.js';
 import { fail } from './log.js';
 import { Progress } from './progress.js';
+import { accountOf, adviceFor, describeAccount, type IngestAccount } from '../classify/account.js';
+import { readSideFile } from './importSide.js';
 
 export interface ReportFlags extends CommonFlags {
   at?: string;
@@ -16,6 +18,10 @@ export interface ReportFlags extends CommonFlags {
   quarantine?: string;
   /** `i/n`: only the numbers of shard i of n (docs/scaling.md). */
   shard?: string;
+  /** Our numbers and their pools (a one-shot run has no database to import them into). */
+  inventory?: string;
+  /** Engine-label snapshots. */
+  labels?: string;
 }
 
 /** Files named on the command line; directories contribute their regular files, sorted. */
@@ -39,7 +45,7 @@ export function expandInputs(paths: string[]): string[] {
 }
 
 /** One-shot assessment: the files go through the same readers and windows as `serve`, into an in-memory database. */
-export async function runReport(paths: string[], flags: ReportFlags): Promise<{ json: ReportJson; rejected: number; accepted: number }> {
+export async function runReport(paths: string[], flags: ReportFlags): Promise<{ json: ReportJson; rejected: number; accepted: number; ingest: IngestAccount }> {
   const c = configFrom(flags);
   const format = checkFormat(flags.format);
   let at: number | undefined;
@@ -65,6 +71,7 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     globs: files,
     readerOptions: readerOptionsFrom(c),
     resolver: resolverFrom(c),
+    classify: classifySettingsFrom(c),
     format,
     settleMs: 0,
     oneShot: true,
@@ -73,6 +80,12 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     onProgress: (b) => progress.advance(b),
     onError: (p, err) => process.stderr.write(`numrep: ${p}: ${err.message}\n`),
   });
+  // The inventory and labels go in before any row: the classification stage reads the inventory.
+  const cc = c.default_country_code.replace(/^\+/, '');
+  const side = [flags.inventory ? readSideFile('inventory', flags.inventory, cc) : null, flags.labels ? readSideFile('labels', flags.labels, cc) : null];
+  for (const s of side) if (s) rt.store.commit({ buckets: [], seen: [], totals: [], blocks: [], counters: [], quarantine: [], labels: s.labels, inventory: s.inventory });
+  if (flags.inventory || flags.labels) rt.reloadSideData();
+  if (c.track === 'inventory' && rt.pools.size === 0) process.stderr.write('numrep: --track inventory without an inventory (--inventory FILE): no number will be counted\n');
   await rt.poll();
   rt.tailer.flushReaders();
   progress.done();
@@ -85,12 +98,13 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     fail(`${flags.config ?? 'config'}: reputation: ${(err as Error).message}`, 2);
   }
   const json = reportJson(snap, enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels));
-  let accepted = 0;
-  let rejected = 0;
-  for (const r of rt.store.ingestCounts()) {
-    if (r.result === 'accepted') accepted += r.count;
-    else rejected += r.count;
-  }
+  const ingest = accountOf(rt.store.ingestCounts());
+  json.ingest = ingest;
+  const accepted = ingest.accepted;
+  const rejected = Object.values(ingest.rejected).reduce((s, v) => s + v, 0);
+  process.stderr.write(`numrep: ${describeAccount(ingest)}.\n`);
+  const advice = adviceFor(ingest);
+  if (advice) process.stderr.write(`numrep: ${advice}.\n`);
   if (rejected > 0) {
     const q = rt.store.quarantined(1_000_000).reverse();
     const byReason = new Map<string, number>();
@@ -103,7 +117,7 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     } else if (q.length > 5) process.stderr.write('  (use --quarantine FILE to keep every rejected line)\n');
   }
   await rt.close();
-  return { json, rejected, accepted };
+  return { json, rejected, accepted, ingest };
 }
 
 const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);

@@ -4,7 +4,9 @@ import chokidar from 'chokidar';
 import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { MetricsExporter } from '../http/metrics.js';
 import { createApp, listen } from '../http/server.js';
-import { checkFormat, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
+import { checkFormat, classifySettingsFrom, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
+import { accountOf, describeAccount } from '../classify/account.js';
+import type { SourceState } from '../store/db.js';
 import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
 import { startDemo } from '../sim/demo.js';
@@ -44,6 +46,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     fail((err as Error).message, 2);
   }
 
+  // Per file, what was read since it was last reported: said in one line once the file is caught up.
+  const unreported = new Map<number, { counts: Record<string, number>; first: number; last: number }>();
   let rt: Runtime;
   try {
     rt = new Runtime({
@@ -54,6 +58,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       globs,
       readerOptions: readerOptionsFrom(c),
       resolver: resolverFrom(c),
+      classify: classifySettingsFrom(c),
       format,
       formatFor: (p) => formats.get(p),
       settleMs: c.settle_ms,
@@ -63,6 +68,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
       onRotation: (s, kind) => log(`source ${s.path}: ${kind === 'rename' ? 'rotated (renamed)' : 'truncated'}; following the new content`),
       onError: (p, err) => log(`source ${p}: ${err.message}`),
       onCommit: (batch, src) => {
+        const u = unreported.get(src.id) ?? { counts: {}, first: Infinity, last: -Infinity };
+        for (const c of batch.counters.values()) u.counts[`${c.result}:${c.reason}`] = (u.counts[`${c.result}:${c.reason}`] ?? 0) + c.count;
+        for (const n of batch.seen.values()) {
+          u.first = Math.min(u.first, n.first);
+          u.last = Math.max(u.last, n.last);
+        }
+        unreported.set(src.id, u);
         if (batch.quarantine.length === 0) return;
         // Quarantine keeps the raw line so nothing is lost; the log line names only file, line and reason.
         appendFileSync(quarantineFile, batch.quarantine.map((q) => JSON.stringify(q)).join('\n') + '\n', { mode: 0o600 });
@@ -125,8 +137,32 @@ export async function serve(flags: ServeFlags): Promise<void> {
     demo = await startDemo({ inbox, now: Date.now, log });
   }
 
+  // One info line per file once it is caught up: what its rows became, and a warning when its calls are all
+  // older than the 7 d window (they count in numrep_calls_total only).
+  const reportRead = () => {
+    for (const s of rt.tailer.states()) {
+      const u = unreported.get(s.id);
+      const size = rt.tailer.sizeOf(s.path);
+      if (u === undefined || size === null || s.offset < size) continue;
+      unreported.delete(s.id);
+      logFileRead(s, u);
+    }
+  };
+  const logFileRead = (s: SourceState, u: { counts: Record<string, number>; first: number; last: number }) => {
+    const account = accountOf(Object.entries(u.counts).map(([k, count]) => {
+      const [result, reason] = k.split(':') as ['accepted' | 'skipped' | 'rejected', string];
+      return { format: s.format ?? 'unknown', result, reason, count };
+    }));
+    if (account.records === 0) return;
+    const range = u.first <= u.last ? `, calls ${new Date(u.first).toISOString()} … ${new Date(u.last).toISOString()}` : '';
+    log(`source ${s.path}: read ${describeAccount(account)} (format ${s.format}${range})`);
+    if (account.accepted > 0 && u.last < Date.now() - 7 * 86_400_000) {
+      log(`source ${s.path}: all ${account.accepted.toLocaleString('en-US')} calls counted are older than 7 d: they count in numrep_calls_total only, not in the windows or scores`);
+    }
+  };
   const t0 = Date.now();
   await rt.poll();
+  reportRead();
   ready = true;
   log(
     `ready in ${Date.now() - t0} ms: following ${rt.tailer.paths().length} file(s), ${rt.seen.size} numbers known so far` +
@@ -164,7 +200,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     pending = true;
     setImmediate(() => {
       pending = false;
-      void rt.poll();
+      void rt.poll().then(reportRead);
     });
   };
   watcher.on('all', kick);

@@ -1,6 +1,8 @@
 import type { Kpis, WindowName } from '../model/types.js';
 import type { NumberView, Snapshot } from '../stats/snapshot.js';
 import { attestationOf, kpisOf, type Vector } from '../stats/vector.js';
+import { accountOf, type IngestAccount } from '../classify/account.js';
+import type { SourceState } from '../store/db.js';
 
 /** DESIGN §7: the JSON returned by `numrep report --json` and `GET /api/v1/numbers`. */
 
@@ -31,6 +33,8 @@ export interface ReportJson {
   evaluated_at: string;
   numbers: NumberJson[];
   carriers: CarrierJson[];
+  /** A one-shot run's account of every row it read (report --json). */
+  ingest?: IngestAccount;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.000Z$/, 'Z'));
@@ -68,4 +72,24 @@ export function reportJson(s: Snapshot, enrich?: Enrich): ReportJson {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([carrier, w]) => ({ carrier, ...windowsJson(w) }));
   return { evaluated_at: iso(s.at)!, numbers, carriers };
+}
+
+/** One followed file for GET /api/v1/sources: where reading stands and what its rows became. */
+export function sourceJson(s: SourceState, size: number | null) {
+  const counts = Object.entries(s.counts).map(([k, count]) => {
+    const i = k.indexOf(':');
+    return { format: s.format ?? 'unknown', result: k.slice(0, i) as 'accepted' | 'skipped' | 'rejected', reason: k.slice(i + 1), count };
+  });
+  return {
+    path: s.path,
+    format: s.format,
+    offset: s.offset,
+    size,
+    bytes_behind: size === null ? null : Math.max(0, size - s.offset),
+    newest_record: iso(s.newestTs),
+    last_read: iso(s.lastReadAt),
+    rotations: s.rotations,
+    truncations: s.truncations,
+    ingest: accountOf(counts),
+  };
 }

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { Runtime } from '../runtime.js';
 import type { Snapshot } from '../stats/snapshot.js';
 import type { MetricsExporter } from './metrics.js';
-import { numberJson, reportJson, type Enrich } from './json.js';
+import { numberJson, reportJson, sourceJson, type Enrich } from './json.js';
 import { reportCsv } from './csv.js';
 import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
@@ -109,6 +109,10 @@ export function createApp(o: HttpOptions): express.Express {
       to: new Date(to).toISOString(),
       history: rows.map((r) => ({ at: new Date(r.at).toISOString(), status: r.status, score: r.score, subscores: r.subscores, action: r.action, reason: r.reason, event: r.event })),
     });
+  });
+  app.get('/api/v1/sources', auth, (_req, res) => {
+    const t = o.runtime.tailer;
+    res.json({ sources: t.states().map((s) => sourceJson(s, t.sizeOf(s.path))) });
   });
   app.get('/api/v1/carriers', auth, (_req, res) => {
     const j = reportJson({ ...o.runtime.snapshotNow(), numbers: new Map() });

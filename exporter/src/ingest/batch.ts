@@ -1,7 +1,11 @@
 import type { CallRecord, Outcome } from '../model/types.js';
 import { OUTCOMES } from '../model/types.js';
 import type { BatchCommit, BucketDelta, CounterDelta, NumberSeen, QuarantineEntry } from '../store/db.js';
-import { addRecord, emptyVector, ATTESTATION_INDEX, OUTCOME_INDEX, F_ATT0, F_CALLS, F_OUTCOME0, F_SHORT, F_TALK, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
+import { addRecord, emptyVector, ATTESTATION_INDEX, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
+import { CallLog, addLogged } from '../stats/callLog.js';
+import type { SkipReason } from '../classify/classifier.js';
+
+export { CallLog, addLogged };
 
 type Call = Pick<CallRecord, 'ts' | 'caller' | 'outcome' | 'talkSec' | 'attestation' | 'source' | 'blockEngine'>;
 
@@ -15,60 +19,6 @@ interface PairEntry {
   outcomes: Float64Array;
   /** Index in CallLog.pairs (call-log batches), -1 until logged. */
   id: number;
-}
-
-/**
- * One-shot runs (report) keep buckets in memory (store/db.ts MemoryBuckets) and their buckets
- * are one second wide, so nearly every call is a bucket of its own: there the batch logs calls
- * in columns instead of building a vector per bucket, and the store sums them when asked.
- */
-export class CallLog {
-  pairs: { number: string; carrier: string }[] = [];
-  pair = new Int32Array(1024);
-  bucket = new Float64Array(1024);
-  /** outcome index | attestation index << 3 | short << 5 */
-  code = new Uint8Array(1024);
-  talk = new Float64Array(1024);
-  n = 0;
-
-  push(pair: number, bucket: number, code: number, talk: number): void {
-    if (this.n === this.pair.length) this.grow();
-    const i = this.n++;
-    this.pair[i] = pair;
-    this.bucket[i] = bucket;
-    this.code[i] = code;
-    this.talk[i] = talk;
-  }
-
-  private grow(): void {
-    const cap = this.pair.length * 2;
-    const pair = new Int32Array(cap);
-    pair.set(this.pair);
-    const bucket = new Float64Array(cap);
-    bucket.set(this.bucket);
-    const code = new Uint8Array(cap);
-    code.set(this.code);
-    const talk = new Float64Array(cap);
-    talk.set(this.talk);
-    this.pair = pair;
-    this.bucket = bucket;
-    this.code = code;
-    this.talk = talk;
-  }
-}
-
-const ANSWERED = OUTCOME_INDEX.answered;
-
-/** Add one logged call into the vector at v[o…o+FIELDS), exactly as stats/vector.ts addRecord does. */
-export function addLogged(v: Float64Array, o: number, code: number, talk: number): void {
-  const outcome = code & 7;
-  v[o + F_CALLS] += 1;
-  v[o + F_OUTCOME0 + outcome] += 1;
-  if (outcome === ANSWERED) {
-    v[o + F_TALK] += talk;
-    if (code & 32) v[o + F_SHORT] += 1;
-  }
-  v[o + F_ATT0 + ((code >> 3) & 3)] += 1;
 }
 
 interface NumberEntry {
@@ -92,11 +42,15 @@ export class Batch {
   private lastNumber: NumberEntry | null = null;
   private lastCaller = '';
   readonly blocks = new Map<string, { carrier: string; engine: string; count: number }>();
-  /** Rejections by format and reason (accepted records are counted separately, see `counters`). */
+  /** Rejections and skips by format and reason (accepted records are counted separately, see `counters`). */
   private readonly rejections = new Map<string, CounterDelta>();
   readonly quarantine: QuarantineEntry[] = [];
   records = 0;
   rejected = 0;
+  skipped = 0;
+  /** Keys of the calls counted here, as (hash hi, hash lo, source, start second) quads (classify/callKeys.ts). */
+  readonly callKeys: number[] = [];
+
   newestTs: number | null = null;
 
   /** Set when the batch logs calls instead of aggregating buckets (see CallLog). */
@@ -258,6 +212,19 @@ export class Batch {
     this.records += n;
   }
 
+  /** A record the classification stage skipped (inbound, internal, leg, …): counted, never quarantined. */
+  skip(format: string, reason: SkipReason): void {
+    const key = `${format}\u0000skipped\u0000${reason}`;
+    const c = this.rejections.get(key);
+    if (c) c.count++;
+    else this.rejections.set(key, { format, result: 'skipped', reason, count: 1 });
+    this.skipped++;
+  }
+
+  rememberKey(hi: number, lo: number, source: number, tsSec: number): void {
+    this.callKeys.push(hi, lo, source, tsSec);
+  }
+
   reject(entry: QuarantineEntry): void {
     this.quarantine.push(entry);
     const key = `${entry.format}\u0000rejected\u0000${entry.reason}`;
@@ -268,7 +235,7 @@ export class Batch {
   }
 
   get empty(): boolean {
-    return this.records === 0 && this.rejected === 0;
+    return this.records === 0 && this.rejected === 0 && this.skipped === 0;
   }
 
   toCommit(): Omit<BatchCommit, 'source'> {
@@ -280,6 +247,7 @@ export class Batch {
       blocks: this.blocks.values(),
       counters: this.counters.values(),
       quarantine: this.quarantine,
+      callKeys: this.callKeys,
     };
   }
 }

@@ -1,5 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { RawCall } from '../model/types.js';
 import type { Reader, ReaderOptions } from './reader.js';
 import type { SourceState, Store } from '../store/db.js';
@@ -7,6 +8,7 @@ import { Batch } from './batch.js';
 import { isCleanAscii } from './bytes.js';
 import { detectCsvKind, parseReputationCsv, type InventoryRow, type LabelRow } from '../reputation/labels.js';
 import type { InventoryEntry, LabelSnapshot } from '../store/db.js';
+import type { Classifier, ClassifySink } from '../classify/classifier.js';
 
 /** How a file turns into committed batches: shared by the live tailer and one-shot reports. */
 export interface IngestOptions {
@@ -16,7 +18,8 @@ export interface IngestOptions {
   /** Build the reader for a detected (or configured) format. */
   createReader(format: string, options: ReaderOptions): Reader;
   detectFormat(lines: string[]): string | null;
-  resolveCarrier(raw: RawCall): string;
+  /** The classification stage every row goes through (outbound attempts are counted, the rest skipped). */
+  classifier: Classifier;
   /** Forced format for every file (CLI --format), or per path. */
   formatFor?(path: string): string | undefined;
   /** Bytes read per step; a batch commits per step. */
@@ -62,6 +65,7 @@ export function newSourceState(path: string, dev: number | bigint, ino: number |
     bytesTotal: 0,
     lastReadAt: null,
     contentHash: null,
+    counts: {},
   };
 }
 
@@ -75,9 +79,55 @@ const NL = 10;
 export class FileIngestor {
   private reader: Reader | null = null;
   private buf: Buffer;
+  /** The rows of the current step, for the classification stage, with their line numbers and where their text is. */
+  private rows: RawCall[] = [];
+  private rowLines: number[] = [];
+  /** The line's text (string path), or '' with its byte range in the step buffer (byte path). */
+  private rowTexts: string[] = [];
+  private rowStarts: number[] = [];
+  private rowEnds: number[] = [];
+  private stepBuf: Buffer | null = null;
 
   constructor(readonly state: SourceState, private readonly opts: IngestOptions) {
     this.buf = Buffer.allocUnsafe(Math.max(opts.chunkBytes, opts.maxRecordBytes + 1));
+  }
+
+  private addRow(raw: RawCall, line: number, text: string, start = -1, end = -1): void {
+    this.rows.push(raw);
+    this.rowLines.push(line);
+    this.rowTexts.push(text);
+    this.rowStarts.push(start);
+    this.rowEnds.push(end);
+  }
+
+  /**
+   * The step's rows through the classification stage, into the batch. The source needs its id first:
+   * keys remember which file counted a call (a key met again in the same file is a leg).
+   */
+  private classifyRows(batch: Batch): void {
+    if (this.rows.length === 0) return;
+    const st = this.state;
+    if (st.id === 0) this.opts.store.saveSource(st);
+    const now = this.opts.now();
+    const sink: ClassifySink = {
+      count: (raw, carrier) => batch.addCall(raw, carrier),
+      skip: (raw, reason) => batch.skip(raw.source, reason),
+      reject: (i, reason, detail) => {
+        const text = this.rowTexts[i] !== '' || this.stepBuf === null ? this.rowTexts[i] : this.stepBuf.toString('utf8', this.rowStarts[i], this.rowEnds[i]);
+        batch.reject({ file: st.path, line: this.rowLines[i], format: this.rows[i].source, reason, detail, raw: text.slice(0, 65536), at: now });
+      },
+      remember: (hi, lo, source, tsSec) => batch.rememberKey(hi, lo, source, tsSec),
+    };
+    try {
+      this.opts.classifier.step(this.rows, st.id, sink);
+    } finally {
+      this.rows = [];
+      this.rowLines = [];
+      this.rowTexts = [];
+      this.rowStarts = [];
+      this.rowEnds = [];
+      this.stepBuf = null;
+    }
   }
 
   private newBatch(): Batch {
@@ -106,7 +156,8 @@ export class FileIngestor {
     const pending = this.reader.flush();
     if (pending.length === 0) return;
     const batch = this.newBatch();
-    for (const raw of pending) this.accept(batch, raw, this.state.path, this.state.line);
+    for (const raw of pending) this.accept(batch, raw, this.state.line);
+    this.classifyRows(batch);
     this.commit(batch, undo);
   }
 
@@ -199,6 +250,7 @@ export class FileIngestor {
       st.offset = size;
       st.bytesTotal += size;
       st.lastReadAt = now;
+      countInto(st, batch);
       try {
         this.opts.store.commit({ ...batch.toCommit(), labels, inventory, source: st });
       } catch (err) {
@@ -247,41 +299,37 @@ export class FileIngestor {
   private process(buf: Buffer, byteLen: number): void {
     const st = this.state;
     const undo = this.checkpoint();
+    this.rows = [];
+    this.rowLines = [];
+    this.rowTexts = [];
+    this.rowStarts = [];
+    this.rowEnds = [];
     if (st.format === null) st.format = this.opts.formatFor?.(st.path) ?? this.detect(headLines(buf, byteLen, st.offset === 0)) ?? 'unknown';
     const batch = this.newBatch();
     const reader = st.format === 'unknown' ? null : this.ensureReader(st.format);
-    if (reader?.parseBytes) this.processBytes(batch, reader, buf, byteLen);
-    else {
-      const lines = buf.toString('utf8', 0, byteLen).split('\n');
-      if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-      if (st.offset === 0 && lines.length > 0 && lines[0].charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
-      const now = this.opts.now();
-      let lineNo = st.line;
-      for (let i = 0; i < lines.length; i++) {
-        lineNo++;
-        let line = lines[i];
-        if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-        if (line.length > 0) this.processLine(batch, reader, line, lineNo, now);
-      }
-      st.line = lineNo;
-    }
+    this.processLines(batch, reader, buf, byteLen);
+    this.classifyRows(batch);
     st.offset += byteLen;
     st.bytesTotal += byteLen;
     this.commit(batch, undo);
   }
 
   /**
-   * The byte path: each line goes to the reader's parseBytes first; only the lines it declines are
-   * decoded and go through processLine, exactly as on the string path.
+   * The lines of a step: each goes to the reader's parseBytes first when it has one (the byte fast
+   * path); the lines it declines, and every line of other readers, are decoded and go through
+   * processLine. A line that is not UTF-8 is read as Latin-1: a stray byte in a caller-ID name (a
+   * field numrep does not use) must not cost the call.
    */
-  private processBytes(batch: Batch, reader: Reader, buf: Buffer, byteLen: number): void {
+  private processLines(batch: Batch, reader: Reader | null, buf: Buffer, byteLen: number): void {
     const st = this.state;
     const now = this.opts.now();
     const tolerance = this.opts.futureToleranceMs;
     const latest = tolerance === undefined ? Infinity : now + tolerance;
     const maxBytes = this.opts.maxRecordBytes;
     const atFileStart = st.offset === 0;
-    const clean = isCleanAscii(buf, byteLen);
+    const fast = reader !== null && reader.parseBytes !== undefined ? reader : null;
+    const clean = fast !== null && isCleanAscii(buf, byteLen);
+    this.stepBuf = buf;
     let lineNo = st.line;
     let pos = 0;
     while (pos < byteLen) {
@@ -293,15 +341,15 @@ export class FileIngestor {
       lineNo++;
       if (e > s && buf[e - 1] === 13) e--;
       if (e === s) continue;
-      if (e - s <= maxBytes) {
-        const r = reader.parseBytes!(buf, s, e, clean);
+      if (fast !== null && e - s <= maxBytes) {
+        const r = fast.parseBytes!(buf, s, e, clean);
         if (r === 'skip') continue;
         if (r !== null && r.ts <= latest) {
-          batch.addCall(r, this.opts.resolveCarrier(r));
+          this.addRow(r, lineNo, '', s, e);
           continue;
         }
       }
-      let line = buf.toString('utf8', s, e);
+      let line = decodeLine(buf, s, e);
       if (atFileStart && s === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
       if (line.length > 0) this.processLine(batch, reader, line, lineNo, now);
     }
@@ -323,9 +371,6 @@ export class FileIngestor {
     } else if (line.indexOf('\u0000') >= 0) {
       reason = 'nul_byte';
       detail = 'line contains a NUL byte';
-    } else if (line.indexOf('\ufffd') >= 0) {
-      reason = 'invalid_utf8';
-      detail = 'line is not valid UTF-8';
     }
     if (reason === null) {
       let res;
@@ -335,7 +380,7 @@ export class FileIngestor {
         res = { kind: 'reject' as const, rejection: { reason: 'reader_error', detail: (err as Error).message } };
       }
       if (res.kind === 'records') {
-        for (const raw of res.records) this.accept(batch, raw, file, lineNo, line, now);
+        for (const raw of res.records) this.accept(batch, raw, lineNo, line, now);
         return;
       }
       if (res.kind === 'skip') return;
@@ -363,17 +408,18 @@ export class FileIngestor {
     return best;
   }
 
-  private accept(batch: Batch, raw: RawCall, file: string, lineNo: number, line = '', now = this.opts.now()): void {
+  /** A row a reader produced: to the classification stage, unless it lies in the future. */
+  private accept(batch: Batch, raw: RawCall, lineNo: number, line = '', now = this.opts.now()): void {
     const tol = this.opts.futureToleranceMs;
     if (tol !== undefined && raw.ts > now + tol) {
       batch.reject({
-        file, line: lineNo, format: raw.source, reason: 'future_timestamp',
+        file: this.state.path, line: lineNo, format: raw.source, reason: 'future_timestamp',
         detail: `call start ${new Date(raw.ts).toISOString()} is more than ${Math.round(tol / 1000)}s ahead of the clock`,
         raw: line.slice(0, 65536), at: now,
       });
       return;
     }
-    batch.addCall(raw, this.opts.resolveCarrier(raw));
+    this.addRow(raw, lineNo, line);
   }
 
   /**
@@ -382,7 +428,7 @@ export class FileIngestor {
    */
   private checkpoint(): () => void {
     const st = this.state;
-    const saved = { ...st };
+    const saved = { ...st, counts: { ...st.counts } };
     return () => {
       Object.assign(st, saved);
       this.reader = null; // rebuilt from st.readerState on next use
@@ -392,6 +438,7 @@ export class FileIngestor {
   private commit(batch: Batch, undo: () => void): void {
     const st = this.state;
     st.lastReadAt = this.opts.now();
+    countInto(st, batch);
     if (batch.newestTs !== null && (st.newestTs === null || batch.newestTs > st.newestTs)) st.newestTs = batch.newestTs;
     if (this.reader?.snapshot) st.readerState = this.reader.snapshot();
     try {
@@ -400,8 +447,24 @@ export class FileIngestor {
       undo();
       throw err;
     }
+    // Only a committed step's calls are remembered: a failed commit's rows are judged afresh when read again.
+    this.opts.classifier.committed(batch.callKeys);
     this.opts.onCommit?.(batch, st);
   }
+}
+
+/** A batch's rows by result and reason, added to its source's account (saved with the source in the batch's transaction). */
+function countInto(st: SourceState, batch: Batch): void {
+  for (const c of batch.counters.values()) {
+    const k = `${c.result}:${c.reason}`;
+    st.counts[k] = (st.counts[k] ?? 0) + c.count;
+  }
+}
+
+/** One line's text: UTF-8, or Latin-1 when the bytes are not UTF-8 (every byte is then one character). */
+export function decodeLine(buf: Buffer, s: number, e: number): string {
+  const t = buf.toString('utf8', s, e);
+  return t.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(s, e)) ? buf.toString('latin1', s, e) : t;
 }
 
 /** The first 50 lines of a step, decoded, for format detection (a BOM dropped at the start of the file). */

@@ -49,6 +49,10 @@ export interface KamailioOptions {
   carrierKey?: string;
   /** Extra key holding a STIR/SHAKEN attestation (optional). */
   attestKey?: string;
+  /** Extra key holding the call's direction (inbound/outbound/internal, in/out, …) (optional). */
+  directionKey?: string;
+  /** Extra key holding where the call came from (source IP or domain), for the trunk-map inbound rule (default src_ip). */
+  sourceKey?: string;
   /** A held answered call with no BYE after this long is emitted with talk 0. Default 6 h. */
   maxCallSeconds?: number;
 }
@@ -56,6 +60,8 @@ export interface KamailioOptions {
 export interface ReaderOptions {
   /** Default country code for national numbers, digits only (default '1'). */
   defaultCountryCode: string;
+  /** ISO 3166 region for national numbers (e.g. 'UZ'); its calling code must agree with defaultCountryCode when both are set. */
+  defaultRegion?: string;
   /** IANA zone or 'UTC' for formats that log local time without an offset. */
   timezone: string;
   /** Generic CSV: column mapping; FreeSWITCH custom template: ${var} list. */

@@ -86,8 +86,19 @@ export class MapFileError extends Error {
   }
 }
 
-function parseMapRows(text: string, file: string, keyName: string): Array<{ key: string; carrier: string; line: number }> {
-  const rows: Array<{ key: string; carrier: string; line: number }> = [];
+/**
+ * The rows of a two-column map file (`key,value`; an optional header `<keyName>,<valueName>`; '#' comments;
+ * blank lines), each value passed through `value` (which returns '' for an unusable one). Errors name the
+ * file, the line and why.
+ */
+export function parseTwoColumnMap(
+  text: string,
+  file: string,
+  keyName: string,
+  valueName = 'carrier',
+  value: (v: string) => string = carrierId,
+): Array<{ key: string; value: string; line: number }> {
+  const rows: Array<{ key: string; value: string; line: number }> = [];
   const fields: string[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -96,16 +107,20 @@ function parseMapRows(text: string, file: string, keyName: string): Array<{ key:
     if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
     const n = splitCsvLine(line, fields);
     if (n === CSV_UNTERMINATED_QUOTE) throw new MapFileError(file, lineNo, 'unterminated quoted field');
-    if (n !== 2) throw new MapFileError(file, lineNo, `expected 2 columns (${keyName},carrier), found ${n}`);
+    if (n !== 2) throw new MapFileError(file, lineNo, `expected 2 columns (${keyName},${valueName}), found ${n}`);
     const key = fields[0].trim();
-    const carrierRaw = fields[1].trim();
-    if (rows.length === 0 && key.toLowerCase() === keyName && carrierRaw.toLowerCase() === 'carrier') continue; // header
+    const raw = fields[1].trim();
+    if (rows.length === 0 && key.toLowerCase() === keyName && raw.toLowerCase() === valueName) continue; // header
     if (key === '') throw new MapFileError(file, lineNo, `empty ${keyName}`);
-    const carrier = carrierId(carrierRaw);
-    if (carrier === '') throw new MapFileError(file, lineNo, `empty carrier for ${keyName} "${key}"`);
-    rows.push({ key, carrier, line: lineNo });
+    const v = value(raw);
+    if (v === '') throw new MapFileError(file, lineNo, raw === '' ? `empty ${valueName} for ${keyName} "${key}"` : `${valueName} for ${keyName} "${key}" is not usable`);
+    rows.push({ key, value: v, line: lineNo });
   }
   return rows;
+}
+
+function parseMapRows(text: string, file: string, keyName: string): Array<{ key: string; carrier: string; line: number }> {
+  return parseTwoColumnMap(text, file, keyName).map((r) => ({ key: r.key, carrier: r.value, line: r.line }));
 }
 
 /** Parse a trunk map (`trunk,carrier`; optional header; '#' comments). Keys are lower-cased. */
@@ -143,7 +158,7 @@ export function parsePrefixMap(text: string, file = 'prefix-map'): Map<string, s
   return map;
 }
 
-function readMapFile(file: string): string {
+export function readMapFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
@@ -285,10 +300,24 @@ export class CarrierResolver {
     return this.byPrefix(r.called) ?? UNKNOWN_CARRIER;
   }
 
-  /** RawCall → CallRecord: resolve the carrier, drop the trunk. */
+  /** Is this value (a channel, gateway, host) in the trunk map? */
+  isTrunk(trunk: string): boolean {
+    return this.byTrunk(trunk) !== null;
+  }
+
+  get hasTrunkMap(): boolean {
+    return this.trunks.size > 0;
+  }
+
+  /** RawCall → CallRecord: resolve the carrier, drop the trunk and the classification hints. */
   toRecord(raw: RawCall): CallRecord {
-    const { trunk: _trunk, carrier: _carrier, ...rest } = raw;
-    return { ...rest, carrier: this.resolve(raw) };
+    const { ts, caller, called, outcome, sipCode, q850, ringMs, talkSec, attestation, source, blockEngine } = raw;
+    const rec: CallRecord = { ts, caller, called, carrier: this.resolve(raw), outcome, talkSec, attestation, source };
+    if (sipCode !== undefined) rec.sipCode = sipCode;
+    if (q850 !== undefined) rec.q850 = q850;
+    if (ringMs !== undefined) rec.ringMs = ringMs;
+    if (blockEngine !== undefined) rec.blockEngine = blockEngine;
+    return rec;
   }
 }
 

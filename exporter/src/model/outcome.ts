@@ -41,7 +41,8 @@ export function isMachine(amd: string | undefined): boolean {
   if (v === '') return false;
   if (MACHINE_VALUES.has(v)) return true;
   // Free text, e.g. userfield "AMDSTATUS=MACHINE;AMDCAUSE=LONGGREETING-1500-1500".
-  return /(^|[^a-z])amd[a-z_]*=(machine|voicemail|fax)\b/.test(v) || /^machine\b/.test(v);
+  // Twilio answered_by: machine_start, machine_end_beep, machine_end_silence, machine_end_other.
+  return /(^|[^a-z])amd[a-z_]*=(machine|voicemail|fax)\b/.test(v) || /^machine(\b|_)/.test(v);
 }
 
 /** Pull an engine/redress host from a 603+ Reason text or a Call-Info URI. */
@@ -167,6 +168,17 @@ export function outcomeFromAsterisk(disposition: string, amd?: string): OutcomeR
 
 const OUTCOME_NAMES = new Set<string>(['answered', 'voicemail', 'cancelled', 'no_answer', 'busy', 'rejected', 'blocked', 'failed']);
 
+/** Final call states of CPaaS exports (Twilio, Vonage, Plivo) and other spellings, as outcomes. */
+const DISPOSITION_ALIASES: Record<string, string> = {
+  canceled: 'cancelled',
+  noanswer: 'no_answer',
+  completed: 'answered',
+  timeout: 'no_answer',
+  unanswered: 'no_answer',
+  machine: 'voicemail',
+  declined: 'rejected',
+};
+
 /**
  * A free-form disposition (generic CSV): an outcome name (answered, no_answer, …; also
  * `canceled`, `no answer`), an Asterisk disposition, or a FreeSWITCH hangup cause.
@@ -174,7 +186,7 @@ const OUTCOME_NAMES = new Set<string>(['answered', 'voicemail', 'cancelled', 'no
 export function outcomeFromDisposition(value: string, billsec: number, amd?: string): OutcomeResult | null {
   const v = value.trim();
   const lower = v.toLowerCase().replace(/[\s-]+/g, '_');
-  const norm = lower === 'canceled' ? 'cancelled' : lower === 'noanswer' ? 'no_answer' : lower;
+  const norm = DISPOSITION_ALIASES[lower] ?? lower;
   if (OUTCOME_NAMES.has(norm)) {
     if (norm === 'answered' && isMachine(amd)) return { outcome: 'voicemail' };
     return { outcome: norm as Outcome };

@@ -1,85 +1,149 @@
-// Phone numbers to E.164 (+ and 7–15 digits, first digit 1–9).
+// Phone numbers to E.164, and what a CDR party field holds when it is not a number.
 //
-// Accepted input shapes (after trimming):
-//   +12025550101            E.164 already
-//   (202) 555-0101          national, punctuation stripped: ' ', '-', '.', '(', ')', '/'
-//   2025550101              10-digit NANP (default country code 1)  -> +12025550101
-//   12025550101             11-digit NANP with the leading 1          -> +12025550101
-//   011 44 20 7946 0018     NANP international prefix 011             -> +442079460018
-//   0044 20 7946 0018       international prefix 00                   -> +442079460018
-//   sip:+12025550101@host;user=phone, sips:…, tel:+1-202-555-0101;ext=1
-//   "Acme" <sip:+12025550101@host>  (a display name with the URI in <>)
+// Numbers are parsed by libphonenumber-js (the maintained port of Google's libphonenumber,
+// "min" metadata): national numbers of any country by the default calling code or region
+// (`788888484` with 998 → +998788888484), national trunk prefixes (0, Russia's 8),
+// international prefixes (00, 011, 810), punctuation, and the decorations CDRs and SIP
+// wrap numbers in:
+//   +12025550101 · (202) 555-0101 · 011 44 20 7946 0018 · 8 912 345-67-89 (RU)
+//   sip:+12025550101@host;user=phone · tel:+1-202-555-0101;ext=1 · "Acme" <sip:+12025550101@host>
+// A number is accepted when its length is possible in its country (libphonenumber's
+// isPossible), not only when it lies in a range known to be assigned today: a DID from a
+// newly opened range must never be lost. NANP numbers (+1) must also have an area code and
+// an exchange starting 2–9, the plan's own rule.
 //
-// With a default country code other than 1: a leading single 0 is the national trunk
-// prefix (0 20 7946 0018 with cc 44 -> +442079460018); digits without a 0 and 8+ long are
-// taken as already carrying a country code (common in CDRs that drop the '+').
-//
-// Rejected (reason `invalid_number`): empty, anonymous/restricted/unknown or any letters,
-// extensions and short codes (fewer than 7 digits, e.g. `8001`: an internal extension is
-// not a number a carrier can score), NANP numbers whose area code or exchange starts with
-// 0 or 1, and anything longer than 15 digits. Numbers with +1 must have exactly 11 digits.
+// A field that is not a number is one of (never an error for the CDR by itself — the
+// classification stage decides what the row is):
+//   extension   1–6 digits, or a feature code (*97, #21): an internal phone or short code
+//   service     a dialplan extension or user name: s, h, i, t, hangup, voicemail, alice
+//   anonymous   empty, anonymous, restricted, private, unknown, unavailable, withheld
+//   invalid     anything else (too long, letters among digits, an impossible number)
+// `why` says what was wrong without echoing the digits.
 
-export type PhoneResult = { ok: true; e164: string } | { ok: false; why: string };
+import { parsePhoneNumberFromString, getCountryCallingCode, isSupportedCountry, type CountryCode } from 'libphonenumber-js/core';
+import metadata from 'libphonenumber-js/min/metadata';
 
-const PUNCT = new Set([' ', '-', '.', '(', ')', '/', '\t']);
+export type PartyKind = 'number' | 'extension' | 'service' | 'anonymous' | 'invalid';
+export type NotANumber = Exclude<PartyKind, 'number'>;
+export type PhoneResult = { ok: true; e164: string } | { ok: false; kind: NotANumber; why: string };
+
+/** How national numbers are read: a country calling code (digits) and, optionally, the ISO 3166 region it came from. */
+export interface NumberPlan {
+  callingCode: string;
+  region?: string;
+}
+
+const CALLING_CODES = (metadata as unknown as { country_calling_codes: Record<string, string[]> }).country_calling_codes;
+
+/** The region national numbers are read in: the given one, else the main region of the calling code (1 → US, 44 → GB). */
+function regionOf(p: NumberPlan): CountryCode | undefined {
+  return (p.region ?? CALLING_CODES[p.callingCode]?.[0]) as CountryCode | undefined;
+}
+
+/**
+ * The plan for a default calling code and/or region. Throws with a message naming the setting
+ * when the code is not a country calling code, the region is unknown, or the two disagree.
+ */
+export function numberPlan(callingCode?: string, region?: string): NumberPlan {
+  let cc = callingCode?.trim().replace(/^\+/, '');
+  if (region !== undefined && region.trim() !== '') {
+    const r = region.trim().toUpperCase();
+    if (!isSupportedCountry(r as CountryCode, metadata)) throw new Error(`default_region "${region}" is not an ISO 3166 region code libphonenumber knows (e.g. US, GB, UZ)`);
+    const rc = getCountryCallingCode(r as CountryCode, metadata);
+    if (cc !== undefined && cc !== '' && cc !== rc) throw new Error(`default_region ${r} has calling code ${rc}, not default_country_code ${cc}`);
+    return { callingCode: rc, region: r };
+  }
+  if (cc === undefined || cc === '') cc = '1';
+  if (!/^[1-9][0-9]{0,2}$/.test(cc) || !(cc in CALLING_CODES)) {
+    throw new Error(`default_country_code "${callingCode}" is not a country calling code (1–3 digits, e.g. 1, 44, 998)`);
+  }
+  return { callingCode: cc };
+}
+
+const ANONYMOUS = new Set(['', 'anonymous', 'restricted', 'private', 'unknown', 'unavailable', 'withheld', 'blocked', 'unknown caller', 'no caller id', 'null', 'none', '<unknown>']);
+const PUNCT = /[\s\-.()/]/g;
 
 /** Normalise to E.164 or return null. */
-export function toE164(input: string, defaultCountryCode = '1'): string | null {
-  const r = normalizePhone(input, defaultCountryCode);
+export function toE164(input: string, plan: string | NumberPlan = '1'): string | null {
+  const r = normalizePhone(input, plan);
   return r.ok ? r.e164 : null;
 }
 
-/** Normalise to E.164; on failure `why` says what was wrong (without echoing the number). */
-export function normalizePhone(input: string, defaultCountryCode = '1'): PhoneResult {
-  if (isPlainE164(input)) return checkE164(input.slice(1));
+/** The user part of a party field: display name, scheme, host and parameters removed. */
+export function partyText(input: string): string {
   let s = input.trim();
-  if (s === '') return { ok: false, why: 'is empty' };
-  // Display name form: "Name" <uri>
   const lt = s.lastIndexOf('<');
   if (lt >= 0) {
     const gt = s.indexOf('>', lt);
     s = s.slice(lt + 1, gt < 0 ? s.length : gt).trim();
   }
-  // Scheme.
   const colon = s.indexOf(':');
   if (colon >= 0) {
     const scheme = s.slice(0, colon).toLowerCase();
     if (scheme === 'sip' || scheme === 'sips' || scheme === 'tel') s = s.slice(colon + 1);
   }
-  // Host and parameters.
   const at = s.indexOf('@');
   if (at >= 0) s = s.slice(0, at);
   const semi = s.indexOf(';');
   if (semi >= 0) s = s.slice(0, semi);
+  return s.trim();
+}
 
-  let plus = false;
-  let digits = '';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits += ch;
-    else if (ch === '+' && digits === '' && !plus) plus = true;
-    else if (PUNCT.has(ch)) continue;
-    else return { ok: false, why: 'is not a phone number (contains letters or symbols)' };
+/** Normalise to E.164; on failure `kind` says what the field holds and `why` what was wrong (without the number). */
+export function normalizePhone(input: string, plan: string | NumberPlan = '1'): PhoneResult {
+  const p = typeof plan === 'string' ? { callingCode: plan.replace(/^\+/, '') } : plan;
+  if (isPlainE164(input)) return checkDigits(input.slice(1), true, p);
+  const s = partyText(input);
+  const lower = s.toLowerCase();
+  if (ANONYMOUS.has(lower)) return { ok: false, kind: 'anonymous', why: 'is withheld or empty (no caller ID)' };
+  if (/^[*#][0-9*#]{1,12}$/.test(s) || /^[0-9]{1,6}#?$/.test(s)) return { ok: false, kind: 'extension', why: 'is an extension or short code, not an E.164 number' };
+  // A dialplan name or user (s, h, voicemail, alice), or a FreeSWITCH originate to an application (`&park()`).
+  if (/^[a-z][a-z0-9_.+-]{0,39}$/i.test(s) || s.startsWith('&')) return { ok: false, kind: 'service', why: 'is a dialplan extension or user name, not a phone number' };
+
+  const compact = s.replace(PUNCT, '');
+  const plus = compact.startsWith('+');
+  const digits = plus ? compact.slice(1) : compact;
+  if (digits === '' || !/^[0-9]+$/.test(digits)) return { ok: false, kind: 'invalid', why: 'is not a phone number (contains letters or symbols)' };
+  return checkDigits(digits, plus, p);
+}
+
+/** Digits (after '+' when international) to a checked E.164. */
+function checkDigits(digits: string, international: boolean, p: NumberPlan): PhoneResult {
+  if (digits.length > 17) return { ok: false, kind: 'invalid', why: 'has more than 15 digits' };
+  // The NANP shapes, the bulk of the traffic, without libphonenumber (agreement pinned by test/readers/phone.test.ts).
+  if (international) {
+    if (digits.charCodeAt(0) === 49 /* 1 */) return nanp(digits.slice(1));
+  } else if (p.callingCode === '1') {
+    if (digits.length === 10) return nanp(digits);
+    if (digits.length === 11 && digits.charCodeAt(0) === 49) return nanp(digits.slice(1));
   }
-  if (digits === '') return { ok: false, why: 'has no digits' };
+  const region = regionOf(p);
+  const n = international
+    ? parsePhoneNumberFromString('+' + digits, metadata)
+    : region !== undefined
+      ? parsePhoneNumberFromString(digits, region, metadata)
+      : parsePhoneNumberFromString(digits, { defaultCallingCode: p.callingCode }, metadata);
+  if ((n === undefined || !n.isPossible()) && !international && digits.startsWith('00') && digits.length > 4) {
+    // `00` is the international prefix of most of the world, written even where the region's own is another (011 in the NANP).
+    return checkDigits(digits.slice(2), true, p);
+  }
+  if (n === undefined || !n.isPossible()) {
+    if (!international && digits.length < 7) return { ok: false, kind: 'extension', why: 'is an extension or short code, not an E.164 number' };
+    return { ok: false, kind: 'invalid', why: international ? 'is not a possible number for its country code' : `is not a possible number in country code ${p.callingCode}` };
+  }
+  if (n.countryCallingCode === '1') return nanp(n.nationalNumber);
+  const e164 = n.number;
+  if (e164.length > 16) return { ok: false, kind: 'invalid', why: 'has more than 15 digits' };
+  return { ok: true, e164 };
+}
 
-  let e: string;
-  const cc = defaultCountryCode;
-  if (plus) e = digits;
-  else if (digits.startsWith('011') && cc === '1') e = digits.slice(3);
-  else if (digits.startsWith('00')) e = digits.slice(2);
-  else if (cc === '1') {
-    if (digits.length === 10) e = '1' + digits;
-    else if (digits.length === 11 && digits[0] === '1') e = digits;
-    else if (digits.length < 7) return { ok: false, why: 'is an extension or short code, not an E.164 number' };
-    else return { ok: false, why: 'is not a 10-digit NANP number' };
-  } else if (digits[0] === '0') e = cc + digits.slice(1);
-  else if (digits.length >= 8) e = digits;
-  else if (digits.length < 7) return { ok: false, why: 'is an extension or short code, not an E.164 number' };
-  else e = cc + digits;
-
-  return checkE164(e);
+/** A NANP national number (10 digits, area code and exchange 2–9). */
+function nanp(national: string): PhoneResult {
+  if (national.length !== 10 || !/^[0-9]{10}$/.test(national)) return { ok: false, kind: 'invalid', why: 'is not a valid NANP number (needs 10 digits after +1)' };
+  if (national.charCodeAt(0) < 50 || national.charCodeAt(3) < 50) {
+    return { ok: false, kind: 'invalid', why: 'is not a valid NANP number (area code or exchange starts with 0 or 1)' };
+  }
+  return { ok: true, e164: '+1' + national };
 }
 
 /** '+' followed by digits only. */
@@ -92,50 +156,35 @@ function isPlainE164(s: string): boolean {
   return true;
 }
 
-/** Validate E.164 digits (without '+'). */
-function checkE164(e: string): PhoneResult {
-  if (e.length < 7) return { ok: false, why: 'is an extension or short code, not an E.164 number' };
-  if (e.length > 15) return { ok: false, why: 'has more than 15 digits' };
-  if (e[0] === '0') return { ok: false, why: 'has no valid country code' };
-  if (e[0] === '1') {
-    if (e.length !== 11) return { ok: false, why: 'is not a valid NANP number (needs 10 digits after +1)' };
-    const npa = e.charCodeAt(1);
-    const nxx = e.charCodeAt(4);
-    if (npa < 50 || nxx < 50) return { ok: false, why: 'is not a valid NANP number (area code or exchange starts with 0 or 1)' };
-  }
-  return { ok: true, e164: '+' + e };
-}
-
 /**
- * True when buf[s, e) is `+` and digits that checkE164 accepts, i.e. normalizePhone returns those very
- * bytes as the E.164 text (the readers' byte fast path; the rules are checkE164's, on bytes).
+ * True when buf[s, e) is a `+1` NANP number that normalizePhone returns as those very bytes (the
+ * readers' byte fast path for called numbers; other shapes take the string path and its memo).
  */
 export function isPlainE164Bytes(buf: Uint8Array, s: number, e: number): boolean {
-  const len = e - s - 1; // digits
-  if (len < 7 || len > 15 || buf[s] !== 43) return false;
-  for (let i = s + 1; i < e; i++) if (buf[i] < 48 || buf[i] > 57) return false;
-  const first = buf[s + 1];
-  if (first === 48) return false;
-  if (first === 49) return len === 11 && buf[s + 2] >= 50 && buf[s + 5] >= 50;
-  return true;
+  if (e - s !== 12 || buf[s] !== 43 || buf[s + 1] !== 49) return false;
+  for (let i = s + 2; i < e; i++) if (buf[i] < 48 || buf[i] > 57) return false;
+  return buf[s + 2] >= 50 && buf[s + 5] >= 50;
 }
 
 /**
- * A tiny memo for hot paths: CDR files repeat the same caller numbers on every line.
- * Bounded: cleared when it reaches `max` entries; `max` 0 disables the memo (for called
- * numbers, which rarely repeat).
+ * A memo for hot paths: CDR files repeat the same caller numbers on every line, and dialers
+ * call the same consumers again. Bounded: cleared when it reaches `max` entries.
  */
 export class PhoneNormalizer {
   private cache = new Map<string, PhoneResult>();
-  constructor(
-    readonly defaultCountryCode = '1',
-    private readonly max = 4096,
-  ) {}
+  readonly plan: NumberPlan;
+  constructor(plan: string | NumberPlan = '1', private readonly max = 4096) {
+    this.plan = typeof plan === 'string' ? { callingCode: plan.replace(/^\+/, '') } : plan;
+  }
+  /** The calling code national numbers get (kept for callers that only need the code). */
+  get defaultCountryCode(): string {
+    return this.plan.callingCode;
+  }
   normalize(input: string): PhoneResult {
-    if (this.max === 0) return normalizePhone(input, this.defaultCountryCode);
+    if (this.max === 0) return normalizePhone(input, this.plan);
     let r = this.cache.get(input);
     if (r === undefined) {
-      r = normalizePhone(input, this.defaultCountryCode);
+      r = normalizePhone(input, this.plan);
       if (this.cache.size >= this.max) this.cache.clear();
       this.cache.set(input, r);
     }

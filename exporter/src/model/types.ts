@@ -38,11 +38,36 @@ export interface CallRecord {
   blockEngine?: string;
 }
 
-/** A record before carrier resolution: readers may know an explicit carrier or a trunk/host. */
+/** What a row says about its own direction (a direction column, FreeSWITCH call_direction, a SIP log's sent INVITEs). */
+export type Direction = 'inbound' | 'outbound' | 'internal';
+
+/**
+ * A row as a reader sees it, before classification (classify/) and carrier resolution: one leg,
+ * one CDR row or one SIP dialog. `caller` and `called` are E.164 when the field held a number,
+ * '' when it did not; the field as written is then kept in `callerText` / `calledText` (an
+ * extension, `s`, `anonymous`, …) for the classification rules and the caller map, and never
+ * leaves the process.
+ */
 export interface RawCall extends Omit<CallRecord, 'carrier'> {
   carrier?: string;
   /** Gateway / host / domain / channel the call left on, matched against the trunk map. */
   trunk?: string;
+  /** The channel / gateway the call came in on (Asterisk `channel`), for the trunk-map inbound rule. */
+  inTrunk?: string;
+  /** Caller or called field as written, when it is not a number (set only then). */
+  callerText?: string;
+  calledText?: string;
+  /** How the reader names the caller and called fields, for error details ("Column src (caller)"). */
+  fields?: { caller: string; called: string };
+  /** The direction the row states itself. */
+  direction?: Direction;
+  /** Dialplan context (Asterisk dcontext, FreeSWITCH context): switch conventions name inbound contexts. */
+  context?: string;
+  /**
+   * Ids shared by the rows of one attempt (Asterisk linkedid / uniqueid / a Local channel's base,
+   * FreeSWITCH uuid and bleg_uuid, a SIP Call-ID, a generic call_id column), each prefixed by its kind.
+   */
+  keys?: string[];
 }
 
 export type OutcomeCounts = Record<Outcome, number>;

@@ -362,7 +362,8 @@ const FALSE = new Set(['false', 'no', 'n', '0', 'unregistered', 'not registered'
 
 export function parseInventoryCsv(text: string, opts: ParseOptions = {}): ParseResult<InventoryRow> {
   const seen = new Map<string, number>();
-  return parseSideCsv(text, opts, 'inventory', ['number', 'pool'], (cell, number, line): InventoryRow | string => {
+  // A plain list of numbers (header `number`) is an inventory too: every number in pool `default`.
+  return parseSideCsv(text, opts, 'inventory', ['number'], (cell, number, line): InventoryRow | string => {
     const first = seen.get(number);
     if (first !== undefined) return `duplicate number (first listed on line ${first})`;
     const pool = cell('pool') || 'default';

@@ -2,8 +2,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
-import { addLogged, type CallLog } from '../ingest/batch.js';
+import { addLogged, type CallLog } from '../stats/callLog.js';
 import { OUTCOMES } from '../model/types.js';
+import { keyFromRowId, keyRowId, type CallKeySet } from '../classify/callKeys.js';
 
 /**
  * SQLite state (DESIGN §8). better-sqlite3 is synchronous, so one `transaction()` call
@@ -11,7 +12,7 @@ import { OUTCOMES } from '../model/types.js';
  * lands either before or after the whole batch, never between.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 function byCarrierOutcome(a: { carrier: string; outcome: string }, b: { carrier: string; outcome: string }): number {
   return Buffer.compare(Buffer.from(a.carrier), Buffer.from(b.carrier)) || Buffer.compare(Buffer.from(a.outcome), Buffer.from(b.outcome));
@@ -43,6 +44,8 @@ export interface SourceState {
   lastReadAt: number | null;
   /** `size:sha256` of a dropped file when first read whole, to skip the same file dropped twice. */
   contentHash: string | null;
+  /** What this file's rows became, `result:reason` → rows (`accepted:ok`, `skipped:inbound`, `rejected:bad_timestamp`). */
+  counts: Record<string, number>;
 }
 
 export interface BucketDelta {
@@ -60,7 +63,7 @@ export interface NumberSeen {
 
 export interface CounterDelta {
   format: string;
-  result: 'accepted' | 'rejected';
+  result: 'accepted' | 'rejected' | 'skipped';
   reason: string;
   count: number;
 }
@@ -75,6 +78,8 @@ export interface BatchCommit {
   blocks: Iterable<{ carrier: string; engine: string; count: number }>;
   counters: Iterable<CounterDelta>;
   quarantine: Iterable<QuarantineEntry>;
+  /** Keys of counted calls, (hash hi, hash lo, source, start second) quads: remembered to count each call once. */
+  callKeys?: ArrayLike<number>;
   source?: SourceState;
   /** Engine-label snapshots and inventory rows imported from a side file. */
   labels?: Iterable<LabelSnapshot>;
@@ -411,9 +416,14 @@ export class Store {
         reports INTEGER, PRIMARY KEY (number, engine, checked_at)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS history (number TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, score REAL NOT NULL,
         action TEXT NOT NULL, subscores TEXT NOT NULL, reason TEXT NOT NULL, event TEXT, PRIMARY KEY (number, at)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS call_keys (h INTEGER PRIMARY KEY, source INTEGER NOT NULL, ts INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
         registered_at INTEGER) WITHOUT ROWID;
     `);
+    // Added with schema 2 (classification): what each file's rows became.
+    if (!(this.db.prepare('PRAGMA table_info(sources)').all() as { name: string }[]).some((c) => c.name === 'counts')) {
+      this.db.exec('ALTER TABLE sources ADD COLUMN counts TEXT');
+    }
     const v = this.getMeta('schema_version');
     if (v === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
     else if (Number(v) > SCHEMA_VERSION) {
@@ -445,12 +455,13 @@ export class Store {
         `INSERT INTO ingest_counts (format, result, reason, count) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
+      insertCallKey: db.prepare('INSERT INTO call_keys (h, source, ts) VALUES (?, ?, ?) ON CONFLICT (h) DO NOTHING'),
       insertQuarantine: db.prepare(
         `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertSource: db.prepare(
-        `INSERT INTO sources (path, dev, ino, fingerprint, fp_len, offset, line, format, reader_state, newest_ts, rotations, truncations, bytes_total, last_read_at, content_hash)
-         VALUES (@path, @dev, @ino, @fingerprint, @fpLen, @offset, @line, @format, @readerState, @newestTs, @rotations, @truncations, @bytesTotal, @lastReadAt, @contentHash)`,
+        `INSERT INTO sources (path, dev, ino, fingerprint, fp_len, offset, line, format, reader_state, newest_ts, rotations, truncations, bytes_total, last_read_at, content_hash, counts)
+         VALUES (@path, @dev, @ino, @fingerprint, @fpLen, @offset, @line, @format, @readerState, @newestTs, @rotations, @truncations, @bytesTotal, @lastReadAt, @contentHash, @counts)`,
       ),
       upsertLabel: db.prepare(
         `INSERT INTO labels (number, engine, label, checked_at, reports) VALUES (?, ?, ?, ?, ?)
@@ -464,7 +475,7 @@ export class Store {
       updateSource: db.prepare(
         `UPDATE sources SET path = @path, dev = @dev, ino = @ino, fingerprint = @fingerprint, fp_len = @fpLen, offset = @offset, line = @line,
          format = @format, reader_state = @readerState, newest_ts = @newestTs, rotations = @rotations, truncations = @truncations,
-         bytes_total = @bytesTotal, last_read_at = @lastReadAt, content_hash = @contentHash WHERE id = @id`,
+         bytes_total = @bytesTotal, last_read_at = @lastReadAt, content_hash = @contentHash, counts = @counts WHERE id = @id`,
       ),
     };
   }
@@ -506,6 +517,9 @@ export class Store {
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
       for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
       for (const q of batch.quarantine) s.insertQuarantine.run(q.file, q.line, q.format, q.reason, q.detail, q.raw, q.at);
+      const keys = batch.callKeys;
+      // A one-shot run keeps its call keys in memory only (classify/callKeys.ts): nothing here outlives it.
+      if (keys && !this.mem) for (let i = 0; i + 3 < keys.length; i += 4) s.insertCallKey.run(keyRowId(keys[i], keys[i + 1]), keys[i + 2], keys[i + 3]);
       for (const l of batch.labels ?? []) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
       for (const i of batch.inventory ?? [])
         s.upsertInventory.run(i.number, i.pool, i.campaign, i.registered === null ? null : i.registered ? 1 : 0, i.registeredAt);
@@ -523,7 +537,7 @@ export class Store {
   }
 
   saveSource(src: SourceState): void {
-    const row = { ...src, readerState: src.readerState === undefined ? null : JSON.stringify(src.readerState) };
+    const row = { ...src, readerState: src.readerState === undefined ? null : JSON.stringify(src.readerState), counts: JSON.stringify(src.counts) };
     if (src.id > 0) this.stmts.updateSource.run(row);
     else src.id = Number(this.stmts.insertSource.run(row).lastInsertRowid);
   }
@@ -547,6 +561,7 @@ export class Store {
       bytesTotal: Number(r.bytes_total),
       lastReadAt: r.last_read_at == null ? null : Number(r.last_read_at),
       contentHash: (r.content_hash as string | null) ?? null,
+      counts: r.counts == null ? {} : JSON.parse(String(r.counts)),
     }));
   }
 
@@ -681,10 +696,20 @@ export class Store {
     return Number(this.db.pragma('data_version', { simple: true }));
   }
 
-  /** Drop buckets older than the retention edge; totals keep the all-time counts. */
+  /** Drop buckets older than the retention edge, and the keys of calls that old; totals keep the all-time counts. */
   prune(before: number): number {
     if (this.mem) return this.mem.prune(before);
+    this.db.prepare('DELETE FROM call_keys WHERE ts < ?').run(Math.floor(before / 1000));
     return this.db.prepare('DELETE FROM buckets WHERE bucket < ?').run(before).changes;
+  }
+
+  /** The remembered call keys (classify/callKeys.ts) of calls that started at or after `fromSec`. */
+  loadCallKeys(into: CallKeySet, fromSec: number): void {
+    const stmt = this.db.prepare('SELECT h, source, ts FROM call_keys WHERE ts >= ?').raw(true).safeIntegers(true);
+    for (const row of stmt.iterate(fromSec) as IterableIterator<[bigint, bigint, bigint]>) {
+      const { hi, lo } = keyFromRowId(row[0]);
+      into.add(hi, lo, Number(row[1]), Number(row[2]));
+    }
   }
 
   newestBucket(): number | null {

@@ -7,6 +7,24 @@ import { Store } from '../../src/store/db.js';
 import { Tailer, type TailerOptions } from '../../src/ingest/tailer.js';
 import { Runtime } from '../../src/runtime.js';
 import { CarrierResolver } from '../../src/model/carrier.js';
+import { Classifier, type ClassifierOptions } from '../../src/classify/classifier.js';
+import { CallKeySet, hashKeyFrom } from '../../src/classify/callKeys.js';
+import type { RawCall } from '../../src/model/types.js';
+
+/** The classification stage as a bare Tailer needs it: every row with a number counts, carrier as the row says. */
+export function testClassifier(over: Partial<ClassifierOptions> = {}): Classifier {
+  return new Classifier({
+    plan: { callingCode: '1' },
+    track: 'all',
+    inventory: () => new Set<string>(),
+    resolveCarrier: (r: RawCall) => r.carrier ?? 'unknown',
+    tracked: new Set<string>(),
+    maxTrackedNumbers: Number.MAX_SAFE_INTEGER,
+    keys: new CallKeySet(),
+    secret: hashKeyFrom(new Uint8Array(16).fill(7)),
+    ...over,
+  });
+}
 
 export function tmp(prefix = 'numrep-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -37,7 +55,7 @@ export function makeTailer(store: Store, over: Partial<TailerOptions> = {}): Tai
     readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
     createReader: () => new TestReader(),
     detectFormat: () => 'test',
-    resolveCarrier: (r) => r.carrier ?? 'unknown',
+    classifier: testClassifier(),
     chunkBytes: 64 * 1024,
     maxRecordBytes: 4096,
     now: () => 1_800_000_000_000,

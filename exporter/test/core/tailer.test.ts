@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { appendFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/store/db.js';
-import { line, makeTailer, tmp, totals } from './helpers.js';
+import { line, makeTailer, testClassifier, tmp, totals } from './helpers.js';
 
 // mtail-style tailer tests: every step is an explicit poll, no sleeps.
 
@@ -255,7 +255,7 @@ describe('tailer with the real readers', () => {
       `Nov 20 12:00:00 sbc1 /usr/sbin/kamailio[10814]: NOTICE: acc [acc.c:287]: acc_log_request(): ACC: transaction answered: timestamp=${ts};method=${method};from_tag=f1;to_tag=t1;call_id=abc@10.0.0.5;code=200;reason=OK;src_user=+12025550101;src_domain=pbx;src_ip=10.0.0.5;dst_ouser=${dst};dst_user=${dst};dst_domain=sip.att.example\n`;
     writeFileSync(f, acc(1763640000, 'INVITE', '+13125550123'));
     const store = new Store(':memory:', { bucketMs: 60_000 });
-    const t = makeTailer(store, { globs: [join(dir, 'acc.log*')], createReader, detectFormat, resolveCarrier: () => 'att' });
+    const t = makeTailer(store, { globs: [join(dir, 'acc.log*')], createReader, detectFormat, classifier: testClassifier({ resolveCarrier: () => 'att' }) });
     await t.poll();
     renameSync(f, f + '.1');
     writeFileSync(f, acc(1763640095, 'BYE', ''));

@@ -104,14 +104,14 @@ describe('byte helpers agree with their string versions', () => {
     );
   });
 
-  it('isPlainE164Bytes is true exactly when normalizePhone returns the same +digits', () => {
+  it('isPlainE164Bytes is true exactly when normalizePhone returns the same +1 NANP digits (other numbers take the string path)', () => {
     const digit = fc.constantFrom('0', '1', '2', '5', '9');
     fc.assert(
-      fc.property(fc.constantFrom('+', '', '+', ' +'), fc.array(digit, { maxLength: 17 }).map((a) => a.join('')), (p, d) => {
+      fc.property(fc.constantFrom('+', '', '+', ' +', '+1', '+1'), fc.array(digit, { maxLength: 17 }).map((a) => a.join('')), (p, d) => {
         const v = p + d;
         const r = normalizePhone(v, '1');
         const buf = b(v);
-        expect(isPlainE164Bytes(buf, 0, buf.length)).toBe(r.ok && r.e164 === v);
+        expect(isPlainE164Bytes(buf, 0, buf.length)).toBe(r.ok && r.e164 === v && v.startsWith('+1'));
       }),
       { numRuns: 5000 },
     );
@@ -370,9 +370,10 @@ describe('the ingestor gives the same result with the byte path on and off', () 
     const fast = await ingest(file, true, now);
     const slow = await ingest(file, false, now);
     expect(fast).toEqual(slow);
-    const accepted = fast.counts.filter((c) => c.result === 'accepted').reduce((s, c) => s + c.count, 0);
+    // The sampled good lines repeat the same few calls: most are one call read again (classified `leg`).
+    const read = fast.counts.filter((c) => c.result !== 'rejected').reduce((s, c) => s + c.count, 0);
     const rejected = fast.counts.filter((c) => c.result === 'rejected').reduce((s, c) => s + c.count, 0);
-    expect(accepted).toBeGreaterThan(100);
+    expect(read).toBeGreaterThan(100);
     expect(rejected).toBeGreaterThan(100);
     expect(fast.quarantine.some((q) => q.reason === 'future_timestamp')).toBe(true);
     expect(fast.quarantine.some((q) => q.reason === 'record_too_long')).toBe(true);
@@ -386,7 +387,7 @@ describe('the ingestor gives the same result with the byte path on and off', () 
     const now = Date.parse('2026-11-22T18:00:00Z');
     const fast = await ingest(file, true, now);
     expect(fast).toEqual(await ingest(file, false, now));
-    expect(fast.counts.some((c) => c.format === 'freeswitch' && c.result === 'accepted' && c.count > 100)).toBe(true);
+    expect(fast.counts.filter((c) => c.format === 'freeswitch' && c.result !== 'rejected').reduce((s, c) => s + c.count, 0)).toBeGreaterThan(100);
     expect(fast.quarantine.length).toBeGreaterThan(100);
   });
 });

@@ -3,11 +3,12 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync, existsSync, cop
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { tmp } from '../core/helpers.js';
-import { CLI, freeTcpPort as freePort, killAll, scrapeNumber, serveCli, waitFor, ACCEPTED_GENERIC } from '../support/proc.js';
+import { CLI, freeTcpPort as freePort, killAll, scrapeNumber, serveCli, waitFor, ACCEPTED_GENERIC, READ_GENERIC } from '../support/proc.js';
 
 afterEach(killAll);
 
 const ACCEPTED = ACCEPTED_GENERIC;
+const READ = READ_GENERIC;
 
 
 // Soak (bounded, loopback): ingest continuously while hammering /metrics and the API; then every row is
@@ -67,7 +68,7 @@ describe('soak', { timeout: 180_000 }, () => {
       stop = true;
       await writer;
       await Promise.all(load);
-      await waitFor('round ingested', async () => (await scrapeNumber(base, ACCEPTED)) === written, 90_000);
+      await waitFor('round ingested', async () => (await scrapeNumber(base, READ)) === written, 90_000);
       await new Promise((r) => setTimeout(r, 1500)); // idle: let the collector catch up before sampling
       return rssKb(p.pid!);
     };

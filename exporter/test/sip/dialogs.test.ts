@@ -95,7 +95,7 @@ describe('dialog correlation', () => {
     ]);
     expect(r.rejects).toEqual([]);
     expect(r.records).toEqual([
-      { ts: T0, caller: CALLER, called: CALLED, outcome: 'answered', sipCode: 200, ringMs: 1500, talkSec: 62, attestation: 'none', source: 'sipp', trunk: 'gw.carrier.example:5060' },
+      { ts: T0, caller: CALLER, called: CALLED, outcome: 'answered', sipCode: 200, ringMs: 1500, talkSec: 62, attestation: 'none', source: 'sipp', trunk: 'gw.carrier.example:5060', direction: 'outbound', keys: [`sip:${r.calls[0].callId}`] },
     ]);
     expect(r.calls[0].end).toBe('bye');
     expect(r.calls[0].earlyMedia).toBe(false);
@@ -459,7 +459,7 @@ describe('sofia siptrace', () => {
       const r = readText(new SofiaReader({ timezone: 'UTC' }), sofiaText(msgs, { indent, logDate: '2026-11-22' }));
       expect(r.rejects).toEqual([]);
       expect(r.records).toEqual([
-        { ts: T0, caller: CALLER, called: CALLED, outcome: 'answered', sipCode: 200, ringMs: 2000, talkSec: 30, attestation: 'none', source: 'sofia', trunk: 'gw.carrier.example:5060' },
+        { ts: T0, caller: CALLER, called: CALLED, outcome: 'answered', sipCode: 200, ringMs: 2000, talkSec: 30, attestation: 'none', source: 'sofia', trunk: 'gw.carrier.example:5060', direction: 'outbound', keys: [`sip:${r.calls[0].callId}`] },
       ]);
       expect(r.calls[0].earlyMedia).toBe(true);
     }

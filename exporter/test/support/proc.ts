@@ -63,6 +63,7 @@ export async function stopWith(p: ChildProcess, signal: NodeJS.Signals): Promise
 export async function scrapeNumber(base: string, re: RegExp): Promise<number | undefined> {
   try {
     const body = await (await fetch(`${base}/metrics`)).text();
+    if (re.global) return [...body.matchAll(re)].reduce((s, m) => s + Number(m[1]), 0); // every match, summed
     const m = re.exec(body);
     return m ? Number(m[1]) : 0;
   } catch {
@@ -76,3 +77,9 @@ export const waitFor = (what: string, fn: () => Promise<boolean>, ms = 60_000): 
 
 /** Records the generic CSV reader accepted, on /metrics. */
 export const ACCEPTED_GENERIC = /numrep_ingest_records_total\{format="generic",result="accepted",reason="ok"\} (\d+)/;
+
+/**
+ * Records the generic reader read and accepted or skipped (a random generator may write the same caller, consumer
+ * and second twice: one call, the second row skipped as `leg`), summed over reasons.
+ */
+export const READ_GENERIC = /numrep_ingest_records_total\{format="generic",result="(?:accepted|skipped)",reason="[a-z_]+"\} (\d+)/g;

@@ -7,12 +7,15 @@
 // groups switched off) are accepted too: in a 17/20-column line the extra field is the
 // uniqueid when it looks like one ("1783469596.2321"), else the userfield.
 //
-// Fields used: src (caller; falls back to the number in clid `"Name" <num>`), dst
-// (called), start (call start, local time in options.timezone unless usegmtime), answer
-// (empty when unanswered), duration and billsec (ring = duration − billsec, talk =
-// billsec), disposition (+ AMD from the userfield: `MACHINE` or `AMDSTATUS=MACHINE`), and
-// the trunk: dstchannel unless empty or Local/, else channel (`SIP/att-trunk-0000063a` →
-// peer `att-trunk` in the carrier resolver).
+// Fields used: src (caller; when it is not a number — an extension — the number in clid
+// `"Name" <num>` is the presented caller ID), dst (called), dcontext (classification:
+// from-trunk, from-pstn, ext-did… are inbound), channel (where the call came in: classification),
+// start (call start, local time in options.timezone unless usegmtime), answer (empty when
+// unanswered), duration and billsec (ring = duration − billsec, talk = billsec), disposition
+// (+ AMD from the userfield: `MACHINE` or `AMDSTATUS=MACHINE`), the trunk: dstchannel unless
+// empty or Local/, else channel (`SIP/att-trunk-0000063a` → peer `att-trunk` in the carrier
+// resolver), and the keys that join the rows of one call: linkedid (21 columns), else uniqueid,
+// and the base of a Local channel (`Local/…@ctx-0000002a;1` and `;2` are two halves of one).
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
@@ -21,6 +24,44 @@ import { isMachine, outcomeFromAsterisk } from '../../model/outcome.js';
 import type { Outcome } from '../../model/types.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseSeconds, reject, withDefaults } from './common.js';
+import { partyText } from '../../model/phone.js';
+
+const FIELDS = { caller: 'Column src (caller)', called: 'Column dst (called number)' };
+
+/** `Local/…;1` → `Local/…` (both halves of a Local channel share it), else null. */
+function localBase(channel: string): string | null {
+  if (channel.length < 8 || !/^local\//i.test(channel)) return null;
+  const semi = channel.lastIndexOf(';');
+  return semi > 0 ? channel.slice(0, semi) : channel;
+}
+
+/**
+ * The classification hints of a row (direction rules, the keys that join its legs), the same on the
+ * byte and the string path. Values are trimmed; empty ones are left out.
+ */
+function addHints(rec: RawCall, n: number, context: string, channel: string, dstChannel: string, uniqueid: string, linkedid: string): void {
+  rec.fields = FIELDS;
+  if (context !== '') rec.context = context;
+  if (channel !== '') rec.inTrunk = channel;
+  // The outbound leg: dstchannel (Dial from a phone or a Local channel), else channel. A Local/ channel is never the trunk.
+  const trunk = dstChannel !== '' && !/^local\//i.test(dstChannel) ? dstChannel : channel;
+  if (trunk !== '') rec.trunk = trunk;
+  const keys: string[] = [];
+  if (n >= 21 && linkedid !== '') keys.push('ast:l:' + linkedid);
+  else if (n >= 17 && uniqueid !== '') keys.push('ast:u:' + uniqueid);
+  const a = localBase(channel);
+  if (a !== null) keys.push('ast:c:' + a);
+  const b = localBase(dstChannel);
+  if (b !== null) keys.push('ast:c:' + b);
+  if (keys.length > 0) rec.keys = keys;
+}
+
+/** Index of the uniqueid for a given column count, or -1. */
+function uniqueidIndex(n: number, fields: string[]): number {
+  if (n === 18 || n === 21 || n === 19) return 16;
+  if (n === 17 || n === 20) return /^\d+\.\d+$/.test(fields[16]) ? 16 : -1;
+  return -1;
+}
 
 export const ASTERISK_COLUMNS = [
   'accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata',
@@ -57,6 +98,7 @@ export class AsteriskReader implements Reader {
   private readonly fields = new CsvFields();
   /** Caller bytes → E.164, or null for a caller the string path must judge. */
   private readonly callers = new BytesMemo<string | null>();
+  private readonly contexts = new BytesMemo<string>(256, 16 * 1024);
 
   constructor(options?: Partial<ReaderOptions>) {
     this.kit = new ReaderKit(withDefaults(options));
@@ -115,29 +157,45 @@ export class AsteriskReader implements Reader {
         return null;
     }
 
-    // caller (src), called (dst)
+    // caller (src), called (dst): numbers only here (anything else is the string path's to judge)
     if (esc[1] || esc[2]) return null;
     const caller = callerFromBytes(kit, this.callers, buf, fs[1], fe[1]);
     if (caller === null) return null;
     const called = calledFromBytes(kit, buf, fs[2], fe[2]);
     if (called === null) return null;
+    // dcontext, channel, dstchannel, uniqueid, linkedid: plain text only
+    if (esc[3] || esc[5] || esc[6] || (n >= 18 && esc[16]) || (n === 21 && esc[19])) return null;
 
     const rec = callRecord(ts, caller, called, outcome, billsec, 'none', 'asterisk');
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
-    // The trunk: dstchannel unless empty or Local/, else channel (as parseLine).
-    let col = 6;
-    let from = skipSpace(buf, fs[6], fe[6]);
-    let to = trimEnd(buf, from, fe[6]);
-    if (from === to || isLocalChannel(buf, from, to)) {
-      col = 5;
-      from = skipSpace(buf, fs[5], fe[5]);
-      to = trimEnd(buf, from, fe[5]);
-    }
-    if (from !== to) {
-      if (esc[col]) return null;
-      rec.trunk = ascii(buf, from, to);
-    }
+    addHints(
+      rec, n,
+      this.memoText(this.contexts, buf, fs[3], fe[3]),
+      this.trimmed(buf, fs[5], fe[5]),
+      this.trimmed(buf, fs[6], fe[6]),
+      n >= 18 ? this.trimmed(buf, fs[16], fe[16]) : '',
+      n === 21 ? this.trimmed(buf, fs[19], fe[19]) : '',
+    );
     return rec;
+  }
+
+  private trimmed(buf: Buffer, s: number, e: number): string {
+    const from = skipSpace(buf, s, e);
+    const to = trimEnd(buf, from, e);
+    return from === to ? '' : ascii(buf, from, to);
+  }
+
+  /** Trimmed text of a field with few values (the dialplan context), memoised by its bytes. */
+  private memoText(memo: BytesMemo<string>, buf: Buffer, s: number, e: number): string {
+    const from = skipSpace(buf, s, e);
+    const to = trimEnd(buf, from, e);
+    if (from === to) return '';
+    let v = memo.get(buf, from, to);
+    if (v === undefined) {
+      v = ascii(buf, from, to);
+      memo.set(buf, from, to, v);
+    }
+    return v;
   }
 
   parseLine(raw: string, _ctx: LineContext): LineResult {
@@ -154,16 +212,7 @@ export class AsteriskReader implements Reader {
     if (f[9] === 'start' && f[14] === 'disposition') return SKIP; // a hand-added header
 
     const kit = this.kit;
-    let callerRes = kit.callers.normalize(f[1]);
-    if (!callerRes.ok && f[4] !== '') {
-      const viaClid = kit.callers.normalize(f[4]);
-      if (viaClid.ok) callerRes = viaClid;
-    }
-    if (!callerRes.ok) return reject('invalid_number', `Column src (caller) ${callerRes.why}.`);
-    if (f[2].trim() === '') return reject('missing_field', 'Column dst (called number) is empty.');
-    const calledRes = kit.called.normalize(f[2]);
-    if (!calledRes.ok) return reject('invalid_number', `Column dst (called number) ${calledRes.why}.`);
-
+    const blank = (i: number) => f[i].trim() === '';
     if (f[9].trim() === '') return reject('bad_timestamp', 'Column start is empty.');
     const ts = kit.clock.parse(f[9]);
     if (ts === null) return reject('bad_timestamp', 'Column start is not a date like 2026-11-20 09:15:02.');
@@ -181,13 +230,20 @@ export class AsteriskReader implements Reader {
       return reject(f[14].trim() === '' ? 'missing_field' : 'unknown_disposition',
         f[14].trim() === '' ? 'Column disposition is empty.' : 'Column disposition is not ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION.');
     }
-    const rec = callRecord(ts, callerRes.e164, calledRes.e164, oc.outcome, billsec, 'none', 'asterisk');
+    const rec = callRecord(ts, '', '', oc.outcome, billsec, 'none', 'asterisk');
+    // The caller: src when it is a number, else the number clid presents (`"Agent" <+998788888484>`), else src as written.
+    kit.caller(rec, f[1]);
+    if (rec.caller === '' && f[4].trim() !== '') {
+      const viaClid = kit.callers.normalize(f[4]);
+      if (viaClid.ok) {
+        rec.caller = viaClid.e164;
+        delete rec.callerText;
+      } else if (blank(1)) rec.callerText = partyText(f[4]);
+    }
+    kit.calledInto(rec, f[2]);
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
-    // The outbound leg: dstchannel (Dial from a phone or a Local channel), else channel
-    // (AMI Originate straight to the trunk). A Local/ channel is never the trunk.
-    const dst = f[6].trim();
-    const trunk = dst !== '' && !/^local\//i.test(dst) ? dst : f[5].trim();
-    if (trunk !== '') rec.trunk = trunk;
+    const ui = uniqueidIndex(n, f);
+    addHints(rec, n, f[3].trim(), f[5].trim(), f[6].trim(), ui >= 0 ? f[ui].trim() : '', n === 21 ? f[19].trim() : '');
     return one(rec);
   }
 }

@@ -3,7 +3,7 @@
 import type { LineResult, ReaderOptions, Rejection } from '../reader.js';
 import type { Attestation, Outcome, RawCall } from '../../model/types.js';
 import { connected } from '../../model/outcome.js';
-import { PhoneNormalizer, isPlainE164Bytes } from '../../model/phone.js';
+import { PhoneNormalizer, isPlainE164Bytes, numberPlan } from '../../model/phone.js';
 import { ascii, type BytesMemo } from '../bytes.js';
 import { WallClock } from './time.js';
 
@@ -48,11 +48,33 @@ export class ReaderKit {
   readonly called: PhoneNormalizer;
   readonly clock: WallClock;
   constructor(readonly options: ReaderOptions) {
-    const cc = (options.defaultCountryCode ?? '1').replace(/^\+/, '');
-    if (!/^[1-9][0-9]{0,2}$/.test(cc)) throw new Error(`defaultCountryCode "${options.defaultCountryCode}" is not a country calling code (1–3 digits)`);
-    this.callers = new PhoneNormalizer(cc);
-    this.called = new PhoneNormalizer(cc, 0);
+    const plan = numberPlan(options.defaultCountryCode, options.defaultRegion);
+    this.callers = new PhoneNormalizer(plan);
+    // Dialers call the same consumers again; the NANP shapes skip the memo (phone.ts).
+    this.called = new PhoneNormalizer(plan, 16_384);
     this.clock = new WallClock(options.timezone || 'UTC');
+  }
+
+  /**
+   * A caller or called field into the row: E.164 when it is a number, else '' with the text kept for the
+   * classification stage (an extension, `s`, anonymous, or something that is no number at all).
+   */
+  caller(rec: { caller: string; callerText?: string }, text: string): void {
+    const r = this.callers.normalize(text);
+    if (r.ok) rec.caller = r.e164;
+    else {
+      rec.caller = '';
+      rec.callerText = text;
+    }
+  }
+
+  calledInto(rec: { called: string; calledText?: string }, text: string): void {
+    const r = this.called.normalize(text);
+    if (r.ok) rec.called = r.e164;
+    else {
+      rec.called = '';
+      rec.calledText = text;
+    }
   }
 }
 

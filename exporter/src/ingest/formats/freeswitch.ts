@@ -22,6 +22,11 @@
 //   STIR    any var whose name contains "attest" (A/B/C)
 //   carrier carrier, numrep_carrier
 //   trunk   sip_gateway_name, sip_gateway, gateway, sip_req_host, sip_to_host, accountcode
+// Classification (classify/): context (`public` is FreeSWITCH's inbound context), the call's
+//   direction from call_direction (FusionPBX sets it: inbound, outbound, local), and the keys that
+//   join the legs of one call: uuid and bleg_uuid. FreeSWITCH's own `direction` variable is the
+//   direction of one leg (the A leg of a call a phone places is "inbound" to FreeSWITCH), so it
+//   is not read as the call's.
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
@@ -30,6 +35,7 @@ import { connected, outcomeFromHangupCause, type FreeswitchDetail } from '../../
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
+import { parseDirection } from '../../classify/direction.js';
 
 export const FREESWITCH_DEFAULT_TEMPLATE = [
   'caller_id_name', 'caller_id_number', 'destination_number', 'context', 'start_stamp', 'answer_stamp',
@@ -46,7 +52,8 @@ export function parseFreeswitchTemplate(template: string): string[] {
   return out;
 }
 
-const DATE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/;
+// Also a spreadsheet's re-save: `2020/2/10 22:41`.
+const DATE_RE = /^\d{4}[-/]\d{1,2}[-/]\d{1,2} \d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 const CAUSE_RE = /^[A-Z][A-Z0-9_]+$/;
 
 export function looksLikeFreeswitch(fields: string[]): boolean {
@@ -77,6 +84,10 @@ interface Layout {
   attest: number[];
   carrier: number[];
   trunk: number[];
+  context: number;
+  callDirection: number;
+  uuids: number[];
+  fields: { caller: string; called: string };
 }
 
 function layoutFor(names: string[]): Layout {
@@ -107,7 +118,25 @@ function layoutFor(names: string[]): Layout {
     attest: matching(/attest/),
     carrier: all('carrier', 'numrep_carrier'),
     trunk: all('sip_gateway_name', 'sip_gateway', 'gateway', 'sip_req_host', 'sip_to_host', 'accountcode'),
+    context: idx('context'),
+    callDirection: idx('call_direction'),
+    uuids: all('uuid', 'bleg_uuid'),
+    fields: {
+      caller: `Column ${names.map(varName)[all('caller_id_number', 'effective_caller_id_number', 'origination_caller_id_number', 'sip_from_user')[0]] ?? 'caller_id_number'} (caller)`,
+      called: `Column ${names.map(varName)[all('destination_number', 'callee_id_number', 'sip_req_user', 'sip_to_user')[0]] ?? 'destination_number'} (called number)`,
+    },
   };
+}
+
+/** Classification hints of a row (the same on the byte and the string path). */
+function addHints(rec: RawCall, L: Layout, context: string, callDirection: string, uuids: string[]): void {
+  rec.fields = L.fields;
+  if (context !== '') rec.context = context;
+  const d = parseDirection(callDirection);
+  if (d !== undefined) rec.direction = d;
+  const keys: string[] = [];
+  for (const u of uuids) if (u !== '') keys.push('fs:' + u);
+  if (keys.length > 0) rec.keys = keys;
 }
 
 function first(f: string[], idxs: number[]): string | undefined {
@@ -234,7 +263,23 @@ export class FreeswitchReader implements Reader {
       }
       rec.trunk = trunk;
     }
+    if (esc[3] || esc[10] || esc[11]) return null;
+    const xs = skipSpace(buf, fs[3], fe[3]);
+    const xe = trimEnd(buf, xs, fe[3]);
+    let context = '';
+    if (xs !== xe) {
+      const memo = this.trunks.get(buf, xs, xe);
+      context = memo ?? ascii(buf, xs, xe);
+      if (memo === undefined) this.trunks.set(buf, xs, xe, context);
+    }
+    addHints(rec, n === 15 ? this.builtin15 : this.builtin13, context, '', [this.trimmed(buf, fs[10], fe[10]), this.trimmed(buf, fs[11], fe[11])]);
     return rec;
+  }
+
+  private trimmed(buf: Buffer, s: number, e: number): string {
+    const from = skipSpace(buf, s, e);
+    const to = trimEnd(buf, from, e);
+    return from === to ? '' : ascii(buf, from, to);
   }
 
   parseLine(raw: string, _ctx: LineContext): LineResult {
@@ -253,14 +298,6 @@ export class FreeswitchReader implements Reader {
     if (L.caller.length > 0 && f[L.caller[0]] === L.names[L.caller[0]]) return SKIP; // a header line
 
     const kit = this.kit;
-    const callerText = first(f, L.caller);
-    if (callerText === undefined) return reject('missing_field', `Column ${L.names[L.caller[0]]} (caller) is empty.`);
-    const callerRes = kit.callers.normalize(callerText);
-    if (!callerRes.ok) return reject('invalid_number', `Column ${L.names[L.caller[0]]} (caller) ${callerRes.why}.`);
-    const calledText = first(f, L.called);
-    if (calledText === undefined) return reject('missing_field', `Column ${L.names[L.called[0]]} (called number) is empty.`);
-    const calledRes = kit.called.normalize(calledText);
-    if (!calledRes.ok) return reject('invalid_number', `Column ${L.names[L.called[0]]} (called number) ${calledRes.why}.`);
 
     // Times.
     let ts: number | null = null;
@@ -324,7 +361,9 @@ export class FreeswitchReader implements Reader {
     if (oc === null) return reject('unknown_disposition', 'Column hangup_cause is not a Q.850 cause name such as NORMAL_CLEARING.');
 
     const answered = connected(oc.outcome);
-    const rec = callRecord(ts, callerRes.e164, calledRes.e164, oc.outcome, billsec, parseAttestation(first(f, L.attest)), 'freeswitch');
+    const rec = callRecord(ts, '', '', oc.outcome, billsec, parseAttestation(first(f, L.attest)), 'freeswitch');
+    kit.caller(rec, firstNumber(kit, f, L.caller));
+    kit.calledInto(rec, first(f, L.called) ?? '');
     if (sipCode !== undefined) rec.sipCode = sipCode;
     if (cause !== '') rec.q850 = cause;
     if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
@@ -335,6 +374,22 @@ export class FreeswitchReader implements Reader {
     if (carrier) rec.carrier = carrier;
     const trunk = first(f, L.trunk);
     if (trunk) rec.trunk = trunk;
+    addHints(rec, L, L.context >= 0 ? f[L.context].trim() : '', L.callDirection >= 0 ? f[L.callDirection] : '', L.uuids.map((i) => f[i].trim()));
     return one(rec);
   }
+}
+
+/**
+ * The caller field: the first non-empty candidate that is a number (an extension in caller_id_number
+ * may come with the DID in effective_caller_id_number), else the first non-empty one as written.
+ */
+function firstNumber(kit: ReaderKit, f: string[], idxs: number[]): string {
+  let text: string | undefined;
+  for (const i of idxs) {
+    const v = f[i]?.trim();
+    if (!v) continue;
+    if (kit.callers.normalize(v).ok) return v;
+    text ??= v;
+  }
+  return text ?? '';
 }

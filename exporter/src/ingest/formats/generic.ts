@@ -1,25 +1,40 @@
 // Generic CSV with a header row, mapped by options.columns.
 //
-// Logical fields (options.columns maps a logical field to a header name; without a
-// mapping, the header names below are recognised case-insensitively):
-//   caller       caller, from, caller_number, calling_number, ani, src          (required)
-//   called       called, to, called_number, destination, dnis, dst              (required)
-//   start        start, start_time, call_start, timestamp, time                 (required)
+// Logical fields (options.columns maps a logical field to a header name; without a mapping,
+// the header names below are recognised case-insensitively, with spaces, '_', '-' and '.'
+// alike — `Start Time`, `start_time` and `start-time` are one name):
+//   caller       caller, from, caller_number, calling_number, ani, src, cli, source number  (required)
+//   caller_id    clid, callerid, callerid_number, caller_id: the presented caller ID (`"Agent" <DID>`),
+//                used when the caller column holds an extension
+//   called       called, to, called_number, destination, dnis, dst, callee_number, cld   (required)
+//   start        start, start_time, call_start, timestamp, time, calldate, started_at   (required)
 //   answer       answer, answer_time
-//   end          end, end_time
-//   billsec      billsec, talk_seconds, talk_sec, talk
+//   end          end, end_time, finished_at
+//   billsec      billsec, talk_seconds, talk_sec, talk, talk_time, billed_sec, bill_duration
+//   duration     duration, call_time, call_sec: ring + talk
 //   sip_code     sip_code, sip_status, response_code, code     (sip_code or disposition required)
-//   disposition  disposition, outcome, status, result, hangup_cause
+//   disposition  disposition, outcome, status, result, hangup_cause, call_status
 //   reason       reason, reason_phrase      (603 "Network Blocked" / Reason text for 603+)
 //   carrier      carrier
-//   trunk        trunk, gateway, host
+//   trunk        trunk, gateway, host, dstchannel, dest_channel, destination_trunk_name, connection_name
+//   in_trunk     in_trunk, channel, source_channel, source_trunk_name: where the call came in
 //   attestation  attestation, attest
 //   amd          amd, amd_status, amd_result
-// Times: ISO 8601 with an offset or Z, wall time `YYYY-MM-DD HH:MM:SS` in options.timezone,
-// or epoch seconds / milliseconds. The delimiter is ',' unless the header uses ';' or TAB
-// and no ','. Line 1 of every file is its header (the header is part of the snapshot).
-// Outcome: sip_code when present and valid, else disposition (an outcome name such as
-// no_answer, an Asterisk disposition, or a FreeSWITCH hangup cause).
+//   direction    direction, call_direction, call_type: inbound/outbound/internal, in/out, …
+//   call_id      call_id, callid, linkedid, uniqueid, unique_id, uuid, call_uuid, sid, session_id:
+//                rows with one call_id are legs of one call
+//   parent_call_id  parent_call_sid, parent_call_id: a child leg's parent (joined with it)
+//   context      context, dcontext
+// Presets, chosen by the header, map what the aliases cannot know: Twilio's call log (sid,
+// from, to, status, start_time, duration = talk seconds, answered_by), Vonage (uuid,
+// conversation_uuid, duration = talk seconds), Telnyx (cli, cld, billed_sec, call_sec,
+// session id) and Plivo (call_uuid, bill_duration). The literal `NULL` (database dumps) is an
+// empty cell.
+// Times: ISO 8601 with an offset or Z, wall time `YYYY-MM-DD HH:MM[:SS]` or `YYYY/M/D H:MM`
+// in options.timezone, or epoch seconds / milliseconds. The delimiter is ',' unless the header
+// uses ';' or TAB and no ','. Line 1 of every file is its header (the header is part of the
+// snapshot). Outcome: sip_code when present and valid, else disposition (an outcome name such
+// as no_answer or Twilio's completed, an Asterisk disposition, or a FreeSWITCH hangup cause).
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
@@ -27,32 +42,60 @@ import { connected, outcomeFromDisposition, outcomeFromSip, type OutcomeResult }
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, callRecord, one, parseAttestation, parseSeconds, parseSipCode, reject, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
+import { parseDirection } from '../../classify/direction.js';
 
 export const GENERIC_FIELDS = {
-  caller: ['caller', 'from', 'caller_number', 'calling_number', 'ani', 'src'],
-  called: ['called', 'to', 'called_number', 'destination', 'dnis', 'dst'],
-  start: ['start', 'start_time', 'call_start', 'timestamp', 'time'],
-  answer: ['answer', 'answer_time'],
-  end: ['end', 'end_time'],
-  billsec: ['billsec', 'talk_seconds', 'talk_sec', 'talk'],
-  sip_code: ['sip_code', 'sip_status', 'response_code', 'code'],
-  disposition: ['disposition', 'outcome', 'status', 'result', 'hangup_cause'],
+  caller: ['caller', 'from', 'caller_number', 'calling_number', 'ani', 'src', 'cli', 'source_number', 'from_number', 'source'],
+  caller_id: ['caller_id', 'clid', 'callerid', 'callerid_number', 'caller_id_number', 'presented_number'],
+  called: ['called', 'to', 'called_number', 'destination', 'dnis', 'dst', 'callee_number', 'callee', 'destination_number', 'dest_number', 'cld', 'to_number', 'dialed_number'],
+  start: ['start', 'start_time', 'call_start', 'timestamp', 'time', 'calldate', 'call_date', 'started_at', 'starttime', 'date'],
+  answer: ['answer', 'answer_time', 'answered_at'],
+  end: ['end', 'end_time', 'finished_at', 'ended_at', 'endtime'],
+  billsec: ['billsec', 'talk_seconds', 'talk_sec', 'talk', 'talk_time', 'talktime', 'billed_sec', 'bill_duration'],
+  duration: ['duration', 'call_time', 'call_sec', 'calltime', 'total_duration'],
+  sip_code: ['sip_code', 'sip_status', 'response_code', 'code', 'sip_response_code'],
+  disposition: ['disposition', 'outcome', 'status', 'result', 'hangup_cause', 'call_status'],
   reason: ['reason', 'reason_phrase'],
   carrier: ['carrier'],
-  trunk: ['trunk', 'gateway', 'host'],
+  trunk: ['trunk', 'gateway', 'host', 'destination_trunk_name', 'dstchannel', 'dest_channel', 'destination_channel', 'connection_name'],
+  in_trunk: ['in_trunk', 'source_trunk_name', 'source_trunk', 'channel', 'source_channel', 'src_channel'],
   attestation: ['attestation', 'attest'],
   amd: ['amd', 'amd_status', 'amd_result'],
+  direction: ['direction', 'call_direction', 'call_type', 'calltype'],
+  call_id: ['call_id', 'callid', 'linkedid', 'uniqueid', 'unique_id', 'uuid', 'call_uuid', 'call_sid', 'callsid', 'sid', 'call_session_id', 'session_id'],
+  parent_call_id: ['parent_call_sid', 'parent_call_id', 'parent_call_uuid'],
+  context: ['context', 'dcontext'],
 } as const;
 export type GenericField = keyof typeof GENERIC_FIELDS;
 
-type Layout = { [K in GenericField]: number } & { n: number; delimiter: string; header: string[] };
+/** A header name as the aliases are matched: lower case, runs of space, '_', '-' and '.' as one '_'. */
+export function headerKey(name: string): string {
+  return name.trim().toLowerCase().replace(/[\s_.\-]+/g, '_').replace(/^_|_$/g, '');
+}
+
+/**
+ * Exports whose columns mean something the aliases cannot tell, recognised by their header: each maps
+ * logical fields to header keys (null: not this column, whatever its alias says).
+ */
+const PRESETS: Array<{ name: string; when: string[]; columns: Partial<Record<GenericField, string | null>> }> = [
+  // Twilio call log: `duration` counts from answer; answered_by is AMD; outbound-dial legs have a parent.
+  { name: 'twilio', when: ['sid', 'from', 'to', 'status', 'start_time'], columns: { billsec: 'duration', duration: null, amd: 'answered_by', call_id: 'sid' } },
+  // Vonage Voice API: `duration` counts from answer.
+  { name: 'vonage', when: ['uuid', 'conversation_uuid', 'from', 'to'], columns: { billsec: 'duration', duration: null, call_id: 'uuid', parent_call_id: 'conversation_uuid' } },
+  // Telnyx detail records: cli/cld, billed and total seconds, one session per call.
+  { name: 'telnyx', when: ['cli', 'cld'], columns: { billsec: 'billed_sec', duration: 'call_sec', call_id: 'telnyx_leg_id', parent_call_id: 'session_id' } },
+  // Plivo: bill_duration is talk.
+  { name: 'plivo', when: ['call_uuid', 'bill_duration'], columns: { billsec: 'bill_duration', duration: null, call_id: 'call_uuid' } },
+];
+
+type Layout = { [K in GenericField]: number } & { n: number; delimiter: string; header: string[]; fields: { caller: string; called: string } };
 
 /** Content check used by detectFormat: a header naming a caller and a called column. */
 export function looksLikeGenericHeader(line: string): boolean {
   const delim = pickDelimiter(line);
   const out: string[] = [];
   if (splitCsvLine(line, out, delim) < 3) return false;
-  const names = out.map((h) => h.trim().toLowerCase());
+  const names = out.map(headerKey);
   const has = (f: GenericField) => GENERIC_FIELDS[f].some((a) => names.includes(a));
   return has('caller') && has('called') && has('start');
 }
@@ -90,15 +133,28 @@ export class GenericReader implements Reader {
     const delimiter = pickDelimiter(line);
     const out: string[] = [];
     if (splitCsvLine(line, out, delimiter) < 0) return 'The header line has an unterminated quote.';
-    const names = out.map((h) => h.trim().toLowerCase());
+    const names = out.map(headerKey);
+    const preset = PRESETS.find((p) => p.when.every((k) => names.includes(k)));
     const L = { n: names.length, delimiter, header: out.map((h) => h.trim()) } as Layout;
     for (const f of Object.keys(GENERIC_FIELDS) as GenericField[]) {
       const mapped = this.mapping[f];
-      L[f] = mapped !== undefined ? names.indexOf(mapped.trim().toLowerCase()) : GENERIC_FIELDS[f].map((a) => names.indexOf(a)).find((i) => i >= 0) ?? -1;
-      if (mapped !== undefined && L[f] < 0) {
-        this.layout = null;
-        return `The header has no column "${mapped}" (mapped to ${f}).`;
+      if (mapped !== undefined) {
+        L[f] = names.indexOf(headerKey(mapped));
+        if (L[f] < 0) {
+          this.layout = null;
+          return `The header has no column "${mapped}" (mapped to ${f}).`;
+        }
+        continue;
       }
+      const fromPreset = preset?.columns[f];
+      if (fromPreset === null) L[f] = -1;
+      else if (fromPreset !== undefined && names.includes(fromPreset)) L[f] = names.indexOf(fromPreset);
+      else L[f] = GENERIC_FIELDS[f].map((a) => names.indexOf(a)).find((i) => i >= 0) ?? -1;
+    }
+    // A column mapped to one field is not also read as another by alias (Twilio `duration` is talk, not ring + talk).
+    const taken = new Set((Object.keys(GENERIC_FIELDS) as GenericField[]).filter((f) => this.mapping[f] !== undefined || preset?.columns[f]).map((f) => L[f]));
+    for (const f of Object.keys(GENERIC_FIELDS) as GenericField[]) {
+      if (this.mapping[f] === undefined && preset?.columns[f] === undefined && taken.has(L[f])) L[f] = -1;
     }
     const missing = (['caller', 'called', 'start'] as const).filter((f) => L[f] < 0);
     if (L.sip_code < 0 && L.disposition < 0) missing.push('sip_code or disposition' as never);
@@ -106,6 +162,7 @@ export class GenericReader implements Reader {
       this.layout = null;
       return `The header has no column for ${missing.join(', ')} (map one with columns.<field>).`;
     }
+    L.fields = { caller: `Column ${L.header[L.caller]} (caller)`, called: `Column ${L.header[L.called]} (called number)` };
     this.layout = L;
     return null;
   }
@@ -132,18 +189,13 @@ export class GenericReader implements Reader {
       return reject('unterminated_quote', `Column ${f.length + 1} (${L.header[f.length] ?? 'extra'}) opens a quote that never closes.`);
     }
     if (n !== L.n) return reject('wrong_column_count', `Expected ${L.n} columns as in the header, found ${n}.`);
-    const col = (i: number): string => (i >= 0 ? f[i].trim() : '');
+    const col = (i: number): string => {
+      if (i < 0) return '';
+      const v = f[i].trim();
+      return v === 'NULL' ? '' : v;
+    };
     const name = (k: GenericField) => L.header[L[k]];
     const kit = this.kit;
-
-    const callerText = col(L.caller);
-    if (callerText === '') return reject('missing_field', `Column ${name('caller')} (caller) is empty.`);
-    const callerRes = kit.callers.normalize(callerText);
-    if (!callerRes.ok) return reject('invalid_number', `Column ${name('caller')} (caller) ${callerRes.why}.`);
-    const calledText = col(L.called);
-    if (calledText === '') return reject('missing_field', `Column ${name('called')} (called number) is empty.`);
-    const calledRes = kit.called.normalize(calledText);
-    if (!calledRes.ok) return reject('invalid_number', `Column ${name('called')} (called number) ${calledRes.why}.`);
 
     const startText = col(L.start);
     if (startText === '') return reject('bad_timestamp', `Column ${name('start')} is empty.`);
@@ -166,6 +218,7 @@ export class GenericReader implements Reader {
       billsec = b;
     } else if (answerMs !== null && endMs !== null && endMs >= answerMs) billsec = Math.round((endMs - answerMs) / 1000);
     else billsec = 0;
+    const duration = col(L.duration) !== '' ? parseSeconds(col(L.duration)) : null;
 
     const amd = col(L.amd) || undefined;
     const reason = col(L.reason) || undefined;
@@ -184,15 +237,39 @@ export class GenericReader implements Reader {
     }
 
     const answered = connected(oc.outcome);
-    const rec = callRecord(ts, callerRes.e164, calledRes.e164, oc.outcome, billsec, parseAttestation(col(L.attestation)), 'generic');
+    const rec = callRecord(ts, '', '', oc.outcome, billsec, parseAttestation(col(L.attestation)), 'generic');
+    // The caller: the caller column when it is a number, else the presented caller ID column (`"Agent" <DID>`).
+    kit.caller(rec, col(L.caller));
+    if (rec.caller === '' && col(L.caller_id) !== '') {
+      const viaId = kit.callers.normalize(col(L.caller_id));
+      if (viaId.ok) {
+        rec.caller = viaId.e164;
+        delete rec.callerText;
+      }
+    }
+    kit.calledInto(rec, col(L.called));
     if (sipCode !== undefined) rec.sipCode = sipCode;
     if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
+    else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
     else if (!answered && endMs !== null && endMs >= ts) rec.ringMs = endMs - ts;
     if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
     const carrier = col(L.carrier);
     if (carrier) rec.carrier = carrier;
     const trunk = col(L.trunk);
     if (trunk) rec.trunk = trunk;
+    rec.fields = L.fields;
+    const inTrunk = col(L.in_trunk);
+    if (inTrunk) rec.inTrunk = inTrunk;
+    const context = col(L.context);
+    if (context) rec.context = context;
+    const direction = parseDirection(col(L.direction));
+    if (direction) rec.direction = direction;
+    const keys: string[] = [];
+    const callId = col(L.call_id);
+    if (callId) keys.push('gen:' + callId);
+    const parent = col(L.parent_call_id);
+    if (parent) keys.push('gen:' + parent);
+    if (keys.length > 0) rec.keys = keys;
     return one(rec);
   }
 

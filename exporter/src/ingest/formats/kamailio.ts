@@ -26,12 +26,15 @@
 //     talk 0 (unknown).
 //   - ACK, CANCEL, in-dialog BYE without a held INVITE, other methods: skipped.
 // Extra keys (log_extra): caller `src_user`, called `dst_user` (falls back to
-// `dst_ouser`), trunk `dst_domain` — configurable via options.kamailio.
+// `dst_ouser`), trunk `dst_domain`, where the call came from `src_ip` (the trunk-map inbound
+// rule), and optionally a direction key — configurable via options.kamailio. Each call carries
+// its Call-ID as its key, so the same calls in a SIP trace count once.
 
 import type { KamailioOptions, LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { outcomeFromSip } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, parseAttestation, reject, withDefaults } from './common.js';
+import { parseDirection } from '../../classify/direction.js';
 
 export type { KamailioOptions };
 
@@ -39,6 +42,7 @@ export const KAMAILIO_DEFAULTS: KamailioOptions = {
   callerKey: 'src_user',
   calleeKey: 'dst_user',
   domainKey: 'dst_domain',
+  sourceKey: 'src_ip',
   maxCallSeconds: 6 * 3600,
 };
 
@@ -87,6 +91,7 @@ export class KamailioReader implements Reader {
   private seenOrder = new FifoQueue<string>();
   private newest = 0;
   private readonly kv = new KvLine();
+  private readonly fields: { caller: string; called: string };
 
   constructor(options?: Partial<ReaderOptions>) {
     const o = withDefaults(options);
@@ -96,6 +101,7 @@ export class KamailioReader implements Reader {
       ...KAMAILIO_DEFAULTS,
       ...Object.fromEntries(Object.entries(ko).filter(([, v]) => v !== undefined && v !== '')),
     } as typeof this.k;
+    this.fields = { caller: `Key ${this.k.callerKey} (caller)`, called: `Key ${this.k.calleeKey} (called number)` };
   }
 
   parseLine(raw: string, _ctx: LineContext): LineResult {
@@ -152,24 +158,28 @@ export class KamailioReader implements Reader {
     const kit = this.kit;
     const callerText = kv.get(this.k.callerKey);
     if (!callerText) return reject('missing_field', `Key ${this.k.callerKey} (caller) is missing or empty: add it to acc log_extra.`);
-    const callerRes = kit.callers.normalize(callerText);
-    if (!callerRes.ok) return reject('invalid_number', `Key ${this.k.callerKey} (caller) ${callerRes.why}.`);
     const calledText = kv.get(this.k.calleeKey) || kv.get('dst_ouser');
     if (!calledText) return reject('missing_field', `Key ${this.k.calleeKey} (called number) is missing or empty: add it to acc log_extra.`);
-    const calledRes = kit.called.normalize(calledText);
-    if (!calledRes.ok) return reject('invalid_number', `Key ${this.k.calleeKey} (called number) ${calledRes.why}.`);
 
     const oc = outcomeFromSip(code, { reasonPhrase: kv.get('reason') });
     const rec: RawCall = {
       ts,
-      caller: callerRes.e164,
-      called: calledRes.e164,
+      caller: '',
+      called: '',
       outcome: oc.outcome,
       sipCode: code,
       talkSec: 0,
       attestation: parseAttestation(this.k.attestKey ? kv.get(this.k.attestKey) : undefined),
       source: 'kamailio',
     };
+    kit.caller(rec, callerText);
+    kit.calledInto(rec, calledText);
+    rec.fields = this.fields;
+    rec.keys = ['sip:' + callId];
+    const direction = parseDirection(this.k.directionKey ? kv.get(this.k.directionKey) : undefined);
+    if (direction) rec.direction = direction;
+    const from = this.k.sourceKey ? kv.get(this.k.sourceKey) : undefined;
+    if (from) rec.inTrunk = from;
     if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
     const trunk = kv.get(this.k.domainKey);
     if (trunk) rec.trunk = trunk;

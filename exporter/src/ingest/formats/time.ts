@@ -10,7 +10,8 @@
 //     clocks do ("02:30" on a 02:00→03:00 day is 03:30 summer time).
 // Zone offsets are memoised per 15 minutes of UTC, so the hot path is a Map lookup.
 
-const WALL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+// Also `YYYY/M/D H:MM` as spreadsheets re-save it, and a trailing ` UTC` / ` GMT` (exports that say so).
+const WALL = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$/i;
 
 export interface WallParts {
   y: number;
@@ -34,7 +35,7 @@ const d2 = (t: string, i: number): number => {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 };
 
-/** Parse `YYYY-MM-DD[ T]HH:MM[:SS[.frac]][Z|±HH:MM]`; null when malformed or out of range. */
+/** Parse `YYYY-MM-DD[ T]HH:MM[:SS[.frac]][Z|UTC|±HH:MM]` (also `/` and unpadded fields); null when malformed or out of range. */
 export function parseWall(text: string): WallParts | null {
   // Fast path: exactly "YYYY-MM-DD HH:MM:SS" (Asterisk, FreeSWITCH stamps).
   if (text.length === 19 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45 && text.charCodeAt(10) === 32 && text.charCodeAt(13) === 58 && text.charCodeAt(16) === 58) {
@@ -62,7 +63,7 @@ export function parseWall(text: string): WallParts | null {
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 60) return null;
   const p: WallParts = { y, mo, d, h, mi, s: s === 60 ? 59 : s, ms };
   if (m[8] !== undefined) {
-    if (m[8].toUpperCase() === 'Z') p.offsetMin = 0;
+    if (/^(Z|UTC|GMT)$/i.test(m[8])) p.offsetMin = 0;
     else {
       const sign = m[8][0] === '-' ? -1 : 1;
       const digits = m[8].slice(1).replace(':', '');

@@ -300,6 +300,9 @@ export class DialogTracker {
       talkSec: 0,
       attestation: d.attestation,
       source: this.source,
+      // The INVITEs the `sip.direction` setting counts are our calls; the Call-ID joins the same call in other logs.
+      direction: 'outbound',
+      keys: ['sip:' + d.callId],
     };
     if (d.sipCode !== undefined) rec.sipCode = d.sipCode;
     if (d.ringAt !== undefined) rec.ringMs = Math.max(0, d.ringAt - d.ts);

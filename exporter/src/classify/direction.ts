@@ -1,0 +1,102 @@
+// Which way a row's call went, first rule that applies (docs/formats.md, "Classification"):
+//
+//  1. field      the row says so: a direction column (inbound/outbound/internal, in/out,
+//                incoming/outgoing, local), FreeSWITCH call_direction, a Kamailio log_extra key,
+//                a SIP log's sent INVITEs.
+//  2. inventory  the caller is one of our numbers → outbound; the called number is → inbound
+//                (both → internal).
+//  3. trunk_map  the call left on a known trunk (Asterisk dstchannel, FreeSWITCH gateway,
+//                Kamailio dst_domain) → outbound; it came in on one (Asterisk channel) → inbound.
+//  4. context    switch conventions: Asterisk/FreePBX contexts from-trunk*, from-pstn*, from-did*,
+//                ext-did*, from-external*; FreeSWITCH context `public` → inbound.
+//  5. channel    Asterisk channels: a call from a phone (SIP/101-…, a numbered peer) went out or
+//                stayed inside; a call that reached a phone from anything else came in.
+//  6. shape      the ends themselves: both extensions, short codes or dialplan names → internal;
+//                an outside number calling an extension or `s` → inbound; a call to an outside
+//                number → outbound.
+
+import type { Direction, RawCall } from '../model/types.js';
+import type { PartyKind } from '../model/phone.js';
+import { peerFromChannel } from '../model/carrier.js';
+
+export type DirectionRule = 'field' | 'inventory' | 'trunk_map' | 'context' | 'channel' | 'shape';
+
+export interface DirectionFacts {
+  /** What the caller and called fields hold (after the caller map: an extension mapped to a DID is a number). */
+  callerKind: PartyKind;
+  calledKind: PartyKind;
+  /** E.164 of the presented caller, or '' when it is not a number. */
+  caller: string;
+}
+
+export interface DirectionContext {
+  /** Is this E.164 number ours (in the inventory)? Absent when there is no inventory. */
+  isOurs?(number: string): boolean;
+  /** Is this trunk value (channel, gateway, host) in the trunk map? Absent without a trunk map. */
+  isTrunk?(trunk: string): boolean;
+}
+
+const INBOUND_CONTEXT = /^(from-trunk|from-pstn|from-did|ext-did|from-external|from-sip-external|public$)/i;
+
+/** A direction word as switches and exports write it, or undefined. */
+export function parseDirection(text: string | undefined): Direction | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim().toLowerCase();
+  if (t === '') return undefined;
+  if (/^(in|inbound|incoming|inc|received|terminating|trunking[-_ ]terminating)$/.test(t)) return 'inbound';
+  if (/^(out|outbound|outgoing|outgoing[-_ ]?(api|dial)|outbound[-_ ](api|dial)|originating|trunking[-_ ]originating|placed|dialed|dialled)$/.test(t)) return 'outbound';
+  if (/^(internal|local|intern|extension|ext|inside)$/.test(t)) return 'internal';
+  return undefined;
+}
+
+/** A phone channel: `SIP/101-0000abcd`, `PJSIP/2001-00000007` — a peer named by 1–6 digits. */
+function isPhoneChannel(channel: string | undefined): boolean {
+  if (!channel || !channel.includes('/')) return false;
+  if (/^local\//i.test(channel)) return false;
+  return /^[0-9]{1,6}$/.test(peerFromChannel(channel));
+}
+
+function isLocalChannel(channel: string | undefined): boolean {
+  return channel !== undefined && /^local\//i.test(channel.trim());
+}
+
+const NOT_A_NUMBER_INSIDE = (k: PartyKind) => k === 'extension' || k === 'service';
+
+/** The direction of a row and the rule that decided it. */
+export function directionOf(row: RawCall, facts: DirectionFacts, ctx: DirectionContext): { direction: Direction; rule: DirectionRule } {
+  if (row.direction) return { direction: row.direction, rule: 'field' };
+
+  if (ctx.isOurs) {
+    const callerOurs = facts.caller !== '' && ctx.isOurs(facts.caller);
+    const calledOurs = row.called !== '' && ctx.isOurs(row.called);
+    if (callerOurs && calledOurs) return { direction: 'internal', rule: 'inventory' };
+    if (callerOurs) return { direction: 'outbound', rule: 'inventory' };
+    if (calledOurs) return { direction: 'inbound', rule: 'inventory' };
+  }
+
+  if (ctx.isTrunk) {
+    // `trunk` is where the call left; when a reader only knew the channel it came in on, the two are the same value.
+    const out = row.trunk !== undefined && row.trunk !== row.inTrunk ? row.trunk : undefined;
+    if (out !== undefined && ctx.isTrunk(out)) return { direction: 'outbound', rule: 'trunk_map' };
+    if (row.inTrunk !== undefined && ctx.isTrunk(row.inTrunk)) return { direction: 'inbound', rule: 'trunk_map' };
+  }
+
+  if (row.context !== undefined && INBOUND_CONTEXT.test(row.context.trim())) return { direction: 'inbound', rule: 'context' };
+
+  if (row.inTrunk !== undefined) {
+    const out = row.trunk !== row.inTrunk ? row.trunk : undefined;
+    if (isPhoneChannel(row.inTrunk)) {
+      return { direction: facts.calledKind === 'number' || facts.calledKind === 'invalid' ? 'outbound' : 'internal', rule: 'channel' };
+    }
+    if (isPhoneChannel(out) && !isLocalChannel(row.inTrunk)) return { direction: 'inbound', rule: 'channel' };
+  }
+
+  const { callerKind, calledKind } = facts;
+  if (calledKind === 'number' || calledKind === 'invalid') return { direction: 'outbound', rule: 'shape' };
+  if (NOT_A_NUMBER_INSIDE(callerKind) && NOT_A_NUMBER_INSIDE(calledKind)) return { direction: 'internal', rule: 'shape' };
+  if (NOT_A_NUMBER_INSIDE(calledKind) || calledKind === 'anonymous') {
+    // An outside (or withheld) number reaching an extension, `s` or an empty destination.
+    return { direction: callerKind === 'number' || callerKind === 'anonymous' || callerKind === 'invalid' ? 'inbound' : 'internal', rule: 'shape' };
+  }
+  return { direction: 'outbound', rule: 'shape' };
+}

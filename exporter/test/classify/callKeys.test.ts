@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { CallKeySet, hashKeyFrom, keyFromRowId, keyRowId, sipHash } from '../../src/classify/callKeys.js';
+
+// SipHash-2-4 reference vectors (key 00…0f, message 00…n-1), as printed by the reference implementation.
+const VECTORS: Record<number, string> = {
+  0: '726fdb47dd0e0e31', 1: '74f839c593dc67fd', 2: '0d6c8009d9a94f5a', 3: '85676696d7fb7e2d', 7: 'ab0200f58b01d137',
+  8: '93f5f5799a932462', 9: '9e0082df0ba9e4b0', 15: 'a129ca6149be45e5', 16: '3f2acc7f57c29bdb', 39: '9abfd8766a33735c',
+};
+
+const hex = (o: Uint32Array) => o[0].toString(16).padStart(8, '0') + o[1].toString(16).padStart(8, '0');
+
+describe('sipHash', () => {
+  const key = hashKeyFrom(Uint8Array.from({ length: 16 }, (_, i) => i));
+  for (const [n, want] of Object.entries(VECTORS)) {
+    it(`matches the reference vector for ${n} bytes`, () => {
+      const out = new Uint32Array(2);
+      sipHash(key, String.fromCharCode(...Array.from({ length: Number(n) }, (_, i) => i)), out);
+      expect(hex(out)).toBe(want);
+    });
+  }
+  it('depends on the secret', () => {
+    const a = new Uint32Array(2);
+    const b = new Uint32Array(2);
+    sipHash(key, 'fp:+12025550101|+13105551001|1795097365', a);
+    sipHash(hashKeyFrom(Uint8Array.from({ length: 16 }, (_, i) => i + 1)), 'fp:+12025550101|+13105551001|1795097365', b);
+    expect(hex(a)).not.toBe(hex(b));
+  });
+});
+
+describe('CallKeySet', () => {
+  it('remembers keys with their source, grows, and forgets by start time', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 1000 })), { maxLength: 3000 }), fc.integer({ min: 0, max: 1000 }), (keys, edge) => {
+        const set = new CallKeySet(4);
+        const ref = new Map<string, { src: number; ts: number }>();
+        for (const [hi, lo, src, ts] of keys) {
+          set.add(hi, lo, src, ts);
+          const k = `${hi}:${hi === 0 && lo === 0 ? 1 : lo}`;
+          const cur = ref.get(k);
+          if (!cur) ref.set(k, { src, ts });
+          else cur.ts = Math.min(cur.ts, ts);
+        }
+        expect(set.size).toBe(ref.size);
+        for (const [k, v] of ref) {
+          const [hi, lo] = k.split(':').map(Number);
+          expect(set.sourceOf(hi, lo)).toBe(v.src);
+        }
+        const forgotten = set.forgetBefore(edge);
+        expect(forgotten).toBe([...ref.values()].filter((v) => v.ts < edge).length);
+        for (const [k, v] of ref) {
+          const [hi, lo] = k.split(':').map(Number);
+          expect(set.sourceOf(hi, lo)).toBe(v.ts < edge ? -1 : v.src);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+  it('round-trips a key through its SQLite rowid', () => {
+    for (const [hi, lo] of [[0, 1], [0xffffffff, 0xffffffff], [0x80000000, 0], [0x7fffffff, 0x12345678]]) {
+      expect(keyFromRowId(keyRowId(hi, lo))).toEqual({ hi, lo });
+    }
+  });
+});
