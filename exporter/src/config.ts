@@ -30,6 +30,7 @@ export const configSchema = z
     default_region: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 region code, e.g. US, GB, UZ').optional(),
     caller_map: z.string().optional(),
     track: z.enum(['all', 'inventory']).default('all'),
+    dial_prefixes: z.array(z.string().regex(/^[0-9*#]{1,4}$/, 'digits, e.g. "9"')).default([]),
     max_tracked_numbers: z.number().int().min(1).default(100_000),
     timezone: z.string().default('UTC'),
     bucket_seconds: z.number().int().positive().max(3600).default(60),

@@ -56,6 +56,8 @@ export interface ClassifySettings {
   maxTrackedNumbers?: number;
   /** How long a counted call's keys are remembered (duplicate and leg detection). Default 8 days. */
   keyRetentionMs?: number;
+  /** Outside-line prefixes left in dialled numbers (`9`). */
+  dialPrefixes?: string[];
 }
 
 export const DEFAULT_MAX_TRACKED_NUMBERS = 100_000;
@@ -120,6 +122,7 @@ export class Runtime {
       keys: this.callKeys,
       secret: hashKeyFrom(secretFor(opts.db)),
       shard,
+      dialPrefixes: cs.dialPrefixes,
     });
     const formatFor = (path: string) => opts.formatFor?.(path) ?? opts.format;
     this.tailer = new Tailer({
@@ -231,18 +234,21 @@ export class Runtime {
     return snap;
   }
 
-  /** Windows closed at `at` (report): calls after `at` are left out. */
-  snapshotAt(at: number): Snapshot {
+  /**
+   * Windows closed at `at` (report): calls after `at` are left out. `idleInventory: false` leaves out
+   * inventory numbers that placed no call in the windows (a one-shot assessment is about the numbers that dialled).
+   */
+  snapshotAt(at: number, opts: { idleInventory?: boolean } = {}): Snapshot {
     this.lastSnapshot = null;
     this.seenChanged.clear();
     this.windows.build(at, true);
-    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
+    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers(opts.idleInventory ?? true));
   }
 
-  /** Numbers shown even without calls: the inventory and labelled numbers. */
-  private *knownNumbers(): Iterable<string> {
+  /** Numbers shown even without calls: the inventory (unless told not to) and labelled numbers. */
+  private *knownNumbers(idleInventory = true): Iterable<string> {
     const s = this.opts.shard;
-    for (const src of [this.pools.keys(), this.labels.keys()]) {
+    for (const src of idleInventory ? [this.pools.keys(), this.labels.keys()] : [this.labels.keys()]) {
       for (const n of src) if (!s || s.count <= 1 || shardOf(n, s.count) === s.index) yield n;
     }
   }

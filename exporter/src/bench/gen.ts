@@ -99,7 +99,7 @@ export function generate(format: GenFormat, path: string, opts: GenOptions): Gen
         const disp = AST[k];
         const trunk = TRUNKS[r.int(3)];
         const ans = disp === 'ANSWERED' ? `"${stamp(ts + ring * 1000)}"` : '';
-        buf += `"","${caller}","${called}","from-dialer","""Acme Health"" <${caller}>","Local/${called}@outbound-${pad(i % 100000, 8)};2","SIP/${trunk}-${(i % 65536).toString(16).padStart(8, '0')}","Dial","SIP/${trunk}/${called},60,tT","${stamp(ts)}",${ans},"${stamp(ts + (ring + talk) * 1000)}",${ring + talk},${talk},"${disp}","DOCUMENTATION","${Math.floor(ts / 1000)}.${i}",""\n`;
+        buf += `"","${caller}","${called}","from-dialer","""Acme Health"" <${caller}>","Local/${called}@outbound-${i.toString(16).padStart(8, '0')};2","SIP/${trunk}-${(i % 65536).toString(16).padStart(8, '0')}","Dial","SIP/${trunk}/${called},60,tT","${stamp(ts)}",${ans},"${stamp(ts + (ring + talk) * 1000)}",${ring + talk},${talk},"${disp}","DOCUMENTATION","${Math.floor(ts / 1000)}.${i}",""\n`;
         lines++;
         calls++;
         break;

@@ -443,10 +443,18 @@ async function benchMetrics(): Promise<void> {
   out('');
 }
 
+let benchSeq = 0;
+
+/** A consumer number and channel ids of their own for bench call `seq` (calls that shared them would be one call's legs). */
+function benchCall(seq: number): { called: string; local: string; uid: string } {
+  return { called: `+1310${2_000_000 + (seq % 7_000_000)}`, local: `Local/x@y-${seq.toString(16).padStart(8, '0')};2`, uid: `${Math.floor(Date.now() / 1000)}.${seq}` };
+}
+
 /** One Asterisk Master.csv line for a call starting now (the trunk resolves to att). */
 function benchLine(caller: string): string {
   const stamp = new Date().toISOString().slice(0, 19).replace('T', ' ');
-  return `"","${caller}","+13105551234","from-dialer","""Bench"" <${caller}>","Local/x@y-0001;2","SIP/att-trunk-0000beef","Dial","SIP/att-trunk/+13105551234,60,tT","${stamp}",,"${stamp}",3,0,"NO ANSWER","DOCUMENTATION","1.1",""\n`;
+  const c = benchCall(benchSeq++);
+  return `"","${caller}","${c.called}","from-dialer","""Bench"" <${caller}>","${c.local}","SIP/att-trunk-0000beef","Dial","SIP/att-trunk/${c.called},60,tT","${stamp}",,"${stamp}",3,0,"NO ANSWER","DOCUMENTATION","${c.uid}",""\n`;
 }
 
 // ---------- latency ----------
@@ -550,7 +558,8 @@ async function benchLoad(): Promise<void> {
       let text = '';
       for (let i = 0; i < 100; i++, seq++) {
         const caller = callerNumber(seq % n);
-        text += `"","${caller}","+13105551234","from-dialer","""Bench"" <${caller}>","Local/x@y-0001;2","SIP/verizon-0000${(seq % 65536).toString(16).padStart(4, '0')}","Dial","SIP/verizon/+13105551234,60,tT","${stamp}",,"${stamp}",3,0,"NO ANSWER","DOCUMENTATION","1.${seq}",""\n`;
+        const c = benchCall(1_000_000_000 + seq);
+        text += `"","${caller}","${c.called}","from-dialer","""Bench"" <${caller}>","${c.local}","SIP/verizon-0000${(seq % 65536).toString(16).padStart(4, '0')}","Dial","SIP/verizon/${c.called},60,tT","${stamp}",,"${stamp}",3,0,"NO ANSWER","DOCUMENTATION","${c.uid}",""\n`;
       }
       appendFileSync(file, text);
       appended += 100;

@@ -4,9 +4,10 @@
 //
 // A call is remembered by keys: the ids its rows carry (Asterisk linkedid/uniqueid, a Local
 // channel's base, FreeSWITCH uuid and bleg_uuid, a SIP Call-ID, a generic call_id) and its
-// fingerprint, caller + called + start second. Keys are never kept in clear: each is a 64-bit
-// SipHash-2-4 under a secret key (kept beside the database, never exported), so a copy of the
-// database alone cannot be searched for a consumer's number. Each key also remembers the source
+// fingerprint, caller + called + start second. Keys are never kept in clear: each is the
+// SipHash-2-4, under a secret key kept beside the database and never exported, of a fast 64-bit
+// hash of the key's text, so a copy of the database alone cannot be searched for a consumer's
+// number. Each key also remembers the source
 // (file) that counted it — a key met again in the same file is a further leg of that attempt,
 // in another file a duplicate — and its call's start, to forget it with the windows.
 
@@ -20,84 +21,154 @@ export function hashKeyFrom(bytes: Uint8Array): HashKey {
   return k;
 }
 
-// SipHash-2-4 on 64-bit words kept as (hi, lo) 32-bit halves in a scratch array.
-const V = new Uint32Array(8); // v0 hi/lo, v1, v2, v3
-const M = new Uint32Array(2);
+// SipHash-2-4 with the 64-bit words as (hi, lo) 32-bit halves in local variables (no calls, no allocation:
+// this runs for every key of every row).
 
-function add(a: number, b: number): void {
-  // v[a] += v[b] (64-bit)
-  const lo = (V[a + 1] + V[b + 1]) >>> 0;
-  V[a] = (V[a] + V[b] + (lo < V[a + 1] ? 1 : 0)) >>> 0;
-  V[a + 1] = lo;
-}
-function rotl(a: number, n: number): void {
-  const hi = V[a];
-  const lo = V[a + 1];
-  if (n === 32) {
-    V[a] = lo;
-    V[a + 1] = hi;
-  } else if (n < 32) {
-    V[a] = ((hi << n) | (lo >>> (32 - n))) >>> 0;
-    V[a + 1] = ((lo << n) | (hi >>> (32 - n))) >>> 0;
-  } else {
-    const m = n - 32;
-    V[a] = ((lo << m) | (hi >>> (32 - m))) >>> 0;
-    V[a + 1] = ((hi << m) | (lo >>> (32 - m))) >>> 0;
+/**
+ * SipHash-2-4 of an 8-byte message, the little-endian 64-bit word (hi, lo): the secret form of a key's
+ * fast hash (keyHash). The result's high and low 32 bits go to out[0], out[1].
+ */
+export function sipHash64(key: HashKey, hi: number, lo: number, out: Uint32Array): void {
+  let v0h = key[1] ^ 0x736f6d65, v0l = key[0] ^ 0x70736575;
+  let v1h = key[3] ^ 0x646f7261, v1l = key[2] ^ 0x6e646f6d;
+  let v2h = key[1] ^ 0x6c796765, v2l = key[0] ^ 0x6e657261;
+  let v3h = key[3] ^ 0x74656462, v3l = key[2] ^ 0x79746573;
+  let t = 0, u = 0, c = 0;
+  // Two words: the message, then the length block (8 << 56).
+  for (let w = 0; w < 2; w++) {
+    const mh = w === 0 ? hi : 0x08000000;
+    const ml = w === 0 ? lo : 0;
+    v3h ^= mh; v3l ^= ml;
+    for (let r = 0; r < 2; r++) {
+      // v0 += v1; v1 <<<= 13; v1 ^= v0; v0 <<<= 32
+      u = (v0l >>> 0) + (v1l >>> 0); c = u > 0xffffffff ? 1 : 0; v0l = u | 0; v0h = (v0h + v1h + c) | 0;
+      t = v1h; v1h = (v1h << 13) | (v1l >>> 19); v1l = (v1l << 13) | (t >>> 19);
+      v1h ^= v0h; v1l ^= v0l;
+      t = v0h; v0h = v0l; v0l = t;
+      // v2 += v3; v3 <<<= 16; v3 ^= v2
+      u = (v2l >>> 0) + (v3l >>> 0); c = u > 0xffffffff ? 1 : 0; v2l = u | 0; v2h = (v2h + v3h + c) | 0;
+      t = v3h; v3h = (v3h << 16) | (v3l >>> 16); v3l = (v3l << 16) | (t >>> 16);
+      v3h ^= v2h; v3l ^= v2l;
+      // v0 += v3; v3 <<<= 21; v3 ^= v0
+      u = (v0l >>> 0) + (v3l >>> 0); c = u > 0xffffffff ? 1 : 0; v0l = u | 0; v0h = (v0h + v3h + c) | 0;
+      t = v3h; v3h = (v3h << 21) | (v3l >>> 11); v3l = (v3l << 21) | (t >>> 11);
+      v3h ^= v0h; v3l ^= v0l;
+      // v2 += v1; v1 <<<= 17; v1 ^= v2; v2 <<<= 32
+      u = (v2l >>> 0) + (v1l >>> 0); c = u > 0xffffffff ? 1 : 0; v2l = u | 0; v2h = (v2h + v1h + c) | 0;
+      t = v1h; v1h = (v1h << 17) | (v1l >>> 15); v1l = (v1l << 17) | (t >>> 15);
+      v1h ^= v2h; v1l ^= v2l;
+      t = v2h; v2h = v2l; v2l = t;
+    }
+    v0h ^= mh; v0l ^= ml;
   }
-}
-function xor(a: number, b: number): void {
-  V[a] = (V[a] ^ V[b]) >>> 0;
-  V[a + 1] = (V[a + 1] ^ V[b + 1]) >>> 0;
-}
-function round(): void {
-  add(0, 2); rotl(2, 13); xor(2, 0); rotl(0, 32);
-  add(4, 6); rotl(6, 16); xor(6, 4);
-  add(0, 6); rotl(6, 21); xor(6, 0);
-  add(4, 2); rotl(2, 17); xor(2, 4); rotl(4, 32);
+  v2l ^= 0xff;
+  for (let r = 0; r < 4; r++) {
+    u = (v0l >>> 0) + (v1l >>> 0); c = u > 0xffffffff ? 1 : 0; v0l = u | 0; v0h = (v0h + v1h + c) | 0;
+    t = v1h; v1h = (v1h << 13) | (v1l >>> 19); v1l = (v1l << 13) | (t >>> 19);
+    v1h ^= v0h; v1l ^= v0l;
+    t = v0h; v0h = v0l; v0l = t;
+    u = (v2l >>> 0) + (v3l >>> 0); c = u > 0xffffffff ? 1 : 0; v2l = u | 0; v2h = (v2h + v3h + c) | 0;
+    t = v3h; v3h = (v3h << 16) | (v3l >>> 16); v3l = (v3l << 16) | (t >>> 16);
+    v3h ^= v2h; v3l ^= v2l;
+    u = (v0l >>> 0) + (v3l >>> 0); c = u > 0xffffffff ? 1 : 0; v0l = u | 0; v0h = (v0h + v3h + c) | 0;
+    t = v3h; v3h = (v3h << 21) | (v3l >>> 11); v3l = (v3l << 21) | (t >>> 11);
+    v3h ^= v0h; v3l ^= v0l;
+    u = (v2l >>> 0) + (v1l >>> 0); c = u > 0xffffffff ? 1 : 0; v2l = u | 0; v2h = (v2h + v1h + c) | 0;
+    t = v1h; v1h = (v1h << 17) | (v1l >>> 15); v1l = (v1l << 17) | (t >>> 15);
+    v1h ^= v2h; v1l ^= v2l;
+    t = v2h; v2h = v2l; v2l = t;
+  }
+  out[0] = (v0h ^ v1h ^ v2h ^ v3h) >>> 0;
+  out[1] = (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
 }
 
 /**
- * SipHash-2-4 of a string's UTF-16 code units taken as bytes (keys are ASCII; any other code unit
- * contributes its low byte and, marked, its high byte). The result's high and low 32 bits.
+ * A fast 64-bit hash of a key's text (two murmur3-style lanes over its UTF-16 code units, then
+ * fmix): what the rows of a step are joined by, and what the secret SipHash (sipHash64) is taken of.
+ * Parts are hashed as if joined by a separator no part contains, so no string is built per row; a last
+ * numeric part (a start second) is mixed in as a number.
  */
-export function sipHash(key: HashKey, text: string, out: Uint32Array): void {
-  const k0lo = key[0], k0hi = key[1], k1lo = key[2], k1hi = key[3];
-  V[0] = (k0hi ^ 0x736f6d65) >>> 0; V[1] = (k0lo ^ 0x70736575) >>> 0;
-  V[2] = (k1hi ^ 0x646f7261) >>> 0; V[3] = (k1lo ^ 0x6e646f6d) >>> 0;
-  V[4] = (k0hi ^ 0x6c796765) >>> 0; V[5] = (k0lo ^ 0x6e657261) >>> 0;
-  V[6] = (k1hi ^ 0x74656462) >>> 0; V[7] = (k1lo ^ 0x79746573) >>> 0;
-  let len = 0;
-  let lo = 0;
-  let hi = 0;
-  const push = (b: number) => {
-    const pos = len & 7;
-    if (pos < 4) lo |= b << (pos * 8);
-    else hi |= b << ((pos - 4) * 8);
-    len++;
-    if ((len & 7) === 0) {
-      M[0] = hi >>> 0; M[1] = lo >>> 0;
-      V[6] ^= M[0]; V[7] ^= M[1];
-      round(); round();
-      V[0] ^= M[0]; V[1] ^= M[1];
-      lo = 0;
-      hi = 0;
+export function keyHash(out: Uint32Array, a: string, b?: string, n?: number): void {
+  let h1 = 0x9747b28c;
+  let h2 = 0x85ebca6b;
+  for (let p = 0; p < 2; p++) {
+    const s = p === 0 ? a : b;
+    if (s === undefined) break;
+    // Two code units a round (a string's length is mixed in by the separator's position).
+    const len = s.length;
+    for (let i = 0; i < len; i += 2) {
+      const k = s.charCodeAt(i) | (i + 1 < len ? s.charCodeAt(i + 1) << 16 : 0x10000);
+      h1 = Math.imul(h1 ^ k, 0xcc9e2d51);
+      h1 = (h1 << 15) | (h1 >>> 17);
+      h2 = Math.imul(h2 ^ k, 0x1b873593);
+      h2 = (h2 << 13) | (h2 >>> 19);
+      h2 = (Math.imul(h2, 5) + 0xe6546b64) | 0;
     }
-  };
+    h1 = Math.imul(h1 ^ 0x1f, 0xcc9e2d51); // the separator
+    h2 = Math.imul(h2 ^ 0x1f, 0x1b873593);
+  }
+  if (n !== undefined) {
+    // A whole number as a last part (a start second): its two 32-bit halves, no string.
+    const lo = n >>> 0;
+    const hi = Math.floor(n / 4294967296) >>> 0;
+    h1 = Math.imul(h1 ^ lo, 0xcc9e2d51);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    h2 = Math.imul(h2 ^ hi ^ 0x2a, 0x1b873593);
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = (Math.imul(h2, 5) + 0xe6546b64) | 0;
+  }
+  h1 ^= h2;
+  h2 ^= h1;
+  h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 ^= h1 >>> 16;
+  h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x85ebca6b); h2 ^= h2 >>> 13; h2 = Math.imul(h2, 0xc2b2ae35); h2 ^= h2 >>> 16;
+  h1 = (h1 + h2) | 0;
+  h2 = (h2 + h1) | 0;
+  out[0] = h1 >>> 0;
+  out[1] = h2 >>> 0;
+}
+
+/** SipHash-2-4 of a string's code units taken as bytes (a reference for tests; the hot path uses sipHash64 of keyHash). */
+export function sipHash(key: HashKey, text: string, out: Uint32Array): void {
+  const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    push(c & 0xff);
-    if (c > 0x7f) push(0x80 | (c >>> 8));
+    bytes.push(c & 0xff);
+    if (c > 0x7f) bytes.push(0x80 | (c >>> 8));
   }
-  // Last block: remaining bytes and the length in the top byte.
-  hi |= (len & 0xff) << 24;
-  M[0] = hi >>> 0; M[1] = lo >>> 0;
-  V[6] ^= M[0]; V[7] ^= M[1];
-  round(); round();
-  V[0] ^= M[0]; V[1] ^= M[1];
-  V[5] = (V[5] ^ 0xff) >>> 0;
+  sipHashBytes(key, Uint8Array.from(bytes), out);
+}
+
+/** SipHash-2-4 over bytes, with BigInt (slow, plain: the reference the fast forms are checked against). */
+export function sipHashBytes(key: HashKey, m: Uint8Array, out: Uint32Array): void {
+  const M = (1n << 64n) - 1n;
+  const rotl = (x: bigint, b: bigint) => ((x << b) | (x >> (64n - b))) & M;
+  const k0 = (BigInt(key[1]) << 32n) | BigInt(key[0]);
+  const k1 = (BigInt(key[3]) << 32n) | BigInt(key[2]);
+  let v0 = k0 ^ 0x736f6d6570736575n, v1 = k1 ^ 0x646f72616e646f6dn, v2 = k0 ^ 0x6c7967656e657261n, v3 = k1 ^ 0x7465646279746573n;
+  const round = () => {
+    v0 = (v0 + v1) & M; v1 = rotl(v1, 13n); v1 ^= v0; v0 = rotl(v0, 32n);
+    v2 = (v2 + v3) & M; v3 = rotl(v3, 16n); v3 ^= v2;
+    v0 = (v0 + v3) & M; v3 = rotl(v3, 21n); v3 ^= v0;
+    v2 = (v2 + v1) & M; v1 = rotl(v1, 17n); v1 ^= v2; v2 = rotl(v2, 32n);
+  };
+  const word = (i: number) => {
+    let w = 0n;
+    for (let j = 7; j >= 0; j--) w = (w << 8n) | BigInt(i + j < m.length ? m[i + j] : 0);
+    return w;
+  };
+  const full = m.length - (m.length % 8);
+  for (let i = 0; i < full; i += 8) {
+    const w = word(i);
+    v3 ^= w; round(); round(); v0 ^= w;
+  }
+  let last = BigInt(m.length & 0xff) << 56n;
+  for (let j = m.length - 1; j >= full; j--) last |= BigInt(m[j]) << BigInt(8 * (j - full));
+  v3 ^= last; round(); round(); v0 ^= last;
+  v2 ^= 0xffn;
   round(); round(); round(); round();
-  out[0] = (V[0] ^ V[2] ^ V[4] ^ V[6]) >>> 0;
-  out[1] = (V[1] ^ V[3] ^ V[5] ^ V[7]) >>> 0;
+  const r = v0 ^ v1 ^ v2 ^ v3;
+  out[0] = Number(r >> 32n);
+  out[1] = Number(r & 0xffffffffn);
 }
 
 /** One remembered key: its hash halves, the source that counted it and its call's start (seconds). */
@@ -109,66 +180,65 @@ export interface CallKey {
 }
 
 /**
- * An open-addressing set of 64-bit key hashes → (source, start second): 16 bytes a slot, at most
- * 3/4 full, so ~21–32 bytes per remembered key. Hash 0:0 marks an empty slot (a key hashing to
- * it is stored as 0:1 — a collision of 2⁻⁶⁴).
+ * An open-addressing set of 64-bit key hashes → (source, start second): 16 bytes a slot, one slot's
+ * four words side by side (one cache line per probe), at most 3/4 full, so ~21–32 bytes per
+ * remembered key. Hash 0:0 marks an empty slot (a key hashing to it is stored as 0:1 — a collision of 2⁻⁶⁴).
  */
 export class CallKeySet {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  private src: Uint32Array;
-  private ts: Uint32Array;
+  /** hi, lo, source, start second per slot */
+  private t: Uint32Array;
   private mask: number;
   size = 0;
 
   constructor(capacity = 1024) {
     let cap = 1024;
     while (cap * 0.75 < capacity) cap *= 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.src = new Uint32Array(cap);
-    this.ts = new Uint32Array(cap);
+    this.t = new Uint32Array(cap * 4);
     this.mask = cap - 1;
   }
 
   /** Bytes held by the table (for the bench and docs). */
   get bytes(): number {
-    return this.hi.byteLength * 4;
+    return this.t.byteLength;
   }
 
   private slot(hi: number, lo: number): number {
-    if (hi === 0 && lo === 0) lo = 1;
-    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    const t = this.t;
+    let i = ((lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask) << 2;
+    const wrap = this.t.length - 1;
     for (;;) {
-      const h = this.hi[i];
-      const l = this.lo[i];
+      const h = t[i];
+      const l = t[i + 1];
       if ((h === 0 && l === 0) || (h === hi && l === lo)) return i;
-      i = (i + 1) & this.mask;
+      i = (i + 4) & wrap;
     }
   }
 
   /** The source that counted this key, or -1. */
   sourceOf(hi: number, lo: number): number {
+    if (hi === 0 && lo === 0) lo = 1;
     const i = this.slot(hi, lo);
-    return this.hi[i] === 0 && this.lo[i] === 0 ? -1 : this.src[i];
+    return this.t[i] === 0 && this.t[i + 1] === 0 ? -1 : this.t[i + 2];
   }
 
   /** Remember a key (an existing one keeps its source and the earlier start). */
   add(hi: number, lo: number, source: number, tsSec: number): void {
     if (hi === 0 && lo === 0) lo = 1;
     let i = this.slot(hi, lo);
-    if (this.hi[i] === hi && this.lo[i] === lo) {
-      if (tsSec < this.ts[i]) this.ts[i] = tsSec;
+    const t = this.t;
+    if (t[i] === hi && t[i + 1] === lo) {
+      if (tsSec < t[i + 3]) t[i + 3] = tsSec;
       return;
     }
-    if ((this.size + 1) > (this.mask + 1) * 0.75) {
-      this.rehash((this.mask + 1) * 2, 0);
+    if (this.size + 1 > (this.mask + 1) * 0.75) {
+      this.rehash((this.mask + 1) * 4, 0);
       i = this.slot(hi, lo);
     }
-    this.hi[i] = hi;
-    this.lo[i] = lo;
-    this.src[i] = source;
-    this.ts[i] = tsSec;
+    const u = this.t;
+    u[i] = hi;
+    u[i + 1] = lo;
+    u[i + 2] = source;
+    u[i + 3] = tsSec;
     this.size++;
   }
 
@@ -180,20 +250,18 @@ export class CallKeySet {
   }
 
   private rehash(cap: number, minTs: number): void {
-    const { hi, lo, src, ts } = this;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.src = new Uint32Array(cap);
-    this.ts = new Uint32Array(cap);
+    const old = this.t;
+    this.t = new Uint32Array(cap * 4);
     this.mask = cap - 1;
     this.size = 0;
-    for (let i = 0; i < hi.length; i++) {
-      if ((hi[i] === 0 && lo[i] === 0) || ts[i] < minTs) continue;
-      const j = this.slot(hi[i], lo[i]);
-      this.hi[j] = hi[i];
-      this.lo[j] = lo[i];
-      this.src[j] = src[i];
-      this.ts[j] = ts[i];
+    const t = this.t;
+    for (let i = 0; i < old.length; i += 4) {
+      if ((old[i] === 0 && old[i + 1] === 0) || old[i + 3] < minTs) continue;
+      const j = this.slot(old[i], old[i + 1]);
+      t[j] = old[i];
+      t[j + 1] = old[i + 1];
+      t[j + 2] = old[i + 2];
+      t[j + 3] = old[i + 3];
       this.size++;
     }
   }

@@ -14,9 +14,9 @@
 
 import type { Direction, RawCall } from '../model/types.js';
 import { PhoneNormalizer, type NumberPlan, type PartyKind } from '../model/phone.js';
-import { directionOf, type DirectionContext } from './direction.js';
+import { directionOf, isPhoneChannel, trunkTaught, type DirectionContext } from './direction.js';
 import { LegGroups, OUTCOME_RANK } from './legs.js';
-import { CallKeySet, sipHash, type HashKey } from './callKeys.js';
+import { CallKeySet, keyHash, sipHash64, type HashKey } from './callKeys.js';
 import type { CallerMap } from './callerMap.js';
 import { shardOf } from './shard.js';
 
@@ -53,19 +53,30 @@ export interface ClassifierOptions {
   secret: HashKey;
   /** `--shard i/n`: only callers of shard i are this exporter's. */
   shard?: { index: number; count: number };
+  /**
+   * Outside-line prefixes a PBX leaves in the dialled number (`9`, `8`): a called field that is no number
+   * as written but is one without the prefix (`918005551212` → +18005551212) is read without it.
+   */
+  dialPrefixes?: string[];
 }
 
 /** What one row is, before the attempt it belongs to is looked at. */
 type RowVerdict =
-  | { kind: 'countable'; caller: string; fingerprint: string }
+  | { kind: 'countable'; caller: string }
   | { kind: 'skip'; reason: SkipReason }
   | { kind: 'reject'; reason: string; detail: string };
 
 const FIELDS = { caller: 'caller', called: 'called number' };
 
+/** At most this many learned trunk peers (a switch has a handful). */
+const MAX_LEARNED_TRUNKS = 256;
+
 export class Classifier {
   private readonly parties: PhoneNormalizer;
   private readonly hash = new Uint32Array(2);
+  /** Trunks learned from phones' outbound calls (DirectionContext.learnedTrunks), kept across steps. */
+  private readonly learned = new Set<string>();
+  private readonly legs = new LegGroups();
 
   constructor(readonly opts: ClassifierOptions) {
     this.parties = new PhoneNormalizer(opts.plan, 4096);
@@ -87,32 +98,52 @@ export class Classifier {
         callerKind = 'number';
       }
     }
-    const calledKind: PartyKind = raw.called !== '' ? 'number' : this.kindOf(raw.calledText);
+    let calledKind: PartyKind = raw.called !== '' ? 'number' : this.kindOf(raw.calledText);
+    if (calledKind === 'invalid' && this.opts.dialPrefixes) {
+      const stripped = this.withoutPrefix(raw.calledText ?? '');
+      if (stripped !== null) {
+        raw.called = stripped;
+        delete raw.calledText;
+        calledKind = 'number';
+      }
+    }
+    // An endpoint named by its caller ID (SIP/123654987-… calling as 123654987) is a phone, not a number.
+    if (callerKind === 'invalid' && raw.inTrunk !== undefined && isPhoneChannel(raw.inTrunk, raw.callerText)) callerKind = 'extension';
     const { direction } = directionOf(raw, { caller, callerKind, calledKind }, ctx);
     if (direction !== 'outbound') return { kind: 'skip', reason: direction satisfies Exclude<Direction, 'outbound'> };
 
     const names = raw.fields ?? FIELDS;
     if (calledKind === 'extension' || calledKind === 'service') return { kind: 'skip', reason: 'internal' };
     if (calledKind === 'anonymous') return { kind: 'reject', reason: 'missing_field', detail: `${names.called} is empty.` };
-    if (calledKind === 'invalid') return { kind: 'reject', reason: 'invalid_number', detail: `${names.called} ${this.why(raw.calledText)}.` };
+    if (calledKind === 'invalid') return { kind: 'reject', reason: 'invalid_number', detail: `${names.called} ${this.why(raw.calledText)}${this.prefixHint(raw.calledText)}.` };
     if (callerKind === 'invalid') return { kind: 'reject', reason: 'invalid_number', detail: `${names.caller} ${this.why(raw.callerText)}.` };
     if (callerKind !== 'number') return { kind: 'skip', reason: 'no_caller_id' };
-    return { kind: 'countable', caller, fingerprint: `fp|${caller}|${raw.called}|${Math.floor(raw.ts / 1000)}` };
+    // A call "from" the very number it dials: the switch set the caller ID to the destination (an originate); not ours.
+    if (caller === raw.called) return { kind: 'skip', reason: 'no_caller_id' };
+    return { kind: 'countable', caller };
+  }
+
+  /** The called text as a number once an outside-line prefix is taken off, or null. */
+  private withoutPrefix(text: string): string | null {
+    const t = text.trim();
+    for (const p of this.opts.dialPrefixes ?? []) {
+      if (p === '' || !t.startsWith(p)) continue;
+      const r = this.parties.normalize(t.slice(p.length));
+      if (r.ok) return r.e164;
+    }
+    return null;
+  }
+
+  /** When the number would be one without its first digit: the switch left an outside-line prefix in it. */
+  private prefixHint(text: string | undefined): string {
+    const t = (text ?? '').trim();
+    if (!/^[0-9]{8,}$/.test(t) || this.opts.dialPrefixes?.includes(t[0])) return '';
+    return this.parties.normalize(t.slice(1)).ok ? ` (without its first digit it is one: if your PBX dials ${t[0]} for an outside line, set dial_prefixes: ["${t[0]}"])` : '';
   }
 
   private why(text: string | undefined): string {
     const r = this.parties.normalize(text ?? '');
     return r.ok ? 'is not usable' : r.why;
-  }
-
-  /** The source that counted any of these keys, -1 when none did. */
-  private seenBy(keys: string[]): number {
-    for (const k of keys) {
-      sipHash(this.opts.secret, k, this.hash);
-      const s = this.opts.keys.sourceOf(this.hash[0], this.hash[1]);
-      if (s >= 0) return s;
-    }
-    return -1;
   }
 
   /**
@@ -125,25 +156,66 @@ export class Classifier {
     const ctx: DirectionContext = {};
     if (inventory.size > 0) ctx.isOurs = (n) => inventory.has(n);
     if (o.isTrunk) ctx.isTrunk = o.isTrunk;
+    else {
+      // No trunk map: learn the trunks from this step's phone-to-outside calls first, so an inbound call read
+      // before them is judged with them too.
+      for (const raw of rows) {
+        if (this.learned.size >= MAX_LEARNED_TRUNKS) break;
+        const t = raw.outChannel !== undefined ? trunkTaught(raw, raw.called !== '' ? 'number' : this.kindOf(raw.calledText)) : null;
+        if (t !== null) this.learned.add(t);
+      }
+      ctx.learnedTrunks = this.learned;
+    }
 
-    const verdicts: RowVerdict[] = new Array(rows.length);
-    const legs = new LegGroups();
-    for (let i = 0; i < rows.length; i++) {
+    // Each row's verdict, then its keys. Every key joins rows (its fast hash); the call is remembered and looked
+    // up by its first id and its fingerprint only (their secret hashes, row i's at [memoStart[i], memoStart[i + 1])):
+    // a further leg read in a later step shares one of those (Local halves: the same caller, called and second).
+    const n = rows.length;
+    const verdicts: RowVerdict[] = new Array(n);
+    let keyCount = 0;
+    for (let i = 0; i < n; i++) keyCount += (rows[i].keys?.length ?? 0) + 1;
+    const memoStart = new Int32Array(n + 1);
+    const sh = new Uint32Array(n * 4);
+    const h = this.hash;
+    const legs = this.legs;
+    legs.reset(n, keyCount);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
       const raw = rows[i];
       const v = this.verdict(raw, ctx);
       verdicts[i] = v;
-      legs.add();
-      if (raw.keys) for (const k of raw.keys) legs.join(i, k);
-      if (v.kind === 'countable') legs.join(i, v.fingerprint);
+      memoStart[i] = m;
+      const keys = raw.keys;
+      if (keys !== undefined) {
+        for (let j = 0; j < keys.length; j++) {
+          keyHash(h, keys[j]);
+          legs.join(i, h[0], h[1]);
+          if (j === 0 && v.kind === 'countable') {
+            sipHash64(o.secret, h[0], h[1], h);
+            sh[m++] = h[0];
+            sh[m++] = h[1];
+          }
+        }
+      }
+      if (v.kind === 'countable') {
+        // The fingerprint: caller, called and start second. Also what joins the same call across formats.
+        keyHash(h, v.caller, raw.called, Math.floor(raw.ts / 1000));
+        legs.join(i, h[0], h[1]);
+        sipHash64(o.secret, h[0], h[1], h);
+        sh[m++] = h[0];
+        sh[m++] = h[1];
+      }
     }
+    memoStart[n] = m;
 
     // Callers new in this step: the tracked set itself moves only once the step is committed.
     const admitted = new Set<string>();
-    for (const group of legs.groups()) {
+    const keySet = o.keys;
+    legs.forEachGroup((group) => {
       let best = -1;
-      for (const i of group) {
-        const v = verdicts[i];
-        if (v.kind !== 'countable') continue;
+      for (let g = 0; g < group.length; g++) {
+        const i = group[g];
+        if (verdicts[i].kind !== 'countable') continue;
         if (best < 0 || OUTCOME_RANK[rows[i].outcome] > OUTCOME_RANK[rows[best].outcome]) best = i;
       }
       if (best < 0) {
@@ -153,43 +225,38 @@ export class Classifier {
           if (v.kind === 'skip') sink.skip(rows[i], v.reason);
           else if (v.kind === 'reject') sink.reject(i, v.reason, v.detail);
         }
-        continue;
+        return;
       }
       const rec = rows[best];
       const caller = (verdicts[best] as { caller: string }).caller;
-      const keys: string[] = [];
       let ts = rec.ts;
-      for (const i of group) {
-        if (rows[i].ts < ts) ts = rows[i].ts;
-        const v = verdicts[i];
-        if (v.kind === 'countable') keys.push(v.fingerprint);
-        const ids = rows[i].keys;
-        if (ids) for (const k of ids) keys.push(k);
-      }
       let reason: SkipReason | null = null;
+      let by = -1;
+      for (let g = 0; g < group.length; g++) {
+        const i = group[g];
+        if (rows[i].ts < ts) ts = rows[i].ts;
+        for (let x = memoStart[i]; by < 0 && x < memoStart[i + 1]; x += 2) by = keySet.sourceOf(sh[x], sh[x + 1]);
+      }
       if (o.shard && shardOf(caller, o.shard.count) !== o.shard.index) reason = 'other_shard';
       else if (o.track === 'inventory' && !inventory.has(caller)) reason = 'not_ours';
-      else {
-        const by = this.seenBy(keys);
-        if (by >= 0) reason = by === source ? 'leg' : 'duplicate_call';
-        else if (!o.tracked.has(caller) && !admitted.has(caller) && !inventory.has(caller)) {
-          if (o.tracked.size + admitted.size >= o.maxTrackedNumbers) reason = 'numbers_over_cap';
-          else admitted.add(caller);
-        }
+      else if (by >= 0) reason = by === source ? 'leg' : 'duplicate_call';
+      else if (!o.tracked.has(caller) && !admitted.has(caller) && !inventory.has(caller)) {
+        if (o.tracked.size + admitted.size >= o.maxTrackedNumbers) reason = 'numbers_over_cap';
+        else admitted.add(caller);
       }
       if (reason !== null) {
         for (const i of group) sink.skip(rows[i], reason);
-        continue;
+        return;
       }
       const counted: RawCall = caller === rec.caller && ts === rec.ts ? rec : { ...rec, caller, ts };
       sink.count(counted, o.resolveCarrier(counted));
-      for (const i of group) if (i !== best) sink.skip(rows[i], 'leg');
       const tsSec = Math.floor(ts / 1000);
-      for (const k of keys) {
-        sipHash(o.secret, k, this.hash);
-        sink.remember(this.hash[0], this.hash[1], source, tsSec);
+      for (let g = 0; g < group.length; g++) {
+        const i = group[g];
+        if (i !== best) sink.skip(rows[i], 'leg');
+        for (let x = memoStart[i]; x < memoStart[i + 1]; x += 2) sink.remember(sh[x], sh[x + 1], source, tsSec);
       }
-    }
+    });
   }
 
   /** A step's keys, once its batch is committed (a failed commit leaves no trace here, so its rows are judged afresh). */

@@ -5,10 +5,14 @@
 //                a SIP log's sent INVITEs.
 //  2. inventory  the caller is one of our numbers → outbound; the called number is → inbound
 //                (both → internal).
-//  3. trunk_map  the call left on a known trunk (Asterisk dstchannel, FreeSWITCH gateway,
-//                Kamailio dst_domain) → outbound; it came in on one (Asterisk channel) → inbound.
-//  4. context    switch conventions: Asterisk/FreePBX contexts from-trunk*, from-pstn*, from-did*,
-//                ext-did*, from-external*; FreeSWITCH context `public` → inbound.
+//  3. trunk_map  the call came in on a known trunk (Asterisk channel, Kamailio src_ip) → inbound;
+//                it left on one (Asterisk dstchannel, FreeSWITCH gateway, Kamailio dst_domain) → outbound.
+//                Without a trunk map, the trunks the switch's own outbound calls use (a phone's call to
+//                an outside number bridged to SIP/provider-…) are learned from the same file, and a call
+//                that came in on one of them is inbound.
+//  4. context    switch conventions: Asterisk/FreePBX contexts that name a trunk, the PSTN, a DID or
+//                incoming calls (from-trunk, from-pstn, from-did-direct, ext-did-0001, stadion-pstn) but
+//                not the way out (macro-dialout-trunk); FreeSWITCH context `public` → inbound.
 //  5. channel    Asterisk channels: a call from a phone (SIP/101-…, a numbered peer) went out or
 //                stayed inside; a call that reached a phone from anything else came in.
 //  6. shape      the ends themselves: both extensions, short codes or dialplan names → internal;
@@ -34,9 +38,25 @@ export interface DirectionContext {
   isOurs?(number: string): boolean;
   /** Is this trunk value (channel, gateway, host) in the trunk map? Absent without a trunk map. */
   isTrunk?(trunk: string): boolean;
+  /** Channel peers seen carrying a phone's calls out (learnTrunk): trunks, when there is no trunk map. */
+  learnedTrunks?: ReadonlySet<string>;
 }
 
-const INBOUND_CONTEXT = /^(from-trunk|from-pstn|from-did|ext-did|from-external|from-sip-external|public$)/i;
+/**
+ * The peer of the channel a phone's call to an outside number left on (`PJSIP/VIOrig-00000002` → `viorig`),
+ * or null: what `learnedTrunks` is built from.
+ */
+export function trunkTaught(row: RawCall, calledKind: PartyKind): string | null {
+  if (calledKind !== 'number' || !isPhoneChannel(row.inTrunk, row.callerText)) return null;
+  const out = row.outChannel;
+  if (!out || !out.includes('/') || isLocalChannel(out) || isPhoneChannel(out)) return null;
+  return peerFromChannel(out);
+}
+
+// Dialplan contexts that name where a call came from: from-trunk, from-pstn, from-did-direct, ext-did-0001,
+// stadion-pstn, incoming…; FreeSWITCH's `public`. Not when they name the way out (macro-dialout-trunk).
+const INBOUND_CONTEXT = /(^|[-_])(pstn|trunk|did|incoming|inbound|external)([-_]|\d|$)|^public$/i;
+const OUTBOUND_CONTEXT = /out|dial/i;
 
 /** A direction word as switches and exports write it, or undefined. */
 export function parseDirection(text: string | undefined): Direction | undefined {
@@ -49,15 +69,26 @@ export function parseDirection(text: string | undefined): Direction | undefined 
   return undefined;
 }
 
-/** A phone channel: `SIP/101-0000abcd`, `PJSIP/2001-00000007` — a peer named by 1–6 digits. */
-function isPhoneChannel(channel: string | undefined): boolean {
-  if (!channel || !channel.includes('/')) return false;
-  if (/^local\//i.test(channel)) return false;
-  return /^[0-9]{1,6}$/.test(peerFromChannel(channel));
+/**
+ * A phone channel: `SIP/101-0000abcd`, `PJSIP/2001-00000007` — a peer named by 1–6 digits, or by the
+ * caller's own text (an endpoint whose name is its caller ID, `SIP/123654987-…` calling as 123654987).
+ */
+export function isPhoneChannel(channel: string | undefined, callerText?: string): boolean {
+  if (channel === undefined) return false;
+  const slash = channel.indexOf('/');
+  if (slash < 0 || isLocalChannel(channel)) return false;
+  // The peer: after the technology, up to the per-call suffix (`-0000abcd`, `;2`). Digits only, 1–6 of them?
+  let i = slash + 1;
+  while (i < channel.length && channel.charCodeAt(i) >= 48 && channel.charCodeAt(i) <= 57) i++;
+  const digits = i - slash - 1;
+  if (digits >= 1 && digits <= 6 && (i === channel.length || channel.charCodeAt(i) === 45 /* - */ || channel.charCodeAt(i) === 59 /* ; */)) {
+    return peerFromChannel(channel).length === digits;
+  }
+  return callerText !== undefined && callerText !== '' && peerFromChannel(channel) === callerText.trim().toLowerCase();
 }
 
 function isLocalChannel(channel: string | undefined): boolean {
-  return channel !== undefined && /^local\//i.test(channel.trim());
+  return channel !== undefined && channel.length > 6 && channel.charCodeAt(5) === 47 && /^\s*local\//i.test(channel);
 }
 
 const NOT_A_NUMBER_INSIDE = (k: PartyKind) => k === 'extension' || k === 'service';
@@ -76,19 +107,23 @@ export function directionOf(row: RawCall, facts: DirectionFacts, ctx: DirectionC
 
   if (ctx.isTrunk) {
     // `trunk` is where the call left; when a reader only knew the channel it came in on, the two are the same value.
+    // In from a trunk first: a call that came in on one and left on another is a forwarded inbound call (it presents the outside caller).
+    if (row.inTrunk !== undefined && ctx.isTrunk(row.inTrunk)) return { direction: 'inbound', rule: 'trunk_map' };
     const out = row.trunk !== undefined && row.trunk !== row.inTrunk ? row.trunk : undefined;
     if (out !== undefined && ctx.isTrunk(out)) return { direction: 'outbound', rule: 'trunk_map' };
-    if (row.inTrunk !== undefined && ctx.isTrunk(row.inTrunk)) return { direction: 'inbound', rule: 'trunk_map' };
   }
 
-  if (row.context !== undefined && INBOUND_CONTEXT.test(row.context.trim())) return { direction: 'inbound', rule: 'context' };
+  if (ctx.learnedTrunks && ctx.learnedTrunks.size > 0 && row.inTrunk && row.inTrunk.includes('/') && !isLocalChannel(row.inTrunk) && ctx.learnedTrunks.has(peerFromChannel(row.inTrunk))) {
+    return { direction: 'inbound', rule: 'trunk_map' };
+  }
+
+  if (row.context !== undefined && INBOUND_CONTEXT.test(row.context.trim()) && !OUTBOUND_CONTEXT.test(row.context)) return { direction: 'inbound', rule: 'context' };
 
   if (row.inTrunk !== undefined) {
-    const out = row.trunk !== row.inTrunk ? row.trunk : undefined;
-    if (isPhoneChannel(row.inTrunk)) {
+    if (isPhoneChannel(row.inTrunk, row.callerText)) {
       return { direction: facts.calledKind === 'number' || facts.calledKind === 'invalid' ? 'outbound' : 'internal', rule: 'channel' };
     }
-    if (isPhoneChannel(out) && !isLocalChannel(row.inTrunk)) return { direction: 'inbound', rule: 'channel' };
+    if (isPhoneChannel(row.outChannel) && !isLocalChannel(row.inTrunk)) return { direction: 'inbound', rule: 'channel' };
   }
 
   const { callerKind, calledKind } = facts;

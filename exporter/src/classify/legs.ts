@@ -21,23 +21,54 @@ export const OUTCOME_RANK: Record<Outcome, number> = {
   failed: 0,
 };
 
-/** Union-find over row indexes, joined by shared string keys. */
+/**
+ * Union-find over the rows of a step, joined by shared keys (a key is its 64-bit hash, hi and lo). The
+ * key table is open addressing over typed arrays, reused from step to step: a step joins tens of
+ * thousands of rows, nearly all of them alone.
+ */
 export class LegGroups {
-  private readonly parent: number[] = [];
-  private readonly byKey = new Map<string, number>();
+  private parent = new Int32Array(1024);
+  private n = 0;
+  private hi = new Int32Array(4096);
+  private lo = new Int32Array(4096);
+  /** row + 1 per slot, 0 = empty */
+  private row = new Int32Array(4096);
+  private keys = 0;
 
-  /** A new row; returns its index. */
-  add(): number {
-    const i = this.parent.length;
-    this.parent.push(i);
-    return i;
+  /** Start a step of `rows` rows carrying at most `keys` keys in all. */
+  reset(rows: number, keys: number): void {
+    if (this.parent.length < rows) this.parent = new Int32Array(rows * 2);
+    for (let i = 0; i < rows; i++) this.parent[i] = i;
+    this.n = rows;
+    let cap = 4096;
+    while (cap < keys * 2) cap *= 2;
+    if (this.row.length < cap) {
+      this.hi = new Int32Array(cap);
+      this.lo = new Int32Array(cap);
+      this.row = new Int32Array(cap);
+    } else if (this.keys > 0) this.row.fill(0);
+    this.keys = 0;
   }
 
-  /** Join row `i` with every earlier row that carried `key`. */
-  join(i: number, key: string): void {
-    const j = this.byKey.get(key);
-    if (j === undefined) this.byKey.set(key, i);
-    else this.union(i, j);
+  /** Join row `i` with every earlier row that carried the key hashed to (hi, lo). */
+  join(i: number, hi: number, lo: number): void {
+    const mask = this.row.length - 1;
+    let s = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+    for (;;) {
+      const r = this.row[s];
+      if (r === 0) {
+        this.hi[s] = hi;
+        this.lo[s] = lo;
+        this.row[s] = i + 1;
+        this.keys++;
+        return;
+      }
+      if (this.hi[s] === (hi | 0) && this.lo[s] === (lo | 0)) {
+        this.union(i, r - 1);
+        return;
+      }
+      s = (s + 1) & mask;
+    }
   }
 
   root(i: number): number {
@@ -57,15 +88,32 @@ export class LegGroups {
     else if (rb < ra) this.parent[ra] = rb;
   }
 
-  /** Row indexes per group, groups in the order of their first row. */
-  groups(): number[][] {
-    const out = new Map<number, number[]>();
-    for (let i = 0; i < this.parent.length; i++) {
+  /**
+   * The groups, in the order of their first row: each as the row indexes in `out` (reused) passed to `each`.
+   * Rows alone (nearly all) cost no allocation.
+   */
+  forEachGroup(each: (rows: number[]) => void): void {
+    const n = this.n;
+    const members = new Map<number, number[]>();
+    let joined = false;
+    for (let i = 0; i < n; i++) {
       const r = this.root(i);
-      const g = out.get(r);
-      if (g) g.push(i);
-      else out.set(r, [i]);
+      if (r !== i) {
+        joined = true;
+        const m = members.get(r);
+        if (m) m.push(i);
+        else members.set(r, [r, i]);
+      }
     }
-    return [...out.values()];
+    const one = [0];
+    for (let i = 0; i < n; i++) {
+      if (this.parent[i] !== i) continue; // a later member of an earlier root's group
+      const m = joined ? members.get(i) : undefined;
+      if (m) each(m);
+      else {
+        one[0] = i;
+        each(one);
+      }
+    }
   }
 }

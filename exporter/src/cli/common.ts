@@ -61,7 +61,7 @@ export function classifySettingsFrom(c: Config): ClassifySettings {
       fail((err as Error).message, 2);
     }
   }
-  return { callerMap, track: c.track, maxTrackedNumbers: c.max_tracked_numbers };
+  return { callerMap, track: c.track, maxTrackedNumbers: c.max_tracked_numbers, dialPrefixes: c.dial_prefixes.length ? c.dial_prefixes : undefined };
 }
 
 export function resolverFrom(c: Config): CarrierResolver {

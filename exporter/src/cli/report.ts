@@ -90,7 +90,11 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
   rt.tailer.flushReaders();
   progress.done();
   const evalAt = at ?? rt.newestTs ?? Date.now();
-  const snap = rt.snapshotAt(evalAt);
+  const snap = rt.snapshotAt(evalAt, { idleInventory: false });
+  const idle = [...rt.pools.keys()].filter((n) => !snap.numbers.has(n));
+  if (idle.length > 0 && (flags.inventory || c.track === 'inventory')) {
+    process.stderr.write(`numrep: ${idle.length} inventory number(s) placed no call in the windows ending ${new Date(evalAt).toISOString()}: ${idle.slice(0, 10).join(', ')}${idle.length > 10 ? ', …' : ''}\n`);
+  }
   let reputation;
   try {
     reputation = parseReputationConfig(c.reputation);

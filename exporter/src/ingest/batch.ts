@@ -49,7 +49,8 @@ export class Batch {
   rejected = 0;
   skipped = 0;
   /** Keys of the calls counted here, as (hash hi, hash lo, source, start second) quads (classify/callKeys.ts). */
-  readonly callKeys: number[] = [];
+  private keyWords = new Uint32Array(0);
+  private keyCount = 0;
 
   newestTs: number | null = null;
 
@@ -222,7 +223,23 @@ export class Batch {
   }
 
   rememberKey(hi: number, lo: number, source: number, tsSec: number): void {
-    this.callKeys.push(hi, lo, source, tsSec);
+    let w = this.keyWords;
+    if (this.keyCount + 4 > w.length) {
+      w = new Uint32Array(Math.max(4096, w.length * 2));
+      w.set(this.keyWords);
+      this.keyWords = w;
+    }
+    const i = this.keyCount;
+    w[i] = hi;
+    w[i + 1] = lo;
+    w[i + 2] = source;
+    w[i + 3] = tsSec;
+    this.keyCount = i + 4;
+  }
+
+  /** The remembered keys' quads (a view: valid until the next rememberKey). */
+  get callKeys(): Uint32Array {
+    return this.keyWords.subarray(0, this.keyCount);
   }
 
   reject(entry: QuarantineEntry): void {

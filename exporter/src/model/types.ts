@@ -54,6 +54,8 @@ export interface RawCall extends Omit<CallRecord, 'carrier'> {
   trunk?: string;
   /** The channel / gateway the call came in on (Asterisk `channel`), for the trunk-map inbound rule. */
   inTrunk?: string;
+  /** The channel the call was bridged to (Asterisk `dstchannel`), for the channel rules (a phone there: it came in). */
+  outChannel?: string;
   /** Caller or called field as written, when it is not a number (set only then). */
   callerText?: string;
   calledText?: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CallKeySet, hashKeyFrom, keyFromRowId, keyRowId, sipHash } from '../../src/classify/callKeys.js';
+import { CallKeySet, hashKeyFrom, keyFromRowId, keyHash, keyRowId, sipHash, sipHash64, sipHashBytes } from '../../src/classify/callKeys.js';
 
 // SipHash-2-4 reference vectors (key 00…0f, message 00…n-1), as printed by the reference implementation.
 const VECTORS: Record<number, string> = {
@@ -19,12 +19,49 @@ describe('sipHash', () => {
       expect(hex(out)).toBe(want);
     });
   }
+  it('sipHash64 (the hot path, 32-bit halves in locals) equals the reference on the 8-byte little-endian word', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (k, hi, lo) => {
+        const key = hashKeyFrom(k);
+        const bytes = new Uint8Array(8);
+        for (let i = 0; i < 4; i++) {
+          bytes[i] = (lo >>> (8 * i)) & 0xff;
+          bytes[4 + i] = (hi >>> (8 * i)) & 0xff;
+        }
+        const a = new Uint32Array(2);
+        const b = new Uint32Array(2);
+        sipHash64(key, hi, lo, a);
+        sipHashBytes(key, bytes, b);
+        expect(hex(a)).toBe(hex(b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('depends on the secret', () => {
     const a = new Uint32Array(2);
     const b = new Uint32Array(2);
     sipHash(key, 'fp:+12025550101|+13105551001|1795097365', a);
     sipHash(hashKeyFrom(Uint8Array.from({ length: 16 }, (_, i) => i + 1)), 'fp:+12025550101|+13105551001|1795097365', b);
     expect(hex(a)).not.toBe(hex(b));
+  });
+});
+
+describe('keyHash', () => {
+  it('hashes parts as if joined by a separator: no two splits of one text collide, and it spreads', () => {
+    const out = new Uint32Array(2);
+    const seen = new Set<string>();
+    for (const parts of [['ab', 'c'], ['a', 'bc'], ['abc'], ['abc', ''], ['', 'abc']] as [string, string?][]) {
+      keyHash(out, parts[0], parts[1]);
+      seen.add(hex(out));
+    }
+    expect(seen.size).toBe(5);
+    const many = new Set<string>();
+    for (let i = 0; i < 200_000; i++) {
+      keyHash(out, '+12025550101', `+1312${2_000_000 + i}`, String(1_795_000_000 + (i % 7)));
+      many.add(hex(out));
+    }
+    expect(many.size).toBe(200_000);
   });
 });
 

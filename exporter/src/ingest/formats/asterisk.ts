@@ -43,6 +43,7 @@ function addHints(rec: RawCall, n: number, context: string, channel: string, dst
   rec.fields = FIELDS;
   if (context !== '') rec.context = context;
   if (channel !== '') rec.inTrunk = channel;
+  if (dstChannel !== '') rec.outChannel = dstChannel;
   // The outbound leg: dstchannel (Dial from a phone or a Local channel), else channel. A Local/ channel is never the trunk.
   const trunk = dstChannel !== '' && !/^local\//i.test(dstChannel) ? dstChannel : channel;
   if (trunk !== '') rec.trunk = trunk;

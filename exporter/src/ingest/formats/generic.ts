@@ -16,8 +16,10 @@
 //   disposition  disposition, outcome, status, result, hangup_cause, call_status
 //   reason       reason, reason_phrase      (603 "Network Blocked" / Reason text for 603+)
 //   carrier      carrier
-//   trunk        trunk, gateway, host, dstchannel, dest_channel, destination_trunk_name, connection_name
-//   in_trunk     in_trunk, channel, source_channel, source_trunk_name: where the call came in
+//   trunk        trunk, gateway, host, destination_trunk_name, connection_name (else dst_channel)
+//   in_trunk     in_trunk, source_trunk_name: the trunk the call came in on (else channel)
+//   channel      channel, source_channel: the switch channel the call came from (SIP/101-…)
+//   dst_channel  dstchannel, dest_channel: the channel it was bridged to
 //   attestation  attestation, attest
 //   amd          amd, amd_status, amd_result
 //   direction    direction, call_direction, call_type: inbound/outbound/internal, in/out, …
@@ -25,6 +27,7 @@
 //                rows with one call_id are legs of one call
 //   parent_call_id  parent_call_sid, parent_call_id: a child leg's parent (joined with it)
 //   context      context, dcontext
+//   did          did, inbound_did: the DID an inbound call came in on (a value here: the row is inbound)
 // Presets, chosen by the header, map what the aliases cannot know: Twilio's call log (sid,
 // from, to, status, start_time, duration = talk seconds, answered_by), Vonage (uuid,
 // conversation_uuid, duration = talk seconds), Telnyx (cli, cld, billed_sec, call_sec,
@@ -57,14 +60,17 @@ export const GENERIC_FIELDS = {
   disposition: ['disposition', 'outcome', 'status', 'result', 'hangup_cause', 'call_status'],
   reason: ['reason', 'reason_phrase'],
   carrier: ['carrier'],
-  trunk: ['trunk', 'gateway', 'host', 'destination_trunk_name', 'dstchannel', 'dest_channel', 'destination_channel', 'connection_name'],
-  in_trunk: ['in_trunk', 'source_trunk_name', 'source_trunk', 'channel', 'source_channel', 'src_channel'],
+  trunk: ['trunk', 'gateway', 'host', 'destination_trunk_name', 'connection_name'],
+  in_trunk: ['in_trunk', 'source_trunk_name', 'source_trunk'],
+  channel: ['channel', 'source_channel', 'src_channel'],
+  dst_channel: ['dstchannel', 'dest_channel', 'destination_channel', 'dst_channel'],
   attestation: ['attestation', 'attest'],
   amd: ['amd', 'amd_status', 'amd_result'],
   direction: ['direction', 'call_direction', 'call_type', 'calltype'],
   call_id: ['call_id', 'callid', 'linkedid', 'uniqueid', 'unique_id', 'uuid', 'call_uuid', 'call_sid', 'callsid', 'sid', 'call_session_id', 'session_id'],
   parent_call_id: ['parent_call_sid', 'parent_call_id', 'parent_call_uuid'],
   context: ['context', 'dcontext'],
+  did: ['did', 'inbound_did', 'destination_did'],
 } as const;
 export type GenericField = keyof typeof GENERIC_FIELDS;
 
@@ -255,14 +261,19 @@ export class GenericReader implements Reader {
     if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
     const carrier = col(L.carrier);
     if (carrier) rec.carrier = carrier;
-    const trunk = col(L.trunk);
+    // Channels as Asterisk names them: the one the call left on is a trunk unless it is a Local/ channel.
+    const channel = col(L.channel);
+    const dstChannel = col(L.dst_channel);
+    const trunk = col(L.trunk) || (dstChannel !== '' && !/^local\//i.test(dstChannel) ? dstChannel : '');
     if (trunk) rec.trunk = trunk;
     rec.fields = L.fields;
-    const inTrunk = col(L.in_trunk);
+    const inTrunk = col(L.in_trunk) || channel;
     if (inTrunk) rec.inTrunk = inTrunk;
+    if (dstChannel) rec.outChannel = dstChannel;
     const context = col(L.context);
     if (context) rec.context = context;
-    const direction = parseDirection(col(L.direction));
+    // A direction column wins; else a DID column that holds a value says the call came in on it.
+    const direction = parseDirection(col(L.direction)) ?? (col(L.did) !== '' ? 'inbound' : undefined);
     if (direction) rec.direction = direction;
     const keys: string[] = [];
     const callId = col(L.call_id);
