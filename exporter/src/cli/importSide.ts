@@ -14,7 +14,7 @@ export function importSide(kind: 'labels' | 'inventory', file: string, opts: { d
   } catch (err) {
     fail(`${file}: ${(err as Error).message}`, 2);
   }
-  const parsed = parseReputationCsv(text, { file, defaultCountryCode: opts.countryCode ?? '1' });
+  const parsed = parseReputationCsv(text, { file, defaultCountryCode: opts.countryCode ?? '1', now: Date.now() });
   if (parsed.kind !== kind) {
     const want = kind === 'labels' ? 'number,engine,label,checked_at[,reports]' : 'number,pool,campaign,registered';
     fail(`${file}: line 1: header must be ${want}${parsed.kind ? ` (this looks like ${parsed.kind}: use numrep ${parsed.kind} import)` : ''}`, 2);
