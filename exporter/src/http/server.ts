@@ -10,6 +10,7 @@ import { numberJson, reportJson, type Enrich } from './json.js';
 import { reportCsv } from './csv.js';
 import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
+import { parseQueryTime } from './queryTime.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -27,7 +28,7 @@ export interface HttpOptions {
 }
 
 function tokenOk(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/.exec(header ?? '');
+  const m = /^Bearer +(.+)$/i.exec(header ?? ''); // the scheme is case-insensitive (RFC 7235)
   if (!m) return false;
   const a = Buffer.from(m[1]);
   const b = Buffer.from(token);
@@ -92,16 +93,12 @@ export function createApp(o: HttpOptions): express.Express {
   app.get('/api/v1/numbers/:number/history', auth, (req, res) => {
     const e164 = toE164(req.params.number, o.defaultCountryCode);
     if (!e164) return res.status(400).json({ error: 'not a phone number' });
-    const time = (v: unknown, dflt: number): number | null => {
-      if (v === undefined || v === '') return dflt;
-      const s = String(v);
-      const n = /^\d+$/.test(s) ? Number(s) * (s.length <= 10 ? 1000 : 1) : Date.parse(s);
-      return Number.isNaN(n) ? null : n;
-    };
     const now = Date.now();
-    const from = time(req.query.from, now - 7 * 86_400_000);
-    const to = time(req.query.to, now);
-    if (from === null || to === null) return res.status(400).json({ error: 'from/to: ISO 8601 time or Unix seconds' });
+    const from = parseQueryTime('from', req.query.from, now - 7 * 86_400_000);
+    const to = parseQueryTime('to', req.query.to, now);
+    if (typeof from === 'string') return res.status(400).json({ error: from });
+    if (typeof to === 'string') return res.status(400).json({ error: to });
+    if (from > to) return res.status(400).json({ error: `from ${new Date(from).toISOString()} is after to ${new Date(to).toISOString()}` });
     const rows = o.runtime.store.history(e164, from, to);
     res.json({
       number: e164,
@@ -139,6 +136,8 @@ export function createApp(o: HttpOptions): express.Express {
   app.use((_req, res) => res.status(404).json({ error: 'not found' }));
   app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (err.type === 'entity.too.large') return res.status(413).json({ error: `upload larger than ${o.maxUploadBytes} bytes (max_upload_bytes)` });
+    // Express decodes :number itself and throws on `%` or `%E0%A4%A`
+    if (err instanceof URIError) return res.status(400).json({ error: 'malformed percent-escape in the URL path' });
     o.log(`http error: ${err.message}`);
     res.status(err.status ?? 500).json({ error: 'internal error' });
   });

@@ -1,28 +1,43 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import type { Server } from 'node:http';
+import { execFile, spawnSync } from 'node:child_process';
+import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync, deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
 import { Runtime } from '../../src/runtime.js';
 import { CarrierResolver } from '../../src/model/carrier.js';
 import { MetricsExporter } from '../../src/http/metrics.js';
 import { createApp, listen } from '../../src/http/server.js';
 import { assessSnapshot, enrichWith, verdictOf } from '../../src/reputation/evaluate.js';
 import { TestReader, line, tmp } from './helpers.js';
+import { until } from '../support/proc.js';
 
 const NOW = Date.UTC(2026, 10, 20, 18, 0);
 const CONSUMER = '+13125550000'; // the called number TestReader puts on every call
 
 interface Rig {
   base: string;
+  port: number;
   rt: Runtime;
   inbox: string;
   server: Server;
 }
 let rig: Rig | undefined;
 
-async function start(opts: { token?: string; protectMetrics?: boolean; lines?: string } = {}): Promise<Rig> {
+interface RigOptions {
+  token?: string;
+  protectMetrics?: boolean;
+  lines?: string;
+  /** Address the server binds (port 0: any free one); default 127.0.0.1. */
+  listenHost?: string;
+  allowedHosts?: string[];
+  maxUploadBytes?: number;
+  maxConcurrentUploads?: number;
+}
+
+async function start(opts: RigOptions = {}): Promise<Rig> {
   const dir = tmp();
   const inbox = join(dir, 'inbox');
   const { mkdirSync } = await import('node:fs');
@@ -58,18 +73,56 @@ async function start(opts: { token?: string; protectMetrics?: boolean; lines?: s
     metrics,
     enrichFor: (snap) => enrichWith(assessSnapshot(snap)),
     inbox,
-    maxUploadBytes: 4096,
+    maxUploadBytes: opts.maxUploadBytes ?? 4096,
+    maxConcurrentUploads: opts.maxConcurrentUploads,
+    listenHost: opts.listenHost ?? '127.0.0.1',
+    allowedHosts: opts.allowedHosts,
     token: opts.token,
     protectMetrics: opts.protectMetrics,
     defaultCountryCode: '1',
     isReady: () => true,
     log: () => undefined,
   });
-  const server = await listen(app, '127.0.0.1', 0);
+  const server = await listen(app, opts.listenHost ?? '127.0.0.1', 0);
   const port = (server.address() as AddressInfo).port;
-  rig = { base: `http://127.0.0.1:${port}`, rt, inbox, server };
+  rig = { base: `http://127.0.0.1:${port}`, port, rt, inbox, server };
   return rig;
 }
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The JSON body's `error`. */
+  error: string | undefined;
+}
+
+/** One request with exactly these headers (a browser's, a forged Host, a Content-Encoding), unlike fetch. */
+function send(path: string, o: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${rig!.base}${path}`, { method: o.method ?? 'GET', headers: o.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        let error: string | undefined;
+        try {
+          error = JSON.parse(body).error;
+        } catch {
+          error = undefined;
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, body, error });
+      });
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+const post = (body: string | Buffer, headers: Record<string, string> = {}) => send('/api/v1/upload', { method: 'POST', headers, body });
+/** A CDR line TestReader accepts. */
+const cdr = (caller = '+12025550103') => line(Math.floor(NOW / 1000) - 50, caller);
+const uploads = (inbox: string) => readdirSync(inbox).filter((f) => f.startsWith('upload-'));
 
 afterEach(async () => {
   if (rig) {
@@ -169,5 +222,57 @@ describe('HTTP', () => {
     expect((await fetch(`${base}/api/v1/upload`, { method: 'POST', body: 'hello world\n' })).status).toBe(415);
     expect((await fetch(`${base}/api/v1/upload`, { method: 'POST', body: 'x'.repeat(10_000) })).status).toBe(413);
     expect((await fetch(`${base}/api/v1/upload`, { method: 'POST' })).status).toBe(400);
+  });
+});
+
+describe('HTTP: history parameters and paths', () => {
+  it('takes from/to only as ISO 8601 with a zone or Unix seconds; anything else is 400 with the reason', async () => {
+    await start();
+    const h = (q: string) => send(`/api/v1/numbers/%2B12025550101/history?${q}`);
+    const bad = [
+      'from=99999999999999999999',
+      `from=${'9'.repeat(5000)}`,
+      'from=99999999999', // 11 digits: not seconds, and not guessed as milliseconds
+      'from=-1',
+      'from=1,2',
+      'from[]=1&from[]=2',
+      'from=1&from=2',
+      'from[a]=1',
+      'from=yesterday',
+      'from=2026-11-20', // no time
+      'from=2026-11-20T00:00:00', // no zone
+      'from=2026-02-31T00:00:00Z',
+      'from=2026-11-20T24:00:00Z',
+      'to=1e9',
+      'to=0x10',
+      'from=1700003600&to=1700000000', // from after to
+    ];
+    for (const q of bad) {
+      const r = await h(q);
+      expect(r.status, q).toBe(400);
+      expect(r.error, q).toMatch(/^(from|to)\b/);
+    }
+    expect((await h('from=1.5')).error).toBeUndefined();
+    const ok = JSON.parse((await h('from=1700000000.25&to=2023-11-14T23:13:21%2B01:00')).body);
+    expect(ok).toMatchObject({ from: '2023-11-14T22:13:20.250Z', to: '2023-11-14T22:13:21.000Z' });
+    const iso = JSON.parse((await h('from=2026-11-20T00:00:00.123456Z&to=2026-11-20T01:00:00-05:30')).body);
+    expect(iso).toMatchObject({ from: '2026-11-20T00:00:00.123Z', to: '2026-11-20T06:30:00.000Z' });
+  });
+
+  it('answers a malformed percent-escape in :number with 400 and a reason', async () => {
+    await start();
+    for (const path of ['/api/v1/numbers/%', '/api/v1/numbers/%E0%A4%A', '/api/v1/numbers/%E0%A4%A/history']) {
+      const r = await send(path);
+      expect(r.status, path).toBe(400);
+      expect(r.error, path).toMatch(/malformed percent-escape/);
+    }
+  });
+
+  it('takes the Bearer scheme in any case (RFC 7235)', async () => {
+    await start({ token: 's3cret' });
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      expect((await send('/api/v1/numbers', { headers: { authorization: `${scheme} s3cret` } })).status, scheme).toBe(200);
+    }
+    expect((await send('/api/v1/numbers', { headers: { authorization: 'Basic s3cret' } })).status).toBe(401);
   });
 });
