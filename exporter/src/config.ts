@@ -63,6 +63,12 @@ export const configSchema = z
       .object({ bearer_token_file: z.string().optional(), protect_metrics: z.boolean().default(false) })
       .strict()
       .default({}),
+    web: z
+      .object({
+        max_concurrent_uploads: z.number().int().min(1).default(4),
+      })
+      .strict()
+      .default({}),
     reputation: z.record(z.unknown()).default({}),
   })
   .strict();

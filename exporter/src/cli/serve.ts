@@ -103,6 +103,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     enrichFor: (snap) => enrichWith(assessSnapshot(snap, evaluate), rt.labels),
     inbox,
     maxUploadBytes: c.max_upload_bytes,
+    maxConcurrentUploads: c.web.max_concurrent_uploads,
     token,
     protectMetrics: c.auth.protect_metrics,
     defaultCountryCode: c.default_country_code.replace(/^\+/, ''),

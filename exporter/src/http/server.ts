@@ -1,7 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Runtime } from '../runtime.js';
 import type { Snapshot } from '../stats/snapshot.js';
@@ -10,6 +8,7 @@ import { numberJson, reportJson, type Enrich } from './json.js';
 import { reportCsv } from './csv.js';
 import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
+import { uploadHandler } from './upload.js';
 import { parseQueryTime } from './queryTime.js';
 
 export interface HttpOptions {
@@ -18,7 +17,10 @@ export interface HttpOptions {
   /** Reputation fields for the JSON, computed for the snapshot being served. */
   enrichFor?: (snap: Snapshot) => Enrich;
   inbox: string;
+  /** Cap on an upload's (inflated) body: `max_upload_bytes`. */
   maxUploadBytes: number;
+  /** `web.max_concurrent_uploads` (default 4). */
+  maxConcurrentUploads?: number;
   /** Bearer token protecting /api (and /metrics when protectMetrics). */
   token?: string;
   protectMetrics?: boolean;
@@ -112,30 +114,22 @@ export function createApp(o: HttpOptions): express.Express {
     res.json({ evaluated_at: j.evaluated_at, carriers: j.carriers });
   });
 
-  // A CDR file posted as the raw body lands in the inbox under a name of our choosing:
-  // nothing from the request ever becomes a path.
-  app.post('/api/v1/upload', auth, express.raw({ type: () => true, limit: o.maxUploadBytes }), async (req, res, next) => {
-    try {
-      const body = req.body as Buffer;
-      if (!Buffer.isBuffer(body) || body.length === 0) return res.status(400).json({ error: 'empty body: POST the CDR file as the request body' });
-      const head = body.subarray(0, 65536).toString('utf8').split('\n').slice(0, 10).map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
-      const format = o.runtime.detectFormat(head) ?? (head[0] ? detectCsvKind(head[0]) : null);
-      if (!format) return res.status(415).json({ error: 'not a recognised CDR or log format (asterisk, freeswitch, kamailio, generic CSV with header, sipp, sofia, engine labels, inventory)' });
-      const name = `upload-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.${format}`;
-      const tmp = join(o.inbox, `.${name}.part`);
-      await writeFile(tmp, body, { mode: 0o640 });
-      await rename(tmp, join(o.inbox, name));
-      o.log(`upload: ${body.length} bytes of ${format} saved as ${name}`);
-      void o.runtime.poll();
-      res.status(202).json({ accepted: name, format, bytes: body.length });
-    } catch (err) {
-      next(err);
-    }
-  });
+  // A CDR file posted as the raw body (gzip or deflate welcome) lands in the inbox under a name of our choosing.
+  app.post(
+    '/api/v1/upload',
+    auth,
+    uploadHandler({
+      inbox: o.inbox,
+      maxBytes: o.maxUploadBytes,
+      maxConcurrent: o.maxConcurrentUploads ?? 4,
+      detectFormat: (head) => o.runtime.detectFormat(head) ?? (head[0] ? detectCsvKind(head[0]) : null),
+      log: o.log,
+      saved: () => void o.runtime.poll(),
+    }),
+  );
 
   app.use((_req, res) => res.status(404).json({ error: 'not found' }));
-  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
-    if (err.type === 'entity.too.large') return res.status(413).json({ error: `upload larger than ${o.maxUploadBytes} bytes (max_upload_bytes)` });
+  app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     // Express decodes :number itself and throws on `%` or `%E0%A4%A`
     if (err instanceof URIError) return res.status(400).json({ error: 'malformed percent-escape in the URL path' });
     o.log(`http error: ${err.message}`);

@@ -225,6 +225,102 @@ describe('HTTP', () => {
   });
 });
 
+describe('HTTP: uploads', () => {
+  it('streams the body into a .part file while it arrives, then renames it (mode 0640)', async () => {
+    const { base, inbox } = await start({ maxUploadBytes: 1 << 20 });
+    const first = Array.from({ length: 50 }, (_, i) => cdr(`+1202555${String(1000 + i)}`)).join('');
+    const rest = Array.from({ length: 50 }, (_, i) => cdr(`+1202555${String(2000 + i)}`)).join('');
+    const req = request(`${base}/api/v1/upload`, { method: 'POST' });
+    const reply = new Promise<Reply>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, error: undefined }));
+      });
+      req.on('error', reject);
+    });
+    req.write(first);
+    // The first half is on disk before the request has ended: nothing waits in memory for the rest.
+    const part = await until('first half on disk', async () => {
+      const p = readdirSync(inbox).find((f) => f.endsWith('.part'));
+      return p && statSync(join(inbox, p)).size === first.length ? p : undefined;
+    }, 10_000);
+    expect(part).toMatch(/^\.upload-[\w-]+\.part$/);
+    req.end(rest);
+    const r = await reply;
+    expect(r.status).toBe(202);
+    const { accepted, bytes } = JSON.parse(r.body);
+    expect(bytes).toBe(first.length + rest.length);
+    expect(readFileSync(join(inbox, accepted), 'utf8')).toBe(first + rest);
+    expect(statSync(join(inbox, accepted)).mode & 0o777).toBe(0o640);
+    expect(readdirSync(inbox).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('limits concurrent uploads: 429 with Retry-After beyond web.max_concurrent_uploads', async () => {
+    const { base, inbox } = await start({ maxConcurrentUploads: 2 });
+    // Two uploads in progress: the server has taken them (100 Continue) and waits for their bodies.
+    const open = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<{ end(): Promise<number> }>((resolve, reject) => {
+            const req = request(`${base}/api/v1/upload`, { method: 'POST', headers: { expect: '100-continue', 'transfer-encoding': 'chunked' } });
+            const status = new Promise<number>((r) => req.on('response', (res) => (res.resume(), r(res.statusCode!))));
+            req.on('error', reject);
+            req.on('continue', () => resolve({ end: () => (req.end(cdr()), status) }));
+            req.flushHeaders();
+          }),
+      ),
+    );
+    const third = await post(cdr());
+    expect(third.status).toBe(429);
+    expect(third.headers['retry-after']).toMatch(/^\d+$/);
+    expect(third.error).toContain('web.max_concurrent_uploads');
+    expect(await Promise.all(open.map((o) => o.end()))).toEqual([202, 202]);
+    expect((await post(cdr())).status).toBe(202);
+    expect(uploads(inbox)).toHaveLength(3);
+  });
+
+  it('inflates gzip and deflate bodies; the cap applies to the inflated size', async () => {
+    const { inbox } = await start();
+    const body = cdr() + cdr('+12025550104');
+    const gz = await post(gzipSync(body), { 'content-encoding': 'gzip' });
+    expect(gz.status).toBe(202);
+    expect(readFileSync(join(inbox, JSON.parse(gz.body).accepted), 'utf8')).toBe(body);
+    expect((await post(deflateSync(body), { 'content-encoding': 'deflate' })).status).toBe(202);
+    // ~100 bytes on the wire, 64 KiB inflated, against a 4096-byte cap
+    const bomb = gzipSync(cdr().repeat(2000));
+    expect(bomb.length).toBeLessThan(4096);
+    const big = await post(bomb, { 'content-encoding': 'gzip' });
+    expect(big.status).toBe(413);
+    expect(big.error).toContain('max_upload_bytes');
+    expect(readdirSync(inbox).filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect(uploads(inbox)).toHaveLength(2);
+  });
+
+  it('refuses br and unknown encodings (415) and bad gzip (400) with a clear message', async () => {
+    const { inbox } = await start();
+    const br = await post(cdr(), { 'content-encoding': 'br' });
+    expect(br.status).toBe(415);
+    expect(br.error).toMatch(/Content-Encoding br is not supported.*gzip/);
+    expect((await post(cdr(), { 'content-encoding': 'compress' })).status).toBe(415);
+    const bad = await post('this is not gzip at all\n', { 'content-encoding': 'gzip' });
+    expect(bad.status).toBe(400);
+    expect(bad.error).toMatch(/not valid gzip/);
+    const truncated = await post(gzipSync(cdr().repeat(20)).subarray(0, 30), { 'content-encoding': 'gzip' });
+    expect(truncated.status).toBe(400);
+    expect(truncated.error).toMatch(/not valid gzip/);
+    expect(readdirSync(inbox).filter((f) => f.endsWith('.part') || f.startsWith('upload-'))).toEqual([]);
+  });
+
+  it('says the inbox cannot be written to, instead of "internal error"', async () => {
+    const { inbox } = await start();
+    rmSync(inbox, { recursive: true });
+    const r = await post(cdr());
+    expect(r.status).toBe(500);
+    expect(r.error).toBe(`inbox ${inbox} is not writable (ENOENT)`);
+  });
+});
+
 describe('HTTP: history parameters and paths', () => {
   it('takes from/to only as ISO 8601 with a zone or Unix seconds; anything else is 400 with the reason', async () => {
     await start();
@@ -274,5 +370,19 @@ describe('HTTP: history parameters and paths', () => {
       expect((await send('/api/v1/numbers', { headers: { authorization: `${scheme} s3cret` } })).status, scheme).toBe(200);
     }
     expect((await send('/api/v1/numbers', { headers: { authorization: 'Basic s3cret' } })).status).toBe(401);
+  });
+});
+
+describe('HTTP: uploads that stop half-way', () => {
+  it('a client that gives up mid-body leaves no .part file and frees its upload slot', async () => {
+    const { base, inbox } = await start({ maxConcurrentUploads: 1, maxUploadBytes: 1 << 20 });
+    const req = request(`${base}/api/v1/upload`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
+    req.on('error', () => undefined); // we hang up on purpose
+    req.write(cdr().repeat(20));
+    await until('.part on disk', async () => (readdirSync(inbox).some((f) => f.endsWith('.part')) ? true : undefined), 10_000);
+    req.destroy();
+    await until('.part removed', async () => (readdirSync(inbox).some((f) => f.endsWith('.part')) ? undefined : true), 10_000);
+    expect(await until('slot free again', async () => ((await post(cdr())).status === 202 ? true : undefined), 10_000)).toBe(true);
+    expect(uploads(inbox)).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdirSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileSync, mkdirSync, appendFileSync, existsSync, readFileSync, chmodSync, chownSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp } from '../core/helpers.js';
 import { CLI, freeTcpPort, killAll, serveCli, stopWith, until, type Served } from '../support/proc.js';
@@ -99,5 +99,28 @@ describe('numrep serve (real process)', () => {
     expect(err).toContain(`${join(dir, 'numrep.yml')}: listen: expected HOST:PORT`);
     expect(err).toContain('bucket_seconds: Expected number, received string');
     expect(err).toContain('unknown key "colour"');
+  });
+
+  it('says the inbox is not writable when an upload cannot be saved (as an unprivileged user)', async () => {
+    const dir = tmp();
+    const inbox = join(dir, 'inbox');
+    mkdirSync(inbox);
+    const port = await freePort();
+    const args = [CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--inbox', inbox, '--db', join(dir, 'numrep.db')];
+    // root writes anywhere: run serve as nobody, owning its database directory but not the inbox
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(dir, 65534, 65534);
+    else chmodSync(inbox, 0o555);
+    const p = spawn(process.execPath, args, { stdio: 'ignore', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    try {
+      await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/upload`, { method: 'POST', body: HEADER + generic(1, Date.now() - 60_000) });
+      expect(r.status).toBe(500);
+      expect(await r.json()).toEqual({ error: `inbox ${inbox} is not writable (EACCES)` });
+      expect(readdirSync(inbox)).toEqual([]);
+    } finally {
+      p.kill('SIGKILL');
+      if (!asRoot) chmodSync(inbox, 0o755);
+    }
   });
 });
