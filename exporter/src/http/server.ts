@@ -10,6 +10,7 @@ import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
 import { uploadHandler } from './upload.js';
 import { parseQueryTime } from './queryTime.js';
+import { crossSiteGuard, hostGuard } from './guards.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -21,6 +22,10 @@ export interface HttpOptions {
   maxUploadBytes: number;
   /** `web.max_concurrent_uploads` (default 4). */
   maxConcurrentUploads?: number;
+  /** The host the server listens on (as configured: an address, a name, or 0.0.0.0 / :: for all). */
+  listenHost: string;
+  /** `web.allowed_hosts`: more `Host` values to serve, as `name` (any port) or `name:port`. */
+  allowedHosts?: string[];
   /** Bearer token protecting /api (and /metrics when protectMetrics). */
   token?: string;
   protectMetrics?: boolean;
@@ -56,11 +61,17 @@ export function createApp(o: HttpOptions): express.Express {
     res.set('WWW-Authenticate', 'Bearer realm="numrep"').status(401).json({ error: 'missing or wrong bearer token' });
   };
 
+  // Before the Host check: a kubelet probes by pod IP, a load balancer by whatever name it was given, and
+  // these two say nothing but up/ready.
   app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => {
     if (o.isReady()) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'starting', detail: 'catching up on existing files' });
   });
+
+  app.use(hostGuard(o.listenHost, o.allowedHosts ?? []));
+  // A page cannot add Authorization to a cross-site request without a preflight, which numrep never grants.
+  app.use(crossSiteGuard((req) => o.token !== undefined && tokenOk(req.get('authorization'), o.token)));
 
   app.get('/metrics', o.protectMetrics ? auth : (_q: Request, _s: Response, n: NextFunction) => n(), async (_req, res, next) => {
     try {

@@ -225,6 +225,83 @@ describe('HTTP', () => {
   });
 });
 
+describe('HTTP: requests from web pages (CSRF)', () => {
+  it('refuses a cross-site upload with 403 and a reason, whatever its content type; nothing is saved', async () => {
+    const { inbox, port } = await start();
+    const forged = [
+      { origin: 'http://evil.example', 'content-type': 'text/plain' },
+      { origin: 'null', 'content-type': 'multipart/form-data; boundary=x' },
+      { origin: `http://127.0.0.1:${port + 1}`, 'content-type': 'text/csv' },
+      { 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' },
+      { 'sec-fetch-site': 'same-site', 'content-type': 'text/plain' },
+    ];
+    for (const headers of forged) {
+      const r = await post(cdr(), headers);
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect(r.error).toMatch(/cross-site request refused/);
+    }
+    expect((await post(cdr(), { origin: 'http://evil.example' })).error).toContain('Origin http://evil.example is not this server');
+    // Any state-changing method, not only the upload route.
+    expect((await send('/api/v1/numbers', { method: 'DELETE', headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    expect(uploads(inbox)).toEqual([]);
+  });
+
+  it('keeps curl, scripts and same-origin requests working', async () => {
+    const { inbox, port, base } = await start();
+    // curl --data-binary sends application/x-www-form-urlencoded, a "simple" type: allowed, as no browser marks it.
+    const file = join(tmp(), 'calls.test');
+    writeFileSync(file, cdr('+12025550104'));
+    const { stdout } = await promisify(execFile)('curl', ['-sS', '-w', '\n%{http_code}', '--data-binary', `@${file}`, `${base}/api/v1/upload`]);
+    expect(stdout.trim().split('\n').at(-1)).toBe('202');
+    expect((await post(cdr(), { origin: `http://127.0.0.1:${port}`, 'sec-fetch-site': 'same-origin', 'content-type': 'text/plain' })).status).toBe(202);
+    expect((await post(cdr(), { origin: `http://localhost:${port}`, host: `localhost:${port}` })).status).toBe(202);
+    expect((await post(cdr(), { 'sec-fetch-site': 'none' })).status).toBe(202);
+    expect(uploads(inbox)).toHaveLength(4);
+  });
+
+  it('accepts a request carrying the valid bearer token: a page cannot send one without a preflight', async () => {
+    await start({ token: 's3cret' });
+    const crossSite = { origin: 'http://evil.example', 'content-type': 'text/plain' };
+    expect((await post(cdr(), crossSite)).status).toBe(403);
+    expect((await post(cdr(), { ...crossSite, authorization: 'Bearer wrong!' })).status).toBe(403);
+    expect((await post(cdr(), { ...crossSite, authorization: 'Bearer s3cret' })).status).toBe(202);
+  });
+});
+
+describe('HTTP: Host header (DNS rebinding)', () => {
+  it('answers 421 naming web.allowed_hosts for a foreign Host, on the API, /metrics and uploads', async () => {
+    const { inbox, port } = await start();
+    for (const path of ['/api/v1/numbers', '/api/v1/numbers.csv', '/metrics']) {
+      const r = await send(path, { headers: { host: `attacker.example:${port}` } });
+      expect(r.status, path).toBe(421);
+      expect(r.error).toContain('web.allowed_hosts');
+    }
+    expect((await post(cdr(), { host: `attacker.example:${port}` })).status).toBe(421);
+    expect(uploads(inbox)).toEqual([]);
+    // Probes are exempt: a kubelet asks by pod IP, a load balancer by whatever name it likes.
+    expect((await send('/healthz', { headers: { host: 'attacker.example' } })).status).toBe(200);
+    expect((await send('/readyz', { headers: { host: 'attacker.example' } })).status).toBe(200);
+  });
+
+  it('accepts the listen address and loopback names with the listen port, and web.allowed_hosts', async () => {
+    const { port } = await start({ allowedHosts: ['numrep.internal', 'Metrics.Example:9999'] });
+    const status = async (host: string) => (await send('/api/v1/numbers', { headers: { host } })).status;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`, `numrep.internal:${port}`, 'numrep.internal', 'metrics.example:9999']) {
+      expect(await status(host), host).toBe(200);
+    }
+    for (const host of [`localhost:${port + 1}`, 'localhost', `10.0.0.5:${port}`, `metrics.example:${port}`, `numrep.internal.evil.example:${port}`, `127.0.0.1.nip.io:${port}`]) {
+      expect(await status(host), host).toBe(421);
+    }
+  });
+
+  it('on a wildcard listen address accepts any IP literal, and names only when allowed', async () => {
+    const { port } = await start({ listenHost: '0.0.0.0' });
+    const status = async (host: string) => (await send('/api/v1/numbers', { headers: { host } })).status;
+    for (const host of ['10.1.2.3:8080', `192.168.0.7:${port}`, '[fe80::1]:80', `localhost:${port}`]) expect(await status(host), host).toBe(200);
+    for (const host of [`evil.example:${port}`, `exporter:${port}`]) expect(await status(host), host).toBe(421);
+  });
+});
+
 describe('HTTP: uploads', () => {
   it('streams the body into a .part file while it arrives, then renames it (mode 0640)', async () => {
     const { base, inbox } = await start({ maxUploadBytes: 1 << 20 });
