@@ -463,3 +463,19 @@ describe('HTTP: uploads that stop half-way', () => {
     expect(uploads(inbox)).toHaveLength(1);
   });
 });
+
+describe('HTTP: uploaded side files', () => {
+  it('an uploaded labels file dated far in the future is quarantined, not imported', async () => {
+    const { rt } = await start();
+    const labels = 'number,engine,label,checked_at\n+12025550105,hiya,spam,9999-12-01T00:00:00Z\n+12025550106,hiya,spam,2026-11-20T08:00:00Z\n';
+    const r = await post(labels);
+    expect(r.status).toBe(202);
+    expect(JSON.parse(r.body).format).toBe('labels');
+    await rt.poll();
+    expect(rt.labels.has('+12025550106')).toBe(true);
+    expect(rt.labels.has('+12025550105')).toBe(false);
+    expect(rt.store.quarantined(10)).toEqual([
+      expect.objectContaining({ line: 2, reason: 'bad_label_row', detail: 'checked_at 9999-12-01T00:00:00Z is more than 1 day in the future' }),
+    ]);
+  });
+});
