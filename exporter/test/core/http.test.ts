@@ -228,7 +228,7 @@ describe('HTTP', () => {
 describe('HTTP: requests from web pages (CSRF)', () => {
   it('refuses a cross-site upload with 403 and a reason, whatever its content type; nothing is saved', async () => {
     const { inbox, port } = await start();
-    const forged = [
+    const forged: Record<string, string>[] = [
       { origin: 'http://evil.example', 'content-type': 'text/plain' },
       { origin: 'null', 'content-type': 'multipart/form-data; boundary=x' },
       { origin: `http://127.0.0.1:${port + 1}`, 'content-type': 'text/csv' },
