@@ -11,6 +11,9 @@ function parseYaml(text: string): unknown {
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:9847');
 
+/** A `web.allowed_hosts` entry: a name or address alone (any port) or with its port. */
+export const allowedHost = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'expected HOST or HOST:PORT, e.g. numrep.internal or exporter:9847');
+
 export const configSchema = z
   .object({
     listen: hostPort.default('127.0.0.1:9847'),
@@ -68,6 +71,14 @@ export const configSchema = z
       .default({}),
     auth: z
       .object({ bearer_token_file: z.string().optional(), protect_metrics: z.boolean().default(false) })
+      .strict()
+      .default({}),
+    web: z
+      .object({
+        // Host header values served besides the listen address and loopback (DNS-rebinding guard)
+        allowed_hosts: z.array(allowedHost).default([]),
+        max_concurrent_uploads: z.number().int().min(1).default(4),
+      })
       .strict()
       .default({}),
     reputation: z.record(z.unknown()).default({}),

@@ -178,7 +178,7 @@ describe('docs/operations.md', () => {
   const doc = read('docs/operations.md');
 
   it('has the sections the README links to', () => {
-    for (const h of ['## Run the whole stack', '## Running without Docker', '## Adding the rules to an existing Prometheus', '## Embedding the panel and the dashboards in an existing Grafana', '## Upgrading', '## Backup and restore']) {
+    for (const h of ['## Run the whole stack', '## Running without Docker', '## Adding the rules to an existing Prometheus', '## Embedding the panel and the dashboards in an existing Grafana', '## Upgrading', '## Backup and restore', '## HTTP limits and browser protection']) {
       expect(doc).toContain(h);
     }
   });

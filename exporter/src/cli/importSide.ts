@@ -18,7 +18,7 @@ export function readSideFile(kind: 'labels' | 'inventory', file: string, country
   const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#')) ?? '';
   const other = detectCsvKind(firstLine);
   if (other !== null && other !== kind) fail(`${file}: line 1: this looks like ${other}, not ${kind}: use numrep ${other} import${kind === 'labels' ? '' : ' (or --labels)'}`, 2);
-  const parsed = kind === 'labels' ? parseLabelsCsv(text, { file, defaultCountryCode: countryCode }) : parseInventoryCsv(text, { file, defaultCountryCode: countryCode });
+  const parsed = kind === 'labels' ? parseLabelsCsv(text, { file, defaultCountryCode: countryCode, now: Date.now() }) : parseInventoryCsv(text, { file, defaultCountryCode: countryCode });
   const headerError = parsed.errors.find((e) => /^(not a .* file|empty file)/.test(e.reason));
   if (headerError) fail(formatIssue(headerError), 2);
   for (const e of parsed.errors) process.stderr.write(`numrep: ${formatIssue(e)}\n`);

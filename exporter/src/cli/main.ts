@@ -29,6 +29,7 @@ common(
     .option('--source <glob...>', 'live files to tail, e.g. /var/log/asterisk/cdr-csv/Master.csv')
     .option('--demo', 'write realistic sample traffic into the inbox')
     .option('--quiet', 'no log lines')
+    .option('--allowed-host <host[:port]>', 'also answer to this Host (like web.allowed_hosts; repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--shard <i/n>', 'keep only caller numbers with hash mod n = i (0 ≤ i < n); run n exporters over the same sources'),
 ).action(async (opts) => (await import('./serve.js')).serve(opts));
 

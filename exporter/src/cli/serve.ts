@@ -9,6 +9,7 @@ import { accountOf, describeAccount } from '../classify/account.js';
 import type { SourceState } from '../store/db.js';
 import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
+import { allowedHost } from '../config.js';
 import { startDemo } from '../sim/demo.js';
 import { assessSnapshot, enrichWith, verdictOf } from '../reputation/evaluate.js';
 import { parseReputationConfig } from '../reputation/config.js';
@@ -23,6 +24,8 @@ export interface ServeFlags extends CommonFlags {
   quiet?: boolean;
   /** `i/n`: this exporter keeps the numbers of shard i of n (docs/scaling.md). */
   shard?: string;
+  /** More `web.allowed_hosts`, e.g. the service name other containers use. */
+  allowedHost?: string[];
 }
 
 export async function serve(flags: ServeFlags): Promise<void> {
@@ -33,6 +36,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (flags.db) c.db = flags.db;
   const format = checkFormat(flags.format);
   const { host, port } = parseListen(c.listen);
+  for (const h of flags.allowedHost ?? []) {
+    if (!allowedHost.safeParse(h).success) fail(`--allowed-host ${h}: expected HOST or HOST:PORT, e.g. numrep.internal or exporter:9847`, 2);
+  }
   const inbox = resolve(c.inbox);
   mkdirSync(inbox, { recursive: true });
   const globs = [...c.sources.map((s) => s.path), ...(flags.source ?? [])];
@@ -115,6 +121,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     enrichFor: (snap) => enrichWith(assessSnapshot(snap, evaluate), rt.labels),
     inbox,
     maxUploadBytes: c.max_upload_bytes,
+    maxConcurrentUploads: c.web.max_concurrent_uploads,
+    listenHost: host,
+    allowedHosts: [...c.web.allowed_hosts, ...(flags.allowedHost ?? [])],
     token,
     protectMetrics: c.auth.protect_metrics,
     defaultCountryCode: c.default_country_code.replace(/^\+/, ''),

@@ -1,7 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Runtime } from '../runtime.js';
 import type { Snapshot } from '../stats/snapshot.js';
@@ -10,6 +8,9 @@ import { numberJson, reportJson, sourceJson, type Enrich } from './json.js';
 import { reportCsv } from './csv.js';
 import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
+import { uploadHandler } from './upload.js';
+import { parseQueryTime } from './queryTime.js';
+import { crossSiteGuard, hostGuard } from './guards.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -17,7 +18,14 @@ export interface HttpOptions {
   /** Reputation fields for the JSON, computed for the snapshot being served. */
   enrichFor?: (snap: Snapshot) => Enrich;
   inbox: string;
+  /** Cap on an upload's (inflated) body: `max_upload_bytes`. */
   maxUploadBytes: number;
+  /** `web.max_concurrent_uploads` (default 4). */
+  maxConcurrentUploads?: number;
+  /** The host the server listens on (as configured: an address, a name, or 0.0.0.0 / :: for all). */
+  listenHost: string;
+  /** `web.allowed_hosts`: more `Host` values to serve, as `name` (any port) or `name:port`. */
+  allowedHosts?: string[];
   /** Bearer token protecting /api (and /metrics when protectMetrics). */
   token?: string;
   protectMetrics?: boolean;
@@ -27,7 +35,7 @@ export interface HttpOptions {
 }
 
 function tokenOk(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/.exec(header ?? '');
+  const m = /^Bearer +(.+)$/i.exec(header ?? ''); // the scheme is case-insensitive (RFC 7235)
   if (!m) return false;
   const a = Buffer.from(m[1]);
   const b = Buffer.from(token);
@@ -53,11 +61,17 @@ export function createApp(o: HttpOptions): express.Express {
     res.set('WWW-Authenticate', 'Bearer realm="numrep"').status(401).json({ error: 'missing or wrong bearer token' });
   };
 
+  // Before the Host check: a kubelet probes by pod IP, a load balancer by whatever name it was given, and
+  // these two say nothing but up/ready.
   app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => {
     if (o.isReady()) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'starting', detail: 'catching up on existing files' });
   });
+
+  app.use(hostGuard(o.listenHost, o.allowedHosts ?? []));
+  // A page cannot add Authorization to a cross-site request without a preflight, which numrep never grants.
+  app.use(crossSiteGuard((req) => o.token !== undefined && tokenOk(req.get('authorization'), o.token)));
 
   app.get('/metrics', o.protectMetrics ? auth : (_q: Request, _s: Response, n: NextFunction) => n(), async (_req, res, next) => {
     try {
@@ -92,16 +106,12 @@ export function createApp(o: HttpOptions): express.Express {
   app.get('/api/v1/numbers/:number/history', auth, (req, res) => {
     const e164 = toE164(req.params.number, o.defaultCountryCode);
     if (!e164) return res.status(400).json({ error: 'not a phone number' });
-    const time = (v: unknown, dflt: number): number | null => {
-      if (v === undefined || v === '') return dflt;
-      const s = String(v);
-      const n = /^\d+$/.test(s) ? Number(s) * (s.length <= 10 ? 1000 : 1) : Date.parse(s);
-      return Number.isNaN(n) ? null : n;
-    };
     const now = Date.now();
-    const from = time(req.query.from, now - 7 * 86_400_000);
-    const to = time(req.query.to, now);
-    if (from === null || to === null) return res.status(400).json({ error: 'from/to: ISO 8601 time or Unix seconds' });
+    const from = parseQueryTime('from', req.query.from, now - 7 * 86_400_000);
+    const to = parseQueryTime('to', req.query.to, now);
+    if (typeof from === 'string') return res.status(400).json({ error: from });
+    if (typeof to === 'string') return res.status(400).json({ error: to });
+    if (from > to) return res.status(400).json({ error: `from ${new Date(from).toISOString()} is after to ${new Date(to).toISOString()}` });
     const rows = o.runtime.store.history(e164, from, to);
     res.json({
       number: e164,
@@ -119,30 +129,24 @@ export function createApp(o: HttpOptions): express.Express {
     res.json({ evaluated_at: j.evaluated_at, carriers: j.carriers });
   });
 
-  // A CDR file posted as the raw body lands in the inbox under a name of our choosing:
-  // nothing from the request ever becomes a path.
-  app.post('/api/v1/upload', auth, express.raw({ type: () => true, limit: o.maxUploadBytes }), async (req, res, next) => {
-    try {
-      const body = req.body as Buffer;
-      if (!Buffer.isBuffer(body) || body.length === 0) return res.status(400).json({ error: 'empty body: POST the CDR file as the request body' });
-      const head = body.subarray(0, 65536).toString('utf8').split('\n').slice(0, 10).map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
-      const format = o.runtime.detectFormat(head) ?? (head[0] ? detectCsvKind(head[0]) : null);
-      if (!format) return res.status(415).json({ error: 'not a recognised CDR or log format (asterisk, freeswitch, kamailio, generic CSV with header, sipp, sofia, engine labels, inventory)' });
-      const name = `upload-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.${format}`;
-      const tmp = join(o.inbox, `.${name}.part`);
-      await writeFile(tmp, body, { mode: 0o640 });
-      await rename(tmp, join(o.inbox, name));
-      o.log(`upload: ${body.length} bytes of ${format} saved as ${name}`);
-      void o.runtime.poll();
-      res.status(202).json({ accepted: name, format, bytes: body.length });
-    } catch (err) {
-      next(err);
-    }
-  });
+  // A CDR file posted as the raw body (gzip or deflate welcome) lands in the inbox under a name of our choosing.
+  app.post(
+    '/api/v1/upload',
+    auth,
+    uploadHandler({
+      inbox: o.inbox,
+      maxBytes: o.maxUploadBytes,
+      maxConcurrent: o.maxConcurrentUploads ?? 4,
+      detectFormat: (head) => o.runtime.detectFormat(head) ?? (head[0] ? detectCsvKind(head[0]) : null),
+      log: o.log,
+      saved: () => void o.runtime.poll(),
+    }),
+  );
 
   app.use((_req, res) => res.status(404).json({ error: 'not found' }));
-  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
-    if (err.type === 'entity.too.large') return res.status(413).json({ error: `upload larger than ${o.maxUploadBytes} bytes (max_upload_bytes)` });
+  app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    // Express decodes :number itself and throws on `%` or `%E0%A4%A`
+    if (err instanceof URIError) return res.status(400).json({ error: 'malformed percent-escape in the URL path' });
     o.log(`http error: ${err.message}`);
     res.status(err.status ?? 500).json({ error: 'internal error' });
   });

@@ -233,7 +233,7 @@ export class FileIngestor {
       const buf = Buffer.alloc(size);
       await fh.read(buf, 0, size, 0);
       const text = buf.toString('utf8');
-      const parsed = parseReputationCsv(text, { file: st.path, defaultCountryCode: this.opts.readerOptions.defaultCountryCode });
+      const parsed = parseReputationCsv(text, { file: st.path, defaultCountryCode: this.opts.readerOptions.defaultCountryCode, now });
       const labels: LabelSnapshot[] = [];
       const inventory: InventoryEntry[] = [];
       if (parsed.kind === 'labels') {

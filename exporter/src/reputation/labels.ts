@@ -23,7 +23,15 @@ export interface ParseOptions {
   file?: string;
   /** Country code for national-format numbers (default 1). */
   defaultCountryCode?: string;
+  /**
+   * The clock, in ms: a label `checked_at` more than a day after it is refused (a far-future snapshot would stay
+   * the latest one forever). Without it, no row is judged against the clock.
+   */
+  now?: number;
 }
+
+/** How far ahead of the clock a label's checked_at may be (time zones, clocks that differ). */
+export const LABEL_FUTURE_TOLERANCE_MS = 86_400_000;
 
 export interface ParseResult<T> {
   kind: CsvKind;
@@ -314,6 +322,7 @@ export function parseLabelsCsv(text: string, opts: ParseOptions = {}): ParseResu
     const checkedRaw = cell('checked_at');
     const t = parseTimestamp(checkedRaw);
     if (t === null) return checkedRaw ? `checked_at "${checkedRaw.slice(0, 40)}" is not an ISO 8601 date/time or Unix time` : 'checked_at is empty';
+    if (opts.now !== undefined && t > opts.now + LABEL_FUTURE_TOLERANCE_MS) return `checked_at ${isoSeconds(t)} is more than 1 day in the future`;
     let reports: number | null = null;
     const repRaw = cell('reports');
     if (repRaw !== '') {

@@ -1,28 +1,43 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import type { Server } from 'node:http';
+import { execFile, spawnSync } from 'node:child_process';
+import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync, deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
 import { Runtime } from '../../src/runtime.js';
 import { CarrierResolver } from '../../src/model/carrier.js';
 import { MetricsExporter } from '../../src/http/metrics.js';
 import { createApp, listen } from '../../src/http/server.js';
 import { assessSnapshot, enrichWith, verdictOf } from '../../src/reputation/evaluate.js';
 import { TestReader, line, tmp } from './helpers.js';
+import { until } from '../support/proc.js';
 
 const NOW = Date.UTC(2026, 10, 20, 18, 0);
 const CONSUMER = '+13125550000'; // the called number TestReader puts on every call
 
 interface Rig {
   base: string;
+  port: number;
   rt: Runtime;
   inbox: string;
   server: Server;
 }
 let rig: Rig | undefined;
 
-async function start(opts: { token?: string; protectMetrics?: boolean; lines?: string } = {}): Promise<Rig> {
+interface RigOptions {
+  token?: string;
+  protectMetrics?: boolean;
+  lines?: string;
+  /** Address the server binds (port 0: any free one); default 127.0.0.1. */
+  listenHost?: string;
+  allowedHosts?: string[];
+  maxUploadBytes?: number;
+  maxConcurrentUploads?: number;
+}
+
+async function start(opts: RigOptions = {}): Promise<Rig> {
   const dir = tmp();
   const inbox = join(dir, 'inbox');
   const { mkdirSync } = await import('node:fs');
@@ -58,18 +73,56 @@ async function start(opts: { token?: string; protectMetrics?: boolean; lines?: s
     metrics,
     enrichFor: (snap) => enrichWith(assessSnapshot(snap)),
     inbox,
-    maxUploadBytes: 4096,
+    maxUploadBytes: opts.maxUploadBytes ?? 4096,
+    maxConcurrentUploads: opts.maxConcurrentUploads,
+    listenHost: opts.listenHost ?? '127.0.0.1',
+    allowedHosts: opts.allowedHosts,
     token: opts.token,
     protectMetrics: opts.protectMetrics,
     defaultCountryCode: '1',
     isReady: () => true,
     log: () => undefined,
   });
-  const server = await listen(app, '127.0.0.1', 0);
+  const server = await listen(app, opts.listenHost ?? '127.0.0.1', 0);
   const port = (server.address() as AddressInfo).port;
-  rig = { base: `http://127.0.0.1:${port}`, rt, inbox, server };
+  rig = { base: `http://127.0.0.1:${port}`, port, rt, inbox, server };
   return rig;
 }
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The JSON body's `error`. */
+  error: string | undefined;
+}
+
+/** One request with exactly these headers (a browser's, a forged Host, a Content-Encoding), unlike fetch. */
+function send(path: string, o: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${rig!.base}${path}`, { method: o.method ?? 'GET', headers: o.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        let error: string | undefined;
+        try {
+          error = JSON.parse(body).error;
+        } catch {
+          error = undefined;
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, body, error });
+      });
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+const post = (body: string | Buffer, headers: Record<string, string> = {}) => send('/api/v1/upload', { method: 'POST', headers, body });
+/** A CDR line TestReader accepts. */
+const cdr = (caller = '+12025550103') => line(Math.floor(NOW / 1000) - 50, caller);
+const uploads = (inbox: string) => readdirSync(inbox).filter((f) => f.startsWith('upload-'));
 
 afterEach(async () => {
   if (rig) {
@@ -169,5 +222,260 @@ describe('HTTP', () => {
     expect((await fetch(`${base}/api/v1/upload`, { method: 'POST', body: 'hello world\n' })).status).toBe(415);
     expect((await fetch(`${base}/api/v1/upload`, { method: 'POST', body: 'x'.repeat(10_000) })).status).toBe(413);
     expect((await fetch(`${base}/api/v1/upload`, { method: 'POST' })).status).toBe(400);
+  });
+});
+
+describe('HTTP: requests from web pages (CSRF)', () => {
+  it('refuses a cross-site upload with 403 and a reason, whatever its content type; nothing is saved', async () => {
+    const { inbox, port } = await start();
+    const forged: Record<string, string>[] = [
+      { origin: 'http://evil.example', 'content-type': 'text/plain' },
+      { origin: 'null', 'content-type': 'multipart/form-data; boundary=x' },
+      { origin: `http://127.0.0.1:${port + 1}`, 'content-type': 'text/csv' },
+      { 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' },
+      { 'sec-fetch-site': 'same-site', 'content-type': 'text/plain' },
+    ];
+    for (const headers of forged) {
+      const r = await post(cdr(), headers);
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect(r.error).toMatch(/cross-site request refused/);
+    }
+    expect((await post(cdr(), { origin: 'http://evil.example' })).error).toContain('Origin http://evil.example is not this server');
+    // Any state-changing method, not only the upload route.
+    expect((await send('/api/v1/numbers', { method: 'DELETE', headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    expect(uploads(inbox)).toEqual([]);
+  });
+
+  it('keeps curl, scripts and same-origin requests working', async () => {
+    const { inbox, port, base } = await start();
+    // curl --data-binary sends application/x-www-form-urlencoded, a "simple" type: allowed, as no browser marks it.
+    const file = join(tmp(), 'calls.test');
+    writeFileSync(file, cdr('+12025550104'));
+    const { stdout } = await promisify(execFile)('curl', ['-sS', '-w', '\n%{http_code}', '--data-binary', `@${file}`, `${base}/api/v1/upload`]);
+    expect(stdout.trim().split('\n').at(-1)).toBe('202');
+    expect((await post(cdr(), { origin: `http://127.0.0.1:${port}`, 'sec-fetch-site': 'same-origin', 'content-type': 'text/plain' })).status).toBe(202);
+    expect((await post(cdr(), { origin: `http://localhost:${port}`, host: `localhost:${port}` })).status).toBe(202);
+    expect((await post(cdr(), { 'sec-fetch-site': 'none' })).status).toBe(202);
+    expect(uploads(inbox)).toHaveLength(4);
+  });
+
+  it('accepts a request carrying the valid bearer token: a page cannot send one without a preflight', async () => {
+    await start({ token: 's3cret' });
+    const crossSite = { origin: 'http://evil.example', 'content-type': 'text/plain' };
+    expect((await post(cdr(), crossSite)).status).toBe(403);
+    expect((await post(cdr(), { ...crossSite, authorization: 'Bearer wrong!' })).status).toBe(403);
+    expect((await post(cdr(), { ...crossSite, authorization: 'Bearer s3cret' })).status).toBe(202);
+  });
+});
+
+describe('HTTP: Host header (DNS rebinding)', () => {
+  it('answers 421 naming web.allowed_hosts for a foreign Host, on the API, /metrics and uploads', async () => {
+    const { inbox, port } = await start();
+    for (const path of ['/api/v1/numbers', '/api/v1/numbers.csv', '/metrics']) {
+      const r = await send(path, { headers: { host: `attacker.example:${port}` } });
+      expect(r.status, path).toBe(421);
+      expect(r.error).toContain('web.allowed_hosts');
+    }
+    expect((await post(cdr(), { host: `attacker.example:${port}` })).status).toBe(421);
+    expect(uploads(inbox)).toEqual([]);
+    // Probes are exempt: a kubelet asks by pod IP, a load balancer by whatever name it likes.
+    expect((await send('/healthz', { headers: { host: 'attacker.example' } })).status).toBe(200);
+    expect((await send('/readyz', { headers: { host: 'attacker.example' } })).status).toBe(200);
+  });
+
+  it('accepts the listen address and loopback names with the listen port, and web.allowed_hosts', async () => {
+    const { port } = await start({ allowedHosts: ['numrep.internal', 'Metrics.Example:9999'] });
+    const status = async (host: string) => (await send('/api/v1/numbers', { headers: { host } })).status;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`, `numrep.internal:${port}`, 'numrep.internal', 'metrics.example:9999']) {
+      expect(await status(host), host).toBe(200);
+    }
+    for (const host of [`localhost:${port + 1}`, 'localhost', `10.0.0.5:${port}`, `metrics.example:${port}`, `numrep.internal.evil.example:${port}`, `127.0.0.1.nip.io:${port}`]) {
+      expect(await status(host), host).toBe(421);
+    }
+  });
+
+  it('on a wildcard listen address accepts any IP literal, and names only when allowed', async () => {
+    const { port } = await start({ listenHost: '0.0.0.0' });
+    const status = async (host: string) => (await send('/api/v1/numbers', { headers: { host } })).status;
+    for (const host of ['10.1.2.3:8080', `192.168.0.7:${port}`, '[fe80::1]:80', `localhost:${port}`]) expect(await status(host), host).toBe(200);
+    for (const host of [`evil.example:${port}`, `exporter:${port}`]) expect(await status(host), host).toBe(421);
+  });
+});
+
+describe('HTTP: uploads', () => {
+  it('streams the body into a .part file while it arrives, then renames it (mode 0640)', async () => {
+    const { base, inbox } = await start({ maxUploadBytes: 1 << 20 });
+    const first = Array.from({ length: 50 }, (_, i) => cdr(`+1202555${String(1000 + i)}`)).join('');
+    const rest = Array.from({ length: 50 }, (_, i) => cdr(`+1202555${String(2000 + i)}`)).join('');
+    const req = request(`${base}/api/v1/upload`, { method: 'POST' });
+    const reply = new Promise<Reply>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, error: undefined }));
+      });
+      req.on('error', reject);
+    });
+    req.write(first);
+    // The first half is on disk before the request has ended: nothing waits in memory for the rest.
+    const part = await until('first half on disk', async () => {
+      const p = readdirSync(inbox).find((f) => f.endsWith('.part'));
+      return p && statSync(join(inbox, p)).size === first.length ? p : undefined;
+    }, 10_000);
+    expect(part).toMatch(/^\.upload-[\w-]+\.part$/);
+    req.end(rest);
+    const r = await reply;
+    expect(r.status).toBe(202);
+    const { accepted, bytes } = JSON.parse(r.body);
+    expect(bytes).toBe(first.length + rest.length);
+    expect(readFileSync(join(inbox, accepted), 'utf8')).toBe(first + rest);
+    expect(statSync(join(inbox, accepted)).mode & 0o777).toBe(0o640);
+    expect(readdirSync(inbox).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('limits concurrent uploads: 429 with Retry-After beyond web.max_concurrent_uploads', async () => {
+    const { base, inbox } = await start({ maxConcurrentUploads: 2 });
+    // Two uploads in progress: the server has taken them (100 Continue) and waits for their bodies.
+    const open = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<{ end(): Promise<number> }>((resolve, reject) => {
+            const req = request(`${base}/api/v1/upload`, { method: 'POST', headers: { expect: '100-continue', 'transfer-encoding': 'chunked' } });
+            const status = new Promise<number>((r) => req.on('response', (res) => (res.resume(), r(res.statusCode!))));
+            req.on('error', reject);
+            req.on('continue', () => resolve({ end: () => (req.end(cdr()), status) }));
+            req.flushHeaders();
+          }),
+      ),
+    );
+    const third = await post(cdr());
+    expect(third.status).toBe(429);
+    expect(third.headers['retry-after']).toMatch(/^\d+$/);
+    expect(third.error).toContain('web.max_concurrent_uploads');
+    expect(await Promise.all(open.map((o) => o.end()))).toEqual([202, 202]);
+    expect((await post(cdr())).status).toBe(202);
+    expect(uploads(inbox)).toHaveLength(3);
+  });
+
+  it('inflates gzip and deflate bodies; the cap applies to the inflated size', async () => {
+    const { inbox } = await start();
+    const body = cdr() + cdr('+12025550104');
+    const gz = await post(gzipSync(body), { 'content-encoding': 'gzip' });
+    expect(gz.status).toBe(202);
+    expect(readFileSync(join(inbox, JSON.parse(gz.body).accepted), 'utf8')).toBe(body);
+    expect((await post(deflateSync(body), { 'content-encoding': 'deflate' })).status).toBe(202);
+    // ~100 bytes on the wire, 64 KiB inflated, against a 4096-byte cap
+    const bomb = gzipSync(cdr().repeat(2000));
+    expect(bomb.length).toBeLessThan(4096);
+    const big = await post(bomb, { 'content-encoding': 'gzip' });
+    expect(big.status).toBe(413);
+    expect(big.error).toContain('max_upload_bytes');
+    expect(readdirSync(inbox).filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect(uploads(inbox)).toHaveLength(2);
+  });
+
+  it('refuses br and unknown encodings (415) and bad gzip (400) with a clear message', async () => {
+    const { inbox } = await start();
+    const br = await post(cdr(), { 'content-encoding': 'br' });
+    expect(br.status).toBe(415);
+    expect(br.error).toMatch(/Content-Encoding br is not supported.*gzip/);
+    expect((await post(cdr(), { 'content-encoding': 'compress' })).status).toBe(415);
+    const bad = await post('this is not gzip at all\n', { 'content-encoding': 'gzip' });
+    expect(bad.status).toBe(400);
+    expect(bad.error).toMatch(/not valid gzip/);
+    const truncated = await post(gzipSync(cdr().repeat(20)).subarray(0, 30), { 'content-encoding': 'gzip' });
+    expect(truncated.status).toBe(400);
+    expect(truncated.error).toMatch(/not valid gzip/);
+    expect(readdirSync(inbox).filter((f) => f.endsWith('.part') || f.startsWith('upload-'))).toEqual([]);
+  });
+
+  it('says the inbox cannot be written to, instead of "internal error"', async () => {
+    const { inbox } = await start();
+    rmSync(inbox, { recursive: true });
+    const r = await post(cdr());
+    expect(r.status).toBe(500);
+    expect(r.error).toBe(`inbox ${inbox} is not writable (ENOENT)`);
+  });
+});
+
+describe('HTTP: history parameters and paths', () => {
+  it('takes from/to only as ISO 8601 with a zone or Unix seconds; anything else is 400 with the reason', async () => {
+    await start();
+    const h = (q: string) => send(`/api/v1/numbers/%2B12025550101/history?${q}`);
+    const bad = [
+      'from=99999999999999999999',
+      `from=${'9'.repeat(5000)}`,
+      'from=99999999999', // 11 digits: not seconds, and not guessed as milliseconds
+      'from=-1',
+      'from=1,2',
+      'from[]=1&from[]=2',
+      'from=1&from=2',
+      'from[a]=1',
+      'from=yesterday',
+      'from=2026-11-20', // no time
+      'from=2026-11-20T00:00:00', // no zone
+      'from=2026-02-31T00:00:00Z',
+      'from=2026-11-20T24:00:00Z',
+      'to=1e9',
+      'to=0x10',
+      'from=1700003600&to=1700000000', // from after to
+    ];
+    for (const q of bad) {
+      const r = await h(q);
+      expect(r.status, q).toBe(400);
+      expect(r.error, q).toMatch(/^(from|to)\b/);
+    }
+    expect((await h('from=1.5')).error).toBeUndefined();
+    const ok = JSON.parse((await h('from=1700000000.25&to=2023-11-14T23:13:21%2B01:00')).body);
+    expect(ok).toMatchObject({ from: '2023-11-14T22:13:20.250Z', to: '2023-11-14T22:13:21.000Z' });
+    const iso = JSON.parse((await h('from=2026-11-20T00:00:00.123456Z&to=2026-11-20T01:00:00-05:30')).body);
+    expect(iso).toMatchObject({ from: '2026-11-20T00:00:00.123Z', to: '2026-11-20T06:30:00.000Z' });
+  });
+
+  it('answers a malformed percent-escape in :number with 400 and a reason', async () => {
+    await start();
+    for (const path of ['/api/v1/numbers/%', '/api/v1/numbers/%E0%A4%A', '/api/v1/numbers/%E0%A4%A/history']) {
+      const r = await send(path);
+      expect(r.status, path).toBe(400);
+      expect(r.error, path).toMatch(/malformed percent-escape/);
+    }
+  });
+
+  it('takes the Bearer scheme in any case (RFC 7235)', async () => {
+    await start({ token: 's3cret' });
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      expect((await send('/api/v1/numbers', { headers: { authorization: `${scheme} s3cret` } })).status, scheme).toBe(200);
+    }
+    expect((await send('/api/v1/numbers', { headers: { authorization: 'Basic s3cret' } })).status).toBe(401);
+  });
+});
+
+describe('HTTP: uploads that stop half-way', () => {
+  it('a client that gives up mid-body leaves no .part file and frees its upload slot', async () => {
+    const { base, inbox } = await start({ maxConcurrentUploads: 1, maxUploadBytes: 1 << 20 });
+    const req = request(`${base}/api/v1/upload`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
+    req.on('error', () => undefined); // we hang up on purpose
+    req.write(cdr().repeat(20));
+    await until('.part on disk', async () => (readdirSync(inbox).some((f) => f.endsWith('.part')) ? true : undefined), 10_000);
+    req.destroy();
+    await until('.part removed', async () => (readdirSync(inbox).some((f) => f.endsWith('.part')) ? undefined : true), 10_000);
+    expect(await until('slot free again', async () => ((await post(cdr())).status === 202 ? true : undefined), 10_000)).toBe(true);
+    expect(uploads(inbox)).toHaveLength(1);
+  });
+});
+
+describe('HTTP: uploaded side files', () => {
+  it('an uploaded labels file dated far in the future is quarantined, not imported', async () => {
+    const { rt } = await start();
+    const labels = 'number,engine,label,checked_at\n+12025550105,hiya,spam,9999-12-01T00:00:00Z\n+12025550106,hiya,spam,2026-11-20T08:00:00Z\n';
+    const r = await post(labels);
+    expect(r.status).toBe(202);
+    expect(JSON.parse(r.body).format).toBe('labels');
+    await rt.poll();
+    expect(rt.labels.has('+12025550106')).toBe(true);
+    expect(rt.labels.has('+12025550105')).toBe(false);
+    expect(rt.store.quarantined(10)).toEqual([
+      expect.objectContaining({ line: 2, reason: 'bad_label_row', detail: 'checked_at 9999-12-01T00:00:00Z is more than 1 day in the future' }),
+    ]);
   });
 });

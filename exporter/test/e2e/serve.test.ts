@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdirSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileSync, mkdirSync, appendFileSync, existsSync, readFileSync, chmodSync, chownSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { tmp } from '../core/helpers.js';
 import { CLI, freeTcpPort, killAll, serveCli, stopWith, until, type Served } from '../support/proc.js';
 
@@ -99,5 +100,57 @@ describe('numrep serve (real process)', () => {
     expect(err).toContain(`${join(dir, 'numrep.yml')}: listen: expected HOST:PORT`);
     expect(err).toContain('bucket_seconds: Expected number, received string');
     expect(err).toContain('unknown key "colour"');
+  });
+
+  it('web: allowed_hosts (config and --allowed-host) pass the Host check; another name gets 421', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'inbox'));
+    const port = await freePort();
+    writeFileSync(join(dir, 'numrep.yml'), 'web:\n  allowed_hosts: [numrep.example]\n  max_concurrent_uploads: 2\n');
+    serve(dir, port, ['--config', join(dir, 'numrep.yml'), '--allowed-host', 'exporter:9847']);
+    await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) =>
+        request(`http://127.0.0.1:${port}/api/v1/numbers`, { headers: { host } }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject).end(),
+      );
+    expect(await status(`numrep.example:${port}`)).toBe(200);
+    expect(await status('exporter:9847')).toBe(200);
+    expect(await status(`localhost:${port}`)).toBe(200);
+    expect(await status(`evil.example:${port}`)).toBe(421);
+  });
+
+  it('refuses bad web: keys at start', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'numrep.yml'), 'web:\n  allowed_hosts: ["http://x.example/"]\n  max_concurrent_uploads: 0\n  colour: blue\n');
+    const p = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'numrep.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    expect(await new Promise((r) => p.once('exit', r))).toBe(2);
+    expect(err).toContain('web.allowed_hosts.0: expected HOST or HOST:PORT');
+    expect(err).toContain('web.max_concurrent_uploads: Number must be greater than or equal to 1');
+    expect(err).toContain('web: unknown key "colour"');
+  });
+
+  it('says the inbox is not writable when an upload cannot be saved (as an unprivileged user)', async () => {
+    const dir = tmp();
+    const inbox = join(dir, 'inbox');
+    mkdirSync(inbox);
+    const port = await freePort();
+    const args = [CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--inbox', inbox, '--db', join(dir, 'numrep.db')];
+    // root writes anywhere: run serve as nobody, owning its database directory but not the inbox
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(dir, 65534, 65534);
+    else chmodSync(inbox, 0o555);
+    const p = spawn(process.execPath, args, { stdio: 'ignore', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    try {
+      await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/upload`, { method: 'POST', body: HEADER + generic(1, Date.now() - 60_000) });
+      expect(r.status).toBe(500);
+      expect(await r.json()).toEqual({ error: `inbox ${inbox} is not writable (EACCES)` });
+      expect(readdirSync(inbox)).toEqual([]);
+    } finally {
+      p.kill('SIGKILL');
+      if (!asRoot) chmodSync(inbox, 0o755);
+    }
   });
 });

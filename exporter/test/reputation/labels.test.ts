@@ -176,3 +176,29 @@ describe('detection by header', () => {
     ]);
   });
 });
+
+describe('labels CSV: values that would pin or bend the latest label', () => {
+  const now = Date.parse('2026-11-20T12:00:00Z');
+  const rows = [
+    'number,engine,label,checked_at,reports',
+    '+12025550101,hiya,spam,9999-12-01T00:00:00Z,',
+    '+12025550102,hiya,spam,2026-11-21T11:00:00Z,', // 23 h ahead: clocks differ, accepted
+    '+12025550103,hiya,spam,2026-11-21T12:00:01Z,', // a day and a second ahead
+    '+12025550104,hiya,spam,2026-11-20T08:00:00Z,-5',
+  ].join('\n');
+
+  it('refuses a checked_at more than a day after the clock, and negative reports, as row errors with file:line', () => {
+    const r = parseLabelsCsv(rows, { file: 'l.csv', now });
+    expect(r.rows.map((x) => x.number)).toEqual(['+12025550102']);
+    expect(r.errors.map(formatIssue)).toEqual([
+      'l.csv:2: checked_at 9999-12-01T00:00:00Z is more than 1 day in the future',
+      'l.csv:4: checked_at 2026-11-21T12:00:01Z is more than 1 day in the future',
+      'l.csv:5: reports "-5" is not a whole number ≥ 0',
+    ]);
+  });
+
+  it('the same through parseReputationCsv (inbox and upload path)', () => {
+    const r = parseReputationCsv(rows, { file: 'l.csv', now });
+    expect(r.errors).toHaveLength(3);
+  });
+});
