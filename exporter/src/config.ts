@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
+import { numberPlan } from './model/phone.js';
 
 /** The YAML parser, loaded only when a config file is read (~30 ms of start-up `report` without one skips). */
 function parseYaml(text: string): unknown {
@@ -29,7 +30,8 @@ export const configSchema = z
       .default([]),
     prefix_map: z.string().optional(),
     trunk_map: z.string().optional(),
-    default_country_code: z.string().regex(/^\+?[1-9][0-9]{0,2}$/, 'a country calling code, 1–3 digits').default('1'),
+    // Optional so a default_region alone can set it (countryCodeOf); 1 when neither is given.
+    default_country_code: z.string().regex(/^\+?[1-9][0-9]{0,2}$/, 'a country calling code, 1–3 digits').optional(),
     default_region: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 region code, e.g. US, GB, UZ').optional(),
     caller_map: z.string().optional(),
     track: z.enum(['all', 'inventory']).default('all'),
@@ -115,4 +117,17 @@ export function loadConfig(file?: string): Config {
     throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`);
   }
   return validateConfig(raw, file);
+}
+
+/** The default calling code, digits only: the one configured, else the default region's, else 1. */
+export function countryCodeOf(c: Pick<Config, 'default_country_code' | 'default_region'>): string {
+  if (c.default_country_code !== undefined) return c.default_country_code.replace(/^\+/, '');
+  if (c.default_region !== undefined) {
+    try {
+      return numberPlan(undefined, c.default_region).callingCode;
+    } catch {
+      return '1'; // an unknown region is reported where the plan is checked (cli/common.ts)
+    }
+  }
+  return '1';
 }

@@ -12,6 +12,7 @@ import { CallKeySet, hashKeyFrom } from './classify/callKeys.js';
 import type { CallerMap } from './classify/callerMap.js';
 import { numberPlan } from './model/phone.js';
 import { secretFor } from './store/secret.js';
+import { countryCodeOf } from './config.js';
 import { shardOf } from './classify/shard.js';
 
 export { shardOf };
@@ -260,7 +261,7 @@ export class Runtime {
 }
 
 export function readerOptionsFrom(c: {
-  default_country_code: string;
+  default_country_code?: string;
   default_region?: string;
   timezone: string;
   generic: { columns: Record<string, string> };
@@ -269,7 +270,7 @@ export function readerOptionsFrom(c: {
   sip: { timeout_seconds: number; max_call_seconds: number; direction: 'sent' | 'received' | 'both'; date?: string };
 }): ReaderOptions {
   return {
-    defaultCountryCode: c.default_country_code.replace(/^\+/, ''),
+    defaultCountryCode: countryCodeOf(c),
     defaultRegion: c.default_region,
     timezone: c.timezone,
     columns: Object.keys(c.generic.columns).length ? c.generic.columns : undefined,

@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../config.js';
+import { countryCodeOf, loadConfig, type Config } from '../config.js';
 import { CarrierResolver } from '../model/carrier.js';
 import { numberPlan } from '../model/phone.js';
 import { WallClock } from '../ingest/formats/time.js';
@@ -44,7 +44,7 @@ export function configFrom(flags: CommonFlags): Config {
     fail(`${where('--timezone', 'timezone')}: ${(err as Error).message}`, 2);
   }
   try {
-    numberPlan(c.default_country_code, c.default_region);
+    numberPlan(c.default_country_code ?? (c.default_region ? undefined : '1'), c.default_region);
   } catch (err) {
     fail(`${where(c.default_region ? '--region' : '--country-code', c.default_region ? 'default_region' : 'default_country_code')}: ${(err as Error).message}`, 2);
   }
@@ -56,7 +56,7 @@ export function classifySettingsFrom(c: Config): ClassifySettings {
   let callerMap;
   if (c.caller_map) {
     try {
-      callerMap = loadCallerMap(c.caller_map, numberPlan(c.default_country_code, c.default_region));
+      callerMap = loadCallerMap(c.caller_map, numberPlan(countryCodeOf(c), c.default_region));
     } catch (err) {
       fail((err as Error).message, 2);
     }

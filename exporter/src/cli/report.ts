@@ -1,3 +1,4 @@
+import { countryCodeOf } from '../config.js';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
@@ -81,7 +82,7 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     onError: (p, err) => process.stderr.write(`numrep: ${p}: ${err.message}\n`),
   });
   // The inventory and labels go in before any row: the classification stage reads the inventory.
-  const cc = c.default_country_code.replace(/^\+/, '');
+  const cc = countryCodeOf(c);
   const side = [flags.inventory ? readSideFile('inventory', flags.inventory, cc) : null, flags.labels ? readSideFile('labels', flags.labels, cc) : null];
   for (const s of side) if (s) rt.store.commit({ buckets: [], seen: [], totals: [], blocks: [], counters: [], quarantine: [], labels: s.labels, inventory: s.inventory });
   if (flags.inventory || flags.labels) rt.reloadSideData();

@@ -1,3 +1,4 @@
+import { countryCodeOf } from '../config.js';
 import { mkdirSync, appendFileSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import chokidar from 'chokidar';
@@ -126,7 +127,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     allowedHosts: [...c.web.allowed_hosts, ...(flags.allowedHost ?? [])],
     token,
     protectMetrics: c.auth.protect_metrics,
-    defaultCountryCode: c.default_country_code.replace(/^\+/, ''),
+    defaultCountryCode: countryCodeOf(c),
     isReady: () => ready,
     log,
   });
