@@ -7,7 +7,7 @@ import { Tailer } from './ingest/tailer.js';
 import type { Batch } from './ingest/batch.js';
 import { Store, type NumberSeen, type SourceState } from './store/db.js';
 import { WindowSet } from './stats/windows.js';
-import { takeSnapshot, updateSnapshot, type Snapshot } from './stats/snapshot.js';
+import { takeSnapshot, updateSnapshot, type Snapshot, type SnapshotOptions } from './stats/snapshot.js';
 
 /**
  * One exporter instance: ingest (tailer + readers) → store (SQLite) → windows → snapshot.
@@ -37,6 +37,8 @@ export interface RuntimeOptions {
   readers?: { createReader: typeof createReader; detectFormat: typeof detectFormat };
   /** `--shard i/n`: keep only calls from caller numbers with shardOf(number, n) = i. */
   shard?: Shard;
+  /** Config `max_carriers_per_number` (default DEFAULT_MAX_CARRIERS_PER_NUMBER): the rest fold into `other`. */
+  maxCarriersPerNumber?: number;
 }
 
 /** One of n exporters reading the same sources; each keeps the numbers that hash to its index. */
@@ -227,8 +229,8 @@ export class Runtime {
     if (last && last.key === key) snap = { at: this.windows.at, numbers: last.snap.numbers, carriers: last.snap.carriers };
     else if (last && last.side === this.sideVersion && changed !== 'all') {
       for (const n of this.seenChanged) changed.add(n);
-      snap = updateSnapshot(last.snap, this.windows, this.seen, this.poolOf, () => this.knownNumbers(), changed);
-    } else snap = takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
+      snap = updateSnapshot(last.snap, this.windows, this.seen, this.poolOf, () => this.knownNumbers(), changed, this.snapshotOptions);
+    } else snap = takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers(), this.snapshotOptions);
     this.seenChanged.clear();
     this.lastSnapshot = { key, side: this.sideVersion, snap };
     return snap;
@@ -239,7 +241,11 @@ export class Runtime {
     this.lastSnapshot = null;
     this.seenChanged.clear();
     this.windows.build(at, true);
-    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
+    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers(), this.snapshotOptions);
+  }
+
+  private get snapshotOptions(): SnapshotOptions {
+    return { maxCarriersPerNumber: this.opts.maxCarriersPerNumber };
   }
 
   /** Numbers shown even without calls: the inventory and labelled numbers. */

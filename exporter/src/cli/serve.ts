@@ -8,7 +8,7 @@ import { checkFormat, configFrom, parseListen, resolverFrom, type CommonFlags } 
 import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
 import { startDemo } from '../sim/demo.js';
-import { assessSnapshot, enrichWith, verdictOf } from '../reputation/evaluate.js';
+import { assessSnapshot, enrichByAssessing, verdictOf } from '../reputation/evaluate.js';
 import { parseReputationConfig } from '../reputation/config.js';
 import { HistoryRecorder } from '../reputation/history.js';
 
@@ -48,6 +48,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   try {
     rt = new Runtime({
       shard,
+      maxCarriersPerNumber: c.max_carriers_per_number,
       db: c.db,
       bucketMs: c.bucket_seconds * 1000,
       inbox,
@@ -100,7 +101,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const app = createApp({
     runtime: rt,
     metrics,
-    enrichFor: (snap) => enrichWith(assessSnapshot(snap, evaluate), rt.labels),
+    // Each number is assessed when its entry is written: one number's request costs one assessment.
+    enrichFor: (snap) => enrichByAssessing(snap, evaluate),
     inbox,
     maxUploadBytes: c.max_upload_bytes,
     token,

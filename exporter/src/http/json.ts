@@ -1,5 +1,5 @@
 import type { Kpis, WindowName } from '../model/types.js';
-import type { NumberView, Snapshot } from '../stats/snapshot.js';
+import { OTHER_CARRIER, type NumberView, type Snapshot } from '../stats/snapshot.js';
 import { attestationOf, kpisOf, type Vector } from '../stats/vector.js';
 
 /** DESIGN §7: the JSON returned by `numrep report --json` and `GET /api/v1/numbers`. */
@@ -47,6 +47,8 @@ export type Enrich = (n: NumberView, json: NumberJson) => void;
 export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
   const carriers: NumberJson['carriers'] = {};
   for (const [c, w] of [...n.carriers.entries()].sort(([a], [b]) => a.localeCompare(b))) carriers[c] = { ...windowsJson(w), attestation: attestationOf(w['7d']) };
+  // The number used more carriers than max_carriers_per_number: say how many `other` sums.
+  if (n.foldedCarriers && carriers[OTHER_CARRIER]) carriers[OTHER_CARRIER].folded_carriers = n.foldedCarriers;
   const json: NumberJson = {
     number: n.number,
     pool: n.pool,

@@ -458,6 +458,7 @@ export class MetricsExporter {
   private readonly renderSeconds: client.Gauge;
   private readonly seriesDropped: client.Gauge;
   private readonly tracked: client.Gauge;
+  private readonly carriersFolded: client.Gauge;
 
   constructor(private readonly rt: Runtime, private readonly opts: MetricsOptions) {
     const r = this.registry;
@@ -466,6 +467,11 @@ export class MetricsExporter {
       .set({ version: opts.version, node: process.version }, 1);
     new client.Gauge({ name: 'numrep_series_budget', help: 'Configured cap on number x carrier series.', registers: [r] }).set(opts.seriesBudget);
     this.seriesDropped = new client.Gauge({ name: 'numrep_series_dropped', help: 'Number x carrier series left out by the budget at the last scrape.', registers: [r] });
+    this.carriersFolded = new client.Gauge({
+      name: 'numrep_carriers_folded',
+      help: 'Carriers summed into carrier="other" because their number used more than max_carriers_per_number, over all numbers, at the last scrape.',
+      registers: [r],
+    });
     this.tracked = new client.Gauge({ name: 'numrep_tracked_numbers', help: 'Numbers with calls in the 7d window or in the inventory.', registers: [r] });
     this.renderSeconds = new client.Gauge({ name: 'numrep_metrics_render_seconds', help: 'Time to build the last /metrics body.', registers: [r] });
     const src = (name: string, help: string, value: (s: import('../store/db.js').SourceState) => number | null) =>
@@ -596,7 +602,9 @@ export class MetricsExporter {
     const changed = new Set<NumberState>();
     const rebased = new Set<NumberState>();
     let pairsChanged = false;
+    let folded = 0;
     for (const v of snap.numbers.values()) {
+      folded += v.foldedCarriers ?? 0;
       let st = this.numberStates.get(v.number);
       if (!st) {
         const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
@@ -626,6 +634,7 @@ export class MetricsExporter {
         removed = true;
       }
     }
+    this.carriersFolded.set(folded);
     const baselinesChanged = this.lastCarriers === null || !sameCarriers(this.lastCarriers, snap.carriers);
     this.lastCarriers = snap.carriers;
     this.updateVerdicts(states, snap, baselinesChanged, changed);
