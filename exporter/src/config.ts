@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { numberPlan } from './model/phone.js';
+import { DEFAULT_MAX_CARRIERS_PER_NUMBER } from './stats/snapshot.js';
 
 /** The YAML parser, loaded only when a config file is read (~30 ms of start-up `report` without one skips). */
 function parseYaml(text: string): unknown {
@@ -47,6 +48,8 @@ export const configSchema = z
     max_upload_bytes: z.number().int().min(1024).default(50 * 1_048_576),
     future_tolerance_seconds: z.number().min(0).default(300),
     series_budget: z.number().int().min(0).default(100_000),
+    // Named carriers per number; the rest are summed into carrier "other" (docs/operations.md, Limits).
+    max_carriers_per_number: z.number().int().min(1).max(1000).default(DEFAULT_MAX_CARRIERS_PER_NUMBER),
     generic: z.object({ columns: z.record(z.string()).default({}) }).strict().default({}),
     freeswitch: z.object({ template: z.array(z.string()).optional() }).strict().default({}),
     kamailio: z

@@ -6,7 +6,7 @@ import { Tailer } from './ingest/tailer.js';
 import type { Batch } from './ingest/batch.js';
 import { Store, type NumberSeen, type SourceState } from './store/db.js';
 import { WindowSet } from './stats/windows.js';
-import { takeSnapshot, updateSnapshot, type Snapshot } from './stats/snapshot.js';
+import { takeSnapshot, updateSnapshot, type Snapshot, type SnapshotOptions } from './stats/snapshot.js';
 import { Classifier, type Track } from './classify/classifier.js';
 import { CallKeySet, hashKeyFrom } from './classify/callKeys.js';
 import type { CallerMap } from './classify/callerMap.js';
@@ -47,6 +47,8 @@ export interface RuntimeOptions {
   shard?: Shard;
   /** The classification stage's settings (classify/). */
   classify?: ClassifySettings;
+  /** Config `max_carriers_per_number` (default DEFAULT_MAX_CARRIERS_PER_NUMBER): the rest fold into `other`. */
+  maxCarriersPerNumber?: number;
 }
 
 export interface ClassifySettings {
@@ -228,8 +230,8 @@ export class Runtime {
     if (last && last.key === key) snap = { at: this.windows.at, numbers: last.snap.numbers, carriers: last.snap.carriers };
     else if (last && last.side === this.sideVersion && changed !== 'all') {
       for (const n of this.seenChanged) changed.add(n);
-      snap = updateSnapshot(last.snap, this.windows, this.seen, this.poolOf, () => this.knownNumbers(), changed);
-    } else snap = takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers());
+      snap = updateSnapshot(last.snap, this.windows, this.seen, this.poolOf, () => this.knownNumbers(), changed, this.snapshotOptions);
+    } else snap = takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers(), this.snapshotOptions);
     this.seenChanged.clear();
     this.lastSnapshot = { key, side: this.sideVersion, snap };
     return snap;
@@ -243,7 +245,11 @@ export class Runtime {
     this.lastSnapshot = null;
     this.seenChanged.clear();
     this.windows.build(at, true);
-    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers(opts.idleInventory ?? true));
+    return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers(opts.idleInventory ?? true), this.snapshotOptions);
+  }
+
+  private get snapshotOptions(): SnapshotOptions {
+    return { maxCarriersPerNumber: this.opts.maxCarriersPerNumber };
   }
 
   /** Numbers shown even without calls: the inventory (unless told not to) and labelled numbers. */

@@ -73,6 +73,7 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     readerOptions: readerOptionsFrom(c),
     resolver: resolverFrom(c),
     classify: classifySettingsFrom(c),
+    maxCarriersPerNumber: c.max_carriers_per_number,
     format,
     settleMs: 0,
     oneShot: true,

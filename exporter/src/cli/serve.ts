@@ -12,7 +12,8 @@ import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
 import { allowedHost } from '../config.js';
 import { startDemo } from '../sim/demo.js';
-import { assessSnapshot, enrichWith, verdictOf } from '../reputation/evaluate.js';
+import { assessSnapshot, assessView, enrichByAssessing, verdictOf } from '../reputation/evaluate.js';
+import { Turns } from '../stats/turns.js';
 import { parseReputationConfig } from '../reputation/config.js';
 import { HistoryRecorder } from '../reputation/history.js';
 
@@ -28,6 +29,9 @@ export interface ServeFlags extends CommonFlags {
   /** More `web.allowed_hosts`, e.g. the service name other containers use. */
   allowedHost?: string[];
 }
+
+/** SIGTERM/SIGINT: the most a stop waits for the drain before it exits anyway (under Docker's 10 s grace). */
+const STOP_DEADLINE_MS = 8_000;
 
 export async function serve(flags: ServeFlags): Promise<void> {
   const log = makeLog(flags.quiet);
@@ -59,6 +63,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   try {
     rt = new Runtime({
       shard,
+      maxCarriersPerNumber: c.max_carriers_per_number,
       db: c.db,
       bucketMs: c.bucket_seconds * 1000,
       inbox,
@@ -119,7 +124,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const app = createApp({
     runtime: rt,
     metrics,
-    enrichFor: (snap) => enrichWith(assessSnapshot(snap, evaluate), rt.labels),
+    // Each number is assessed when its entry is written: one number's request costs one assessment.
+    enrichFor: (snap) => enrichByAssessing(snap, evaluate),
     inbox,
     maxUploadBytes: c.max_upload_bytes,
     maxConcurrentUploads: c.web.max_concurrent_uploads,
@@ -179,19 +185,25 @@ export async function serve(flags: ServeFlags): Promise<void> {
       ` (a dropped file is read once it has been quiet for ${c.settle_ms} ms)`,
   );
 
-  // History: a row per change and at least hourly; status changes are logged as events.
+  // History: a row per change and at least hourly; status changes are logged as events. A tick assesses
+  // every number, so it goes a slice at a time with turns for the event loop (/healthz, scrapes, SIGTERM),
+  // never overlaps the tick before it, and stops early when the process stops.
   const history = new HistoryRecorder(rt.store);
+  let stopping = false;
+  let historyRunning = false;
+  const historyTick = async () => {
+    const snap = rt.snapshotNow();
+    await history.recordInSlices(snap.numbers.values(), (v) => [v.number, assessView(v, snap, evaluate)], snap.at, new Turns(), {
+      stopped: () => stopping,
+      onStatusChange: (row, was) => log(`status ${row.number}: ${was} → ${row.status} (${row.action}: ${row.reason})`),
+    });
+  };
   const recordHistory = () => {
-    try {
-      const snap = rt.snapshotNow();
-      const before = new Map([...snap.numbers.keys()].map((n) => [n, history.previous(n)?.status]));
-      for (const row of history.record(assessSnapshot(snap, evaluate), snap.at)) {
-        const was = before.get(row.number);
-        if (row.event === 'status_change' && was !== undefined) log(`status ${row.number}: ${was} → ${row.status} (${row.action}: ${row.reason})`);
-      }
-    } catch (err) {
-      log(`history: ${(err as Error).message}`);
-    }
+    if (historyRunning || stopping) return;
+    historyRunning = true;
+    historyTick()
+      .catch((err) => log(`history: ${(err as Error).message}`))
+      .finally(() => (historyRunning = false));
   };
   recordHistory();
   const historyTimer = setInterval(recordHistory, 60_000);
@@ -222,11 +234,16 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (removed > 0) log(`pruned ${removed} buckets older than ${c.retention_days} days`);
   }, 3_600_000);
 
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: draining and committing before exit`);
+    // Whatever the drain waits on (a poll stuck on a file, a slow close), exit within the deadline: every
+    // commit is atomic with its offsets, so what is not committed is read again at the next start.
+    setTimeout(() => {
+      log(`${signal}: not drained after ${STOP_DEADLINE_MS} ms; exiting without waiting (uncommitted input is read again at the next start)`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     clearInterval(timer);
     clearInterval(pruneTimer);
     clearInterval(historyTimer);

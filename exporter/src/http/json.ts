@@ -1,5 +1,5 @@
 import type { Kpis, WindowName } from '../model/types.js';
-import type { NumberView, Snapshot } from '../stats/snapshot.js';
+import { OTHER_CARRIER, type NumberView, type Snapshot } from '../stats/snapshot.js';
 import { attestationOf, kpisOf, type Vector } from '../stats/vector.js';
 import { accountOf, type IngestAccount } from '../classify/account.js';
 import type { SourceState } from '../store/db.js';
@@ -51,6 +51,8 @@ export type Enrich = (n: NumberView, json: NumberJson) => void;
 export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
   const carriers: NumberJson['carriers'] = {};
   for (const [c, w] of [...n.carriers.entries()].sort(([a], [b]) => a.localeCompare(b))) carriers[c] = { ...windowsJson(w), attestation: attestationOf(w['7d']) };
+  // The number used more carriers than max_carriers_per_number: say how many `other` sums.
+  if (n.foldedCarriers && carriers[OTHER_CARRIER]) carriers[OTHER_CARRIER].folded_carriers = n.foldedCarriers;
   const json: NumberJson = {
     number: n.number,
     pool: n.pool,

@@ -4,6 +4,7 @@ import type { NumberView, Snapshot } from '../stats/snapshot.js';
 import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from '../stats/vector.js';
 import type { Kpis, WindowName } from '../model/types.js';
 import { escapeLabel, Family, formatValue, labels } from './exposition.js';
+import { Turns } from '../stats/turns.js';
 
 /** What the reputation engine says about one number, as far as /metrics needs it. */
 export interface NumberVerdict {
@@ -34,7 +35,12 @@ export interface MetricsOptions {
   verdicts?: (s: Snapshot) => Map<string, NumberVerdict>;
   /** How far ahead a verdict is checked to still hold, so it can be reused until then (default 1 h; 0: re-assess at every new instant). */
   verdictHorizonMs?: number;
+  /** How long a render may hold the event loop before it gives a turn (default DEFAULT_SLICE_MS). */
+  sliceMs?: number;
 }
+
+/** Numbers per call of `verdicts` (a slice between turns is at most this many assessments). */
+const VERDICT_SLICE = 64;
 
 /** prom-client's nodejs_active_*_total are gauges with a counter suffix (promtool rejects them): leave them out. */
 function dropMisnamedDefaults(text: string): string {
@@ -134,8 +140,11 @@ class Section<T> {
     return this.stamp > 0 && rows.built === this.stamp && rows.blk !== null;
   }
 
-  /** `stale(item)`: its rows must be rendered again even if the last build wrote them. */
-  build(items: T[], stale: (item: T) => boolean, out: Buffer[]): void {
+  /**
+   * `stale(item)`: its rows must be rendered again even if the last build wrote them. Gives the event loop
+   * a turn between blocks when one is due (a first render of 100k numbers takes seconds).
+   */
+  async build(items: T[], stale: (item: T) => boolean, out: Buffer[], turns: Turns): Promise<void> {
     const rows = items.map(this.rowsOf);
     const blocks: Block[] = [];
     let start = 0;
@@ -143,6 +152,7 @@ class Section<T> {
       if (i + 1 < rows.length && (rows[i].mark & BLOCK_MASK) !== 0 && i + 1 - start < BLOCK_MAX) continue;
       blocks.push(this.block(items, rows, start, i + 1, stale));
       start = i + 1;
+      await turns.maybe();
     }
     this.stamp++;
     for (const r of rows) r.built = this.stamp;
@@ -458,6 +468,7 @@ export class MetricsExporter {
   private readonly renderSeconds: client.Gauge;
   private readonly seriesDropped: client.Gauge;
   private readonly tracked: client.Gauge;
+  private readonly carriersFolded: client.Gauge;
 
   constructor(private readonly rt: Runtime, private readonly opts: MetricsOptions) {
     const r = this.registry;
@@ -466,6 +477,11 @@ export class MetricsExporter {
       .set({ version: opts.version, node: process.version }, 1);
     new client.Gauge({ name: 'numrep_series_budget', help: 'Configured cap on number x carrier series.', registers: [r] }).set(opts.seriesBudget);
     this.seriesDropped = new client.Gauge({ name: 'numrep_series_dropped', help: 'Number x carrier series left out by the budget at the last scrape.', registers: [r] });
+    this.carriersFolded = new client.Gauge({
+      name: 'numrep_carriers_folded',
+      help: 'Carriers summed into carrier="other" because their number used more than max_carriers_per_number, over all numbers, at the last scrape.',
+      registers: [r],
+    });
     this.tracked = new client.Gauge({ name: 'numrep_tracked_numbers', help: 'Numbers with calls in the 7d window or in the inventory.', registers: [r] });
     this.renderSeconds = new client.Gauge({ name: 'numrep_metrics_render_seconds', help: 'Time to build the last /metrics body.', registers: [r] });
     const src = (name: string, help: string, value: (s: import('../store/db.js').SourceState) => number | null) =>
@@ -501,12 +517,31 @@ export class MetricsExporter {
     });
   }
 
-  /** The whole body as Buffers, in order (what the HTTP handler writes). */
-  async renderBody(): Promise<Buffer[]> {
+  private rendering: Promise<Buffer[]> | null = null;
+  /** Turns the last render gave the event loop (tests). */
+  lastRenderTurns = 0;
+
+  /**
+   * The whole body as Buffers, in order (what the HTTP handler writes). A render gives the event loop turns
+   * (see Turns), so scrapes that arrive during one share its body instead of starting another over the same
+   * state: the work per scrape stays one render however many scrapers wait.
+   */
+  renderBody(): Promise<Buffer[]> {
+    if (!this.rendering) {
+      this.rendering = this.renderOnce().finally(() => {
+        this.rendering = null;
+      });
+    }
+    return this.rendering;
+  }
+
+  private async renderOnce(): Promise<Buffer[]> {
     const t0 = performance.now();
+    const turns = new Turns(this.opts.sliceMs);
     const snap = this.rt.snapshotNow();
     const chunks: Buffer[] = [];
-    this.renderSnapshot(snap, chunks);
+    await this.renderSnapshot(snap, chunks, turns);
+    this.lastRenderTurns = turns.given;
     chunks.push(...this.counterChunks());
     this.tracked.set(snap.numbers.size);
     this.renderSeconds.set((performance.now() - t0) / 1000);
@@ -543,7 +578,7 @@ export class MetricsExporter {
    * (`pooled: false`, Assessment.pooled: the number is below every min-calls gate behind which the
    * engine reads them) is kept.
    */
-  private updateVerdicts(states: NumberState[], snap: Snapshot, baselinesChanged: boolean, changed: Set<NumberState>): boolean {
+  private async updateVerdicts(states: NumberState[], snap: Snapshot, baselinesChanged: boolean, changed: Set<NumberState>, turns: Turns): Promise<boolean> {
     const verdicts = this.opts.verdicts;
     if (!verdicts) return false;
     const now = snap.at;
@@ -558,45 +593,53 @@ export class MetricsExporter {
       if (!v || (baselinesChanged && v.pooled !== false) || changed.has(st) || st.labels !== labels || st.registered !== registered || v.restUntil !== null || now < st.validFrom) assess.push(st);
       else if (now > st.validTo) (horizon > 0 ? probe : assess).push(st);
     }
-    // A few hundred numbers at a time: the assessments behind the verdicts die young instead of piling up.
-    const ask = (list: NumberState[], at: number) => {
-      const got = new Map<string, NumberVerdict>();
-      for (let i = 0; i < list.length; i += 512) {
-        const numbers = new Map(list.slice(i, i + 512).map((st) => [st.view.number, st.view]));
-        for (const [n, v] of verdicts({ at, numbers, carriers: snap.carriers })) got.set(n, v);
+    // A few dozen numbers at a time: the assessments behind the verdicts die young instead of piling up,
+    // and the event loop gets its turns. Labels and registration are read before each slice is assessed,
+    // so a reload during a turn is seen at the next scrape instead of hiding behind a kept verdict.
+    const ask = async (list: NumberState[], at: number) => {
+      const got = new Map<string, { verdict: NumberVerdict | undefined; labels: unknown; registered: number | undefined }>();
+      for (let i = 0; i < list.length; i += VERDICT_SLICE) {
+        const slice = list.slice(i, i + VERDICT_SLICE);
+        const inputs = slice.map((st) => ({ n: st.view.number, labels: this.rt.labels.get(st.view.number), registered: this.rt.registered.get(st.view.number) }));
+        const numbers = new Map(slice.map((st) => [st.view.number, st.view]));
+        const made = verdicts({ at, numbers, carriers: snap.carriers });
+        for (const x of inputs) got.set(x.n, { verdict: made.get(x.n), labels: x.labels, registered: x.registered });
+        await turns.maybe();
       }
       return got;
     };
     if (probe.length > 0) {
-      const later = ask(probe, now + horizon);
+      const later = await ask(probe, now + horizon);
       for (const st of probe) {
-        const p = later.get(st.view.number);
+        const p = later.get(st.view.number)?.verdict;
         if (p && sameVerdict(st.verdict!, p)) st.validTo = now + horizon;
         else assess.push(st);
       }
     }
     if (assess.length === 0) return false;
-    const fresh = ask(assess, now);
+    const fresh = await ask(assess, now);
     for (const st of assess) {
-      const n = st.view.number;
-      const v = fresh.get(n);
+      const f = fresh.get(st.view.number);
+      const v = f?.verdict;
       // An equal verdict keeps its object: its rows and the pair ranking stay as they are.
       if (!(v && st.verdict && sameVerdict(st.verdict, v))) st.verdict = v;
       st.validFrom = st.validTo = now;
-      st.labels = this.rt.labels.get(n);
-      st.registered = this.rt.registered.get(n);
+      st.labels = f?.labels;
+      st.registered = f?.registered;
     }
     return true;
   }
 
-  private renderSnapshot(snap: Snapshot, chunks: Buffer[]): void {
+  private async renderSnapshot(snap: Snapshot, chunks: Buffer[], turns: Turns): Promise<void> {
     const gen = ++this.generation;
     // Numbers: a state per number, its window rows re-rendered only when its inputs changed.
     const states: NumberState[] = [];
     const changed = new Set<NumberState>();
     const rebased = new Set<NumberState>();
     let pairsChanged = false;
+    let folded = 0;
     for (const v of snap.numbers.values()) {
+      folded += v.foldedCarriers ?? 0;
       let st = this.numberStates.get(v.number);
       if (!st) {
         const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
@@ -626,11 +669,12 @@ export class MetricsExporter {
         removed = true;
       }
     }
+    this.carriersFolded.set(folded);
     const baselinesChanged = this.lastCarriers === null || !sameCarriers(this.lastCarriers, snap.carriers);
     this.lastCarriers = snap.carriers;
-    this.updateVerdicts(states, snap, baselinesChanged, changed);
+    await this.updateVerdicts(states, snap, baselinesChanged, changed, turns);
 
-    this.dataSection.build(states, (st) => changed.has(st), chunks);
+    await this.dataSection.build(states, (st) => changed.has(st), chunks, turns);
     const withVerdict: NumberState[] = [];
     const poolCounts = new Map<string, Map<string, number>>();
     let verdictsMoved = false;
@@ -646,7 +690,7 @@ export class MetricsExporter {
       pc.set(verdict.status, (pc.get(verdict.status) ?? 0) + 1);
       poolCounts.set(st.view.pool, pc);
     }
-    this.verdictSection.build(withVerdict, (st) => st.verdict !== st.rowsVerdict || rebased.has(st), chunks);
+    await this.verdictSection.build(withVerdict, (st) => st.verdict !== st.rowsVerdict || rebased.has(st), chunks, turns);
     for (const st of withVerdict) st.rowsVerdict = st.verdict;
 
     // Series budget over number x carrier pairs: the worst (flagged, then highest block/cancel) first.
@@ -656,6 +700,7 @@ export class MetricsExporter {
       // Pairs whose rank key (badness) is new or moved: the others keep their places among themselves.
       const moved: PairState[] = [];
       for (const st of states) {
+        if (turns.due()) await turns.turn();
         const v = st.view;
         for (const [carrier, w] of v.carriers) {
           let ps = st.pairs.get(carrier);
@@ -706,14 +751,14 @@ export class MetricsExporter {
       this.seriesDropped.set(ranked.length - shown.length);
       this.shownPairs = shown;
     }
-    this.pairSection.build(shown, (ps) => ps.dataStale, chunks);
-    this.flagSection.build(shown, (ps) => ps.flag !== ps.rowsFlag, chunks);
+    await this.pairSection.build(shown, (ps) => ps.dataStale, chunks, turns);
+    await this.flagSection.build(shown, (ps) => ps.flag !== ps.rowsFlag, chunks, turns);
     for (const ps of shown) {
       ps.dataStale = false;
       ps.rowsFlag = ps.flag;
     }
 
-    // Per carrier and per pool: a few dozen series, rendered every time.
+    // Per carrier and per pool: rendered every time.
     const fam = (name: string, help: string) => new Family(`numrep_${name}`, help, 'gauge');
     const c = {
       calls: fam('carrier_calls', 'Calls terminating on the carrier across the pool.'),
@@ -724,6 +769,8 @@ export class MetricsExporter {
     };
     const pool = fam('pool_numbers', 'Numbers in the pool by current status.');
     for (const [carrier, w] of snap.carriers) {
+      // Usually a few dozen carriers, but one file can name thousands (they are not folded pool-wide).
+      if (turns.due()) await turns.turn();
       for (const win of CARRIER_WINDOWS) {
         const k = kpisOf(w[win]);
         if (k.calls === 0) continue;

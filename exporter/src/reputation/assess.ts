@@ -25,6 +25,8 @@ export interface NumberInput {
   windows: { '1h'?: Kpis | null; '24h': Kpis; '7d': Kpis };
   /** The number's KPIs per terminating carrier. */
   carriers?: Record<string, Partial<Record<FlagWindow, Kpis | null>>>;
+  /** The key in `carriers` that sums the carriers beyond the per-number cap, when some were folded (`other`). */
+  foldedCarrier?: string | null;
   /** First / newest call seen, UTC ms (inventory registration may stand in for firstSeen). */
   firstSeen?: number | null;
   lastSeen?: number | null;
@@ -155,7 +157,7 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
   const caps = scoreCaps({ w24h, w7d, carriers: carrierCounts, labels }, cfg);
   const comp = composite(subs, caps, cfg);
 
-  const carriers = flagCarriers(input.carriers ?? {}, baselines, labelByEngine, cfg);
+  const carriers = flagCarriers(input.carriers ?? {}, baselines, labelByEngine, cfg, { folded: input.foldedCarrier });
   const rr = reportRatio(spamReports, w7d);
   const vel = velocity(w1h, w24h, cfg);
   const signals = numberSignals({ w24h, w7d, pool, carriers, reportRatio: rr, velocity: vel }, cfg);

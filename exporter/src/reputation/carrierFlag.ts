@@ -99,6 +99,9 @@ export interface CarrierFlagResult {
   kinds: string[];
 }
 
+/** Ratios closer than this are equal (rounding of sums of products, see flagCarrierWindow). */
+const RATIO_TIE = 1e-9;
+
 const baseNote = (b: BaselineRatios) => (b.fallback ? 'default baseline' : 'pool baseline');
 
 export interface OwnRise {
@@ -178,8 +181,11 @@ export function flagCarrierWindow(inp: CarrierWindowInput, cfg: ReputationConfig
     const ansHi = wilsonUpper(own.answered, n, c.z);
     if (ansHi < b.answer - c.answerMargin) {
       const o = inp.others;
+      // A tie is a tie: expectedAnswer is a sum of products whose last bits depend on the order it was
+      // summed in, so "at least" allows for that rounding (any real gap between two ratios of call counts
+      // is many orders of magnitude wider).
       const elsewhereOk =
-        !o || o.counts.calls === 0 || o.counts.answered / o.counts.calls >= o.expectedAnswer - c.margin;
+        !o || o.counts.calls === 0 || o.counts.answered / o.counts.calls >= o.expectedAnswer - c.margin - RATIO_TIE;
       if (elsewhereOk) {
         const tail = o && o.counts.calls > 0 ? `, ${pct(o.counts.answered / o.counts.calls)} on other carriers` : '';
         warned.push([
@@ -208,48 +214,89 @@ export interface CarrierAssessment {
   windows: Record<FlagWindow, CarrierFlagResult>;
 }
 
+export interface FlagCarriersOptions {
+  /**
+   * The name of the carrier the number's carriers beyond the cap were folded into (OTHER_CARRIER), when
+   * they were (NumberView.foldedCarriers > 0). Its pool baseline is then the pool on every carrier not
+   * named for this number (pool total − the named carriers' pool sums), as it mixes carriers.
+   */
+  folded?: string | null;
+}
+
 /**
  * Flag every carrier the number used, in the 24h and 7d windows. `labels` are the number's non-benign
  * engine labels by engine id; a carrier is flagged when `config.carrier.engines[carrier]` is one of them.
+ *
+ * O(carriers): what the number did on every other carrier (and the answer ratio the pool gets there) is
+ * the number's sum over all its carriers minus the carrier itself, not a loop over the others per carrier
+ * (O(carriers²): minutes for one number over 10,000 carriers, probe F1).
  */
 export function flagCarriers(
   own: Record<string, Partial<Record<FlagWindow, Kpis | null>>>,
   baselines: Baselines,
   labels: Record<string, string>,
   cfg: ReputationConfig,
+  opts: FlagCarriersOptions = {},
 ): Record<string, CarrierAssessment> {
   const carriers = Object.keys(own).sort();
   const counts: Record<string, WindowCounts> = {};
   for (const car of carriers) counts[car] = { '24h': countsOf(own[car]!['24h']), '7d': countsOf(own[car]!['7d']) };
+  const folded = opts.folded && counts[opts.folded] ? opts.folded : null;
+
+  // Per window: each carrier's pool counts, the rest of the pool there (pool − the number), and its term
+  // in the expected answer elsewhere; and the number's totals over all carriers with calls.
+  const restOf = {} as Record<FlagWindow, Map<string, Counts | null>>;
+  const termOf = {} as Record<FlagWindow, Map<string, number>>;
+  const totalCounts = {} as Record<FlagWindow, Counts>;
+  const totalTerm = {} as Record<FlagWindow, number>;
+  for (const w of FLAG_WINDOWS) {
+    const pooled = new Map<string, Counts | null>();
+    for (const car of carriers) if (car !== folded) pooled.set(car, baselines.carriers[car]?.[w] ?? null);
+    if (folded) {
+      // The pool on every carrier not named for this number.
+      let named: Counts = { ...ZERO_COUNTS };
+      for (const p of pooled.values()) if (p) named = addCounts(named, p);
+      pooled.set(folded, subCounts(baselines.pool[w], named));
+    }
+    const rest = new Map<string, Counts | null>();
+    const term = new Map<string, number>();
+    let tc: Counts = { ...ZERO_COUNTS };
+    let tt = 0;
+    for (const car of carriers) {
+      const mine = counts[car]![w];
+      const p = pooled.get(car) ?? null;
+      const r = p ? subCounts(p, mine) : null;
+      rest.set(car, r);
+      if (mine.calls === 0) continue;
+      const t = mine.calls * baselineRatios(r, cfg).answer;
+      term.set(car, t);
+      tc = addCounts(tc, mine);
+      tt += t;
+    }
+    restOf[w] = rest;
+    termOf[w] = term;
+    totalCounts[w] = tc;
+    totalTerm[w] = tt;
+  }
 
   const out: Record<string, CarrierAssessment> = {};
   for (const car of carriers) {
-    const engine = cfg.carrier.engines[car];
+    const engine = car === folded ? undefined : cfg.carrier.engines[car];
     const label = engine && labels[engine] ? { engine, label: labels[engine]! } : null;
     const windows = {} as Record<FlagWindow, CarrierFlagResult>;
     for (const w of FLAG_WINDOWS) {
       const mine = counts[car]![w];
-      const pooled = baselines.carriers[car]?.[w];
-      const rest = pooled ? subCounts(pooled, mine) : null;
       // Other carriers: the number's own calls there, and the pool's answer ratio there (call-weighted).
-      let oc: Counts = { ...ZERO_COUNTS };
-      let expected = 0;
-      for (const other of carriers) {
-        if (other === car) continue;
-        const m = counts[other]![w];
-        if (m.calls === 0) continue;
-        oc = addCounts(oc, m);
-        const p = baselines.carriers[other]?.[w];
-        expected += m.calls * baselineRatios(p ? subCounts(p, m) : null, cfg).answer;
-      }
+      const oc = mine.calls === 0 ? totalCounts[w] : exactSub(totalCounts[w], mine);
+      const expected = mine.calls === 0 ? totalTerm[w] : totalTerm[w] - termOf[w].get(car)!;
       windows[w] = flagCarrierWindow(
         {
           carrier: car,
           window: w,
           own: mine,
-          rest,
+          rest: restOf[w].get(car) ?? null,
           prior: w === '24h' ? subCounts(counts[car]!['7d'], mine) : null,
-          others: oc.calls > 0 ? { counts: oc, expectedAnswer: expected / oc.calls } : null,
+          others: oc.calls > 0 ? { counts: oc, expectedAnswer: Math.max(0, expected) / oc.calls } : null,
           label,
         },
         cfg,
@@ -259,4 +306,18 @@ export function flagCarriers(
     out[car] = { flag: worst.flag, reason: worst.reason, windows };
   }
   return out;
+}
+
+/** a − b without flooring (b is part of the sum a, so every field stays ≥ 0 up to rounding of talkSec). */
+function exactSub(a: Counts, b: Counts): Counts {
+  return {
+    calls: a.calls - b.calls,
+    answered: a.answered - b.answered,
+    cancelled: a.cancelled - b.cancelled,
+    rejected: a.rejected - b.rejected,
+    blocked: a.blocked - b.blocked,
+    voicemail: a.voicemail - b.voicemail,
+    short: a.short - b.short,
+    talkSec: Math.max(0, a.talkSec - b.talkSec),
+  };
 }

@@ -1,10 +1,10 @@
 // Glue between the windows and the pure engine: a snapshot of every number → one Assessment each.
 
-import type { Snapshot, NumberView } from '../stats/snapshot.js';
+import { OTHER_CARRIER, type Snapshot, type NumberView } from '../stats/snapshot.js';
 import { kpisOf } from '../stats/vector.js';
 import type { Kpis } from '../model/types.js';
 import { assessNumber, assessmentJson, type Assessment, type EngineLabel } from './assess.js';
-import { carrierBaselines, type FlagWindow } from './carrierFlag.js';
+import { carrierBaselines, type Baselines, type FlagWindow } from './carrierFlag.js';
 import { DEFAULT_REPUTATION_CONFIG, type ReputationConfig } from './config.js';
 import type { NumberVerdict } from '../http/metrics.js';
 import type { Enrich, NumberJson } from '../http/json.js';
@@ -23,30 +23,44 @@ function carrierKpis(v: NumberView): Record<string, Partial<Record<FlagWindow, K
   return out;
 }
 
-export function assessSnapshot(snap: Snapshot, o: EvaluateOptions = {}): Map<string, Assessment> {
-  const config = o.config ?? DEFAULT_REPUTATION_CONFIG;
-  const pool: Record<string, Partial<Record<FlagWindow, Kpis>>> = {};
-  for (const [c, w] of snap.carriers) pool[c] = { '24h': kpisOf(w['24h']), '7d': kpisOf(w['7d']) };
-  const baselines = carrierBaselines(pool);
-  const out = new Map<string, Assessment>();
-  for (const v of snap.numbers.values()) {
-    const reg = o.registered?.get(v.number);
-    const firstSeen = reg !== undefined && (v.firstSeen === null || reg < v.firstSeen) ? reg : v.firstSeen;
-    out.set(
-      v.number,
-      assessNumber(
-        {
-          number: v.number,
-          windows: { '1h': kpisOf(v.windows['1h']), '24h': kpisOf(v.windows['24h']), '7d': kpisOf(v.windows['7d']) },
-          carriers: carrierKpis(v),
-          firstSeen,
-          lastSeen: v.lastSeen,
-          engines: o.labels?.get(v.number),
-        },
-        { now: snap.at, config, baselines },
-      ),
-    );
+/**
+ * The pool baselines of a snapshot's per-carrier sums, made once per sums object: /metrics asks for
+ * verdicts a slice of numbers at a time with the same sums, and re-deriving them per slice costs
+ * O(slices × pool carriers).
+ */
+const baselinesMade = new WeakMap<Snapshot['carriers'], Baselines>();
+export function snapshotBaselines(carriers: Snapshot['carriers']): Baselines {
+  let b = baselinesMade.get(carriers);
+  if (!b) {
+    const pool: Record<string, Partial<Record<FlagWindow, Kpis>>> = {};
+    for (const [c, w] of carriers) pool[c] = { '24h': kpisOf(w['24h']), '7d': kpisOf(w['7d']) };
+    b = carrierBaselines(pool);
+    baselinesMade.set(carriers, b);
   }
+  return b;
+}
+
+/** One number of a snapshot, assessed as assessSnapshot does (O(the number's carriers) once the baselines are made). */
+export function assessView(v: NumberView, snap: Pick<Snapshot, 'at' | 'carriers'>, o: EvaluateOptions = {}): Assessment {
+  const reg = o.registered?.get(v.number);
+  const firstSeen = reg !== undefined && (v.firstSeen === null || reg < v.firstSeen) ? reg : v.firstSeen;
+  return assessNumber(
+    {
+      number: v.number,
+      windows: { '1h': kpisOf(v.windows['1h']), '24h': kpisOf(v.windows['24h']), '7d': kpisOf(v.windows['7d']) },
+      carriers: carrierKpis(v),
+      foldedCarrier: v.foldedCarriers ? OTHER_CARRIER : null,
+      firstSeen,
+      lastSeen: v.lastSeen,
+      engines: o.labels?.get(v.number),
+    },
+    { now: snap.at, config: o.config ?? DEFAULT_REPUTATION_CONFIG, baselines: snapshotBaselines(snap.carriers) },
+  );
+}
+
+export function assessSnapshot(snap: Snapshot, o: EvaluateOptions = {}): Map<string, Assessment> {
+  const out = new Map<string, Assessment>();
+  for (const v of snap.numbers.values()) out.set(v.number, assessView(v, snap, o));
   return out;
 }
 
@@ -68,8 +82,20 @@ export function verdictOf(a: Assessment): NumberVerdict {
 
 /** Fill the reputation fields of a DESIGN §7 number entry. */
 export function enrichWith(assessments: Map<string, Assessment>, labels?: EvaluateOptions['labels']): Enrich {
+  return enrichFrom((v) => assessments.get(v.number), labels);
+}
+
+/**
+ * Fill the reputation fields, assessing each number only when its entry is made: a request for one
+ * number assesses that number, not the whole snapshot.
+ */
+export function enrichByAssessing(snap: Pick<Snapshot, 'at' | 'carriers'>, o: EvaluateOptions = {}): Enrich {
+  return enrichFrom((v) => assessView(v, snap, o), o.labels);
+}
+
+function enrichFrom(assessmentOf: (v: NumberView) => Assessment | undefined, labels?: EvaluateOptions['labels']): Enrich {
   return (v: NumberView, json: NumberJson) => {
-    const a = assessments.get(v.number);
+    const a = assessmentOf(v);
     if (!a) return;
     const r = assessmentJson(a);
     json.status = r.status;

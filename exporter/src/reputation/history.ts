@@ -3,6 +3,7 @@
 
 import type { Assessment } from './assess.js';
 import type { HistoryRow, Store } from '../store/db.js';
+import type { Turns } from '../stats/turns.js';
 
 export interface HistoryOptions {
   /** Write a row at least this often per number even when nothing changed. */
@@ -48,6 +49,40 @@ export class HistoryRecorder {
     }
     if (rows.length) this.store.addHistory(rows);
     return rows;
+  }
+
+  /**
+   * record() for many numbers, assessed one by one and recorded a slice at a time, with a turn for the event
+   * loop between slices (a tick over every number must not hold /healthz or SIGTERM up). Writes what one
+   * record() of every assessment would; stops early when `stopped()` says so. `onStatusChange` gets each
+   * status change of a number that had a row before, with the status it had.
+   */
+  async recordInSlices<T>(
+    items: Iterable<T>,
+    assess: (item: T) => [number: string, assessment: Assessment],
+    now: number,
+    turns: Turns,
+    o: { stopped?: () => boolean; onStatusChange?: (row: HistoryRow, was: string) => void } = {},
+  ): Promise<void> {
+    const slice = new Map<string, Assessment>();
+    const flush = () => {
+      const was = new Map([...slice.keys()].map((n) => [n, this.last.get(n)?.status]));
+      for (const row of this.record(slice, now)) {
+        const before = was.get(row.number);
+        if (row.event === 'status_change' && before !== undefined) o.onStatusChange?.(row, before);
+      }
+      slice.clear();
+    };
+    for (const item of items) {
+      if (o.stopped?.()) return;
+      const [number, a] = assess(item);
+      slice.set(number, a);
+      if (turns.due()) {
+        flush();
+        await turns.turn();
+      }
+    }
+    flush();
   }
 
   previous(number: string): HistoryRow | undefined {

@@ -1,22 +1,80 @@
 import type { WindowName } from '../model/types.js';
 import type { NumberSeen } from '../store/db.js';
-import { addInto, emptyVector, FIELDS, type Vector } from './vector.js';
-import type { WindowSet } from './windows.js';
+import { addInto, emptyVector, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from './vector.js';
+import type { KeyedVector, WindowSet } from './windows.js';
 
 /** Per-number and per-carrier sums of every window, at one instant: what /metrics and the JSON are made of. */
 export interface NumberView {
   number: string;
   pool: string;
   windows: Record<WindowName, Vector>;
+  /** At most `maxCarriersPerNumber` named carriers, plus OTHER_CARRIER when the rest were folded (see foldPlan). */
   carriers: Map<string, Record<WindowName, Vector>>;
   firstSeen: number | null;
   lastSeen: number | null;
+  /** How many distinct carriers were folded into OTHER_CARRIER (absent: none). */
+  foldedCarriers?: number;
 }
 
 export interface Snapshot {
   at: number;
   numbers: Map<string, NumberView>;
+  /** Pool-wide sums per carrier (every carrier: folding is per number only). */
   carriers: Map<string, Record<WindowName, Vector>>;
+}
+
+/** The carrier a number's carriers beyond the cap are folded into. */
+export const OTHER_CARRIER = 'other';
+/** Config `max_carriers_per_number`: named carriers per number before the rest fold into OTHER_CARRIER. */
+export const DEFAULT_MAX_CARRIERS_PER_NUMBER = 20;
+
+export interface SnapshotOptions {
+  /** Named carriers kept per number (≥ 1); the others are summed into OTHER_CARRIER. */
+  maxCarriersPerNumber?: number;
+}
+
+const I_ANSWERED = F_OUTCOME0 + OUTCOME_INDEX.answered;
+const I_BLOCKED = F_OUTCOME0 + OUTCOME_INDEX.blocked;
+
+/** How one number's carriers are folded: the carriers kept by name, and how many went into OTHER_CARRIER. */
+interface Fold {
+  keep: Set<string>;
+  folded: number;
+}
+
+/** Most blocked calls, then most unanswered calls, then most calls, then by name (see foldPlan). */
+function worseFirst([ca, a]: [string, Vector], [cb, b]: [string, Vector]): number {
+  return (
+    b[I_BLOCKED] - a[I_BLOCKED] ||
+    b[F_CALLS] - b[I_ANSWERED] - (a[F_CALLS] - a[I_ANSWERED]) ||
+    b[F_CALLS] - a[F_CALLS] ||
+    (ca < cb ? -1 : ca > cb ? 1 : 0)
+  );
+}
+
+/**
+ * For each number with more than `max` carriers in the widest window (among `only`, when given): the `max`
+ * worst carriers it keeps by name; the others are summed into OTHER_CARRIER while the snapshot is made (no
+ * vectors per folded carrier). Everything per number downstream (carrier flags, /metrics pairs, the JSON) is
+ * then bounded by the cap, not by the input: one file can name thousands of carriers (probe F1).
+ * "Worst", over the widest window: most blocked calls (any block already warns), then most unanswered calls
+ * (the evidence of the cancel, rejection and answer-collapse tests), then most calls, then by name. A real
+ * carrier called OTHER_CARRIER is always folded, so the name stays unambiguous. Folded calls stay in the
+ * number's own windows; pool-wide sums per carrier are untouched.
+ */
+function foldPlan(widest: Map<string, KeyedVector>, max: number, only?: Map<string, unknown>): Map<string, Fold> {
+  const count = new Map<string, number>();
+  for (const kv of widest.values()) if (!only || only.has(kv.number)) count.set(kv.number, (count.get(kv.number) ?? 0) + 1);
+  const over = new Map<string, Array<[string, Vector]>>();
+  for (const [number, n] of count) if (n > max) over.set(number, []);
+  if (over.size === 0) return new Map();
+  for (const kv of widest.values()) over.get(kv.number)?.push([kv.carrier, kv.v]);
+  const plan = new Map<string, Fold>();
+  for (const [number, list] of over) {
+    const named = list.filter(([c]) => c !== OTHER_CARRIER).sort(worseFirst);
+    plan.set(number, { keep: new Set(named.slice(0, max).map(([c]) => c)), folded: list.length - Math.min(max, named.length) });
+  }
+  return plan;
 }
 
 /**
@@ -56,7 +114,9 @@ export function takeSnapshot(
   seen: Map<string, NumberSeen>,
   poolOf: (number: string) => string,
   known: Iterable<string> = [],
+  o: SnapshotOptions = {},
 ): Snapshot {
+  const max = maxCarriersOf(o);
   const names = windows.names();
   const slab = new VectorSlab();
   const numbers = new Map<string, NumberView>();
@@ -78,19 +138,29 @@ export function takeSnapshot(
     return n;
   };
   for (const number of known) view(number);
+  const plan = foldPlan(windows.get(names[names.length - 1]!), max);
   for (const name of names) {
     for (const kv of windows.get(name).values()) {
       const n = view(kv.number);
       addInto(n.windows[name], kv.v);
-      let c = n.carriers.get(kv.carrier);
-      if (!c) n.carriers.set(kv.carrier, (c = emptyWindows(names, slab)));
+      const fold = plan.get(kv.number);
+      const key = fold && !fold.keep.has(kv.carrier) ? OTHER_CARRIER : kv.carrier;
+      let c = n.carriers.get(key);
+      if (!c) n.carriers.set(key, (c = emptyWindows(names, slab)));
       addInto(c[name], kv.v);
       let pc = carriers.get(kv.carrier);
       if (!pc) carriers.set(kv.carrier, (pc = emptyWindows(names)));
       addInto(pc[name], kv.v);
     }
   }
+  for (const [number, fold] of plan) numbers.get(number)!.foldedCarriers = fold.folded;
   return { at: windows.at, numbers, carriers };
+}
+
+function maxCarriersOf(o: SnapshotOptions): number {
+  const m = o.maxCarriersPerNumber ?? DEFAULT_MAX_CARRIERS_PER_NUMBER;
+  if (!Number.isInteger(m) || m < 1) throw new Error(`maxCarriersPerNumber must be a whole number ≥ 1, got ${m}`);
+  return m;
 }
 
 /**
@@ -108,7 +178,9 @@ export function updateSnapshot(
   poolOf: (number: string) => string,
   known: () => Iterable<string>,
   changed: Set<string>,
+  o: SnapshotOptions = {},
 ): Snapshot {
+  const max = maxCarriersOf(o);
   const names = windows.names();
   // About 3 windows + 3 carriers × 3 windows per number: slabs no bigger than the update needs.
   const slab = new VectorSlab(Math.min(1024, Math.max(16, changed.size * 12)));
@@ -127,6 +199,7 @@ export function updateSnapshot(
   };
   for (const number of known()) put(number);
   const carriers = new Map<string, Record<WindowName, Vector>>();
+  const plan = foldPlan(windows.get(names[names.length - 1]!), max, fresh);
   for (const name of names) {
     for (const kv of windows.get(name).values()) {
       put(kv.number);
@@ -136,11 +209,14 @@ export function updateSnapshot(
       const n = fresh.get(kv.number);
       if (!n) continue;
       addInto(n.windows[name], kv.v);
-      let c = n.carriers.get(kv.carrier);
-      if (!c) n.carriers.set(kv.carrier, (c = emptyWindows(names, slab)));
+      const fold = plan.get(kv.number);
+      const key = fold && !fold.keep.has(kv.carrier) ? OTHER_CARRIER : kv.carrier;
+      let c = n.carriers.get(key);
+      if (!c) n.carriers.set(key, (c = emptyWindows(names, slab)));
       addInto(c[name], kv.v);
     }
   }
-  if (missing) return takeSnapshot(windows, seen, poolOf, known());
+  if (missing) return takeSnapshot(windows, seen, poolOf, known(), o);
+  for (const [number, fold] of plan) fresh.get(number)!.foldedCarriers = fold.folded;
   return { at: windows.at, numbers, carriers };
 }

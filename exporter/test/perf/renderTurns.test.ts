@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MetricsExporter } from '../../src/http/metrics.js';
+import { assessSnapshot, assessView, verdictOf } from '../../src/reputation/evaluate.js';
+import { HistoryRecorder } from '../../src/reputation/history.js';
+import { Store } from '../../src/store/db.js';
+import { Turns } from '../../src/stats/turns.js';
+import type { Snapshot } from '../../src/stats/snapshot.js';
+import type { Runtime } from '../../src/runtime.js';
+import { line, testRuntime, tmp } from '../core/helpers.js';
+
+// A render of /metrics or a history tick over many numbers is CPU-bound for as long as it takes. It runs on
+// the thread that answers /healthz and handles SIGTERM, so it must give the event loop turns as it goes.
+
+const NOW = Date.UTC(2026, 10, 20, 18, 0);
+const NUMBERS = 300;
+/** Each assessment is made this much slower: the pass then takes ~NUMBERS × SLOW_MS, long enough to see. */
+const SLOW_MS = 3;
+
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+/** The longest the event loop went without running a 5 ms timer while `work` ran. */
+async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const timer = setInterval(() => {
+    const t = performance.now();
+    stallMs = Math.max(stallMs, t - last);
+    last = t;
+  }, 5);
+  try {
+    const result = await work();
+    stallMs = Math.max(stallMs, performance.now() - last);
+    return { result, stallMs };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const open: Runtime[] = [];
+afterEach(async () => {
+  for (const rt of open.splice(0)) await rt.close();
+});
+
+async function runtimeWithNumbers(): Promise<Runtime> {
+  const dir = tmp('numrep-turns-');
+  const file = join(dir, 'calls.test');
+  let text = '';
+  const s = Math.floor(NOW / 1000) - 3600;
+  for (let i = 0; i < NUMBERS; i++) for (let k = 0; k < 3; k++) text += line(s - i * 3 - k, `+1202555${String(1000 + i)}`, ['att', 'tmobile', 'verizon'][k], k === 2 ? 'cancelled' : 'answered');
+  writeFileSync(file, text);
+  const rt = testRuntime(file, () => NOW);
+  open.push(rt);
+  await rt.poll();
+  return rt;
+}
+
+describe('long passes give the event loop turns', () => {
+  it('a /metrics render that assesses every number slowly never holds the event loop for long', async () => {
+    const rt = await runtimeWithNumbers();
+    let assessed = 0;
+    const slowVerdicts = (snap: Snapshot) => {
+      const out = new Map([...assessSnapshot(snap)].map(([n, a]) => [n, verdictOf(a)]));
+      for (let i = 0; i < out.size; i++) busy(SLOW_MS);
+      assessed += out.size;
+      return out;
+    };
+    const m = new MetricsExporter(rt, { version: 'test', seriesBudget: 0, verdicts: slowVerdicts });
+    // Two scrapes at once share one render: every number is assessed once, both get the same body.
+    const { result, stallMs } = await longestStall(() => Promise.all([m.renderBody(), m.renderBody()]));
+    const [first, second] = result;
+    console.log(`render of ${NUMBERS} slow numbers: longest event-loop stall ${stallMs.toFixed(0)} ms over ${NUMBERS * SLOW_MS} ms of work, ${m.lastRenderTurns} turns`);
+    expect(second).toBe(first);
+    expect(assessed).toBe(NUMBERS);
+    expect(Buffer.concat(first).toString()).toContain('numrep_number_reputation_score{number="+12025551299"');
+    expect(m.lastRenderTurns).toBeGreaterThan(5);
+    // One verdict slice (64 numbers × 3 ms) plus scheduling: far below the whole pass (~900 ms).
+    expect(stallMs).toBeLessThan(450);
+  });
+
+  it('a history tick records a slice at a time, with turns between, the rows one record() would write', async () => {
+    const rt = await runtimeWithNumbers();
+    const snap = rt.snapshotNow();
+    const sliced = new Store(join(tmp('numrep-turns-'), 'h.db'), { bucketMs: 60_000 });
+    const whole = new Store(join(tmp('numrep-turns-'), 'h.db'), { bucketMs: 60_000 });
+    const turns = new Turns();
+    const { stallMs } = await longestStall(() =>
+      new HistoryRecorder(sliced).recordInSlices(
+        snap.numbers.values(),
+        (v) => {
+          busy(SLOW_MS);
+          return [v.number, assessView(v, snap)];
+        },
+        snap.at,
+        turns,
+      ),
+    );
+    new HistoryRecorder(whole).record(assessSnapshot(snap), snap.at);
+    console.log(`history tick over ${NUMBERS} slow numbers: longest stall ${stallMs.toFixed(0)} ms, ${turns.given} turns`);
+    expect(turns.given).toBeGreaterThan(5);
+    expect(stallMs).toBeLessThan(450);
+    const rows = (s: Store) => [...snap.numbers.keys()].flatMap((n) => s.history(n, 0, NOW + 1));
+    expect(rows(sliced)).toEqual(rows(whole));
+    expect(rows(sliced)).toHaveLength(NUMBERS);
+    sliced.close();
+    whole.close();
+  });
+
+  it('a history tick stops at the next number once the process stops', async () => {
+    const rt = await runtimeWithNumbers();
+    const snap = rt.snapshotNow();
+    const store = new Store(join(tmp('numrep-turns-'), 'h.db'), { bucketMs: 60_000 });
+    let seen = 0;
+    await new HistoryRecorder(store).recordInSlices(snap.numbers.values(), (v) => (seen++, [v.number, assessView(v, snap)]), snap.at, new Turns(), { stopped: () => seen >= 10 });
+    expect(seen).toBe(10);
+    store.close();
+  });
+});
