@@ -193,6 +193,7 @@ export function outcomeFromDisposition(value: string, billsec: number, amd?: str
   }
   const ast = outcomeFromAsterisk(v, amd);
   if (ast) return ast;
-  if (/^[A-Z][A-Z0-9_]*$/.test(v)) return outcomeFromHangupCause(v, { billsec, amd });
+  // A Q.850 cause name, in any case (Telnyx writes normal_clearing, user_busy).
+  if (/^[A-Z][A-Z0-9_]*$/i.test(v)) return outcomeFromHangupCause(v.toUpperCase(), { billsec, amd });
   return null;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { normalizePhone, PhoneNormalizer, toE164 } from '../../src/model/phone.js';
 
 describe('toE164 (default country code 1)', () => {
@@ -41,6 +42,45 @@ describe('other default country codes', () => {
   });
   it('still rejects extensions', () => {
     expect(toE164('8001', '44')).toBeNull();
+  });
+});
+
+describe('numbers of every country (libphonenumber-js)', () => {
+  it('national numbers by calling code or region, trunk prefixes and international prefixes', () => {
+    expect(toE164('788888484', '998')).toBe('+998788888484'); // Tashkent, 9 digits, no trunk prefix
+    expect(toE164('788888484', { callingCode: '998', region: 'UZ' })).toBe('+998788888484');
+    expect(toE164('998788888484', '998')).toBe('+998788888484'); // the country code already there
+    expect(toE164('8 912 345-67-89', '7')).toBe('+79123456789'); // Russia's trunk prefix 8
+    expect(toE164('810 44 20 7946 0018', '7')).toBe('+442079460018'); // Russia's international prefix 810
+    expect(toE164('0151 12345678', '49')).toBe('+4915112345678');
+    expect(toE164('00 998 90 123 45 67', '1')).toBe('+998901234567'); // 00 where the NANP's own is 011
+    expect(toE164('+998 90 123 45 67')).toBe('+998901234567');
+  });
+
+  it('rejects what is no number, saying what the field holds without echoing the digits', () => {
+    for (const [text, kind] of [['101', 'extension'], ['*97', 'extension'], ['s', 'service'], ['voicemail', 'service'], ['&park()', 'service'], ['anonymous', 'anonymous'], ['', 'anonymous'], ['12ab34', 'invalid'], ['99878888848', 'invalid']] as const) {
+      const r = normalizePhone(text, '998');
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.kind).toBe(kind);
+        if (/\d{4,}/.test(text)) expect(r.why).not.toContain(text.replace(/\D/g, ''));
+      }
+    }
+  });
+
+  it('the NANP fast path agrees with libphonenumber-js on every 10- and 11-digit shape', async () => {
+    const { parsePhoneNumberFromString } = await import('libphonenumber-js/min');
+    const digit = fc.constantFrom('0', '1', '2', '5', '9');
+    fc.assert(
+      fc.property(fc.constantFrom('', '1', '+1'), fc.array(digit, { minLength: 10, maxLength: 10 }).map((a) => a.join('')), (p, d) => {
+        const r = normalizePhone(p + d, '1');
+        const lib = parsePhoneNumberFromString(p + d, 'US');
+        const structural = /^[2-9]\d\d[2-9]\d{6}$/.test(d);
+        expect(r.ok).toBe(Boolean(lib?.isPossible()) && structural);
+        if (r.ok) expect(r.e164).toBe(lib!.number);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
