@@ -7,6 +7,8 @@
 //   latency   append a record to a tailed file → visible in /metrics, p50/p99, vs the fs.watch floor
 //   load      wrk on /metrics and /api/v1/numbers while ingesting, vs /healthz
 //   backfill  10M rows into a durable database (serve's Runtime, 60 s buckets) with a progress bar
+//   keys      the memory of counted calls (duplicate and leg detection): bytes and time per
+//             remembered call, vs a plain JS Set of the key texts
 //
 // Sizes: --quick (or BENCH_QUICK=1) for a few-minute run; --rows, --backfill-rows, --numbers,
 // --only ingest,metrics,latency,load,backfill, --dir (env BENCH_ROWS, BENCH_BACKFILL_ROWS,
@@ -38,13 +40,21 @@ function argValue(name: string): string | undefined {
   const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
   return eq?.slice(name.length + 3);
 }
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(
+    'npm run bench -- [--quick] [--only ingest,metrics,latency,load,backfill,keys] [--rows N] [--backfill-rows N]\n' +
+      '                 [--numbers 1000,10000,100000] [--reps N] [--wrk-seconds N] [--latency-samples N] [--busy-calls N] [--dir DIR]\n' +
+      'Prints every figure beside a baseline measured in the same run; results.md and results.json in --dir.\n',
+  );
+  process.exit(0);
+}
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const num = (flag: string, env: string, def: number) => Number(argValue(flag) ?? process.env[env] ?? def);
 const opts = {
   rows: num('rows', 'BENCH_ROWS', quick ? 200_000 : 1_000_000),
   backfillRows: num('backfill-rows', 'BENCH_BACKFILL_ROWS', quick ? 1_000_000 : 10_000_000),
   numbers: String(argValue('numbers') ?? process.env.BENCH_NUMBERS ?? (quick ? '1000,10000' : '1000,10000,100000')).split(',').map(Number),
-  only: new Set(String(argValue('only') ?? process.env.BENCH_ONLY ?? 'ingest,metrics,latency,load,backfill').split(',')),
+  only: new Set(String(argValue('only') ?? process.env.BENCH_ONLY ?? 'ingest,metrics,latency,load,backfill,keys').split(',')),
   dir: argValue('dir') ?? process.env.BENCH_DIR ?? join(tmpdir(), 'numrep-bench'),
   reps: num('reps', 'BENCH_REPS', 1),
   wrkSeconds: num('wrk-seconds', 'BENCH_WRK_SECONDS', quick ? 5 : 10),
@@ -677,6 +687,67 @@ async function benchBackfill(): Promise<void> {
 
 // ---------- main ----------
 
+// ---------- call keys ----------
+
+/**
+ * What remembering counted calls costs: per call, two keys (its first id and its fingerprint) are hashed
+ * (keyHash, then SipHash-2-4 under the secret) and added to the key table; every row looks its keys up.
+ * Baseline: the same key texts in a JS Set<string>, the obvious way to write it.
+ */
+async function benchKeys(): Promise<void> {
+  const { CallKeySet, hashKeyFrom, keyHash, sipHash64 } = await import('../classify/callKeys.js');
+  out('## Call keys: the memory of counted calls (duplicate and leg detection)');
+  out('');
+  out('| calls remembered | keys | table MB | bytes per call | hash + add ns per key | lookup ns per key (hit) | Set<string> MB | Set bytes per call | Set add ns per key |');
+  out('|---|---|---|---|---|---|---|---|---|');
+  const secret = hashKeyFrom(new Uint8Array(16).fill(3));
+  const h = new Uint32Array(2);
+  const heap = () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  };
+  for (const calls of quick ? [100_000, 1_000_000] : [100_000, 1_000_000, 5_000_000]) {
+    const keyText = (i: number) => [`ast:u:${1795000000 + (i >> 4)}.${i}`, `+1202555${String(i % 10000).padStart(4, '0')}`, `+1312${2000000 + (i % 7000000)}`] as const;
+    const set = new CallKeySet();
+    let t0 = performance.now();
+    for (let i = 0; i < calls; i++) {
+      const [id, caller, called] = keyText(i);
+      keyHash(h, id);
+      sipHash64(secret, h[0], h[1], h);
+      set.add(h[0], h[1], 1, 1795000000 + i);
+      keyHash(h, caller, called, 1795000000 + i);
+      sipHash64(secret, h[0], h[1], h);
+      set.add(h[0], h[1], 1, 1795000000 + i);
+    }
+    const addNs = ((performance.now() - t0) * 1e6) / (calls * 2);
+    t0 = performance.now();
+    let hits = 0;
+    for (let i = 0; i < calls; i++) {
+      keyHash(h, keyText(i)[0]);
+      sipHash64(secret, h[0], h[1], h);
+      if (set.sourceOf(h[0], h[1]) >= 0) hits++;
+    }
+    const lookNs = ((performance.now() - t0) * 1e6) / calls;
+    // Baseline: a Set of the key texts.
+    const before = heap();
+    const texts = new Set<string>();
+    t0 = performance.now();
+    for (let i = 0; i < calls; i++) {
+      const [id, caller, called] = keyText(i);
+      texts.add(id);
+      texts.add(`fp|${caller}|${called}|${1795000000 + i}`);
+    }
+    const setNs = ((performance.now() - t0) * 1e6) / (calls * 2);
+    const setBytes = heap() - before;
+    out(`| ${kfmt(calls)} | ${kfmt(set.size)} | ${fmt(set.bytes / 1e6, 1)} | ${fmt(set.bytes / calls, 1)} | ${fmt(addNs, 0)} | ${fmt(lookNs, 0)}${hits === calls ? '' : ' ✗'} | ${fmt(setBytes / 1e6, 1)} | ${fmt(setBytes / calls, 1)} | ${fmt(setNs, 0)} |`);
+    results[`keys_${calls}`] = { keys: set.size, bytes: set.bytes, addNs, lookNs, setBytes, setNs };
+    texts.clear();
+  }
+  out('');
+  out('The table doubles when 3/4 full, so bytes per call step between ~43 and ~85 (two keys of 16 bytes a slot); keys of calls older than the retention are dropped with the buckets.');
+  out('');
+}
+
 async function main(): Promise<void> {
   const m = results.machine as Record<string, unknown>;
   out(`# numrep bench — ${new Date().toISOString()}`);
@@ -690,6 +761,7 @@ async function main(): Promise<void> {
     ['latency', benchLatency],
     ['load', benchLoad],
     ['backfill', benchBackfill],
+    ['keys', benchKeys],
   ];
   for (const [name, f] of sections) {
     if (!opts.only.has(name)) continue;

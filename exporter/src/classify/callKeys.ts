@@ -231,7 +231,7 @@ export class CallKeySet {
       return;
     }
     if (this.size + 1 > (this.mask + 1) * 0.75) {
-      this.rehash((this.mask + 1) * 4, 0);
+      this.rehash((this.mask + 1) * 2, 0);
       i = this.slot(hi, lo);
     }
     const u = this.t;
