@@ -82,41 +82,15 @@ export function sipHash64(key: HashKey, hi: number, lo: number, out: Uint32Array
   out[1] = (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
 }
 
-/**
- * A fast 64-bit hash of a key's text (two murmur3-style lanes over its UTF-16 code units, then
- * fmix): what the rows of a step are joined by, and what the secret SipHash (sipHash64) is taken of.
- * Parts are hashed as if joined by a separator no part contains, so no string is built per row; a last
- * numeric part (a start second) is mixed in as a number.
- */
-export function keyHash(out: Uint32Array, a: string, b?: string, n?: number): void {
-  let h1 = 0x9747b28c;
-  let h2 = 0x85ebca6b;
-  for (let p = 0; p < 2; p++) {
-    const s = p === 0 ? a : b;
-    if (s === undefined) break;
-    // Two code units a round (a string's length is mixed in by the separator's position).
-    const len = s.length;
-    for (let i = 0; i < len; i += 2) {
-      const k = s.charCodeAt(i) | (i + 1 < len ? s.charCodeAt(i + 1) << 16 : 0x10000);
-      h1 = Math.imul(h1 ^ k, 0xcc9e2d51);
-      h1 = (h1 << 15) | (h1 >>> 17);
-      h2 = Math.imul(h2 ^ k, 0x1b873593);
-      h2 = (h2 << 13) | (h2 >>> 19);
-      h2 = (Math.imul(h2, 5) + 0xe6546b64) | 0;
-    }
-    h1 = Math.imul(h1 ^ 0x1f, 0xcc9e2d51); // the separator
-    h2 = Math.imul(h2 ^ 0x1f, 0x1b873593);
-  }
-  if (n !== undefined) {
-    // A whole number as a last part (a start second): its two 32-bit halves, no string.
-    const lo = n >>> 0;
-    const hi = Math.floor(n / 4294967296) >>> 0;
-    h1 = Math.imul(h1 ^ lo, 0xcc9e2d51);
-    h1 = (h1 << 15) | (h1 >>> 17);
-    h2 = Math.imul(h2 ^ hi ^ 0x2a, 0x1b873593);
-    h2 = (h2 << 13) | (h2 >>> 19);
-    h2 = (Math.imul(h2, 5) + 0xe6546b64) | 0;
-  }
+// A fast 64-bit hash (two murmur3-style lanes, two code units a round, then fmix): what the rows of a
+// step are joined by, and what the secret SipHash (sipHash64) is taken of. Parts are hashed as if joined
+// by a separator no part contains, so no string is built per row. The same text as a string or as ASCII
+// bytes hashes alike (keyHash / keyHashBytes), so a reader's byte path and string path give one key.
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+function finish(out: Uint32Array, h1: number, h2: number): void {
   h1 ^= h2;
   h2 ^= h1;
   h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 ^= h1 >>> 16;
@@ -125,6 +99,86 @@ export function keyHash(out: Uint32Array, a: string, b?: string, n?: number): vo
   h2 = (h2 + h1) | 0;
   out[0] = h1 >>> 0;
   out[1] = h2 >>> 0;
+}
+
+// The lanes live in these two words between the part functions (no allocation, no closure).
+const L = new Int32Array(2);
+
+function part(s: string): void {
+  let h1 = L[0];
+  let h2 = L[1];
+  const len = s.length;
+  for (let i = 0; i < len; i += 2) {
+    const k = s.charCodeAt(i) | (i + 1 < len ? s.charCodeAt(i + 1) << 16 : 0x10000);
+    h1 = Math.imul(h1 ^ k, C1);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    h2 = Math.imul(h2 ^ k, C2);
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = (Math.imul(h2, 5) + 0xe6546b64) | 0;
+  }
+  L[0] = Math.imul(h1 ^ 0x1f, C1); // the separator
+  L[1] = Math.imul(h2 ^ 0x1f, C2);
+}
+
+function partBytes(buf: Uint8Array, s: number, e: number): void {
+  let h1 = L[0];
+  let h2 = L[1];
+  for (let i = s; i < e; i += 2) {
+    const k = buf[i] | (i + 1 < e ? buf[i + 1] << 16 : 0x10000);
+    h1 = Math.imul(h1 ^ k, C1);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    h2 = Math.imul(h2 ^ k, C2);
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = (Math.imul(h2, 5) + 0xe6546b64) | 0;
+  }
+  L[0] = Math.imul(h1 ^ 0x1f, C1);
+  L[1] = Math.imul(h2 ^ 0x1f, C2);
+}
+
+/** The fast hash of one to two text parts and an optional whole number (a start second, mixed in as a number). */
+export function keyHash(out: Uint32Array, a: string, b?: string, n?: number): void {
+  L[0] = 0x9747b28c;
+  L[1] = 0x85ebca6b | 0;
+  part(a);
+  if (b !== undefined) part(b);
+  let h1 = L[0];
+  let h2 = L[1];
+  if (n !== undefined) {
+    const lo = n >>> 0;
+    const hi = Math.floor(n / 4294967296) >>> 0;
+    h1 = Math.imul(h1 ^ lo, C1);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    h2 = Math.imul(h2 ^ hi ^ 0x2a, C2);
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = (Math.imul(h2, 5) + 0xe6546b64) | 0;
+  }
+  finish(out, h1, h2);
+}
+
+/** keyHash(out, kind, text) for the text in buf[s, e) (ASCII): no string. */
+export function keyHashBytes(out: Uint32Array, kind: string, buf: Uint8Array, s: number, e: number): void {
+  L[0] = 0x9747b28c;
+  L[1] = 0x85ebca6b | 0;
+  part(kind);
+  partBytes(buf, s, e);
+  finish(out, L[0], L[1]);
+}
+
+const K = new Uint32Array(2);
+
+/**
+ * A call id into a row's keys (RawCall.keys: flat hi, lo pairs of its fast hash): `kind` says which id it
+ * is (`ast:u` an Asterisk uniqueid, `fs` a FreeSWITCH uuid, `sip` a Call-ID, …), `text` the id itself.
+ */
+export function pushKey(keys: number[], kind: string, text: string): void {
+  keyHash(K, kind, text);
+  keys.push(K[0], K[1]);
+}
+
+/** pushKey for an id in buf[s, e) (ASCII). */
+export function pushKeyBytes(keys: number[], kind: string, buf: Uint8Array, s: number, e: number): void {
+  keyHashBytes(K, kind, buf, s, e);
+  keys.push(K[0], K[1]);
 }
 
 /** SipHash-2-4 of a string's code units taken as bytes (a reference for tests; the hot path uses sipHash64 of keyHash). */

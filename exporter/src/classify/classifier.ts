@@ -66,6 +66,12 @@ type RowVerdict =
   | { kind: 'skip'; reason: SkipReason }
   | { kind: 'reject'; reason: string; detail: string };
 
+/** A countable row whose caller field is its presented number (the common case): one shared object. */
+const COUNTABLE_AS_IS: RowVerdict = { kind: 'countable', caller: '' };
+
+/** The skip verdicts, one object each (rows share them: nothing allocated per skipped row). */
+const SKIP_VERDICT = Object.fromEntries(SKIP_REASONS.map((r) => [r, { kind: 'skip', reason: r }])) as Record<SkipReason, RowVerdict>;
+
 const FIELDS = { caller: 'caller', called: 'called number' };
 
 /** At most this many learned trunk peers (a switch has a handful). */
@@ -110,17 +116,17 @@ export class Classifier {
     // An endpoint named by its caller ID (SIP/123654987-… calling as 123654987) is a phone, not a number.
     if (callerKind === 'invalid' && raw.inTrunk !== undefined && isPhoneChannel(raw.inTrunk, raw.callerText)) callerKind = 'extension';
     const { direction } = directionOf(raw, { caller, callerKind, calledKind }, ctx);
-    if (direction !== 'outbound') return { kind: 'skip', reason: direction satisfies Exclude<Direction, 'outbound'> };
+    if (direction !== 'outbound') return SKIP_VERDICT[direction satisfies Exclude<Direction, 'outbound'>];
 
     const names = raw.fields ?? FIELDS;
-    if (calledKind === 'extension' || calledKind === 'service') return { kind: 'skip', reason: 'internal' };
+    if (calledKind === 'extension' || calledKind === 'service') return SKIP_VERDICT.internal;
     if (calledKind === 'anonymous') return { kind: 'reject', reason: 'missing_field', detail: `${names.called} is empty.` };
     if (calledKind === 'invalid') return { kind: 'reject', reason: 'invalid_number', detail: `${names.called} ${this.why(raw.calledText)}${this.prefixHint(raw.calledText)}.` };
     if (callerKind === 'invalid') return { kind: 'reject', reason: 'invalid_number', detail: `${names.caller} ${this.why(raw.callerText)}.` };
-    if (callerKind !== 'number') return { kind: 'skip', reason: 'no_caller_id' };
+    if (callerKind !== 'number') return SKIP_VERDICT.no_caller_id;
     // A call "from" the very number it dials: the switch set the caller ID to the destination (an originate); not ours.
-    if (caller === raw.called) return { kind: 'skip', reason: 'no_caller_id' };
-    return { kind: 'countable', caller };
+    if (caller === raw.called) return SKIP_VERDICT.no_caller_id;
+    return caller === raw.caller ? COUNTABLE_AS_IS : { kind: 'countable', caller };
   }
 
   /** The called text as a number once an outside-line prefix is taken off, or null. */
@@ -173,7 +179,7 @@ export class Classifier {
     const n = rows.length;
     const verdicts: RowVerdict[] = new Array(n);
     let keyCount = 0;
-    for (let i = 0; i < n; i++) keyCount += (rows[i].keys?.length ?? 0) + 1;
+    for (let i = 0; i < n; i++) keyCount += (rows[i].keys?.length ?? 0) / 2 + 1;
     const memoStart = new Int32Array(n + 1);
     const sh = new Uint32Array(n * 4);
     const h = this.hash;
@@ -187,19 +193,16 @@ export class Classifier {
       memoStart[i] = m;
       const keys = raw.keys;
       if (keys !== undefined) {
-        for (let j = 0; j < keys.length; j++) {
-          keyHash(h, keys[j]);
-          legs.join(i, h[0], h[1]);
-          if (j === 0 && v.kind === 'countable') {
-            sipHash64(o.secret, h[0], h[1], h);
-            sh[m++] = h[0];
-            sh[m++] = h[1];
-          }
+        for (let j = 0; j + 1 < keys.length; j += 2) legs.join(i, keys[j], keys[j + 1]);
+        if (v.kind === 'countable' && keys.length >= 2) {
+          sipHash64(o.secret, keys[0], keys[1], h);
+          sh[m++] = h[0];
+          sh[m++] = h[1];
         }
       }
       if (v.kind === 'countable') {
         // The fingerprint: caller, called and start second. Also what joins the same call across formats.
-        keyHash(h, v.caller, raw.called, Math.floor(raw.ts / 1000));
+        keyHash(h, v === COUNTABLE_AS_IS ? raw.caller : v.caller, raw.called, Math.floor(raw.ts / 1000));
         legs.join(i, h[0], h[1]);
         sipHash64(o.secret, h[0], h[1], h);
         sh[m++] = h[0];
@@ -228,7 +231,7 @@ export class Classifier {
         return;
       }
       const rec = rows[best];
-      const caller = (verdicts[best] as { caller: string }).caller;
+      const caller = verdicts[best] === COUNTABLE_AS_IS ? rec.caller : (verdicts[best] as { caller: string }).caller;
       let ts = rec.ts;
       let reason: SkipReason | null = null;
       let by = -1;

@@ -88,7 +88,7 @@ export function isPhoneChannel(channel: string | undefined, callerText?: string)
 }
 
 function isLocalChannel(channel: string | undefined): boolean {
-  return channel !== undefined && channel.length > 6 && channel.charCodeAt(5) === 47 && /^\s*local\//i.test(channel);
+  return channel !== undefined && channel.length >= 6 && channel.charCodeAt(5) === 47 && /^local\//i.test(channel);
 }
 
 const NOT_A_NUMBER_INSIDE = (k: PartyKind) => k === 'extension' || k === 'service';

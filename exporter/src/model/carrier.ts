@@ -203,6 +203,7 @@ export class CarrierResolver {
   private readonly maxPrefix: number;
   private readonly minPrefix: number;
   private readonly trunkCache = new Map<string, string | null>();
+  private readonly plainCache = new Map<string, string | null>();
   /** The last few channel peers (channel without its per-call suffix) and their carriers. */
   private readonly recentPeers: string[] = [];
   private readonly recentCarriers: (string | null)[] = [];
@@ -237,10 +238,22 @@ export class CarrierResolver {
   /** Carrier for a trunk value alone, or null when the trunk map does not know it. */
   byTrunk(trunk: string): string | null {
     if (this.trunks.size === 0) return null;
+    // A Local/ channel is the switch talking to itself, never a trunk (and unique per call: not worth a cache entry).
+    if (trunk.length > 6 && trunk.charCodeAt(5) === 47 && (trunk.charCodeAt(0) | 32) === 108 && /^local\//i.test(trunk)) return null;
     // An Asterisk channel carries a per-call suffix (SIP/att-trunk-0000063a): cache by the channel without
     // it, or every call would miss. The full value is tried first, so an exact map entry wins — unless no
     // map key has such a suffix, when a suffixed value cannot match one exactly (the common case, skipped).
     const cut = trunk.includes('/') ? channelSuffixStart(trunk) : -1;
+    if (cut < 0) {
+      // No per-call suffix (a gateway, a host, a channel name already cut): the answer for the value itself, kept
+      // apart from trunkCache, whose keys are channels with their suffix cut (their answers can differ).
+      const hit = this.plainCache.get(trunk);
+      if (hit !== undefined) return hit;
+      const c = this.resolvePlain(trunk);
+      if (this.plainCache.size > 10_000) this.plainCache.clear();
+      this.plainCache.set(trunk, c);
+      return c;
+    }
     if (cut < 0 || this.suffixedKeys) {
       const exact = this.trunks.get(trunk.trim().toLowerCase());
       if (exact !== undefined) return exact;
@@ -269,6 +282,17 @@ export class CarrierResolver {
     this.trunkCache.set(key, hit);
     if (cut >= 0 && !this.suffixedKeys) this.rememberPeer(key, hit);
     return hit;
+  }
+
+  /** byTrunk for a value without a per-call suffix: the exact entry, else its other candidates. */
+  private resolvePlain(trunk: string): string | null {
+    const exact = this.trunks.get(trunk.trim().toLowerCase());
+    if (exact !== undefined) return exact;
+    for (const k of trunkCandidates(trunk)) {
+      const c = this.trunks.get(k);
+      if (c !== undefined) return c;
+    }
+    return null;
   }
 
   private rememberPeer(peer: string, carrier: string | null): void {

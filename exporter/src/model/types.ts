@@ -66,10 +66,11 @@ export interface RawCall extends Omit<CallRecord, 'carrier'> {
   /** Dialplan context (Asterisk dcontext, FreeSWITCH context): switch conventions name inbound contexts. */
   context?: string;
   /**
-   * Ids shared by the rows of one attempt (Asterisk linkedid / uniqueid / a Local channel's base,
-   * FreeSWITCH uuid and bleg_uuid, a SIP Call-ID, a generic call_id column), each prefixed by its kind.
+   * Ids shared by the rows of one attempt (Asterisk linkedid / uniqueid / a Local channel's base, FreeSWITCH
+   * uuid and bleg_uuid, a SIP Call-ID, a generic call_id), each as the fast hash of its kind and text
+   * (classify/callKeys.ts pushKey): flat pairs of 32-bit halves. No id text is kept per row.
    */
-  keys?: string[];
+  keys?: number[];
 }
 
 export type OutcomeCounts = Record<Outcome, number>;

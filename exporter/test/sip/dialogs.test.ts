@@ -1,4 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { pushKey } from '../../src/classify/callKeys.js';
+
+/** A SIP record's key: the hash of its Call-ID. */
+const sipKey = (callId: string) => {
+  const k: number[] = [];
+  pushKey(k, 'sip', callId);
+  return k;
+};
 import { SippReader } from '../../src/ingest/formats/sipp.js';
 import { SofiaReader, looksLikeSofia } from '../../src/ingest/formats/sofia.js';
 import { looksLikeSipp } from '../../src/ingest/formats/sipp.js';
@@ -95,7 +103,7 @@ describe('dialog correlation', () => {
     ]);
     expect(r.rejects).toEqual([]);
     expect(r.records).toEqual([
-      { ts: T0, caller: CALLER, called: CALLED, outcome: 'answered', sipCode: 200, ringMs: 1500, talkSec: 62, attestation: 'none', source: 'sipp', trunk: 'gw.carrier.example:5060', direction: 'outbound', keys: [`sip:${r.calls[0].callId}`] },
+      { ts: T0, caller: CALLER, called: CALLED, outcome: 'answered', sipCode: 200, ringMs: 1500, talkSec: 62, attestation: 'none', source: 'sipp', trunk: 'gw.carrier.example:5060', direction: 'outbound', keys: sipKey(r.calls[0].callId) },
     ]);
     expect(r.calls[0].end).toBe('bye');
     expect(r.calls[0].earlyMedia).toBe(false);
@@ -459,7 +467,7 @@ describe('sofia siptrace', () => {
       const r = readText(new SofiaReader({ timezone: 'UTC' }), sofiaText(msgs, { indent, logDate: '2026-11-22' }));
       expect(r.rejects).toEqual([]);
       expect(r.records).toEqual([
-        { ts: T0, caller: CALLER, called: CALLED, outcome: 'answered', sipCode: 200, ringMs: 2000, talkSec: 30, attestation: 'none', source: 'sofia', trunk: 'gw.carrier.example:5060', direction: 'outbound', keys: [`sip:${r.calls[0].callId}`] },
+        { ts: T0, caller: CALLER, called: CALLED, outcome: 'answered', sipCode: 200, ringMs: 2000, talkSec: 30, attestation: 'none', source: 'sofia', trunk: 'gw.carrier.example:5060', direction: 'outbound', keys: sipKey(r.calls[0].callId) },
       ]);
       expect(r.calls[0].earlyMedia).toBe(true);
     }

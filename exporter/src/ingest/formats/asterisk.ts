@@ -25,6 +25,8 @@ import type { Outcome } from '../../model/types.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseSeconds, reject, withDefaults } from './common.js';
 import { partyText } from '../../model/phone.js';
+import { channelSuffixStart } from '../../model/carrier.js';
+import { pushKey, pushKeyBytes } from '../../classify/callKeys.js';
 
 const FIELDS = { caller: 'Column src (caller)', called: 'Column dst (called number)' };
 
@@ -36,24 +38,44 @@ function localBase(channel: string): string | null {
 }
 
 /**
- * The classification hints of a row (direction rules, the keys that join its legs), the same on the
- * byte and the string path. Values are trimmed; empty ones are left out.
+ * A channel as the classification rules and the trunk map read it: without its per-call suffix
+ * (`SIP/att-trunk-0000063a` → `SIP/att-trunk`); every Local channel is just `Local/` (never a trunk,
+ * and its halves are joined by key). A handful of values, so the byte path can memoise them.
  */
-function addHints(rec: RawCall, n: number, context: string, channel: string, dstChannel: string, uniqueid: string, linkedid: string): void {
+export function channelName(channel: string): string {
+  if (channel.length >= 6 && /^local\//i.test(channel)) return 'Local/';
+  const cut = channel.includes('/') ? channelSuffixStart(channel) : -1;
+  return cut < 0 ? channel : channel.slice(0, cut);
+}
+
+/** Where channelName cuts buf[s, e): before a `-hex` per-call suffix (and `;digits`), as channelSuffixStart does on text; else e. */
+function channelSuffixEnd(buf: Uint8Array, s: number, e: number): number {
+  let slash = false;
+  for (let i = s; i < e; i++) if (buf[i] === 47) slash = true;
+  if (!slash) return e;
+  const hex = (c: number) => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+  let j = e;
+  let k = j;
+  while (k > s && buf[k - 1] >= 48 && buf[k - 1] <= 57) k--;
+  if (k < j && k > s && buf[k - 1] === 59) j = k - 1;
+  let h = j;
+  while (h > s && j - h < 9 && hex(buf[h - 1])) h--;
+  const run = j - h;
+  return run >= 1 && run <= 8 && h > s && buf[h - 1] === 45 ? h - 1 : e;
+}
+
+/**
+ * The classification hints of a row (direction rules, the keys that join its legs), the same on the
+ * byte and the string path. Channels come as channelName gives them; empty values are left out.
+ */
+function addHints(rec: RawCall, context: string, channel: string, dstChannel: string, keys: number[]): void {
   rec.fields = FIELDS;
   if (context !== '') rec.context = context;
   if (channel !== '') rec.inTrunk = channel;
   if (dstChannel !== '') rec.outChannel = dstChannel;
   // The outbound leg: dstchannel (Dial from a phone or a Local channel), else channel. A Local/ channel is never the trunk.
-  const trunk = dstChannel !== '' && !/^local\//i.test(dstChannel) ? dstChannel : channel;
+  const trunk = dstChannel !== '' && dstChannel !== 'Local/' ? dstChannel : channel;
   if (trunk !== '') rec.trunk = trunk;
-  const keys: string[] = [];
-  if (n >= 21 && linkedid !== '') keys.push('ast:l:' + linkedid);
-  else if (n >= 17 && uniqueid !== '') keys.push('ast:u:' + uniqueid);
-  const a = localBase(channel);
-  if (a !== null) keys.push('ast:c:' + a);
-  const b = localBase(dstChannel);
-  if (b !== null) keys.push('ast:c:' + b);
   if (keys.length > 0) rec.keys = keys;
 }
 
@@ -100,6 +122,8 @@ export class AsteriskReader implements Reader {
   /** Caller bytes → E.164, or null for a caller the string path must judge. */
   private readonly callers = new BytesMemo<string | null>();
   private readonly contexts = new BytesMemo<string>(256, 16 * 1024);
+  /** Channel bytes before the per-call suffix → channelName. */
+  private readonly channels = new BytesMemo<string>(256, 16 * 1024);
 
   constructor(options?: Partial<ReaderOptions>) {
     this.kit = new ReaderKit(withDefaults(options));
@@ -169,15 +193,38 @@ export class AsteriskReader implements Reader {
 
     const rec = callRecord(ts, caller, called, outcome, billsec, 'none', 'asterisk');
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
-    addHints(
-      rec, n,
-      this.memoText(this.contexts, buf, fs[3], fe[3]),
-      this.trimmed(buf, fs[5], fe[5]),
-      this.trimmed(buf, fs[6], fe[6]),
-      n >= 18 ? this.trimmed(buf, fs[16], fe[16]) : '',
-      n === 21 ? this.trimmed(buf, fs[19], fe[19]) : '',
-    );
+    // The keys: linkedid (21 columns), else uniqueid; and the base of a Local channel on either side.
+    const keys: number[] = [];
+    const idCol = n === 21 ? 19 : n >= 18 ? 16 : -1;
+    if (idCol >= 0) {
+      const is = skipSpace(buf, fs[idCol], fe[idCol]);
+      const ie = trimEnd(buf, is, fe[idCol]);
+      if (is !== ie) pushKeyBytes(keys, n === 21 ? 'ast:l' : 'ast:u', buf, is, ie);
+    }
+    addHints(rec, this.memoText(this.contexts, buf, fs[3], fe[3]), this.channel(buf, fs[5], fe[5], keys), this.channel(buf, fs[6], fe[6], keys), keys);
     return rec;
+  }
+
+  /** A channel field: channelName of it, memoised by its bytes; a Local channel's base goes to `keys`. */
+  private channel(buf: Buffer, s: number, e: number, keys: number[]): string {
+    const from = skipSpace(buf, s, e);
+    const to = trimEnd(buf, from, e);
+    if (from === to) return '';
+    if (to - from >= 6 && (buf[from] | 32) === 108 && (buf[from + 1] | 32) === 111 && (buf[from + 2] | 32) === 99 && (buf[from + 3] | 32) === 97 && (buf[from + 4] | 32) === 108 && buf[from + 5] === 47) {
+      // Local/…;N: its halves share the text before the last ';'.
+      let semi = to - 1;
+      while (semi > from && buf[semi] !== 59) semi--;
+      if (to - from >= 8) pushKeyBytes(keys, 'ast:c', buf, from, semi > from ? semi : to);
+      return 'Local/';
+    }
+    // Memoised by the bytes before the per-call suffix (what channelName keeps): a PBX has a handful.
+    const cut = channelSuffixEnd(buf, from, to);
+    let v = this.channels.get(buf, from, cut);
+    if (v === undefined) {
+      v = channelName(ascii(buf, from, to));
+      this.channels.set(buf, from, cut, v);
+    }
+    return v;
   }
 
   private trimmed(buf: Buffer, s: number, e: number): string {
@@ -243,8 +290,17 @@ export class AsteriskReader implements Reader {
     }
     kit.calledInto(rec, f[2]);
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
+    const keys: number[] = [];
     const ui = uniqueidIndex(n, f);
-    addHints(rec, n, f[3].trim(), f[5].trim(), f[6].trim(), ui >= 0 ? f[ui].trim() : '', n === 21 ? f[19].trim() : '');
+    if (n === 21 && f[19].trim() !== '') pushKey(keys, 'ast:l', f[19].trim());
+    else if (n !== 21 && ui >= 0 && f[ui].trim() !== '') pushKey(keys, 'ast:u', f[ui].trim());
+    const channel = f[5].trim();
+    const dstChannel = f[6].trim();
+    for (const c of [channel, dstChannel]) {
+      const base = localBase(c);
+      if (base !== null) pushKey(keys, 'ast:c', base);
+    }
+    addHints(rec, f[3].trim(), channelName(channel), channelName(dstChannel), keys);
     return one(rec);
   }
 }

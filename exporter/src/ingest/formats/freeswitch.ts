@@ -36,6 +36,7 @@ import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 import { parseDirection } from '../../classify/direction.js';
+import { pushKey } from '../../classify/callKeys.js';
 
 export const FREESWITCH_DEFAULT_TEMPLATE = [
   'caller_id_name', 'caller_id_number', 'destination_number', 'context', 'start_stamp', 'answer_stamp',
@@ -134,8 +135,8 @@ function addHints(rec: RawCall, L: Layout, context: string, callDirection: strin
   if (context !== '') rec.context = context;
   const d = parseDirection(callDirection);
   if (d !== undefined) rec.direction = d;
-  const keys: string[] = [];
-  for (const u of uuids) if (u !== '') keys.push('fs:' + u);
+  const keys: number[] = [];
+  for (const u of uuids) if (u !== '') pushKey(keys, 'fs', u);
   if (keys.length > 0) rec.keys = keys;
 }
 

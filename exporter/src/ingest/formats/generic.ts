@@ -46,6 +46,7 @@ import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, callRecord, one, parseAttestation, parseSeconds, parseSipCode, reject, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 import { parseDirection } from '../../classify/direction.js';
+import { pushKey } from '../../classify/callKeys.js';
 
 export const GENERIC_FIELDS = {
   caller: ['caller', 'from', 'caller_number', 'calling_number', 'ani', 'src', 'cli', 'source_number', 'from_number', 'source'],
@@ -275,11 +276,11 @@ export class GenericReader implements Reader {
     // A direction column wins; else a DID column that holds a value says the call came in on it.
     const direction = parseDirection(col(L.direction)) ?? (col(L.did) !== '' ? 'inbound' : undefined);
     if (direction) rec.direction = direction;
-    const keys: string[] = [];
+    const keys: number[] = [];
     const callId = col(L.call_id);
-    if (callId) keys.push('gen:' + callId);
+    if (callId) pushKey(keys, 'gen', callId);
     const parent = col(L.parent_call_id);
-    if (parent) keys.push('gen:' + parent);
+    if (parent) pushKey(keys, 'gen', parent);
     if (keys.length > 0) rec.keys = keys;
     return one(rec);
   }

@@ -35,6 +35,7 @@ import { outcomeFromSip } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, parseAttestation, reject, withDefaults } from './common.js';
 import { parseDirection } from '../../classify/direction.js';
+import { pushKey } from '../../classify/callKeys.js';
 
 export type { KamailioOptions };
 
@@ -175,7 +176,8 @@ export class KamailioReader implements Reader {
     kit.caller(rec, callerText);
     kit.calledInto(rec, calledText);
     rec.fields = this.fields;
-    rec.keys = ['sip:' + callId];
+    rec.keys = [];
+    pushKey(rec.keys, 'sip', callId);
     const direction = parseDirection(this.k.directionKey ? kv.get(this.k.directionKey) : undefined);
     if (direction) rec.direction = direction;
     const from = this.k.sourceKey ? kv.get(this.k.sourceKey) : undefined;

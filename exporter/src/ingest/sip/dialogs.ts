@@ -24,6 +24,7 @@
 import type { Attestation, RawCall } from '../../model/types.js';
 import { outcomeFromSip, blockEngineFrom } from '../../model/outcome.js';
 import type { PhoneNormalizer } from '../../model/phone.js';
+import { pushKey } from '../../classify/callKeys.js';
 import { cseqOf, hasSdp, header, headers, nameAddrParams, params, splitList, uriHostPort, uriOf, uriUser, type SipMessage } from './message.js';
 import { passportOf, verstatOf, type Verstat } from './passport.js';
 
@@ -302,8 +303,9 @@ export class DialogTracker {
       source: this.source,
       // The INVITEs the `sip.direction` setting counts are our calls; the Call-ID joins the same call in other logs.
       direction: 'outbound',
-      keys: ['sip:' + d.callId],
+      keys: [],
     };
+    pushKey(rec.keys!, 'sip', d.callId);
     if (d.sipCode !== undefined) rec.sipCode = d.sipCode;
     if (d.ringAt !== undefined) rec.ringMs = Math.max(0, d.ringAt - d.ts);
     if (d.trunk) rec.trunk = d.trunk;
