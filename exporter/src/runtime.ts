@@ -123,7 +123,8 @@ export class Runtime {
       tracked: this.seen,
       maxTrackedNumbers: cs.maxTrackedNumbers ?? DEFAULT_MAX_TRACKED_NUMBERS,
       keys: this.callKeys,
-      secret: hashKeyFrom(secretFor(opts.db)),
+      // Keys are stored in the database only when it is a file: then they are hashed under its secret.
+      secret: opts.db === ':memory:' ? null : hashKeyFrom(secretFor(opts.db)),
       shard,
       dialPrefixes: cs.dialPrefixes,
     });

@@ -48,9 +48,12 @@ export interface ClassifierOptions {
   /** Numbers already tracked (seen with calls, moved by each commit); new ones beyond the cap are skipped. */
   tracked: { has(number: string): boolean; readonly size: number };
   maxTrackedNumbers: number;
-  /** The memory of counted calls and the secret their keys are hashed with. */
+  /**
+   * The memory of counted calls and the secret their keys are hashed with before they are remembered. No
+   * secret: the fast hashes are remembered as they are (a one-shot run into memory, where nothing is stored).
+   */
   keys: CallKeySet;
-  secret: HashKey;
+  secret: HashKey | null;
   /** `--shard i/n`: only callers of shard i are this exporter's. */
   shard?: { index: number; count: number };
   /**
@@ -195,16 +198,21 @@ export class Classifier {
       if (keys !== undefined) {
         for (let j = 0; j + 1 < keys.length; j += 2) legs.join(i, keys[j], keys[j + 1]);
         if (v.kind === 'countable' && keys.length >= 2) {
-          sipHash64(o.secret, keys[0], keys[1], h);
-          sh[m++] = h[0];
-          sh[m++] = h[1];
+          if (o.secret !== null) {
+            sipHash64(o.secret, keys[0], keys[1], h);
+            sh[m++] = h[0];
+            sh[m++] = h[1];
+          } else {
+            sh[m++] = keys[0];
+            sh[m++] = keys[1];
+          }
         }
       }
       if (v.kind === 'countable') {
         // The fingerprint: caller, called and start second. Also what joins the same call across formats.
         keyHash(h, v === COUNTABLE_AS_IS ? raw.caller : v.caller, raw.called, Math.floor(raw.ts / 1000));
         legs.join(i, h[0], h[1]);
-        sipHash64(o.secret, h[0], h[1], h);
+        if (o.secret !== null) sipHash64(o.secret, h[0], h[1], h);
         sh[m++] = h[0];
         sh[m++] = h[1];
       }
