@@ -6,6 +6,9 @@ import { VERSION } from '../version.js';
 
 const program = new Command();
 program.name('numrep').description('Number reputation from CDRs and SIP logs: Prometheus metrics, scores, actions').version(VERSION);
+// Exit codes (README): 0 ok, 1 a runtime failure, 2 a usage or configuration error — commander's own usage
+// errors (an unknown option, a missing argument, a bad choice) included; --help and --version exit 0.
+program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 const common = (c: Command) =>
   c
@@ -37,20 +40,27 @@ common(
   program
     .command('report')
     .description('one-shot assessment of CDR / SIP log files or directories')
-    .argument('<paths...>', 'files or directories')
+    .argument('<paths...>', 'files or directories (a directory: its files, not its subfolders; - : standard input; .gz files are read through gunzip)')
     .option('--at <iso>', 'evaluate windows at this time (default: the newest record)')
     .option('--json', 'the JSON of GET /api/v1/numbers on stdout, with an "ingest" account of every row')
     .option('--csv', 'CSV on stdout')
     .option('--quarantine <file>', 'write every rejected line (JSON lines) to this file')
+    .option('--allow-rejects', 'exit 0 even when some rows were rejected (still 1 when no call was counted)')
     .option('--inventory <file>', 'number inventory CSV (number,pool,campaign,registered): our numbers and their pools')
     .option('--labels <file>', 'engine-label snapshots CSV (number,engine,label,checked_at[,reports])')
     .option('--shard <i/n>', 'assess only caller numbers with hash mod n = i (0 ≤ i < n)'),
 ).action(async (paths: string[], opts) => {
-  const { runReport, reportCsv, reportTable } = await import('./report.js');
-  const { json } = await runReport(paths, opts);
+  const { runReport, reportCsv, reportTable, reportExitCode } = await import('./report.js');
+  if (opts.json && opts.csv) {
+    process.stderr.write('numrep: --json and --csv: choose one\n');
+    process.exit(2);
+  }
+  const result = await runReport(paths, opts);
+  const { json } = result;
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   else if (opts.csv) process.stdout.write(reportCsv(json));
   else process.stdout.write(reportTable(json));
+  process.exitCode = reportExitCode(result, { allowRejects: opts.allowRejects === true });
 });
 
 program

@@ -1,6 +1,9 @@
 import { countryCodeOf } from '../config.js';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { reportJson, type ReportJson } from '../http/json.js';
 export { reportCsv } from '../http/csv.js';
@@ -25,10 +28,18 @@ export interface ReportFlags extends CommonFlags {
   labels?: string;
 }
 
-/** Files named on the command line; directories contribute their regular files, sorted. */
-export function expandInputs(paths: string[]): string[] {
+/**
+ * Files named on the command line; directories contribute their regular files, sorted (not their subfolders,
+ * said once), leaving out the map, inventory and label files this run was given. `-` is standard input.
+ */
+export function expandInputs(paths: string[], sideFiles: string[] = []): string[] {
   const out: string[] = [];
+  const side = new Set(sideFiles.map((f) => resolve(f)));
   for (const p of paths) {
+    if (p === '-') {
+      out.push('-');
+      continue;
+    }
     let st;
     try {
       st = statSync(p);
@@ -36,13 +47,94 @@ export function expandInputs(paths: string[]): string[] {
       fail(`${p}: no such file or directory`, 2);
     }
     if (st.isDirectory()) {
+      let subfolders = 0;
       for (const name of readdirSync(p).sort()) {
         const f = join(p, name);
-        if (!name.startsWith('.') && statSync(f).isFile()) out.push(resolve(f));
+        if (name.startsWith('.')) continue;
+        const fst = statSync(f);
+        if (fst.isDirectory()) subfolders++;
+        else if (fst.isFile() && !side.has(resolve(f))) {
+          const map = mapFileKind(f);
+          if (map) process.stderr.write(`numrep: ${f}: a ${map} file, not calls: not read (give it with --${map})\n`);
+          else out.push(resolve(f));
+        }
       }
+      if (subfolders > 0) process.stderr.write(`numrep: ${p}: ${subfolders} subfolder(s) not read (name them, or their files, to read them)\n`);
     } else out.push(resolve(p));
   }
   return out;
+}
+
+/** The map a file is by its header line (prefix,carrier / trunk,carrier / extension,number), or null. */
+function mapFileKind(file: string): 'prefix-map' | 'trunk-map' | 'caller-map' | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(512);
+    const n = readSync(fd, head, 0, 512, 0);
+    const lines = head.toString('utf8', 0, n).replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    const h = (lines[0] ?? '').toLowerCase().replace(/\s/g, '');
+    return h === 'prefix,carrier' ? 'prefix-map' : h === 'trunk,carrier' ? 'trunk-map' : h === 'extension,number' ? 'caller-map' : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Inputs a reader cannot seek in, as files it can: standard input is copied, a gzip file (by its magic
+ * bytes, whatever its name) is inflated, into a private temporary folder, under a name that says what it was.
+ */
+async function materialise(files: string[]): Promise<{ files: string[]; cleanup: () => void }> {
+  let dir: string | null = null;
+  const tmp = () => (dir ??= mkdtempSync(join(tmpdir(), 'numrep-report-')));
+  const out: string[] = [];
+  for (const f of files) {
+    if (f === '-') {
+      const target = join(tmp(), 'stdin');
+      await pipeline(process.stdin, createWriteStream(target, { mode: 0o600 }));
+      out.push(target);
+      continue;
+    }
+    if (!isGzip(f)) {
+      out.push(f);
+      continue;
+    }
+    const target = join(tmp(), basename(f).replace(/\.gz$/i, '') || 'input');
+    try {
+      await pipeline(createReadStream(f), createGunzip(), createWriteStream(target, { mode: 0o600 }));
+    } catch (err) {
+      fail(`${f}: gzip data is damaged (${(err as Error).message})`, 1);
+    }
+    out.push(target);
+  }
+  return { files: out, cleanup: () => dir !== null && rmSync(dir, { recursive: true, force: true }) };
+}
+
+function isGzip(file: string): boolean {
+  const head = Buffer.alloc(2);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The exit code of a report (README, "Exit codes"): 1 when no call was counted (nothing read, every row
+ * skipped or rejected, or no call in the windows ending at --at), or when any row was rejected (unless
+ * `allowRejects`); else 0.
+ */
+export function reportExitCode(r: { json: ReportJson; ingest: IngestAccount }, o: { allowRejects: boolean }): number {
+  const rejected = Object.values(r.ingest.rejected).reduce((a, b) => a + b, 0);
+  if (r.ingest.accepted === 0 || r.json.numbers.every((n) => (n.windows['7d']?.calls ?? 0) === 0)) return 1;
+  if (rejected > 0 && !o.allowRejects) return 1;
+  return 0;
 }
 
 /** One-shot assessment: the files go through the same readers and windows as `serve`, into an in-memory database. */
@@ -54,8 +146,18 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     at = Date.parse(flags.at);
     if (Number.isNaN(at)) fail(`--at ${flags.at}: not an ISO 8601 time, e.g. 2026-11-20T17:30:00Z`, 2);
   }
-  const files = expandInputs(paths);
-  if (files.length === 0) fail('no input files', 2);
+  if (flags.quarantine) {
+    // Checked before the run, not after it: a path that cannot be written fails now, naming it.
+    try {
+      closeSync(openSync(flags.quarantine, 'w', 0o600));
+    } catch (err) {
+      fail(`--quarantine ${flags.quarantine}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 2);
+    }
+  }
+  const inputs = expandInputs(paths, [c.prefix_map, c.trunk_map, c.caller_map, flags.inventory, flags.labels].filter((f): f is string => f !== undefined));
+  if (inputs.length === 0) fail(`no input files in ${paths.join(', ')}`, 2);
+  const { files, cleanup } = await materialise(inputs);
+  process.once('exit', cleanup);
   const total = files.reduce((s, f) => s + statSync(f).size, 0);
   const progress = new Progress(total, process.stderr);
   let shard: Shard | undefined;
@@ -111,11 +213,18 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
   process.stderr.write(`numrep: ${describeAccount(ingest)}.\n`);
   const advice = adviceFor(ingest);
   if (advice) process.stderr.write(`numrep: ${advice}.\n`);
+  if (accepted > 0 && json.numbers.every((n) => (n.windows['7d']?.calls ?? 0) === 0)) {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const n of rt.seen.values()) {
+      first = Math.min(first, n.first);
+      last = Math.max(last, n.last);
+    }
+    process.stderr.write(`numrep: no call in the 7 d window ending ${new Date(evalAt).toISOString()}: the ${accepted.toLocaleString('en-US')} calls counted run from ${new Date(first).toISOString()} to ${new Date(last).toISOString()} (--at moves the window)\n`);
+  }
   if (rejected > 0) {
     const q = rt.store.quarantined(1_000_000).reverse();
-    const byReason = new Map<string, number>();
-    for (const e of q) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
-    process.stderr.write(`numrep: ${rejected} record(s) rejected: ${[...byReason].map(([r, n]) => `${r} ${n}`).join(', ')}\n`);
+    process.stderr.write('numrep: rejected rows, e.g.:\n');
     for (const e of q.slice(0, 5)) process.stderr.write(`  ${e.file}:${e.line}: ${e.reason}: ${e.detail}\n`);
     if (flags.quarantine) {
       writeFileSync(flags.quarantine, q.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
