@@ -100,6 +100,10 @@ export class Runtime {
   readonly classifier: Classifier;
   /** Calls counted, remembered by their keys (classify/callKeys.ts). */
   readonly callKeys = new CallKeySet();
+  /** How long counted calls are remembered and numbers count as tracked. */
+  private readonly retentionMs: number;
+  /** Numbers with a call since activeEdge() (the tracked-number cap's count). */
+  private activeCount = 0;
 
   constructor(readonly opts: RuntimeOptions) {
     this.detectFormat = opts.readers?.detectFormat ?? detectFormat;
@@ -111,7 +115,9 @@ export class Runtime {
     }
     this.windows = new WindowSet(this.store, opts.bucketMs);
     const cs = opts.classify ?? {};
-    this.store.loadCallKeys(this.callKeys, Math.floor((opts.now() - (cs.keyRetentionMs ?? DEFAULT_KEY_RETENTION_MS)) / 1000));
+    this.retentionMs = cs.keyRetentionMs ?? DEFAULT_KEY_RETENTION_MS;
+    this.store.loadCallKeys(this.callKeys, Math.floor((opts.now() - this.retentionMs) / 1000));
+    this.activeCount = this.countActive();
     const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
     this.classifier = new Classifier({
       plan: numberPlan(opts.readerOptions.defaultCountryCode, opts.readerOptions.defaultRegion),
@@ -120,7 +126,9 @@ export class Runtime {
       inventory: () => this.pools,
       isTrunk: opts.resolver.hasTrunkMap ? (t) => opts.resolver.isTrunk(t) : undefined,
       resolveCarrier: (raw) => opts.resolver.resolve(raw),
-      tracked: this.seen,
+      // The tracked-number cap counts the numbers with calls inside the retention (a one-shot run: every number it
+      // read), so a pool that rotates its numbers is not refused new ones forever.
+      tracked: opts.oneShot ? this.seen : this.activeNumbers(),
       maxTrackedNumbers: cs.maxTrackedNumbers ?? DEFAULT_MAX_TRACKED_NUMBERS,
       keys: this.callKeys,
       // Keys are stored in the database only when it is a file: then they are hashed under its secret.
@@ -187,11 +195,46 @@ export class Runtime {
     if (this.store.dataVersion() !== this.dataVersion) this.reloadSideData();
   }
 
+  /** The numbers with a call inside the retention, as the classifier asks about them. */
+  private activeNumbers(): { has(n: string): boolean; readonly size: number } {
+    const rt = this;
+    return {
+      has: (n) => (rt.seen.get(n)?.last ?? -Infinity) >= rt.activeEdge(),
+      get size() {
+        return rt.activeCount;
+      },
+    };
+  }
+
+  private activeEdge(): number {
+    return this.opts.now() - this.retentionMs;
+  }
+
+  private countActive(): number {
+    const edge = this.activeEdge();
+    let n = 0;
+    for (const s of this.seen.values()) if (s.last >= edge) n++;
+    return n;
+  }
+
+  /**
+   * Forget what is older than the retention edge: stored buckets and call keys, the keys in memory, and the
+   * numbers that no longer count against the tracked-number cap. Returns the buckets removed.
+   */
+  prune(before: number): number {
+    const removed = this.store.prune(before);
+    this.callKeys.forgetBefore(Math.floor(before / 1000));
+    this.activeCount = this.countActive();
+    return removed;
+  }
+
   private onCommit(batch: Batch, src: SourceState): void {
     this.seenVersion++;
+    const edge = this.activeEdge();
     for (const s of batch.seen.values()) {
       this.seenChanged.add(s.number);
       const cur = this.seen.get(s.number);
+      if ((cur === undefined || cur.last < edge) && s.last >= edge) this.activeCount++;
       if (!cur) this.seen.set(s.number, { ...s });
       else {
         cur.first = Math.min(cur.first, s.first);

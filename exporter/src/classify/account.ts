@@ -53,7 +53,7 @@ const SKIP_WORDS: Record<SkipReason, string> = {
 
 const n = (v: number) => v.toLocaleString('en-US');
 
-/** One sentence: "736 rows: 12 outbound calls counted; skipped 650 internal, 74 inbound; none rejected." */
+/** One sentence: "736 rows: 12 outbound calls counted; skipped 650 internal, 74 inbound; rejected 2 bad_timestamp". */
 export function describeAccount(a: IngestAccount): string {
   const skipped = SKIP_REASONS.filter((r) => a.skipped[r]).map((r) => `${n(a.skipped[r]!)} ${SKIP_WORDS[r]}`);
   const rejectedTotal = Object.values(a.rejected).reduce((s, v) => s + v, 0);

@@ -13,7 +13,7 @@
 // lookup and, hashed, for the call's fingerprint; it never leaves this stage in clear.
 
 import type { Direction, RawCall } from '../model/types.js';
-import { PhoneNormalizer, type NumberPlan, type PartyKind } from '../model/phone.js';
+import { PhoneNormalizer, partyText, type NumberPlan, type PartyKind } from '../model/phone.js';
 import { directionOf, isPhoneChannel, trunkTaught, type DirectionContext } from './direction.js';
 import { LegGroups, OUTCOME_RANK } from './legs.js';
 import { CallKeySet, keyHash, sipHash64, type HashKey } from './callKeys.js';
@@ -77,6 +77,13 @@ const SKIP_VERDICT = Object.fromEntries(SKIP_REASONS.map((r) => [r, { kind: 'ski
 
 const FIELDS = { caller: 'caller', called: 'called number' };
 
+/** The row of a group that started first (the first read, on a tie). */
+function earliest(group: number[], rows: RawCall[]): number {
+  let e = group[0];
+  for (const i of group) if (rows[i].ts < rows[e].ts) e = i;
+  return e;
+}
+
 /** At most this many learned trunk peers (a switch has a handful). */
 const MAX_LEARNED_TRUNKS = 256;
 
@@ -101,7 +108,7 @@ export class Classifier {
     let caller = raw.caller;
     let callerKind: PartyKind = caller !== '' ? 'number' : this.kindOf(raw.callerText);
     if (caller === '' && raw.callerText !== undefined && this.opts.callerMap) {
-      const mapped = this.opts.callerMap.get(raw.callerText.trim());
+      const mapped = this.opts.callerMap.get(partyText(raw.callerText));
       if (mapped !== undefined) {
         caller = mapped;
         callerKind = 'number';
@@ -176,45 +183,47 @@ export class Classifier {
       ctx.learnedTrunks = this.learned;
     }
 
-    // Each row's verdict, then its keys. Every key joins rows (its fast hash); the call is remembered and looked
-    // up by its first id and its fingerprint only (their secret hashes, row i's at [memoStart[i], memoStart[i + 1])):
-    // a further leg read in a later step shares one of those (Local halves: the same caller, called and second).
+    // Each row's verdict, then its keys: every key (its fast hash) joins rows; a countable row's keys are what its
+    // call is remembered and looked up by (their secret hashes, row i's at [memoStart[i], memoStart[i + 1])), so a
+    // further leg read in a later step — by any of its ids, or the same caller, called number and second — is known.
     const n = rows.length;
     const verdicts: RowVerdict[] = new Array(n);
     let keyCount = 0;
     for (let i = 0; i < n; i++) keyCount += (rows[i].keys?.length ?? 0) / 2 + 1;
     const memoStart = new Int32Array(n + 1);
-    const sh = new Uint32Array(n * 4);
+    const sh = new Uint32Array(keyCount * 2);
     const h = this.hash;
     const legs = this.legs;
     legs.reset(n, keyCount);
     let m = 0;
+    const memo = (hi: number, lo: number) => {
+      if (o.secret !== null) {
+        sipHash64(o.secret, hi, lo, h);
+        sh[m++] = h[0];
+        sh[m++] = h[1];
+      } else {
+        sh[m++] = hi;
+        sh[m++] = lo;
+      }
+    };
     for (let i = 0; i < n; i++) {
       const raw = rows[i];
       const v = this.verdict(raw, ctx);
       verdicts[i] = v;
       memoStart[i] = m;
       const keys = raw.keys;
+      const countable = v.kind === 'countable';
       if (keys !== undefined) {
-        for (let j = 0; j + 1 < keys.length; j += 2) legs.join(i, keys[j], keys[j + 1]);
-        if (v.kind === 'countable' && keys.length >= 2) {
-          if (o.secret !== null) {
-            sipHash64(o.secret, keys[0], keys[1], h);
-            sh[m++] = h[0];
-            sh[m++] = h[1];
-          } else {
-            sh[m++] = keys[0];
-            sh[m++] = keys[1];
-          }
+        for (let j = 0; j + 1 < keys.length; j += 2) {
+          legs.join(i, keys[j], keys[j + 1]);
+          if (countable) memo(keys[j], keys[j + 1]);
         }
       }
-      if (v.kind === 'countable') {
+      if (countable) {
         // The fingerprint: caller, called and start second. Also what joins the same call across formats.
         keyHash(h, v === COUNTABLE_AS_IS ? raw.caller : v.caller, raw.called, Math.floor(raw.ts / 1000));
         legs.join(i, h[0], h[1]);
-        if (o.secret !== null) sipHash64(o.secret, h[0], h[1], h);
-        sh[m++] = h[0];
-        sh[m++] = h[1];
+        memo(h[0], h[1]);
       }
     }
     memoStart[n] = m;
@@ -223,6 +232,18 @@ export class Classifier {
     const admitted = new Set<string>();
     const keySet = o.keys;
     legs.forEachGroup((group) => {
+      // A call that began as an inbound one (its earliest row came in: a Twilio outbound-dial child of an inbound
+      // call, a forward on the same linkedid) is inbound as a whole: the legs it made out are not attempts of ours.
+      // An outbound call whose later rows look inbound (a transfer bridging the consumer to another phone) is not.
+      if (group.length > 1 && verdicts[earliest(group, rows)] === SKIP_VERDICT.inbound) {
+        for (const i of group) {
+          const v = verdicts[i];
+          if (v.kind === 'countable' || v === SKIP_VERDICT.inbound) sink.skip(rows[i], 'inbound');
+          else if (v.kind === 'skip') sink.skip(rows[i], v.reason);
+          else sink.reject(i, v.reason, v.detail);
+        }
+        return;
+      }
       let best = -1;
       for (let g = 0; g < group.length; g++) {
         const i = group[g];

@@ -56,7 +56,7 @@ export function trunkTaught(row: RawCall, calledKind: PartyKind): string | null 
 // Dialplan contexts that name where a call came from: from-trunk, from-pstn, from-did-direct, ext-did-0001,
 // stadion-pstn, incoming…; FreeSWITCH's `public`. Not when they name the way out (macro-dialout-trunk).
 const INBOUND_CONTEXT = /(^|[-_])(pstn|trunk|did|incoming|inbound|external)([-_]|\d|$)|^public$/i;
-const OUTBOUND_CONTEXT = /out|dial/i;
+const OUTBOUND_CONTEXT = /(^|[-_])(out|outbound|outgoing|dialout|dial)([-_]|\d|$)|dialout/i;
 
 /** A direction word as switches and exports write it, or undefined. */
 export function parseDirection(text: string | undefined): Direction | undefined {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, lstatSync, openSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, lstatSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail } from './log.js';
@@ -30,5 +30,16 @@ export async function backup(db: string, target: string): Promise<void> {
   } finally {
     src?.close();
   }
-  process.stderr.write(`numrep: backed up ${db} to ${target}\n`);
+  // The secret the call keys in it are hashed with goes along: a copy restored without it would not know the
+  // calls it counted, and would count a re-sent export again.
+  const secret = `${db}.secret`;
+  if (existsSync(secret)) {
+    try {
+      copyFileSync(secret, `${target}.secret`, constants.COPYFILE_EXCL);
+      chmodSync(`${target}.secret`, 0o600);
+    } catch (err) {
+      fail(`backup: copied the database to ${target}, but not its secret ${secret}: ${(err as Error).message}`);
+    }
+  }
+  process.stderr.write(`numrep: backed up ${db} to ${target}${existsSync(secret) ? ` (and its secret to ${target}.secret)` : ''}\n`);
 }

@@ -7,6 +7,7 @@ import { MetricsExporter } from '../http/metrics.js';
 import { createApp, listen } from '../http/server.js';
 import { checkFormat, classifySettingsFrom, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
 import { accountOf, describeAccount } from '../classify/account.js';
+import { globToRegExp } from '../ingest/tailer.js';
 import type { SourceState } from '../store/db.js';
 import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
@@ -70,7 +71,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       globs,
       readerOptions: readerOptionsFrom(c),
       resolver: resolverFrom(c),
-      classify: classifySettingsFrom(c),
+      classify: { ...classifySettingsFrom(c), keyRetentionMs: c.retention_days * 86_400_000 },
       format,
       formatFor: (p) => formats.get(p),
       settleMs: c.settle_ms,
@@ -96,6 +97,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
     });
   } catch (err) {
     fail((err as Error).message);
+  }
+
+  if (c.track === 'inventory' && rt.pools.size === 0) {
+    log('warning: track: inventory and the inventory is empty: no number is tracked until one is imported (numrep inventory import, or an inventory CSV dropped into the inbox)');
   }
 
   let token: string | undefined;
@@ -179,11 +184,28 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const t0 = Date.now();
   await rt.poll();
   reportRead();
-  ready = true;
-  log(
-    `ready in ${Date.now() - t0} ms: following ${rt.tailer.paths().length} file(s), ${rt.seen.size} numbers known so far` +
-      ` (a dropped file is read once it has been quiet for ${c.settle_ms} ms)`,
-  );
+  for (const g of globs) {
+    const re = globToRegExp(resolve(g));
+    if (!rt.tailer.paths().some((p) => re.test(p))) log(`warning: source ${g}: no file matches it yet; numrep follows it once one appears (numrep_source_glob_files{glob="${g}"} is 0 until then)`);
+  }
+  // Ready once the backlog present at start is committed: every file then known read up to its size at start
+  // (a dropped file is read once it has been quiet for settle_ms). Until then /readyz answers 503.
+  const backlog = new Map(rt.tailer.paths().map((p) => [p, rt.tailer.sizeOf(p) ?? 0]));
+  const caughtUp = () => {
+    const offsets = new Map(rt.tailer.states().map((st) => [st.path, st.offset]));
+    for (const [p, size] of backlog) {
+      const at = offsets.get(p);
+      if (at === undefined || at >= size) backlog.delete(p); // read, or gone
+    }
+    return backlog.size === 0;
+  };
+  const markReady = () => {
+    if (ready || !caughtUp()) return;
+    ready = true;
+    log(`ready in ${Date.now() - t0} ms: following ${rt.tailer.paths().length} file(s), ${rt.seen.size} numbers known so far (a dropped file is read once it has been quiet for ${c.settle_ms} ms)`);
+  };
+  if (!caughtUp()) log(`catching up on ${backlog.size} file(s) present at start (${[...backlog.values()].reduce((a, b) => a + b, 0).toLocaleString('en-US')} bytes): /readyz answers 503 until they are read`);
+  markReady();
 
   // History: a row per change and at least hourly; status changes are logged as events. A tick assesses
   // every number, so it goes a slice at a time with turns for the event loop (/healthz, scrapes, SIGTERM),
@@ -222,7 +244,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
     pending = true;
     setImmediate(() => {
       pending = false;
-      void rt.poll().then(reportRead);
+      void rt.poll().then(() => {
+        reportRead();
+        markReady();
+      });
     });
   };
   watcher.on('all', kick);
@@ -230,7 +255,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // The timer catches what events miss (network mounts, settled partial lines) and moves the windows.
   const timer = setInterval(kick, c.poll_interval_ms);
   const pruneTimer = setInterval(() => {
-    const removed = rt.store.prune(Date.now() - c.retention_days * 86_400_000);
+    const removed = rt.prune(Date.now() - c.retention_days * 86_400_000);
     if (removed > 0) log(`pruned ${removed} buckets older than ${c.retention_days} days`);
   }, 3_600_000);
 

@@ -1,4 +1,6 @@
 import client from 'prom-client';
+import { resolve } from 'node:path';
+import { globToRegExp } from '../ingest/tailer.js';
 import type { Runtime } from '../runtime.js';
 import type { NumberView, Snapshot } from '../stats/snapshot.js';
 import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from '../stats/vector.js';
@@ -498,6 +500,17 @@ export class MetricsExporter {
     src('numrep_source_bytes_behind', 'File size minus committed offset.', (s) => Math.max(0, (rt.tailer.sizeOf(s.path) ?? s.offset) - s.offset));
     src('numrep_source_newest_record_timestamp_seconds', 'Event time of the newest record read from the source.', (s) => (s.newestTs === null ? null : s.newestTs / 1000));
     src('numrep_source_last_read_timestamp_seconds', 'Wall time of the last read from the source.', (s) => (s.lastReadAt === null ? null : s.lastReadAt / 1000));
+    new client.Gauge({
+      name: 'numrep_source_glob_files', help: 'Files each configured source path or glob matches now (0: a typo, or the file is not there yet).', labelNames: ['glob'], registers: [r],
+      collect() {
+        this.reset();
+        const paths = rt.tailer.paths();
+        for (const g of rt.opts.globs) {
+          const re = globToRegExp(resolve(g));
+          this.set({ glob: g }, paths.filter((p) => re.test(p)).length);
+        }
+      },
+    });
     new client.Counter({
       name: 'numrep_ingest_bytes_total', help: 'Bytes consumed per source file.', labelNames: ['source'], registers: [r],
       collect() {

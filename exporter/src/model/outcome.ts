@@ -193,7 +193,8 @@ export function outcomeFromDisposition(value: string, billsec: number, amd?: str
   }
   const ast = outcomeFromAsterisk(v, amd);
   if (ast) return ast;
-  // A Q.850 cause name, in any case (Telnyx writes normal_clearing, user_busy).
-  if (/^[A-Z][A-Z0-9_]*$/i.test(v)) return outcomeFromHangupCause(v.toUpperCase(), { billsec, amd });
+  // A Q.850 cause name: upper case as switches write it, or any case with an underscore (Telnyx writes
+  // normal_clearing). A lower-case word without one (Twilio's ringing, queued) is no final outcome.
+  if (/^[A-Z][A-Z0-9_]*$/.test(v) || /^[a-z][a-z0-9]*_[a-z0-9_]+$/i.test(v)) return outcomeFromHangupCause(v.toUpperCase(), { billsec, amd });
   return null;
 }

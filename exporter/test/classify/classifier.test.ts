@@ -113,6 +113,43 @@ describe('one attempt, one count (legs)', () => {
   });
 });
 
+describe('which columns join legs, and calls that came in', () => {
+  it('19 and 20 columns (newcdrcolumns without uniqueid or userfield): rows of one linkedid join; peeraccount does not', async () => {
+    const base = ast({ src: '+12025550110', dst: '+13105551010', channel: 'SIP/107-00000040', dstchannel: 'SIP/att-trunk-00000041', start: '2026-11-20 12:30:00', disp: 'NO ANSWER', uid: 'unused' });
+    const cols16 = base.split(',').slice(0, 16).join(',');
+    // 19 columns: 16 + peeraccount, linkedid, sequence. Two calls share a peeraccount; one has two rows.
+    const r19 = [
+      `${cols16},"acct-1","1795177800.1",1`,
+      `${cols16.replace('12:30:00', '12:30:02').replace('NO ANSWER', 'ANSWERED')},"acct-1","1795177800.1",2`,
+      `${cols16.replace('+13105551010', '+13105551011').replace('12:30:00', '12:31:00')},"acct-1","1795177860.3",3`,
+    ];
+    const a = await report({ 'Master.csv': r19.join('\n') + '\n' });
+    expect(a.calls).toEqual({ '+12025550110': O(1, { no_answer: 1 }) });
+    // 20 columns: 16 + uniqueid + peeraccount, linkedid, sequence.
+    const r20 = r19.map((l, i) => l.replace(',"acct-1"', `,"1795177800.${10 + i}","acct-1"`));
+    const b = await report({ 'Master.csv': r20.join('\n') + '\n' });
+    expect(b.calls).toEqual(a.calls);
+  });
+
+  it('a call that began inbound is inbound as a whole (Twilio: an outbound-dial child of an inbound call)', async () => {
+    const csv = 'Sid,Parent Call Sid,From,To,Status,Start Time,End Time,Duration,Direction\n' +
+      'CA1,,+13105551020,+12025550111,completed,2026-11-20 10:00:00 UTC,2026-11-20 10:02:00 UTC,110,inbound\n' +
+      'CA2,CA1,+12025550111,+14155551021,completed,2026-11-20 10:00:05 UTC,2026-11-20 10:02:00 UTC,100,outbound-dial\n' +
+      'CA3,,+12025550111,+14155551022,no-answer,2026-11-20 10:10:00 UTC,2026-11-20 10:10:30 UTC,0,outbound-api\n';
+    const r = await report({ 'calls.csv': csv });
+    expect(r.calls).toEqual({ '+12025550111': O(0, { no_answer: 1 }) });
+    expect(r.ingest.skipped).toEqual({ inbound: 2 });
+  });
+
+  it('the caller map matches an extension however the caller field wraps it ("Bob" <101>, sip:101@pbx)', async () => {
+    const dir = tmp('numrep-callermap2-');
+    writeFileSync(join(dir, 'caller-map.csv'), 'extension,number\n101,+12025550101\n');
+    const csv = 'caller,called,start,disposition\n"""Bob"" <101>",+13105551030,2026-11-20T10:00:00Z,ANSWERED\nsip:101@pbx.example,+13105551031,2026-11-20T10:01:00Z,BUSY\n';
+    const r = await report({ 'calls.csv': csv }, { callerMap: join(dir, 'caller-map.csv') });
+    expect(r.calls).toEqual({ '+12025550101': O(1, { busy: 1 }) });
+  });
+});
+
 describe('the same call counted once (duplicate_call)', () => {
   const day = (i: number) =>
     ast({ src: `+1202555010${i % 5}`, dst: `+1312${2000000 + i}`, channel: `SIP/${101 + (i % 3)}-${(0x100 + i).toString(16).padStart(8, '0')}`, dstchannel: `SIP/att-trunk-${(0x900 + i).toString(16).padStart(8, '0')}`, start: `2026-11-20 ${String(8 + Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00`, answer: i % 2 ? `2026-11-20 ${String(8 + Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:05` : undefined, billsec: i % 2 ? 30 : 0, disp: i % 2 ? 'ANSWERED' : 'NO ANSWER', uid: `1795161600.${i}` });

@@ -70,7 +70,7 @@ describe('direction rules, first that applies', () => {
   });
 
   it('4 context: contexts that name where a call came from are inbound; the way out is not', () => {
-    for (const context of ['from-trunk', 'from-pstn', 'from-did-direct', 'ext-did-0001', 'ext-did', 'stadion-pstn', 'from-external', 'incoming', 'public']) {
+    for (const context of ['from-trunk', 'from-pstn', 'from-did-direct', 'ext-did-0001', 'ext-did', 'stadion-pstn', 'from-external', 'incoming', 'public', 'from-pstn-route1']) {
       expect(dir(row('+13105551234', '+12025550101', { context, source: 'freeswitch' }))).toEqual({ direction: 'inbound', rule: 'context' });
     }
     for (const context of ['from-internal', 'macro-dialout-trunk', 'outbound-allroutes', 'default', 'from-dialer', 'outbound-route-4']) {

@@ -121,3 +121,15 @@ describe('isMachine', () => {
   it.each(['MACHINE', 'machine', 'TRUE', 'voicemail', 'yes', '1', 'AMDSTATUS=MACHINE'])('%s is a machine', (v) => expect(isMachine(v)).toBe(true));
   it.each(['HUMAN', 'NOTSURE', 'HANGUP', 'false', '', undefined, '0', 'no'])('%s is not', (v) => expect(isMachine(v)).toBe(false));
 });
+
+describe('dispositions of exports', () => {
+  it('final states of CPaaS exports map to outcomes; states that are not final are no outcome', async () => {
+    const { outcomeFromDisposition } = await import('../../src/model/outcome.js');
+    expect(outcomeFromDisposition('completed', 30)?.outcome).toBe('answered');
+    expect(outcomeFromDisposition('no-answer', 0)?.outcome).toBe('no_answer');
+    expect(outcomeFromDisposition('canceled', 0)?.outcome).toBe('cancelled');
+    expect(outcomeFromDisposition('normal_clearing', 20)?.outcome).toBe('answered'); // Telnyx: a Q.850 name in lower case
+    expect(outcomeFromDisposition('user_busy', 0)?.outcome).toBe('busy');
+    for (const notFinal of ['ringing', 'queued', 'in-progress', 'initiated']) expect(outcomeFromDisposition(notFinal, 0)).toBeNull();
+  });
+});

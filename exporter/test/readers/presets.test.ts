@@ -48,7 +48,7 @@ describe('header synonyms of PBX exports', () => {
     const [inbound, outbound] = read('generic', text);
     expect(inbound).toMatchObject({ direction: 'inbound', keys: keysOf(['gen', '1543597200.1']) });
     expect(outbound.direction).toBeUndefined();
-    expect(outbound).toMatchObject({ caller: '', callerText: '1115', called: '+12485261900', trunk: 'VIOrig', outChannel: 'PJSIP/VIOrig-00000002' });
+    expect(outbound).toMatchObject({ caller: '', callerText: '1115', called: '+12485261900', trunk: 'PJSIP/VIOrig-00000002', outChannel: 'PJSIP/VIOrig-00000002' });
   });
 });
 

@@ -79,11 +79,16 @@ function addHints(rec: RawCall, context: string, channel: string, dstChannel: st
   if (keys.length > 0) rec.keys = keys;
 }
 
-/** Index of the uniqueid for a given column count, or -1. */
-function uniqueidIndex(n: number, fields: string[]): number {
-  if (n === 18 || n === 21 || n === 19) return 16;
-  if (n === 17 || n === 20) return /^\d+\.\d+$/.test(fields[16]) ? 16 : -1;
-  return -1;
+/**
+ * The id that joins the rows of one call, by column count: linkedid when newcdrcolumns=yes adds it (21: after
+ * uniqueid and userfield; 20: after one of them; 19: after neither — peeraccount, linkedid, sequence), else the
+ * uniqueid (18; 17 when that column looks like one). Its kind (`ast:l` / `ast:u`) and index, or null.
+ */
+function callIdColumn(n: number, fields: string[]): { kind: 'ast:l' | 'ast:u'; index: number } | null {
+  if (n >= 19) return { kind: 'ast:l', index: n - 2 };
+  if (n === 18) return { kind: 'ast:u', index: 16 };
+  if (n === 17 && /^\d+\.\d+$/.test(fields[16].trim())) return { kind: 'ast:u', index: 16 };
+  return null;
 }
 
 export const ASTERISK_COLUMNS = [
@@ -95,7 +100,7 @@ export const ASTERISK_COLUMNS = [
 const DISPOSITIONS = new Set(['ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED', 'CONGESTION']);
 const DATE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
-/** Index of the userfield for a given column count, or -1. */
+/** Index of the userfield for a given column count, or -1 (19: peeraccount, linkedid, sequence, no userfield). */
 function userfieldIndex(n: number, fields: string[]): number {
   if (n === 18 || n === 21) return 17;
   if (n === 17 || n === 20) return /^\d+\.\d+$/.test(fields[16]) ? -1 : 16;
@@ -291,9 +296,8 @@ export class AsteriskReader implements Reader {
     kit.calledInto(rec, f[2]);
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
     const keys: number[] = [];
-    const ui = uniqueidIndex(n, f);
-    if (n === 21 && f[19].trim() !== '') pushKey(keys, 'ast:l', f[19].trim());
-    else if (n !== 21 && ui >= 0 && f[ui].trim() !== '') pushKey(keys, 'ast:u', f[ui].trim());
+    const id = callIdColumn(n, f);
+    if (id !== null && f[id.index].trim() !== '') pushKey(keys, id.kind, f[id.index].trim());
     const channel = f[5].trim();
     const dstChannel = f[6].trim();
     for (const c of [channel, dstChannel]) {

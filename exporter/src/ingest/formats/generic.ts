@@ -265,7 +265,9 @@ export class GenericReader implements Reader {
     // Channels as Asterisk names them: the one the call left on is a trunk unless it is a Local/ channel.
     const channel = col(L.channel);
     const dstChannel = col(L.dst_channel);
-    const trunk = col(L.trunk) || (dstChannel !== '' && !/^local\//i.test(dstChannel) ? dstChannel : '');
+    // The channel the call was bridged to is what it left on; a trunk column (which some exports fill with the next
+    // trunk a failover would try) is read when there is no such channel.
+    const trunk = (dstChannel !== '' && !/^local\//i.test(dstChannel) ? dstChannel : '') || col(L.trunk);
     if (trunk) rec.trunk = trunk;
     rec.fields = L.fields;
     const inTrunk = col(L.in_trunk) || channel;

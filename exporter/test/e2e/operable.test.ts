@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { tmp } from '../core/helpers.js';
+import { CLI, freeTcpPort, killAll, serveCli, stopWith, until } from '../support/proc.js';
+import { Runtime } from '../../src/runtime.js';
+import { CarrierResolver } from '../../src/model/carrier.js';
+
+// The CLI as an operator meets it: exit codes that tell a good run from a bad one, the inputs rotations and
+// pipes give, readiness that waits for the backlog, a source path with a typo said out loud.
+
+afterEach(killAll);
+
+const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
+const run = (args: string[], input?: string | Buffer) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, maxBuffer: 64 << 20 });
+
+describe('report exit codes (0 ok, 1 nothing counted or rows rejected, 2 usage)', () => {
+  it('0 when calls were counted and nothing was rejected', () => {
+    expect(run(['report', join(EXAMPLES, 'Master.csv')]).status).toBe(0);
+  });
+
+  it('1 when every line was rejected, on an empty file, on a map file given as calls', () => {
+    const dir = tmp('numrep-exit-');
+    writeFileSync(join(dir, 'empty.csv'), '');
+    writeFileSync(join(dir, 'junk.csv'), 'hello\nworld\n');
+    for (const f of [join(dir, 'junk.csv'), join(dir, 'empty.csv'), join(EXAMPLES, 'prefix-map.csv')]) {
+      const r = run(['report', f]);
+      expect(r.status, f).toBe(1);
+    }
+  });
+
+  it('1 when any row was rejected, 0 with --allow-rejects (as long as calls were counted)', () => {
+    const dir = tmp('numrep-exit-');
+    const text = readFileSync(join(EXAMPLES, 'Master.csv'), 'utf8');
+    writeFileSync(join(dir, 'Master.csv'), text + '"","+12025550101","+13105551099","x","","SIP/x-1","","Dial","","2026-13-45 99:00:00",,"",0,0,"ANSWERED","DOCUMENTATION","1.1",""\n');
+    const strict = run(['report', join(dir, 'Master.csv')]);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toContain('bad_timestamp');
+    expect(run(['report', '--allow-rejects', join(dir, 'Master.csv')]).status).toBe(0);
+  });
+
+  it('1 with --at after the data, saying where the calls are', () => {
+    const r = run(['report', '--at', '2027-06-01T00:00:00Z', join(EXAMPLES, 'Master.csv')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no call in the 7 d window ending 2027-06-01T00:00:00.000Z: the 60 calls counted run from 2026-11-19T/);
+  });
+
+  it('2 for every usage mistake: an unknown option, a bad format, a bad time zone, --json with --csv', () => {
+    for (const args of [['report', '--jsn', 'x'], ['report', '--format', 'asterix', 'x'], ['report', '--timezone', 'America/NewYork', join(EXAMPLES, 'Master.csv')], ['report', '--country-code', 'abc', join(EXAMPLES, 'Master.csv')], ['report', '--json', '--csv', join(EXAMPLES, 'Master.csv')], ['report']]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+    }
+    expect(run(['report', '--timezone', 'America/NewYork', join(EXAMPLES, 'Master.csv')]).stderr).toContain('--timezone');
+  });
+});
+
+describe('report inputs', () => {
+  it('reads a gzipped rotation (by its magic bytes) and standard input (-) like the plain file', () => {
+    const plain = JSON.parse(run(['report', '--json', join(EXAMPLES, 'Master.csv')]).stdout);
+    const dir = tmp('numrep-gz-');
+    writeFileSync(join(dir, 'Master.csv.1.gz'), gzipSync(readFileSync(join(EXAMPLES, 'Master.csv'))));
+    const gz = run(['report', '--json', join(dir, 'Master.csv.1.gz')]);
+    expect(gz.status).toBe(0);
+    expect(JSON.parse(gz.stdout).numbers).toEqual(plain.numbers);
+    const stdin = run(['report', '--json', '-'], readFileSync(join(EXAMPLES, 'Master.csv')));
+    expect(stdin.status).toBe(0);
+    expect(JSON.parse(stdin.stdout).numbers).toEqual(plain.numbers);
+  });
+
+  it('a folder: its map files and the maps it was given are not read as calls, and its subfolders are named', () => {
+    const r = run(['report', '--trunk-map', join(EXAMPLES, 'trunk-map.csv'), EXAMPLES]);
+    expect(r.stderr).toContain('prefix-map.csv: a prefix-map file, not calls: not read (give it with --prefix-map)');
+    expect(r.stderr).not.toContain('unknown_format');
+    const dir = tmp('numrep-sub-');
+    mkdirSync(join(dir, 'day1'));
+    writeFileSync(join(dir, 'day1', 'Master.csv'), readFileSync(join(EXAMPLES, 'Master.csv')));
+    const sub = run(['report', dir]);
+    expect(sub.status).toBe(2);
+    expect(sub.stderr).toContain('1 subfolder(s) not read');
+  });
+
+  it('--quarantine is checked before the run: a path that cannot be written fails at once, naming it', () => {
+    const r = run(['report', '--quarantine', '/nonexistent/q.jsonl', join(EXAMPLES, 'Master.csv')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--quarantine /nonexistent/q.jsonl: cannot write it (ENOENT)');
+  });
+});
+
+describe('serve readiness and sources', () => {
+  it('/readyz is 503 until the files present at start are read; a source that matches nothing is a warning and a metric', async () => {
+    const dir = tmp('numrep-ready-');
+    mkdirSync(join(dir, 'inbox'));
+    // ~20 MB of calls already waiting when serve starts.
+    const line = readFileSync(join(EXAMPLES, 'Master.csv'), 'utf8');
+    writeFileSync(join(dir, 'inbox', 'backlog.csv'), line.repeat(Math.ceil(20e6 / line.length)));
+    const port = await freeTcpPort();
+    const p = serveCli(['--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), '--source', join(dir, 'logs', 'Mastr.csv')]);
+    const codes: number[] = [];
+    await until('ready', async () => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+        codes.push(r.status);
+        return r.ok ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    }, 60_000);
+    expect(codes[0]).toBe(503);
+    expect(p.log()).toMatch(/catching up on 1 file\(s\) present at start/);
+    // Once ready, the backlog is in: its size is behind no more.
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(body).toMatch(/numrep_source_bytes_behind\{source="[^"]*backlog\.csv"\} 0/);
+    expect(p.log()).toContain(`warning: source ${join(dir, 'logs', 'Mastr.csv')}: no file matches it yet`);
+    expect(body).toContain(`numrep_source_glob_files{glob="${join(dir, 'logs', 'Mastr.csv')}"} 0`);
+    expect(await stopWith(p, 'SIGTERM')).toBe(0);
+  });
+});
+
+describe('what the database remembers', () => {
+  it('the tracked-number cap counts numbers with calls inside the retention, so a rotated pool gets new numbers', async () => {
+    const dir = tmp('numrep-cap-');
+    const inbox = join(dir, 'inbox');
+    mkdirSync(inbox);
+    let now = Date.parse('2026-11-20T18:00:00Z');
+    const open = () => new Runtime({ db: join(dir, 'numrep.db'), bucketMs: 60_000, inbox, globs: [], readerOptions: { defaultCountryCode: '1', timezone: 'UTC' }, resolver: new CarrierResolver(), classify: { maxTrackedNumbers: 2, keyRetentionMs: 8 * 86_400_000 }, settleMs: 0, maxRecordBytes: 65_536, now: () => now });
+    const csv = (callers: string[], at: number) => 'caller,called,start,sip_code\n' + callers.map((c, i) => `${c},+1312${2000000 + i},${new Date(at + i * 1000).toISOString()},200`).join('\n') + '\n';
+    writeFileSync(join(inbox, 'week1.csv'), csv(['+12025550101', '+12025550102', '+12025550103'], now - 3_600_000));
+    let rt = open();
+    await rt.poll();
+    expect([...rt.seen.keys()].sort()).toEqual(['+12025550101', '+12025550102']);
+    await rt.close();
+    // Ten days later the old pool has aged out of the retention: two new numbers are tracked.
+    now += 10 * 86_400_000;
+    writeFileSync(join(inbox, 'week3.csv'), csv(['+12025550201', '+12025550202', '+12025550203'], now - 3_600_000));
+    rt = open();
+    await rt.poll();
+    const counts = Object.fromEntries(rt.store.ingestCounts().map((c) => [`${c.result}:${c.reason}`, c.count]));
+    expect(counts).toEqual({ 'accepted:ok': 4, 'skipped:numbers_over_cap': 2 });
+    await rt.close();
+  });
+
+  it('backup copies the secret the call keys are hashed with, 0600', () => {
+    const dir = tmp('numrep-bk-');
+    const inbox = join(dir, 'inbox');
+    mkdirSync(inbox);
+    writeFileSync(join(inbox, 'Master.csv'), readFileSync(join(EXAMPLES, 'Master.csv')));
+    const db = join(dir, 'numrep.db');
+    const rt = new Runtime({ db, bucketMs: 60_000, inbox, globs: [], readerOptions: { defaultCountryCode: '1', timezone: 'UTC' }, resolver: new CarrierResolver(), settleMs: 0, maxRecordBytes: 65_536, now: Date.now });
+    return rt.poll().then(async () => {
+      await rt.close();
+      const r = run(['backup', join(dir, 'copy.db'), '--db', db]);
+      expect(r.status).toBe(0);
+      expect(existsSync(join(dir, 'copy.db.secret'))).toBe(true);
+      expect(readFileSync(join(dir, 'copy.db.secret'), 'utf8')).toBe(readFileSync(`${db}.secret`, 'utf8'));
+      expect(statSync(join(dir, 'copy.db.secret')).mode & 0o777).toBe(0o600);
+    });
+  });
+});
