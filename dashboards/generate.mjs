@@ -123,7 +123,7 @@ const badAbove = (orange, red) => thresholds([[null, 'green'], [orange, 'orange'
 /** Higher is better (answer ratio, score, healthy share). */
 const goodAbove = (orange, green) => thresholds([[null, 'red'], [orange, 'orange'], [green, 'green']]);
 
-const SCORE_THRESHOLDS = goodAbove(50, 80); // DESIGN §5 bands: 0–49 critical, 50–79 degraded, 80–100 excellent
+const SCORE_THRESHOLDS = goodAbove(50, 80); // docs/scoring.md bands: 0–49 critical, 50–79 degraded, 80–100 excellent
 const ANSWER_THRESHOLDS = goodAbove(0.25, 0.4); // < 25 % alert, 25–40 % watch, ≥ 40 % healthy
 
 function ts({ stack = false, bars = false, thresholdsStyle } = {}) {

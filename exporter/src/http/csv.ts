@@ -2,7 +2,7 @@ import { quoteCsvField } from '../ingest/csv.js';
 import type { NumberJson, ReportJson } from './json.js';
 
 /**
- * The DESIGN §7 JSON flattened to one CSV row per number (`report --csv`, `GET /api/v1/numbers.csv`).
+ * The JSON of docs/architecture.md#json flattened to one CSV row per number (`report --csv`, `GET /api/v1/numbers.csv`).
  * Cells that a spreadsheet would run as a formula (= + - @, tab, CR) get a leading apostrophe,
  * except plain numbers such as -0.5 or +12025550101.
  */

@@ -17,7 +17,7 @@ export class Family {
 
   /** `labels` is a pre-rendered label set without braces, e.g. `number="+1…",pool="default"`. */
   add(labels: string, value: number | null | undefined): void {
-    if (value === null || value === undefined) return; // absent, never 0 (DESIGN §4)
+    if (value === null || value === undefined) return; // absent, never 0 (docs/architecture.md#kpis)
     this.lines.push(`${this.name}{${labels}} ${formatValue(value)}`);
   }
 

@@ -4,7 +4,7 @@ import { attestationOf, kpisOf, type Vector } from '../stats/vector.js';
 import { accountOf, type IngestAccount } from '../classify/account.js';
 import type { SourceState } from '../store/db.js';
 
-/** DESIGN §7: the JSON returned by `numrep report --json` and `GET /api/v1/numbers`. */
+/** docs/architecture.md#json: the JSON returned by `numrep report --json` and `GET /api/v1/numbers`. */
 
 const JSON_WINDOWS: WindowName[] = ['24h', '7d'];
 
@@ -63,7 +63,7 @@ export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
     last_seen: iso(n.lastSeen),
   };
   enrich?.(n, json);
-  // DESIGN §7 key order, so a diff of two reports reads top-down like the contract.
+  // docs/architecture.md#json key order, so a diff of two reports reads top-down like the contract.
   const { number, pool, status, score, subscores, ratings, recommendation, windows, attestation, engines, first_seen, last_seen } = json;
   return { number, pool, status, score, subscores, ratings, recommendation, windows, carriers: json.carriers, attestation, engines, first_seen, last_seen };
 }

@@ -267,7 +267,7 @@ const PAIR_DATA_FAMILIES = [
 ] as const;
 const PAIR_FLAG_FAMILIES = [['numrep_number_carrier_flag', 'Per number x carrier state (1 for the current state only).']] as const;
 
-/** One exposition line, as Family.add writes it, '\n'-terminated; absent values write nothing (DESIGN §4). */
+/** One exposition line, as Family.add writes it, '\n'-terminated; absent values write nothing (docs/architecture.md#kpis). */
 function line(name: string, labels: string, value: number | null | undefined): string {
   if (value === null || value === undefined) return '';
   return `${name}{${labels}} ${formatValue(value)}\n`;

@@ -6,7 +6,7 @@ import { Batch } from './batch.js';
 import { FileIngestor, FINGERPRINT_BYTES, fingerprintOf, newSourceState, statOrNull, type IngestOptions } from './fileSource.js';
 
 /**
- * Follows files like `tail -F`, across restarts (DESIGN §8):
+ * Follows files like `tail -F`, across restarts (docs/architecture.md#durability):
  * - a file is known by device+inode plus a fingerprint of its first bytes;
  * - rename rotation: the old inode is drained to its end through the handle still open,
  *   then the new file at the path starts at 0; a rotated name matched later resumes, not repeats;

@@ -1,4 +1,4 @@
-// Carrier resolution (DESIGN §3), first match wins:
+// Carrier resolution (docs/formats.md#carriers), first match wins:
 //   1. an explicit carrier in the record;
 //   2. the trunk map (CSV `trunk,carrier`) matched against the record's trunk / gateway /
 //      host / domain / Asterisk channel;

@@ -1,4 +1,4 @@
-// Outcome mapping, exactly DESIGN §3:
+// Outcome mapping, exactly docs/architecture.md#outcomes:
 //
 // | outcome   | SIP                                   | FreeSWITCH hangup_cause                  | Asterisk disposition |
 // | answered  | 200 (talk >= 0)                       | NORMAL_CLEARING with billsec > 0          | ANSWERED             |

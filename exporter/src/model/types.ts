@@ -1,4 +1,4 @@
-// The shared vocabulary of the exporter (DESIGN §3, §4). Readers produce CallRecords;
+// The shared vocabulary of the exporter (docs/architecture.md: a call and its outcome, KPIs). Readers produce CallRecords;
 // windows turn them into Kpis; reputation turns Kpis into scores and actions.
 
 export const OUTCOMES = [
@@ -75,7 +75,7 @@ export interface RawCall extends Omit<CallRecord, 'carrier'> {
 
 export type OutcomeCounts = Record<Outcome, number>;
 
-/** DESIGN §4 / §7 KPIS. Ratios over zero calls are null, never 0. */
+/** The KPIs of docs/architecture.md#kpis (the JSON's KPIS). Ratios over zero calls are null, never 0. */
 export interface Kpis {
   calls: number;
   answered: number;

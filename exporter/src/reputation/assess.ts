@@ -21,7 +21,7 @@ export interface EngineLabel {
 
 export interface NumberInput {
   number?: string;
-  /** The number's KPIs per window (DESIGN §4). `1h` feeds only the hourly velocity cap. */
+  /** The number's KPIs per window (docs/architecture.md#kpis). `1h` feeds only the hourly velocity cap. */
   windows: { '1h'?: Kpis | null; '24h': Kpis; '7d': Kpis };
   /** The number's KPIs per terminating carrier. */
   carriers?: Record<string, Partial<Record<FlagWindow, Kpis | null>>>;
@@ -205,7 +205,7 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
 }
 
 /**
- * The reputation fields of a DESIGN §7 number entry (merge with number, pool, windows, KPIs, engines,
+ * The reputation fields of a docs/architecture.md#json number entry (merge with number, pool, windows, KPIs, engines,
  * first_seen, last_seen, attestation, and the carriers' KPIs which the caller owns).
  */
 export function assessmentJson(a: Assessment): {

@@ -1,4 +1,4 @@
-// Per number × carrier flag (DESIGN §5, docs/scoring.md §6): clean | warning | flagged, with the reason.
+// Per number × carrier flag (docs/scoring.md §6): clean | warning | flagged, with the reason.
 //
 // warning — the number's cancel (487) or rejection ratio on the carrier stands significantly above the
 // rest of the pool on that carrier, or its answer ratio collapses on that carrier only. "Significantly"

@@ -1,4 +1,4 @@
-// Every threshold of the reputation model (DESIGN §5, docs/scoring.md), with defaults and a
+// Every threshold of the reputation model (docs/scoring.md), with defaults and a
 // zod schema that validates a partial override and merges it over the defaults.
 
 import { z } from 'zod';

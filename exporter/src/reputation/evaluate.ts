@@ -80,7 +80,7 @@ export function verdictOf(a: Assessment): NumberVerdict {
   };
 }
 
-/** Fill the reputation fields of a DESIGN §7 number entry. */
+/** Fill the reputation fields of a docs/architecture.md#json number entry. */
 export function enrichWith(assessments: Map<string, Assessment>, labels?: EvaluateOptions['labels']): Enrich {
   return enrichFrom((v) => assessments.get(v.number), labels);
 }

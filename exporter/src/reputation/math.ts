@@ -66,7 +66,7 @@ export interface Counts {
   calls: number;
   answered: number;
   cancelled: number;
-  /** rejected + busy (DESIGN §4 rejection_ratio numerator). */
+  /** rejected + busy (docs/architecture.md#kpis rejection_ratio numerator). */
   rejected: number;
   blocked: number;
   voicemail: number;

@@ -1,4 +1,4 @@
-// Recommendation (DESIGN §5, docs/scoring.md §8): keep | slow_down | rest (until) | retire | remediate (engine),
+// Recommendation (docs/scoring.md §8): keep | slow_down | rest (until) | retire | remediate (engine),
 // with a one-line reason that names the figures.
 
 import type { ReputationConfig } from './config.js';

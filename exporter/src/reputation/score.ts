@@ -1,4 +1,4 @@
-// Composite score (DESIGN §5, docs/scoring.md §4): weighted sum of the sub-scores, then caps.
+// Composite score (docs/scoring.md §4): weighted sum of the sub-scores, then caps.
 
 import { DIMENSIONS, type Dimension, type ReputationConfig } from './config.js';
 import type { Counts } from './math.js';

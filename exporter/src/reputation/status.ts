@@ -1,4 +1,4 @@
-// Number-level signals and status (DESIGN §5, docs/scoring.md §7):
+// Number-level signals and status (docs/scoring.md §7):
 // in_progress | healthy | mixed | spam.
 
 import type { ReputationConfig } from './config.js';

@@ -1,4 +1,4 @@
-// The four sub-scores (DESIGN §5, docs/scoring.md §3). Each is 0–100, built from piecewise-linear
+// The four sub-scores (docs/scoring.md §3). Each is 0–100, built from piecewise-linear
 // curves over KPIs of the number, and returns the figures it used so the result can be explained.
 
 import type { ReputationConfig, Dimension } from './config.js';

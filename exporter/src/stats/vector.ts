@@ -2,7 +2,7 @@ import { OUTCOMES, type Attestation, type CallRecord, type Kpis, type Outcome } 
 
 /**
  * A call tally packed in a Float64Array so windows can add and subtract whole buckets
- * without allocating. Layout: calls, the 8 outcomes (DESIGN §3 order), short calls,
+ * without allocating. Layout: calls, the 8 outcomes (docs/architecture.md#outcomes order), short calls,
  * talk seconds of answered calls, then attestation A, B, C, none.
  */
 export const F_CALLS = 0;
@@ -34,7 +34,7 @@ export function emptyVector(): Vector {
 }
 
 export interface TallyOptions {
-  /** Answered calls with talk below this many seconds are short (DESIGN §4: 10). */
+  /** Answered calls with talk below this many seconds are short (docs/architecture.md#kpis: 10). */
   shortCallSeconds: number;
 }
 
@@ -62,7 +62,7 @@ function ratio(n: number, d: number): number | null {
   return d > 0 ? n / d : null;
 }
 
-/** DESIGN §4. Ratios over zero calls (or zero answered, for talk figures) are null. */
+/** docs/architecture.md#kpis. Ratios over zero calls (or zero answered, for talk figures) are null. */
 export function kpisOf(v: Vector): Kpis {
   // Hot (every number × window × carrier on every scrape): plain reads and one object literal.
   const calls = v[F_CALLS];

@@ -7,7 +7,7 @@ import { OUTCOMES } from '../model/types.js';
 import { keyFromRowId, keyRowId, type CallKeySet } from '../classify/callKeys.js';
 
 /**
- * SQLite state (DESIGN §8). better-sqlite3 is synchronous, so one `transaction()` call
+ * SQLite state (docs/architecture.md#durability). better-sqlite3 is synchronous, so one `transaction()` call
  * commits a batch's buckets together with the file offset that produced them: a crash
  * lands either before or after the whole batch, never between.
  */

@@ -118,7 +118,7 @@ function kamailio(calls: Truth[]): string {
   return lines.sort((a, b) => a[0] - b[0]).map((l) => l[1]).join('\n') + '\n';
 }
 
-/** Hand computation of DESIGN §4, straight from the ground truth. */
+/** Hand computation of docs/architecture.md#kpis, straight from the ground truth. */
 function expected(calls: Truth[], widthMs: number) {
   const inWindow = calls.filter((c) => c.ts > AT - widthMs && c.ts <= AT);
   const kpis = (cs: Truth[]) => {

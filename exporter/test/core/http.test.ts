@@ -159,7 +159,7 @@ describe('HTTP', () => {
     expect(promtool.status).toBe(0);
   });
 
-  it('returns the DESIGN §7 JSON for all numbers, one number and carriers', async () => {
+  it('returns the docs/architecture.md#json JSON for all numbers, one number and carriers', async () => {
     const { base } = await start();
     const all = await (await fetch(`${base}/api/v1/numbers`)).json();
     expect(all.evaluated_at).toBe('2026-11-20T18:00:00Z');

@@ -20,7 +20,7 @@ function load(store: Store, bucketMs: number, records: CallRecord[]): Batch {
   return b;
 }
 
-describe('KPIs (DESIGN §4)', () => {
+describe('KPIs (docs/architecture.md#kpis)', () => {
   it('computes every ratio from outcome counts; ratios over zero calls are null', () => {
     const v = emptyVector();
     expect(kpisOf(v)).toMatchObject({ calls: 0, answer_ratio: null, cancel_ratio: null, short_call_ratio: null, avg_talk_seconds: null });

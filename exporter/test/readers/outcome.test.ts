@@ -1,4 +1,4 @@
-// Every row of the DESIGN §3 outcome table, per column.
+// Every row of the docs/architecture.md#outcomes outcome table, per column.
 import { describe, expect, it } from 'vitest';
 import {
   blockEngineFrom,

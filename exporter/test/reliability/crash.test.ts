@@ -12,7 +12,7 @@ const ACCEPTED = ACCEPTED_GENERIC;
 const READ = READ_GENERIC;
 
 
-// Crash consistency (DESIGN §8): SIGKILL `numrep serve` at random instants while it ingests, restart it
+// Crash consistency (docs/architecture.md#durability): SIGKILL `numrep serve` at random instants while it ingests, restart it
 // each time, and the final per-number × carrier totals must equal a clean one-shot `numrep report`.
 
 const HEADER = 'start,caller,called,carrier,sip_code,reason,billsec,attestation,amd\n';

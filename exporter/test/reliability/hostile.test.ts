@@ -103,7 +103,7 @@ describe('hostile input', () => {
     const csv = 'caller,called,start,billsec,sip_code\n+12025550101,+13105551001,2026-11-20T14:00:00Z,0,699\n+12025550101,+13105551001,2026-11-20T14:01:00Z,12,200\n';
     const r = await ingest('calls.csv', csv);
     expect(r.accepted).toBe(2);
-    expect(r.outcomes).toEqual({ failed: 1, answered: 1 }); // DESIGN §3: any other SIP code is failed
+    expect(r.outcomes).toEqual({ failed: 1, answered: 1 }); // docs/architecture.md#outcomes: any other SIP code is failed
     const fs = '"Acme","+12025550101","+13105551001","default","2026-11-20 14:00:00","","2026-11-20 14:00:05","5","0","MADE_UP_CAUSE","u-1","","x"\n' +
       '"Acme","+12025550101","+13105551001","default","2026-11-20 14:01:00","2026-11-20 14:01:03","2026-11-20 14:02:00","60","57","NORMAL_CLEARING","u-2","","x"\n';
     const f = await ingest('freeswitch.csv', fs);

@@ -186,7 +186,7 @@ describe('scenarios (issue 4 §9)', () => {
     expect(['poor', 'very_poor']).toContain(a.ratings.engagement);
   });
 
-  it('assessmentJson gives the DESIGN §7 reputation fields', () => {
+  it('assessmentJson gives the docs/architecture.md#json reputation fields', () => {
     const a = assess(buildNumber(num(0), healthyDays()));
     const j = assessmentJson(a);
     expect(Object.keys(j)).toEqual(['status', 'score', 'subscores', 'ratings', 'recommendation', 'carrier_flags']);

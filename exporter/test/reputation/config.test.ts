@@ -12,7 +12,7 @@ function errorsOf(o: unknown): string[] {
 }
 
 describe('reputation config', () => {
-  it('has the DESIGN §5 defaults', () => {
+  it('has the defaults docs/scoring.md gives', () => {
     const c = DEFAULT_REPUTATION_CONFIG;
     expect(c.weights).toEqual({ connection: 0.35, sentiment: 0.35, engagement: 0.2, maturity: 0.1 });
     expect(c.ratings).toEqual({ good: 80, normal: 60, poor: 40 });

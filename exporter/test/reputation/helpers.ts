@@ -1,4 +1,4 @@
-// Test helpers: build DESIGN §4 Kpis from outcome counts.
+// Test helpers: build docs/architecture.md#kpis Kpis from outcome counts.
 import type { Kpis, OutcomeCounts } from '../../src/model/types.js';
 import { OUTCOMES } from '../../src/model/types.js';
 

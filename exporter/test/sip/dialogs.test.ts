@@ -246,7 +246,7 @@ describe('dialog correlation', () => {
   });
 });
 
-describe('blocking signals (DESIGN §3)', () => {
+describe('blocking signals (docs/architecture.md#outcomes)', () => {
   const final = (code: number, reason: string, extra?: string) =>
     run([
       { at: 0, dir: 'sent', text: invite() },

@@ -195,7 +195,7 @@ describe('sipp traces from real sipp traffic', () => {
     }
   });
 
-  it('a trunk map on the Request-URI host:port wins over the prefix map (DESIGN §3)', () => {
+  it('a trunk map on the Request-URI host:port wins over the prefix map (docs/architecture.md#outcomes)', () => {
     const i = PAIRS.findIndex((p) => p.kind === 'block608');
     const trunk = results[i].records[0].trunk!;
     const map = join(dir, 'map.csv');

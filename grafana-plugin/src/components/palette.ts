@@ -32,7 +32,7 @@ export function actionColor(theme: GrafanaTheme2, a: Action): string {
   );
 }
 
-/** Industry answer-ratio bands (DESIGN §5): ≥ 40 % healthy, 25–40 % watch, < 25 % alert. */
+/** Industry answer-ratio bands (docs/scoring.md): ≥ 40 % healthy, 25–40 % watch, < 25 % alert. */
 export function answerColor(theme: GrafanaTheme2, ratio: number | null): string {
   if (ratio === null) {
     return theme.colors.text.disabled;

@@ -1,6 +1,6 @@
 import { Rating, Status, StatusOrUnknown, Action } from '../types';
 
-/** DESIGN §5: good ≥ 80, normal ≥ 60, poor ≥ 40, very_poor below. */
+/** docs/scoring.md: good ≥ 80, normal ≥ 60, poor ≥ 40, very_poor below. */
 export function ratingFor(subscore: number | null | undefined): Rating | null {
   if (subscore === null || subscore === undefined || !Number.isFinite(subscore)) {
     return null;
@@ -19,7 +19,7 @@ export function ratingFor(subscore: number | null | undefined): Rating | null {
 
 export type ScoreBand = 'excellent' | 'degraded' | 'critical';
 
-/** DESIGN §5 bands: 80–100 excellent, 50–79 degraded, 0–49 critical (thresholds are panel options). */
+/** docs/scoring.md bands: 80–100 excellent, 50–79 degraded, 0–49 critical (thresholds are panel options). */
 export function scoreBand(score: number, bands: { excellent: number; critical: number }): ScoreBand {
   if (score >= bands.excellent) {
     return 'excellent';

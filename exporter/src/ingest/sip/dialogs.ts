@@ -7,7 +7,7 @@
 //   - 183 with SDP       → early media;
 //   - 401/407            → the INVITE will be re-sent with credentials (same Call-ID, higher
 //                          CSeq): the dialog stays open and follows the new CSeq;
-//   - first other final  → the outcome (DESIGN §3 via outcomeFromSip): 487 after our CANCEL
+//   - first other final  → the outcome (docs/architecture.md#outcomes via outcomeFromSip): 487 after our CANCEL
 //                          is `cancelled`; 608 keeps the Call-Info redress host as
 //                          blockEngine; 603 "Network Blocked" / Reason text `v=analytics…` is
 //                          `blocked`; plain 603, 607 are `rejected`;
