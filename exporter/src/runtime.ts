@@ -146,6 +146,7 @@ export class Runtime {
       classifier: this.classifier,
       formatFor,
       chunkBytes: opts.chunkBytes ?? 4 * 1_048_576,
+      responsive: opts.oneShot !== true,
       maxRecordBytes: opts.maxRecordBytes,
       futureToleranceMs: opts.futureToleranceMs,
       now: opts.now,

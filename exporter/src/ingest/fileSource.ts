@@ -24,6 +24,11 @@ export interface IngestOptions {
   formatFor?(path: string): string | undefined;
   /** Bytes read per step; a batch commits per step. */
   chunkBytes: number;
+  /**
+   * Keep the event loop responsive (serve): slow steps shrink, and each step ends with a turn for I/O. A
+   * one-shot run reads in full steps without turns.
+   */
+  responsive?: boolean;
   /** Longest accepted line; longer ones are rejected (`record_too_long`) without being held in memory. */
   maxRecordBytes: number;
   /** Reject records whose start lies further than this in the future (serve only). */
@@ -71,6 +76,14 @@ export function newSourceState(path: string, dev: number | bigint, ino: number |
 
 const NL = 10;
 
+/** A step slower than this is halved next time (adaptStep). */
+const SLOW_STEP_MS = 200;
+
+/** Let the event loop run its I/O (two hops: one queued from an I/O callback runs before the next poll phase). */
+function turn(): Promise<void> {
+  return new Promise((r) => setImmediate(() => setImmediate(r)));
+}
+
 /**
  * Reads one file from its committed offset to `size`, committing a batch per chunk with
  * the offset just past the last complete line. A partial last line stays unread until its
@@ -90,6 +103,20 @@ export class FileIngestor {
 
   constructor(readonly state: SourceState, private readonly opts: IngestOptions) {
     this.buf = Buffer.allocUnsafe(Math.max(opts.chunkBytes, opts.maxRecordBytes + 1));
+    this.stepBytes = this.buf.length;
+  }
+
+  /**
+   * Bytes read (and committed) per step: the full chunk while steps are quick, halved when one takes
+   * long (input that makes every row costly — thousands of carriers, a flood of new numbers), so no
+   * single step holds the event loop for long; never below one whole record.
+   */
+  private stepBytes: number;
+
+  private adaptStep(ms: number): void {
+    const floor = Math.min(this.buf.length, Math.max(256 * 1024, this.opts.maxRecordBytes + 1));
+    if (ms > SLOW_STEP_MS && this.stepBytes > floor) this.stepBytes = Math.max(floor, this.stepBytes >> 1);
+    else if (ms < SLOW_STEP_MS / 4 && this.stepBytes < this.buf.length) this.stepBytes = Math.min(this.buf.length, this.stepBytes * 2);
   }
 
   private addRow(raw: RawCall, line: number, text: string, start = -1, end = -1): void {
@@ -185,7 +212,7 @@ export class FileIngestor {
           bytesRead = (await ahead.read).bytesRead;
         } else {
           if (ahead !== null) await ahead.read.catch(() => undefined);
-          bytesRead = (await fh.read(buf, 0, Math.min(buf.length, size - st.offset), st.offset)).bytesRead;
+          bytesRead = (await fh.read(buf, 0, Math.min(this.stepBytes, buf.length, size - st.offset), st.offset)).bytesRead;
         }
         ahead = null;
         if (bytesRead === 0) break;
@@ -207,11 +234,18 @@ export class FileIngestor {
         const nextAt: number = st.offset + end;
         if (nextAt < size) {
           const other = buf === this.buf ? (spare ??= Buffer.allocUnsafe(this.buf.length)) : this.buf;
-          ahead = { buf: other, at: nextAt, read: fh.read(other, 0, Math.min(other.length, size - nextAt), nextAt) };
+          ahead = { buf: other, at: nextAt, read: fh.read(other, 0, Math.min(this.stepBytes, other.length, size - nextAt), nextAt) };
         }
+        const t0 = performance.now();
         this.process(buf, end);
         consumed += end;
         this.opts.onProgress?.(end);
+        if (this.opts.responsive) {
+          this.adaptStep(performance.now() - t0);
+          // A turn for the event loop between steps (health probes, scrapes, SIGTERM): the read-ahead is
+          // usually done already, and awaiting a settled promise alone would not let a socket be read.
+          if (st.offset < size) await turn();
+        }
       }
     } finally {
       // Never leave a read writing into a buffer the next drain may use.
