@@ -46,20 +46,30 @@ common(
     .option('--csv', 'CSV on stdout')
     .option('--quarantine <file>', 'write every rejected line (JSON lines) to this file')
     .option('--allow-rejects', 'exit 0 even when some rows were rejected (still 1 when no call was counted)')
+    .option('--wide', 'the table with every KPI column and whole reasons')
+    .option('--explain <number>', 'everything the report knows about one number: verdict, reason, sub-scores, windows, carriers')
     .option('--inventory <file>', 'number inventory CSV (number,pool,campaign,registered): our numbers and their pools')
     .option('--labels <file>', 'engine-label snapshots CSV (number,engine,label,checked_at[,reports])')
     .option('--shard <i/n>', 'assess only caller numbers with hash mod n = i (0 ≤ i < n)'),
 ).action(async (paths: string[], opts) => {
-  const { runReport, reportCsv, reportTable, reportExitCode } = await import('./report.js');
+  const { runReport, reportCsv, reportTable, reportExitCode, explainNumber } = await import('./report.js');
   if (opts.json && opts.csv) {
     process.stderr.write('numrep: --json and --csv: choose one\n');
     process.exit(2);
   }
   const result = await runReport(paths, opts);
   const { json } = result;
-  if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  if (opts.explain !== undefined) {
+    const { toE164 } = await import('../model/phone.js');
+    const text = explainNumber(json, toE164(opts.explain, opts.countryCode ?? '1') ?? opts.explain);
+    if (text === null) {
+      process.stderr.write(`numrep: --explain ${opts.explain}: not a number of this report (${json.numbers.length} numbers; see the table)\n`);
+      process.exit(1);
+    }
+    process.stdout.write(text);
+  } else if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   else if (opts.csv) process.stdout.write(reportCsv(json));
-  else process.stdout.write(reportTable(json));
+  else process.stdout.write(reportTable(json, { wide: opts.wide === true, width: process.stdout.isTTY ? process.stdout.columns : 100 }));
   process.exitCode = reportExitCode(result, { allowRejects: opts.allowRejects === true });
 });
 

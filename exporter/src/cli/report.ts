@@ -237,20 +237,91 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
 
 const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
 
-export function reportTable(j: ReportJson): string {
-  const rows: string[][] = [['number', 'pool', 'status', 'score', 'calls 24h', 'answer 24h', '487 24h', 'reject 24h', 'block 24h', 'calls 7d', 'answer 7d', 'action']];
-  for (const n of j.numbers) {
-    const d = n.windows['24h'];
-    const w = n.windows['7d'];
-    rows.push([
-      n.number, n.pool, n.status ?? '-', n.score === undefined ? '-' : String(Math.round(n.score)),
-      String(d.calls), pct(d.answer_ratio), pct(d.cancel_ratio), pct(d.rejection_ratio), pct(d.block_ratio),
-      String(w.calls), pct(w.answer_ratio), n.recommendation?.action ?? '-',
-    ]);
-  }
+/** Worst first: spam, mixed, in progress, healthy; then the lower score; then the number. */
+const STATUS_ORDER: Record<string, number> = { spam: 0, mixed: 1, in_progress: 2, healthy: 3 };
+function worstFirst(a: ReportJson['numbers'][number], b: ReportJson['numbers'][number]): number {
+  return (STATUS_ORDER[a.status ?? ''] ?? 4) - (STATUS_ORDER[b.status ?? ''] ?? 4) || (a.score ?? 101) - (b.score ?? 101) || a.number.localeCompare(b.number);
+}
+
+function layout(rows: string[][], right: Set<number>): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((v, i) => (i < 3 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
-  const lines = [fmt(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(fmt)];
-  lines.push('', `evaluated at ${j.evaluated_at}; carriers: ${j.carriers.map((c) => `${c.carrier} ${pct((c['24h'] as { answer_ratio: number | null }).answer_ratio)} answered 24h`).join(', ') || 'none'}`);
+  const fmt = (r: string[]) => r.map((v, i) => (right.has(i) ? v.padStart(widths[i]) : i === r.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd();
+  return [fmt(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(fmt)];
+}
+
+/**
+ * The terminal table: worst numbers first, the columns that say what to do and why, in `width` columns (the
+ * reason is cut to fit, with …; `--explain NUMBER` prints it whole). `wide`: every KPI column and the whole reason.
+ */
+export function reportTable(j: ReportJson, opts: { wide?: boolean; width?: number } = {}): string {
+  const numbers = [...j.numbers].sort(worstFirst);
+  const lines: string[] = [];
+  if (opts.wide) {
+    const rows = [['number', 'pool', 'status', 'score', 'calls 24h', 'answer 24h', '487 24h', 'reject 24h', 'block 24h', 'calls 7d', 'answer 7d', 'action', 'reason']];
+    for (const n of numbers) {
+      const d = n.windows['24h'];
+      const w = n.windows['7d'];
+      rows.push([
+        n.number, n.pool, n.status ?? '-', n.score === undefined ? '-' : String(Math.round(n.score)),
+        String(d.calls), pct(d.answer_ratio), pct(d.cancel_ratio), pct(d.rejection_ratio), pct(d.block_ratio),
+        String(w.calls), pct(w.answer_ratio), n.recommendation?.action ?? '-', n.recommendation?.reason ?? '',
+      ]);
+    }
+    lines.push(...layout(rows, new Set([3, 4, 5, 6, 7, 8, 9, 10])));
+  } else {
+    const width = Math.max(80, opts.width ?? 100);
+    const rows = [['number', 'status', 'score', 'action', 'calls 7d', 'answer 7d', 'reason']];
+    for (const n of numbers) {
+      const w = n.windows['7d'];
+      rows.push([n.number, n.status ?? '-', n.score === undefined ? '-' : String(Math.round(n.score)), n.recommendation?.action ?? '-', String(w.calls), pct(w.answer_ratio), n.recommendation?.reason ?? '']);
+    }
+    // The reason takes what the other columns leave of the width.
+    const fixed = rows[0].slice(0, -1).map((_, i) => Math.max(...rows.map((r) => r[i].length)) + 2).reduce((a, b) => a + b, 0);
+    const room = Math.max(10, width - fixed);
+    for (const r of rows.slice(1)) if (r[6].length > room) r[6] = r[6].slice(0, room - 1) + '…';
+    lines.push(...layout(rows, new Set([2, 4, 5])));
+  }
+  lines.push('', `evaluated at ${j.evaluated_at}`);
+  // Carriers, wrapped to the width.
+  const width = opts.wide ? Infinity : Math.max(80, opts.width ?? 100);
+  let line = 'answered 24h by carrier:';
+  for (const c of j.carriers) {
+    const item = ` ${c.carrier} ${pct((c['24h'] as { answer_ratio: number | null }).answer_ratio)}`;
+    if (line.length + item.length + 1 > width) {
+      lines.push(line + ',');
+      line = ' ';
+    } else if (!line.endsWith(':')) line += ',';
+    line += item;
+  }
+  if (j.carriers.length === 0) line += ' none';
+  lines.push(line);
+  if (!opts.wide && numbers.some((n) => (n.recommendation?.reason ?? '').length > 0)) lines.push('whole reasons: --wide, or --explain NUMBER');
   return lines.join('\n') + '\n';
+}
+
+/** Everything the report knows about one number, for a reader: verdict, why, per carrier, per window. */
+export function explainNumber(j: ReportJson, number: string): string | null {
+  const n = j.numbers.find((x) => x.number === number);
+  if (!n) return null;
+  const out: string[] = [];
+  out.push(`${n.number} (pool ${n.pool}), evaluated at ${j.evaluated_at}`);
+  out.push(`  status ${n.status ?? '-'}, score ${n.score ?? '-'}`);
+  if (n.recommendation) out.push(`  action ${n.recommendation.action}${n.recommendation.until ? ` until ${n.recommendation.until}` : ''}: ${n.recommendation.reason}`);
+  if (n.subscores && n.ratings) out.push(`  sub-scores: ${Object.entries(n.subscores).map(([k, v]) => `${k} ${v} (${n.ratings![k]})`).join(', ')}`);
+  for (const w of ['24h', '7d'] as const) {
+    const k = n.windows[w];
+    if (!k) continue;
+    out.push(`  ${w}: ${k.calls} calls, answered ${pct(k.answer_ratio)}, 487 ${pct(k.cancel_ratio)}, rejected ${pct(k.rejection_ratio)}, blocked ${pct(k.block_ratio)}, voicemail ${pct(k.voicemail_ratio)}, short ${pct(k.short_call_ratio)}, talk ${k.avg_talk_seconds === null ? '-' : `${Math.round(k.avg_talk_seconds)} s`}`);
+  }
+  for (const [c, v] of Object.entries(n.carriers)) {
+    const k = v['7d'] as { calls: number; answer_ratio: number | null; cancel_ratio: number | null } | undefined;
+    out.push(`  carrier ${c}: ${v.flag ?? '-'}${v.reason ? ` (${v.reason})` : ''}${k ? `; 7d ${k.calls} calls, answered ${pct(k.answer_ratio)}, 487 ${pct(k.cancel_ratio)}` : ''}`);
+  }
+  if (n.engines) for (const [e, l] of Object.entries(n.engines)) out.push(`  ${e}: ${l.label} (checked ${l.checked_at})`);
+  const signals = (n as { signals?: unknown[] }).signals;
+  if (Array.isArray(signals) && signals.length > 0) {
+    out.push('  signals:');
+    for (const s of signals) out.push(`    ${JSON.stringify(s)}`);
+  }
+  return out.join('\n') + '\n';
 }

@@ -56,6 +56,33 @@ describe('report exit codes (0 ok, 1 nothing counted or rows rejected, 2 usage)'
   });
 });
 
+describe('report in a terminal', () => {
+  const args = ['report', '--prefix-map', join(EXAMPLES, 'prefix-map.csv'), '--trunk-map', join(EXAMPLES, 'trunk-map.csv'), join(EXAMPLES, 'Master.csv'), join(EXAMPLES, 'freeswitch.csv'), join(EXAMPLES, 'kamailio-acc.log')];
+
+  it('the table puts the worst numbers first, says why, and fits 100 columns', () => {
+    const out = run(args).stdout;
+    for (const line of out.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(100);
+    const rows = out.split('\n').filter((l) => l.startsWith('+1'));
+    expect(rows.map((r) => r.split(/\s+/)[1])).toEqual(['spam', 'mixed', 'mixed', 'in_progress', 'healthy']);
+    expect(out.split('\n')[0]).toMatch(/reason$/);
+    expect(rows[0]).toMatch(/retire\s+\d+\s+[\d.]+%\s+flagged in 24h and 7d/);
+  });
+
+  it('--wide shows every column and whole reasons; --explain NUMBER everything about one number', () => {
+    const json = JSON.parse(run([...args, '--json']).stdout) as { numbers: { number: string; recommendation: { reason: string } }[] };
+    const wide = run([...args, '--wide']).stdout;
+    for (const n of json.numbers) expect(wide).toContain(n.recommendation.reason);
+    expect(wide.split('\n')[0]).toMatch(/calls 24h\s+answer 24h\s+487 24h/);
+    const ex = run([...args, '--explain', '2025550104']);
+    expect(ex.status).toBe(0);
+    const target = json.numbers.find((n) => n.number === '+12025550104')!;
+    expect(ex.stdout).toContain(target.recommendation.reason);
+    expect(ex.stdout).toMatch(/sub-scores: maturity \d+/);
+    expect(ex.stdout).toMatch(/carrier att: /);
+    expect(run([...args, '--explain', '+19995550000']).status).toBe(1);
+  });
+});
+
 describe('report inputs', () => {
   it('reads a gzipped rotation (by its magic bytes) and standard input (-) like the plain file', () => {
     const plain = JSON.parse(run(['report', '--json', join(EXAMPLES, 'Master.csv')]).stdout);
