@@ -1,5 +1,5 @@
 import { countryCodeOf } from '../config.js';
-import { mkdirSync, appendFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, appendFileSync, readFileSync, existsSync, accessSync, constants as fsConstants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import chokidar from 'chokidar';
 import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
@@ -46,7 +46,19 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (!allowedHost.safeParse(h).success) fail(`--allowed-host ${h}: expected HOST or HOST:PORT, e.g. numrep.internal or exporter:9847`, 2);
   }
   const inbox = resolve(c.inbox);
-  mkdirSync(inbox, { recursive: true });
+  try {
+    mkdirSync(inbox, { recursive: true });
+  } catch (err) {
+    fail(`inbox ${inbox}: cannot create it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 2);
+  }
+  // A read-only inbox is still read; uploads and the demo need to write into it.
+  let inboxWritable = true;
+  try {
+    accessSync(inbox, fsConstants.W_OK);
+  } catch {
+    inboxWritable = false;
+    if (flags.demo) fail(`--demo: inbox ${inbox} is not writable by this user: the demo writes its traffic there (choose --inbox)`, 2);
+  }
   const globs = [...c.sources.map((s) => s.path), ...(flags.source ?? [])];
   const formats = new Map(c.sources.filter((s) => s.format).map((s) => [resolve(s.path), s.format!]));
   const quarantineFile = join(dirname(resolve(c.db)), 'quarantine.jsonl');
@@ -150,6 +162,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   log(`numrep ${VERSION} serving http://${c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
   if (shard && shard.count > 1) log(`shard ${shard.index}/${shard.count}: keeping the caller numbers that hash to ${shard.index} of ${shard.count}; the other shards count the rest`);
+  if (!inboxWritable) log(`warning: inbox ${inbox} is not writable by this user: it is read, but uploads (POST /api/v1/upload) will fail`);
   log(`watching ${inbox} — drop CDR or SIP log files there${existsSync('examples') ? `, e.g. cp examples/Master.csv ${c.inbox}/` : ''}`);
   for (const g of globs) log(`tailing ${g}`);
 

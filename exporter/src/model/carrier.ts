@@ -81,7 +81,8 @@ export class MapFileError extends Error {
     readonly line: number,
     readonly reason: string,
   ) {
-    super(`${file}:${line}: ${reason}`);
+    // Line 0: the file as a whole (it cannot be read), not a line of it.
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
     this.name = 'MapFileError';
   }
 }

@@ -374,7 +374,13 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
 }
 
 export async function evaluateDir(o: EvaluateOptions): Promise<EvaluationResult> {
-  const truth = JSON.parse(readFileSync(join(o.dir, 'truth.json'), 'utf8')) as GroundTruth;
+  let truthText: string;
+  try {
+    truthText = readFileSync(join(o.dir, 'truth.json'), 'utf8');
+  } catch {
+    throw new Error(`${o.dir}: not a \`numrep simulate --out\` folder (it has no truth.json)`);
+  }
+  const truth = JSON.parse(truthText) as GroundTruth;
   const r = await replay(o, truth);
   return { ...score(truth, r.timeline, o), format: r.format, accepted: r.accepted, rejected: r.rejected };
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
 import { addLogged, type CallLog } from '../stats/callLog.js';
@@ -353,6 +353,18 @@ export interface StoreOptions {
   memoryBuckets?: boolean;
 }
 
+/** Why SQLite could not open a database file, when the folder says so. */
+function openHint(file: string): string {
+  if (file === ':memory:') return '';
+  const dir = dirname(file);
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch {
+    return ` (directory ${dir} is not writable by this user: SQLite needs to create the database and its -wal and -shm files there)`;
+  }
+  return '';
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<Store['prepare']>;
@@ -372,7 +384,7 @@ export class Store {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
     } catch (err) {
-      throw new Error(`cannot open database ${file}: ${(err as Error).message}`);
+      throw new Error(`cannot open database ${file}: ${(err as Error).message}${openHint(file)}`);
     }
     if (file !== ':memory:') {
       const check = this.db.pragma('quick_check', { simple: true });

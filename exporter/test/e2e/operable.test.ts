@@ -115,6 +115,45 @@ describe('report inputs', () => {
   });
 });
 
+describe('errors that name what is wrong', () => {
+  it('a map file that cannot be read is named without a line 0', () => {
+    const r = run(['report', '--prefix-map', '/nonexistent/prefix-map.csv', join(EXAMPLES, 'Master.csv')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('/nonexistent/prefix-map.csv: cannot read');
+    expect(r.stderr).not.toContain(':0:');
+  });
+
+  it('evaluate on a folder that simulate did not write says so', () => {
+    const r = run(['evaluate', tmp('numrep-empty-')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('not a `numrep simulate --out` folder');
+  });
+
+  it('as a user who cannot write the inbox: --demo refuses at once, serve warns that uploads will fail, a database folder it cannot write is named', { timeout: 30_000 }, async () => {
+    if (process.getuid?.() !== 0) return; // the test switches to nobody, which only root can do
+    const dir = tmp('numrep-ro-');
+    const inbox = join(dir, 'inbox');
+    mkdirSync(inbox); // owned by root, 0755: nobody reads it, cannot write it
+    mkdirSync(join(dir, 'db'));
+    spawnSync('chown', ['nobody', join(dir, 'db')]);
+    spawnSync('chmod', ['755', dir]);
+    const asNobody = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', uid: 65534, gid: 65534, timeout: 20_000 });
+    const demo = asNobody(['serve', '--demo', '--listen', '127.0.0.1:0', '--inbox', inbox, '--db', join(dir, 'db', 'n.db')]);
+    expect(demo.status).toBe(2);
+    expect(demo.stderr).toContain(`--demo: inbox ${inbox} is not writable by this user`);
+    const noDb = asNobody(['serve', '--listen', '127.0.0.1:0', '--inbox', inbox, '--db', join(dir, 'n.db')]);
+    expect(noDb.status).not.toBe(0);
+    expect(noDb.stderr).toMatch(/directory .* is not writable by this user/);
+    const port = await freeTcpPort();
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--inbox', inbox, '--db', join(dir, 'db', 'n.db')], { uid: 65534, gid: 65534, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    p.stderr!.on('data', (d) => (log += String(d)));
+    await until('warned', async () => (log.includes('is not writable by this user: it is read, but uploads') ? true : undefined), 15_000);
+    p.kill('SIGTERM');
+  });
+});
+
 describe('serve readiness and sources', () => {
   it('/readyz is 503 until the files present at start are read; a source that matches nothing is a warning and a metric', async () => {
     const dir = tmp('numrep-ready-');
