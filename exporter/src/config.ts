@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { numberPlan } from './model/phone.js';
+import { parseReputationConfig } from './reputation/config.js';
 import { DEFAULT_MAX_CARRIERS_PER_NUMBER } from './stats/snapshot.js';
 
 /** The YAML parser, loaded only when a config file is read (~30 ms of start-up `report` without one skips). */
@@ -94,15 +95,70 @@ export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
+/** Edit distance, for "did you mean" (keys are short). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  }
+  return d[a.length][b.length];
+}
+
+/** The keys the schema knows at a path (for suggestions). */
+function knownKeys(path: (string | number)[]): string[] {
+  let t: z.ZodTypeAny = configSchema;
+  for (const p of path) {
+    while (t instanceof z.ZodDefault || t instanceof z.ZodOptional) t = t._def.innerType;
+    if (t instanceof z.ZodArray && typeof p === 'number') {
+      t = t.element;
+      continue;
+    }
+    if (!(t instanceof z.ZodObject)) return [];
+    t = t.shape[p as string];
+    if (!t) return [];
+  }
+  while (t instanceof z.ZodDefault || t instanceof z.ZodOptional) t = t._def.innerType;
+  return t instanceof z.ZodObject ? Object.keys(t.shape) : [];
+}
+
+function suggest(key: string, known: string[]): string {
+  const best = known.map((k) => [k, distance(key.toLowerCase(), k)] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best[0]}"?)` : '';
+}
+
+/**
+ * The config, or every problem with it at once: the main keys and the `reputation:` section together, each
+ * naming the file, the key and why, with the closest known key for a misspelt one.
+ */
 export function validateConfig(raw: unknown, file = '<config>'): Config {
   const r = configSchema.safeParse(raw ?? {});
-  if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => {
-    const key = i.path.length ? i.path.join('.') : '(top level)';
-    const why = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
-    return `${file}: ${key}: ${why}`;
-  });
-  throw new ConfigError(lines.join('\n'));
+  const lines: string[] = [];
+  if (!r.success) {
+    for (const i of r.error.issues) {
+      const key = i.path.length ? i.path.join('.') : '(top level)';
+      if (i.code === 'unrecognized_keys') {
+        const known = knownKeys(i.path);
+        for (const k of i.keys) lines.push(`${file}: ${i.path.length ? `${key}.` : ''}${k}: unknown key${suggest(k, known)}`);
+      } else lines.push(`${file}: ${key}: ${i.message}`);
+    }
+  }
+  const rep = (raw as { reputation?: unknown } | null | undefined)?.reputation;
+  if (rep !== undefined) {
+    try {
+      parseReputationConfig(rep);
+    } catch (err) {
+      for (const l of (err as { issues?: string[] }).issues ?? [(err as Error).message]) {
+        // `(root): unknown key(s) "a", "b"` / `connection.watch: expected number`: one line a key, under reputation.
+        const m = /^(.*?): unknown key\(s\) (.*)$/.exec(l);
+        const at = (p: string) => (p === '(root)' ? 'reputation' : `reputation.${p}`);
+        if (m) for (const k of m[2].split(', ')) lines.push(`${file}: ${at(m[1])}.${k.replace(/"/g, '')}: unknown key`);
+        else lines.push(`${file}: ${l.replace(/^([^:]*): /, (_, p: string) => `${at(p)}: `)}`);
+      }
+    }
+  }
+  if (lines.length > 0 || !r.success) throw new ConfigError(lines.join('\n'));
+  return r.data;
 }
 
 export function loadConfig(file?: string): Config {
