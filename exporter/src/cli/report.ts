@@ -54,6 +54,7 @@ export function expandInputs(paths: string[], sideFiles: string[] = []): string[
         const fst = statSync(f);
         if (fst.isDirectory()) subfolders++;
         else if (fst.isFile() && !side.has(resolve(f))) {
+          if (/\.(ya?ml|md|json)$/i.test(name)) continue; // a config or a note beside the CDRs, not calls
           const map = mapFileKind(f);
           if (map) process.stderr.write(`numrep: ${f}: a ${map} file, not calls: not read (give it with --${map})\n`);
           else out.push(resolve(f));
@@ -154,7 +155,7 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
       fail(`--quarantine ${flags.quarantine}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 2);
     }
   }
-  const inputs = expandInputs(paths, [c.prefix_map, c.trunk_map, c.caller_map, flags.inventory, flags.labels].filter((f): f is string => f !== undefined));
+  const inputs = expandInputs(paths, [flags.config, c.prefix_map, c.trunk_map, c.caller_map, flags.inventory, flags.labels].filter((f): f is string => f !== undefined));
   if (inputs.length === 0) fail(`no input files in ${paths.join(', ')}`, 2);
   const { files, cleanup } = await materialise(inputs);
   process.once('exit', cleanup);
