@@ -173,12 +173,18 @@ export async function serve(flags: ServeFlags): Promise<void> {
 
   // One info line per file once it is caught up: what its rows became, and a warning when its calls are all
   // older than the 7 d window (they count in numrep_calls_total only).
+  // A file that keeps growing (a live Master.csv, the demo) is caught up after every append: its line comes at
+  // most every ten minutes, with what was read since the last one.
+  const lastLogged = new Map<number, number>();
   const reportRead = () => {
+    const now = Date.now();
     for (const s of rt.tailer.states()) {
       const u = unreported.get(s.id);
       const size = rt.tailer.sizeOf(s.path);
       if (u === undefined || size === null || s.offset < size) continue;
+      if (now - (lastLogged.get(s.id) ?? -Infinity) < 600_000) continue;
       unreported.delete(s.id);
+      lastLogged.set(s.id, now);
       logFileRead(s, u);
     }
   };
