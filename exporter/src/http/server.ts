@@ -11,6 +11,7 @@ import { toE164 } from '../model/phone.js';
 import { uploadHandler } from './upload.js';
 import { parseQueryTime } from './queryTime.js';
 import { crossSiteGuard, hostGuard } from './guards.js';
+import { numbersPage, parseNumbersQuery, DEFAULT_LIMIT } from './numbersQuery.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -88,9 +89,14 @@ export function createApp(o: HttpOptions): express.Express {
     }
   });
 
-  app.get('/api/v1/numbers', auth, (_req, res) => {
+  app.get('/api/v1/numbers', auth, (req, res) => {
+    const q = parseNumbersQuery(req.query, DEFAULT_LIMIT);
+    if (typeof q === 'string') return res.status(400).json({ error: q });
     const snap = o.runtime.snapshotNow();
-    res.json(reportJson(snap, o.enrichFor?.(snap)));
+    const page = numbersPage(snap, q, o.enrichFor?.(snap));
+    // The pool's carriers as ever, unfiltered; the page's numbers only.
+    const { evaluated_at, carriers } = reportJson({ ...snap, numbers: new Map() });
+    res.json({ evaluated_at, numbers: page.numbers, carriers, total: page.total, next_cursor: page.next_cursor });
   });
   app.get('/api/v1/numbers/:number', auth, (req, res) => {
     const e164 = toE164(req.params.number, o.defaultCountryCode);
@@ -99,9 +105,15 @@ export function createApp(o: HttpOptions): express.Express {
     if (!v) return res.status(404).json({ error: 'number not tracked' });
     res.json({ evaluated_at: reportJson({ ...snap, numbers: new Map(), carriers: new Map() }).evaluated_at, ...numberJson(v, o.enrichFor?.(snap)) });
   });
-  app.get('/api/v1/numbers.csv', auth, (_req, res) => {
+  app.get('/api/v1/numbers.csv', auth, (req, res) => {
+    // The same filters; every matching number unless limit is given (an export).
+    const q = parseNumbersQuery(req.query, null);
+    if (typeof q === 'string') return res.status(400).json({ error: q });
     const snap = o.runtime.snapshotNow();
-    res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="numrep-numbers.csv"').send(reportCsv(reportJson(snap, o.enrichFor?.(snap))));
+    const page = numbersPage(snap, q, o.enrichFor?.(snap));
+    res.set('X-Total-Count', String(page.total));
+    if (page.next_cursor) res.set('X-Next-Cursor', page.next_cursor);
+    res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="numrep-numbers.csv"').send(reportCsv({ evaluated_at: '', numbers: page.numbers, carriers: [] }));
   });
   app.get('/api/v1/numbers/:number/history', auth, (req, res) => {
     const e164 = toE164(req.params.number, o.defaultCountryCode);
