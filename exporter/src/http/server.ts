@@ -12,6 +12,8 @@ import { uploadHandler } from './upload.js';
 import { parseQueryTime } from './queryTime.js';
 import { crossSiteGuard, hostGuard } from './guards.js';
 import { numbersPage, parseNumbersQuery, DEFAULT_LIMIT } from './numbersQuery.js';
+import { LANDING_CSP, apiIndex, landingHtml } from './landing.js';
+import { VERSION } from '../version.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -61,6 +63,8 @@ export function createApp(o: HttpOptions): express.Express {
     if (!o.token || tokenOk(req.get('authorization'), o.token)) return next();
     res.set('WWW-Authenticate', 'Bearer realm="numrep"').status(401).json({ error: 'missing or wrong bearer token' });
   };
+  /** /metrics, and the pages that only list endpoints: closed with protect_metrics. */
+  const metricsAuth = o.protectMetrics ? auth : (_q: Request, _s: Response, n: NextFunction) => n();
 
   // Before the Host check: a kubelet probes by pod IP, a load balancer by whatever name it was given, and
   // these two say nothing but up/ready.
@@ -74,7 +78,16 @@ export function createApp(o: HttpOptions): express.Express {
   // A page cannot add Authorization to a cross-site request without a preflight, which numrep never grants.
   app.use(crossSiteGuard((req) => o.token !== undefined && tokenOk(req.get('authorization'), o.token)));
 
-  app.get('/metrics', o.protectMetrics ? auth : (_q: Request, _s: Response, n: NextFunction) => n(), async (_req, res, next) => {
+  app.get('/', metricsAuth, (_req, res) => {
+    res.set('Content-Security-Policy', LANDING_CSP);
+    const auth = o.token
+      ? `The API needs the bearer token${o.protectMetrics ? ', and so does /metrics' : ''}.`
+      : 'No authentication is configured: anyone who can reach this port can read the API and upload files.';
+    res.type('html').send(landingHtml(VERSION, auth));
+  });
+  app.get(['/api', '/api/v1'], metricsAuth, (_req, res) => res.json(apiIndex(VERSION)));
+
+  app.get('/metrics', metricsAuth, async (_req, res, next) => {
     try {
       // Written as the Buffers /metrics keeps (no 60 MB string to join and encode per scrape).
       const chunks = await o.metrics.renderBody();

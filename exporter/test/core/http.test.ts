@@ -655,3 +655,61 @@ describe('HTTP: /api/v1/numbers filters and pages', () => {
     expect((await rows('pool=outbound-b')).numbers).toEqual(b);
   });
 });
+
+describe('HTTP: landing page and API index', () => {
+  it('GET / is an HTML page naming the version and linking the metrics, API, probes and docs; no script, its one style allowed by hash', async () => {
+    const { VERSION } = await import('../../src/version.js');
+    await start();
+    const r = await send('/');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/html/);
+    for (const href of ['metrics', 'api/v1', 'api/v1/numbers', 'api/v1/numbers.csv', 'api/v1/carriers', 'api/v1/sources', 'healthz', 'readyz']) {
+      expect(r.body, href).toContain(`href="${href}"`);
+    }
+    expect(r.body).toContain(VERSION);
+    expect(r.body).toContain('docs/operations.md');
+    expect(r.body).toContain('No authentication is configured');
+    expect(r.body).not.toMatch(/<script|\son\w+=/i);
+    const csp = String(r.headers['content-security-policy']);
+    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; frame-ancestors 'none'$/);
+    const style = /<style>([^<]*)<\/style>/.exec(r.body)![1];
+    const { createHash } = await import('node:crypto');
+    expect(csp).toContain(`'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+    // every link on the page answers
+    for (const [, href] of r.body.matchAll(/href="([^"]+)"/g)) expect((await send(`/${href}`)).status, href).toBe(200);
+    // the other pages keep the strict policy
+    expect((await send('/api/v1/carriers')).headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+
+  it('/api and /api/v1 list the endpoints as JSON; other unknown paths stay 404', async () => {
+    await start();
+    for (const path of ['/api', '/api/v1', '/api/v1/']) {
+      const r = await send(path);
+      expect(r.status, path).toBe(200);
+      const j = JSON.parse(r.body);
+      expect(j).toMatchObject({ name: 'numrep', api: 'v1' });
+      expect(j.endpoints.map((e: { method: string; path: string }) => `${e.method} ${e.path}`)).toEqual(
+        expect.arrayContaining(['GET /api/v1/numbers', 'GET /api/v1/numbers/{number}', 'GET /api/v1/carriers', 'GET /api/v1/sources', 'POST /api/v1/upload']),
+      );
+    }
+    expect((await send('/api/v2')).status).toBe(404);
+    expect((await send('/index.html')).status).toBe(404);
+  });
+
+  it('the landing page and the index are as open as /metrics: public with a bearer token alone, closed with protect_metrics', async () => {
+    await start({ token: 's3cret' });
+    expect((await send('/')).status).toBe(200);
+    expect((await send('/')).body).toContain('The API needs the bearer token.');
+    expect((await send('/api/v1')).status).toBe(200);
+    expect((await send('/api/v1/numbers')).status).toBe(401);
+    rig!.server.close();
+    await rig!.rt.close();
+    rig = undefined;
+    const { port } = await start({ token: 's3cret', protectMetrics: true });
+    for (const path of ['/', '/api', '/api/v1', '/metrics']) {
+      expect((await send(path)).status, path).toBe(401);
+      expect((await send(path, { headers: { authorization: 'Bearer s3cret' } })).status, path).toBe(200);
+    }
+    expect((await send('/', { headers: { host: `attacker.example:${port}`, authorization: 'Bearer s3cret' } })).status).toBe(421);
+  });
+});
