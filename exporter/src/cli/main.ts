@@ -23,7 +23,7 @@ common(
   program
     .command('serve')
     .description('watch an inbox and tail files; serve /metrics and /api/v1 (defaults: 127.0.0.1:9847, ./var/numrep.db, ./var/inbox)')
-    .option('--listen <host:port>', 'address to listen on')
+    .option('--listen <host:port>', 'address to listen on (:PORT: every interface)')
     .option('--inbox <dir>', 'drop folder for CDR / SIP log files')
     .option('--db <file>', 'SQLite database')
     .option('--source <glob...>', 'live files to tail, e.g. /var/log/asterisk/cdr-csv/Master.csv')

@@ -12,6 +12,7 @@ import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
 import { allowedHost } from '../config.js';
 import { startDemo } from '../sim/demo.js';
+import { exposureWarning } from '../http/guards.js';
 import { assessSnapshot, assessView, enrichByAssessing, verdictOf } from '../reputation/evaluate.js';
 import { Turns } from '../stats/turns.js';
 import { parseReputationConfig } from '../reputation/config.js';
@@ -143,7 +144,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   } catch (err) {
     fail(`cannot listen on ${c.listen}: ${(err as Error).message}`);
   }
-  log(`numrep ${VERSION} serving http://${c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
+  log(`numrep ${VERSION} serving http://${host === '' ? `*${c.listen}` : c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
+  const open = exposureWarning(host, port, { token: token !== undefined, basicAuth: false });
+  if (open) log(open);
   if (shard && shard.count > 1) log(`shard ${shard.index}/${shard.count}: keeping the caller numbers that hash to ${shard.index} of ${shard.count}; the other shards count the rest`);
   log(`watching ${inbox} — drop CDR or SIP log files there${existsSync('examples') ? `, e.g. cp examples/Master.csv ${c.inbox}/` : ''}`);
   for (const g of globs) log(`tailing ${g}`);

@@ -178,9 +178,10 @@ export function createApp(o: HttpOptions): express.Express {
   return app;
 }
 
+/** Listens on host:port (host '': every interface). */
 export function listen(app: express.Express, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
+    const server = host === '' ? app.listen(port, () => resolve(server)) : app.listen(port, host, () => resolve(server));
     server.once('error', reject);
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
