@@ -84,6 +84,8 @@ export const configSchema = z
         // Host header values served besides the listen address and loopback (DNS-rebinding guard)
         allowed_hosts: z.array(allowedHost).default([]),
         max_concurrent_uploads: z.number().int().min(1).default(4),
+        // exporter-toolkit web config (TLS, basic auth, headers); --web.config.file wins
+        config_file: z.string().min(1).optional(),
       })
       .strict()
       .default({}),

@@ -13,6 +13,7 @@ import { parseQueryTime } from './queryTime.js';
 import { crossSiteGuard, hostGuard } from './guards.js';
 import { numbersPage, parseNumbersQuery, DEFAULT_LIMIT } from './numbersQuery.js';
 import { LANDING_CSP, apiIndex, landingHtml } from './landing.js';
+import { BasicAuth, createWebServer, type WebConfig } from './webConfig.js';
 import { VERSION } from '../version.js';
 
 export interface HttpOptions {
@@ -32,6 +33,11 @@ export interface HttpOptions {
   /** Bearer token protecting /api (and /metrics when protectMetrics). */
   token?: string;
   protectMetrics?: boolean;
+  /**
+   * `--web.config.file` as in force (SIGHUP may replace `current`): its headers go on every response, and its
+   * basic_auth_users protect everything but /healthz and /readyz (a valid bearer token is taken as well).
+   */
+  web?: { current: WebConfig };
   defaultCountryCode: string;
   isReady(): boolean;
   log(msg: string): void;
@@ -57,14 +63,31 @@ export function createApp(o: HttpOptions): express.Express {
       'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
       'Cache-Control': 'no-store',
     });
+    // http_server_config.headers of the web config: set, or removed when blank (the toolkit's "unset if blank")
+    for (const [k, v] of Object.entries(o.web?.current.headers ?? {})) {
+      if (v === '') res.removeHeader(k);
+      else res.set(k, v);
+    }
     next();
   });
-  const auth = (req: Request, res: Response, next: NextFunction) => {
-    if (!o.token || tokenOk(req.get('authorization'), o.token)) return next();
-    res.set('WWW-Authenticate', 'Bearer realm="numrep"').status(401).json({ error: 'missing or wrong bearer token' });
+
+  // Credentials: the bearer token and the web config's basic auth users, either one will do.
+  const basic = new BasicAuth(() => o.web?.current.users ?? new Map());
+  const bearerOk = (req: Request) => o.token !== undefined && tokenOk(req.get('authorization'), o.token);
+  const gate = (required: () => boolean) => (req: Request, res: Response, next: NextFunction) => {
+    if (!required() || bearerOk(req)) return next();
+    const refuse = () => {
+      const schemes = [...(basic.enabled ? ['Basic realm="numrep", charset="UTF-8"'] : []), ...(o.token ? ['Bearer realm="numrep"'] : [])];
+      const what = basic.enabled ? (o.token ? 'credentials (a bearer token, or a basic auth user and password)' : 'basic auth user or password') : 'bearer token';
+      res.set('WWW-Authenticate', schemes).status(401).json({ error: `missing or wrong ${what}` });
+    };
+    if (!basic.enabled) return refuse();
+    basic.check(req.get('authorization')).then((ok) => (ok ? next() : refuse()), next);
   };
-  /** /metrics, and the pages that only list endpoints: closed with protect_metrics. */
-  const metricsAuth = o.protectMetrics ? auth : (_q: Request, _s: Response, n: NextFunction) => n();
+  /** /api: whenever there is a credential to ask for. */
+  const auth = gate(() => o.token !== undefined || basic.enabled);
+  /** /metrics, and the pages that only list endpoints: with basic auth (like exporter-toolkit), or protect_metrics. */
+  const metricsAuth = gate(() => basic.enabled || (o.token !== undefined && o.protectMetrics === true));
 
   // Before the Host check: a kubelet probes by pod IP, a load balancer by whatever name it was given, and
   // these two say nothing but up/ready.
@@ -76,13 +99,16 @@ export function createApp(o: HttpOptions): express.Express {
 
   app.use(hostGuard(o.listenHost, o.allowedHosts ?? []));
   // A page cannot add Authorization to a cross-site request without a preflight, which numrep never grants.
-  app.use(crossSiteGuard((req) => o.token !== undefined && tokenOk(req.get('authorization'), o.token)));
+  // Basic auth is no such proof: a browser adds the credentials it remembers to cross-site requests by itself.
+  app.use(crossSiteGuard(bearerOk));
 
   app.get('/', metricsAuth, (_req, res) => {
-    res.set('Content-Security-Policy', LANDING_CSP);
-    const auth = o.token
-      ? `The API needs the bearer token${o.protectMetrics ? ', and so does /metrics' : ''}.`
-      : 'No authentication is configured: anyone who can reach this port can read the API and upload files.';
+    if (o.web?.current.headers['Content-Security-Policy'] === undefined) res.set('Content-Security-Policy', LANDING_CSP);
+    const auth = basic.enabled
+      ? 'Every page but /healthz and /readyz needs a basic auth user (or the bearer token).'
+      : o.token
+        ? `The API needs the bearer token${o.protectMetrics ? ', and so does /metrics' : ''}.`
+        : 'No authentication is configured: anyone who can reach this port can read the API and upload files.';
     res.type('html').send(landingHtml(VERSION, auth));
   });
   app.get(['/api', '/api/v1'], metricsAuth, (_req, res) => res.json(apiIndex(VERSION)));
@@ -178,10 +204,14 @@ export function createApp(o: HttpOptions): express.Express {
   return app;
 }
 
-/** Listens on host:port (host '': every interface). */
-export function listen(app: express.Express, host: string, port: number): Promise<Server> {
+/**
+ * Listens on host:port (host '' : every interface), over HTTPS when the web config has TLS settings; a client
+ * certificate that breaks its policy closes the connection (logged with `log`).
+ */
+export function listen(app: express.Express, host: string, port: number, web?: { current: WebConfig }, log: (msg: string) => void = () => undefined): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = host === '' ? app.listen(port, () => resolve(server)) : app.listen(port, host, () => resolve(server));
+    const server = createWebServer(app, () => web?.current, log);
+    server.listen(port, host === '' ? undefined : host, () => resolve(server));
     server.once('error', reject);
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;

@@ -13,6 +13,7 @@ import { createApp, listen } from '../../src/http/server.js';
 import { assessSnapshot, enrichByAssessing, verdictOf } from '../../src/reputation/evaluate.js';
 import { TestReader, line, tmp } from './helpers.js';
 import { until } from '../support/proc.js';
+import type { WebConfig } from '../../src/http/webConfig.js';
 
 const NOW = Date.UTC(2026, 10, 20, 18, 0);
 const CONSUMER = '+13125550000'; // the called number TestReader puts on every call
@@ -35,6 +36,8 @@ interface RigOptions {
   allowedHosts?: string[];
   maxUploadBytes?: number;
   maxConcurrentUploads?: number;
+  /** An exporter-toolkit web config in force (headers, basic_auth_users). */
+  web?: WebConfig;
   /** Before the first request: number → pool (as an inventory would say). */
   pools?: Record<string, string>;
 }
@@ -90,6 +93,7 @@ async function start(opts: RigOptions = {}): Promise<Rig> {
     allowedHosts: opts.allowedHosts,
     token: opts.token,
     protectMetrics: opts.protectMetrics,
+    web: opts.web ? { current: opts.web } : undefined,
     defaultCountryCode: '1',
     isReady: () => true,
     log: () => undefined,
@@ -711,5 +715,77 @@ describe('HTTP: landing page and API index', () => {
       expect((await send(path, { headers: { authorization: 'Bearer s3cret' } })).status, path).toBe(200);
     }
     expect((await send('/', { headers: { host: `attacker.example:${port}`, authorization: 'Bearer s3cret' } })).status).toBe(421);
+  });
+});
+
+/** A web config file made with a real htpasswd bcrypt hash per user, loaded as serve loads it. */
+async function webConfig(users: Record<string, string>, extra = ''): Promise<WebConfig> {
+  const { loadWebConfig } = await import('../../src/http/webConfig.js');
+  const lines = Object.entries(users).map(([u, p]) => `  ${u}: '${spawnSync('htpasswd', ['-nbBC', '10', u, p], { encoding: 'utf8' }).stdout.trim().split(':')[1]}'`);
+  const file = join(tmp(), 'web.yml');
+  writeFileSync(file, `basic_auth_users:\n${lines.join('\n')}\n${extra}`);
+  return loadWebConfig(file);
+}
+const basicAuth = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+
+describe('HTTP: basic auth from the web config (basic_auth_users)', () => {
+  it('protects the API, /metrics and the landing page; /healthz and /readyz stay open', async () => {
+    await start({ web: await webConfig({ prometheus: 'pa55:word', ops: 'other' }) });
+    for (const path of ['/', '/api', '/api/v1/numbers', '/api/v1/numbers.csv', '/api/v1/carriers', '/api/v1/sources', '/metrics']) {
+      const none = await send(path);
+      expect(none.status, path).toBe(401);
+      expect(none.headers['www-authenticate'], path).toBe('Basic realm="numrep", charset="UTF-8"');
+      expect(none.error).toBe('missing or wrong basic auth user or password');
+      expect((await send(path, { headers: basicAuth('prometheus', 'pa55:word') })).status, path).toBe(200);
+      expect((await send(path, { headers: basicAuth('ops', 'other') })).status, path).toBe(200);
+      expect((await send(path, { headers: basicAuth('prometheus', 'wrong') })).status, path).toBe(401);
+      expect((await send(path, { headers: basicAuth('nobody', 'pa55:word') })).status, path).toBe(401);
+      expect((await send(path, { headers: basicAuth('ops', 'pa55:word') })).status, path).toBe(401); // another user's password
+    }
+    for (const path of ['/healthz', '/readyz']) expect((await send(path)).status, path).toBe(200);
+    expect((await send('/', { headers: basicAuth('ops', 'other') })).body).toContain('needs a basic auth user');
+    expect((await send('/api/v1/numbers', { headers: { authorization: 'Basic !!!' } })).status).toBe(401);
+    expect((await send('/api/v1/numbers', { headers: { authorization: `basic ${Buffer.from('ops:other').toString('base64')}` } })).status).toBe(200);
+  });
+
+  it('takes the bearer token as well; a 401 offers both schemes', async () => {
+    await start({ token: 's3cret', web: await webConfig({ prometheus: 'pass' }) });
+    for (const path of ['/api/v1/numbers', '/metrics']) {
+      expect((await send(path, { headers: { authorization: 'Bearer s3cret' } })).status, path).toBe(200);
+      expect((await send(path, { headers: basicAuth('prometheus', 'pass') })).status, path).toBe(200);
+      const r = await send(path, { headers: { authorization: 'Bearer wrong!' } });
+      expect(r.status, path).toBe(401);
+      expect(r.headers['www-authenticate']).toBe('Basic realm="numrep", charset="UTF-8", Bearer realm="numrep"');
+      expect(r.error).toBe('missing or wrong credentials (a bearer token, or a basic auth user and password)');
+    }
+  });
+
+  it('basic auth does not excuse a cross-site upload (browsers send remembered credentials themselves); the bearer token does', async () => {
+    const { inbox } = await start({ token: 's3cret', web: await webConfig({ prometheus: 'pass' }) });
+    const crossSite = { origin: 'http://evil.example', 'content-type': 'text/plain' };
+    expect((await post(cdr(), { ...crossSite, ...basicAuth('prometheus', 'pass') })).status).toBe(403);
+    expect(uploads(inbox)).toEqual([]);
+    expect((await post(cdr(), { ...crossSite, authorization: 'Bearer s3cret' })).status).toBe(202);
+    expect((await post(cdr(), basicAuth('prometheus', 'pass'))).status).toBe(202); // curl with -u
+  });
+
+  it('refuses a password longer than bcrypt reads (72 bytes) even when its first 72 bytes match', async () => {
+    const long = 'x'.repeat(72);
+    await start({ web: await webConfig({ u: long }) });
+    expect((await send('/api/v1/numbers', { headers: basicAuth('u', long) })).status).toBe(200);
+    expect((await send('/api/v1/numbers', { headers: basicAuth('u', `${long}tail`) })).status).toBe(401);
+  });
+
+  it('adds http_server_config.headers to every response; a blank value removes numrep\'s own', async () => {
+    const web = await webConfig({}, "http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n    X-Frame-Options: sameorigin\n    Content-Security-Policy: ''\n");
+    await start({ web });
+    for (const path of ['/', '/healthz', '/api/v1/numbers', '/metrics', '/nowhere']) {
+      const r = await send(path);
+      expect(r.headers['strict-transport-security'], path).toBe('max-age=31536000');
+      expect(r.headers['x-frame-options'], path).toBe('sameorigin');
+      expect(r.headers['content-security-policy'], path).toBeUndefined();
+      expect(r.headers['x-content-type-options'], path).toBe('nosniff');
+    }
+    expect((await send('/api/v1/numbers')).status).toBe(200); // no users: no basic auth
   });
 });
