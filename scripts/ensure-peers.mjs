@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Before `npm test`: the suite talks to real peers (Prometheus, Alertmanager, sipp, Kamailio, Chromium).
+// Before `npm test`: the suite talks to real peers (Prometheus, Alertmanager, sipp, Kamailio, Chromium, curl,
+// openssl, htpasswd).
 // On a fresh Debian machine as root, install the missing ones from Debian's packages; otherwise say
 // exactly what to install and stop, rather than letting dozens of tests fail one by one.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +13,10 @@ const PEERS = [
   ['sipp', 'sip-tester'],
   ['kamailio', 'kamailio'],
   ['chromium', 'chromium'],
+  // TLS and basic auth tests: certificates, bcrypt hashes, HTTPS requests
+  ['openssl', 'openssl'],
+  ['htpasswd', 'apache2-utils'],
+  ['curl', 'curl'],
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -12,7 +12,8 @@ function parseYaml(text: string): unknown {
 
 /** The YAML config file, validated with messages that name the file, the key and why. */
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:9847');
+// `:9847` (no host) is every interface, as Prometheus exporters write it.
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)?:\d{1,5}$/, 'expected HOST:PORT or :PORT, e.g. 127.0.0.1:9847');
 
 /** A `web.allowed_hosts` entry: a name or address alone (any port) or with its port. */
 export const allowedHost = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'expected HOST or HOST:PORT, e.g. numrep.internal or exporter:9847');
@@ -84,6 +85,8 @@ export const configSchema = z
         // Host header values served besides the listen address and loopback (DNS-rebinding guard)
         allowed_hosts: z.array(allowedHost).default([]),
         max_concurrent_uploads: z.number().int().min(1).default(4),
+        // exporter-toolkit web config (TLS, basic auth, headers); --web.config.file wins
+        config_file: z.string().min(1).optional(),
       })
       .strict()
       .default({}),

@@ -79,8 +79,9 @@ export function checkFormat(f: string | undefined): string | undefined {
   return f;
 }
 
+/** HOST:PORT, or :PORT for every interface (host ''). */
 export function parseListen(v: string): { host: string; port: number } {
-  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v);
-  if (!m || Number(m[2]) > 65535) fail(`--listen ${v}: expected HOST:PORT, e.g. 127.0.0.1:9847`, 2);
-  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)?:(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) > 65535) fail(`--listen ${v}: expected HOST:PORT or :PORT (every interface), e.g. 127.0.0.1:9847`, 2);
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }

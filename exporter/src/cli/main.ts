@@ -26,13 +26,14 @@ common(
   program
     .command('serve')
     .description('watch an inbox and tail files; serve /metrics and /api/v1 (defaults: 127.0.0.1:9847, ./var/numrep.db, ./var/inbox)')
-    .option('--listen <host:port>', 'address to listen on')
+    .option('--listen <host:port>', 'address to listen on (:PORT: every interface)')
     .option('--inbox <dir>', 'drop folder for CDR / SIP log files')
     .option('--db <file>', 'SQLite database')
     .option('--source <glob...>', 'live files to tail, e.g. /var/log/asterisk/cdr-csv/Master.csv')
     .option('--demo', 'write realistic sample traffic into the inbox')
     .option('--quiet', 'no log lines')
     .option('--allowed-host <host[:port]>', 'also answer to this Host (like web.allowed_hosts; repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--web.config.file <file>', 'exporter-toolkit web config: TLS, client certificates, basic_auth_users, headers (docs/operations.md)')
     .option('--shard <i/n>', 'keep only caller numbers with hash mod n = i (0 ≤ i < n); run n exporters over the same sources'),
 ).action(async (opts) => (await import('./serve.js')).serve(opts));
 

@@ -13,6 +13,8 @@ import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
 import { allowedHost } from '../config.js';
 import { startDemo } from '../sim/demo.js';
+import { LiveWebConfig, describeWeb, loadWebConfig } from '../http/webConfig.js';
+import { exposureWarning } from '../http/guards.js';
 import { assessSnapshot, assessView, enrichByAssessing, verdictOf } from '../reputation/evaluate.js';
 import { Turns } from '../stats/turns.js';
 import { parseReputationConfig } from '../reputation/config.js';
@@ -29,6 +31,8 @@ export interface ServeFlags extends CommonFlags {
   shard?: string;
   /** More `web.allowed_hosts`, e.g. the service name other containers use. */
   allowedHost?: string[];
+  /** exporter-toolkit web config: TLS, basic auth, headers (wins over `web.config_file`). */
+  'web.config.file'?: string;
 }
 
 /** SIGTERM/SIGINT: the most a stop waits for the drain before it exits anyway (under Docker's 10 s grace). */
@@ -125,6 +129,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (!token) fail(`auth.bearer_token_file ${c.auth.bearer_token_file} is empty`, 2);
   }
 
+  // --web.config.file / web.config_file: the exporter-toolkit file (TLS, client certificates, basic auth, headers)
+  const webFile = flags['web.config.file'] ?? c.web.config_file;
+  let web: LiveWebConfig | undefined;
+  try {
+    web = webFile === undefined ? undefined : new LiveWebConfig(loadWebConfig(webFile));
+  } catch (err) {
+    fail((err as Error).message, 2);
+  }
+
   let reputation;
   try {
     reputation = parseReputationConfig(c.reputation);
@@ -150,17 +163,25 @@ export async function serve(flags: ServeFlags): Promise<void> {
     allowedHosts: [...c.web.allowed_hosts, ...(flags.allowedHost ?? [])],
     token,
     protectMetrics: c.auth.protect_metrics,
+    web,
     defaultCountryCode: countryCodeOf(c),
     isReady: () => ready,
     log,
   });
   let server;
   try {
-    server = await listen(app, host, port);
+    server = await listen(app, host, port, web, log);
   } catch (err) {
     fail(`cannot listen on ${c.listen}: ${(err as Error).message}`);
   }
-  log(`numrep ${VERSION} serving http://${c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
+  log(`numrep ${VERSION} serving ${web?.current.tls ? 'https' : 'http'}://${host === '' ? `*${c.listen}` : c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
+  if (web) {
+    log(`web config ${webFile}: ${describeWeb(web.current)}${web.current.ignored.length ? `; ignored: ${web.current.ignored.join(', ')}` : ''}`);
+    const live = web;
+    process.on('SIGHUP', () => void live.reload(server, log)); // new certificates, users, headers
+  }
+  const open = exposureWarning(host, port, { token: token !== undefined, basicAuth: (web?.current.users.size ?? 0) > 0 });
+  if (open) log(open);
   if (shard && shard.count > 1) log(`shard ${shard.index}/${shard.count}: keeping the caller numbers that hash to ${shard.index} of ${shard.count}; the other shards count the rest`);
   if (!inboxWritable) log(`warning: inbox ${inbox} is not writable by this user: it is read, but uploads (POST /api/v1/upload) will fail`);
   log(`watching ${inbox} — drop CDR or SIP log files there${existsSync('examples') ? `, e.g. cp examples/Master.csv ${c.inbox}/` : ''}`);

@@ -1,5 +1,6 @@
 // Guards against web pages in an operator's browser: DNS rebinding (the Host header) and cross-site requests
-// (CSRF). numrep serves no pages of its own, so nothing legitimate comes from a browser on another origin.
+// (CSRF). numrep's one page (the landing page at /) has no forms or scripts, so nothing legitimate comes from a
+// browser on another origin. And the start-up warning for a port open to the network without any auth.
 
 import { isIP } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
@@ -75,4 +76,21 @@ export function crossSiteGuard(trusted: (req: Request) => boolean) {
     if (!why) return next();
     res.status(403).json({ error: `cross-site request refused (${why}): numrep takes changes from curl and scripts, not from web pages` });
   };
+}
+
+/** Whether a listen host only takes connections from this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/** The start-up warning for a port other machines can reach with no credential asked anywhere, or null. */
+export function exposureWarning(host: string, port: number, o: { token: boolean; basicAuth: boolean }): string | null {
+  if (isLoopbackHost(host) || o.token || o.basicAuth) return null;
+  const where = WILDCARDS.has(host) ? `every interface (port ${port})` : `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return (
+    `warning: listening on ${where} without authentication: anyone who can reach it can read the API ` +
+    `(numbers, carriers, sources, history), upload CDR, labels and inventory files (POST /api/v1/upload) and scrape /metrics; ` +
+    `set auth.bearer_token_file, or basic_auth_users in a --web.config.file, or listen on 127.0.0.1`
+  );
 }

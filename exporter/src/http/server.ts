@@ -11,6 +11,10 @@ import { toE164 } from '../model/phone.js';
 import { uploadHandler } from './upload.js';
 import { parseQueryTime } from './queryTime.js';
 import { crossSiteGuard, hostGuard } from './guards.js';
+import { numbersPage, parseNumbersQuery, DEFAULT_LIMIT } from './numbersQuery.js';
+import { LANDING_CSP, apiIndex, landingHtml } from './landing.js';
+import { BasicAuth, createWebServer, type WebConfig } from './webConfig.js';
+import { VERSION } from '../version.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -29,6 +33,11 @@ export interface HttpOptions {
   /** Bearer token protecting /api (and /metrics when protectMetrics). */
   token?: string;
   protectMetrics?: boolean;
+  /**
+   * `--web.config.file` as in force (SIGHUP may replace `current`): its headers go on every response, and its
+   * basic_auth_users protect everything but /healthz and /readyz (a valid bearer token is taken as well).
+   */
+  web?: { current: WebConfig };
   defaultCountryCode: string;
   isReady(): boolean;
   log(msg: string): void;
@@ -54,12 +63,31 @@ export function createApp(o: HttpOptions): express.Express {
       'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
       'Cache-Control': 'no-store',
     });
+    // http_server_config.headers of the web config: set, or removed when blank (the toolkit's "unset if blank")
+    for (const [k, v] of Object.entries(o.web?.current.headers ?? {})) {
+      if (v === '') res.removeHeader(k);
+      else res.set(k, v);
+    }
     next();
   });
-  const auth = (req: Request, res: Response, next: NextFunction) => {
-    if (!o.token || tokenOk(req.get('authorization'), o.token)) return next();
-    res.set('WWW-Authenticate', 'Bearer realm="numrep"').status(401).json({ error: 'missing or wrong bearer token' });
+
+  // Credentials: the bearer token and the web config's basic auth users, either one will do.
+  const basic = new BasicAuth(() => o.web?.current.users ?? new Map());
+  const bearerOk = (req: Request) => o.token !== undefined && tokenOk(req.get('authorization'), o.token);
+  const gate = (required: () => boolean) => (req: Request, res: Response, next: NextFunction) => {
+    if (!required() || bearerOk(req)) return next();
+    const refuse = () => {
+      const schemes = [...(basic.enabled ? ['Basic realm="numrep", charset="UTF-8"'] : []), ...(o.token ? ['Bearer realm="numrep"'] : [])];
+      const what = basic.enabled ? (o.token ? 'credentials (a bearer token, or a basic auth user and password)' : 'basic auth user or password') : 'bearer token';
+      res.set('WWW-Authenticate', schemes).status(401).json({ error: `missing or wrong ${what}` });
+    };
+    if (!basic.enabled) return refuse();
+    basic.check(req.get('authorization')).then((ok) => (ok ? next() : refuse()), next);
   };
+  /** /api: whenever there is a credential to ask for. */
+  const auth = gate(() => o.token !== undefined || basic.enabled);
+  /** /metrics, and the pages that only list endpoints: with basic auth (like exporter-toolkit), or protect_metrics. */
+  const metricsAuth = gate(() => basic.enabled || (o.token !== undefined && o.protectMetrics === true));
 
   // Before the Host check: a kubelet probes by pod IP, a load balancer by whatever name it was given, and
   // these two say nothing but up/ready.
@@ -71,9 +99,21 @@ export function createApp(o: HttpOptions): express.Express {
 
   app.use(hostGuard(o.listenHost, o.allowedHosts ?? []));
   // A page cannot add Authorization to a cross-site request without a preflight, which numrep never grants.
-  app.use(crossSiteGuard((req) => o.token !== undefined && tokenOk(req.get('authorization'), o.token)));
+  // Basic auth is no such proof: a browser adds the credentials it remembers to cross-site requests by itself.
+  app.use(crossSiteGuard(bearerOk));
 
-  app.get('/metrics', o.protectMetrics ? auth : (_q: Request, _s: Response, n: NextFunction) => n(), async (_req, res, next) => {
+  app.get('/', metricsAuth, (_req, res) => {
+    if (o.web?.current.headers['Content-Security-Policy'] === undefined) res.set('Content-Security-Policy', LANDING_CSP);
+    const auth = basic.enabled
+      ? 'Every page but /healthz and /readyz needs a basic auth user (or the bearer token).'
+      : o.token
+        ? `The API needs the bearer token${o.protectMetrics ? ', and so does /metrics' : ''}.`
+        : 'No authentication is configured: anyone who can reach this port can read the API and upload files.';
+    res.type('html').send(landingHtml(VERSION, auth));
+  });
+  app.get(['/api', '/api/v1'], metricsAuth, (_req, res) => res.json(apiIndex(VERSION)));
+
+  app.get('/metrics', metricsAuth, async (_req, res, next) => {
     try {
       // Written as the Buffers /metrics keeps (no 60 MB string to join and encode per scrape).
       const chunks = await o.metrics.renderBody();
@@ -88,9 +128,14 @@ export function createApp(o: HttpOptions): express.Express {
     }
   });
 
-  app.get('/api/v1/numbers', auth, (_req, res) => {
+  app.get('/api/v1/numbers', auth, (req, res) => {
+    const q = parseNumbersQuery(req.query, DEFAULT_LIMIT);
+    if (typeof q === 'string') return res.status(400).json({ error: q });
     const snap = o.runtime.snapshotNow();
-    res.json(reportJson(snap, o.enrichFor?.(snap)));
+    const page = numbersPage(snap, q, o.enrichFor?.(snap));
+    // The pool's carriers as ever, unfiltered; the page's numbers only.
+    const { evaluated_at, carriers } = reportJson({ ...snap, numbers: new Map() });
+    res.json({ evaluated_at, numbers: page.numbers, carriers, total: page.total, next_cursor: page.next_cursor });
   });
   app.get('/api/v1/numbers/:number', auth, (req, res) => {
     const e164 = toE164(req.params.number, o.defaultCountryCode);
@@ -99,9 +144,15 @@ export function createApp(o: HttpOptions): express.Express {
     if (!v) return res.status(404).json({ error: 'number not tracked' });
     res.json({ evaluated_at: reportJson({ ...snap, numbers: new Map(), carriers: new Map() }).evaluated_at, ...numberJson(v, o.enrichFor?.(snap)) });
   });
-  app.get('/api/v1/numbers.csv', auth, (_req, res) => {
+  app.get('/api/v1/numbers.csv', auth, (req, res) => {
+    // The same filters; every matching number unless limit is given (an export).
+    const q = parseNumbersQuery(req.query, null);
+    if (typeof q === 'string') return res.status(400).json({ error: q });
     const snap = o.runtime.snapshotNow();
-    res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="numrep-numbers.csv"').send(reportCsv(reportJson(snap, o.enrichFor?.(snap))));
+    const page = numbersPage(snap, q, o.enrichFor?.(snap));
+    res.set('X-Total-Count', String(page.total));
+    if (page.next_cursor) res.set('X-Next-Cursor', page.next_cursor);
+    res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="numrep-numbers.csv"').send(reportCsv({ evaluated_at: '', numbers: page.numbers, carriers: [] }));
   });
   app.get('/api/v1/numbers/:number/history', auth, (req, res) => {
     const e164 = toE164(req.params.number, o.defaultCountryCode);
@@ -153,9 +204,14 @@ export function createApp(o: HttpOptions): express.Express {
   return app;
 }
 
-export function listen(app: express.Express, host: string, port: number): Promise<Server> {
+/**
+ * Listens on host:port (host '' : every interface), over HTTPS when the web config has TLS settings; a client
+ * certificate that breaks its policy closes the connection (logged with `log`).
+ */
+export function listen(app: express.Express, host: string, port: number, web?: { current: WebConfig }, log: (msg: string) => void = () => undefined): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
+    const server = createWebServer(app, () => web?.current, log);
+    server.listen(port, host === '' ? undefined : host, () => resolve(server));
     server.once('error', reject);
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;

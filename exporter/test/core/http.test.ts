@@ -10,9 +10,10 @@ import { Runtime } from '../../src/runtime.js';
 import { CarrierResolver } from '../../src/model/carrier.js';
 import { MetricsExporter } from '../../src/http/metrics.js';
 import { createApp, listen } from '../../src/http/server.js';
-import { assessSnapshot, enrichWith, verdictOf } from '../../src/reputation/evaluate.js';
+import { assessSnapshot, enrichByAssessing, verdictOf } from '../../src/reputation/evaluate.js';
 import { TestReader, line, tmp } from './helpers.js';
 import { until } from '../support/proc.js';
+import type { WebConfig } from '../../src/http/webConfig.js';
 
 const NOW = Date.UTC(2026, 10, 20, 18, 0);
 const CONSUMER = '+13125550000'; // the called number TestReader puts on every call
@@ -35,7 +36,14 @@ interface RigOptions {
   allowedHosts?: string[];
   maxUploadBytes?: number;
   maxConcurrentUploads?: number;
+  /** An exporter-toolkit web config in force (headers, basic_auth_users). */
+  web?: WebConfig;
+  /** Before the first request: number → pool (as an inventory would say). */
+  pools?: Record<string, string>;
 }
+
+/** Numbers the API enriched (assessed) since the rig started. */
+let enriched = 0;
 
 async function start(opts: RigOptions = {}): Promise<Rig> {
   const dir = tmp();
@@ -63,6 +71,8 @@ async function start(opts: RigOptions = {}): Promise<Rig> {
     readers: { createReader: () => new TestReader(), detectFormat: (l) => (l.length && /^\d+,/.test(l[0]) ? 'test' : null) },
   });
   await rt.poll();
+  for (const [n, p] of Object.entries(opts.pools ?? {})) rt.pools.set(n, p);
+  enriched = 0;
   const metrics = new MetricsExporter(rt, {
     version: 'test',
     seriesBudget: 100,
@@ -71,7 +81,11 @@ async function start(opts: RigOptions = {}): Promise<Rig> {
   const app = createApp({
     runtime: rt,
     metrics,
-    enrichFor: (snap) => enrichWith(assessSnapshot(snap)),
+    enrichFor: (snap) => {
+      // as serve does: a number is assessed when its entry is written
+      const e = enrichByAssessing(snap);
+      return (v, j) => (enriched++, e(v, j));
+    },
     inbox,
     maxUploadBytes: opts.maxUploadBytes ?? 4096,
     maxConcurrentUploads: opts.maxConcurrentUploads,
@@ -79,6 +93,7 @@ async function start(opts: RigOptions = {}): Promise<Rig> {
     allowedHosts: opts.allowedHosts,
     token: opts.token,
     protectMetrics: opts.protectMetrics,
+    web: opts.web ? { current: opts.web } : undefined,
     defaultCountryCode: '1',
     isReady: () => true,
     log: () => undefined,
@@ -477,5 +492,300 @@ describe('HTTP: uploaded side files', () => {
     expect(rt.store.quarantined(10)).toEqual([
       expect.objectContaining({ line: 2, reason: 'bad_label_row', detail: 'checked_at 9999-12-01T00:00:00Z is more than 1 day in the future' }),
     ]);
+  });
+});
+
+/** `count` numbers +1202555{1000+i}, 24 calls each over 12 h: carrier att/tmobile/verizon by i % 3, even ones also att; every fifth blocked. */
+function poolLines(count: number, calls = 24): string {
+  const s = Math.floor(NOW / 1000);
+  let out = '';
+  for (let i = 0; i < count; i++) {
+    const n = `+1202555${1000 + i}`;
+    const carrier = ['att', 'tmobile', 'verizon'][i % 3];
+    for (let k = 0; k < calls; k++) {
+      out += line(s - 600 - k * 1800, n, k % 4 === 0 && i % 2 === 0 ? 'att' : carrier, i % 5 === 0 ? 'blocked' : 'answered', i % 5 === 0 ? 0 : 45);
+    }
+  }
+  return out;
+}
+
+interface NumberEntry {
+  number: string;
+  pool: string;
+  status: string;
+  carriers: Record<string, { flag?: string }>;
+}
+interface NumbersReply {
+  numbers: NumberEntry[];
+  carriers: { carrier: string }[];
+  total: number;
+  next_cursor: string | null;
+}
+const getJson = async <T = NumbersReply>(path: string): Promise<T> => {
+  const r = await send(path);
+  expect(r.status, `${path}: ${r.body.slice(0, 200)}`).toBe(200);
+  return JSON.parse(r.body) as T;
+};
+
+describe('HTTP: /api/v1/numbers filters and pages', () => {
+  const pools = { '+12025551001': 'outbound-b', '+12025551004': 'outbound-b', '+12025551005': 'outbound-b', '+12025551010': 'outbound-b' };
+
+  it('status, pool, carrier and flag each keep exactly the numbers that match, and combine', async () => {
+    await start({ lines: poolLines(30), pools });
+    const all = await getJson('/api/v1/numbers?limit=10000');
+    expect(all.numbers).toHaveLength(30);
+    expect(all.total).toBe(30);
+    expect(all.next_cursor).toBeNull();
+    const statuses = [...new Set(all.numbers.map((n) => n.status))];
+    const flags = [...new Set(all.numbers.flatMap((n) => Object.values(n.carriers).map((c) => c.flag)))] as string[];
+    expect(statuses.length, `statuses in the data: ${statuses}`).toBeGreaterThanOrEqual(2);
+    expect(flags.length, `flags in the data: ${flags}`).toBeGreaterThanOrEqual(2);
+
+    const cases: [Record<string, string>, (n: NumberEntry) => boolean][] = [];
+    for (const st of statuses) cases.push([{ status: st }, (n) => n.status === st]);
+    for (const f of flags) {
+      cases.push([{ flag: f }, (n) => Object.values(n.carriers).some((c) => c.flag === f)]);
+      cases.push([{ carrier: 'att', flag: f }, (n) => n.carriers.att?.flag === f]);
+    }
+    cases.push([{ pool: 'outbound-b' }, (n) => n.pool === 'outbound-b']);
+    cases.push([{ pool: 'nowhere' }, () => false]);
+    cases.push([{ carrier: 'tmobile' }, (n) => 'tmobile' in n.carriers]);
+    cases.push([{ carrier: 'att', pool: 'default' }, (n) => 'att' in n.carriers && n.pool === 'default']);
+    cases.push([{ status: statuses[0], carrier: 'verizon', pool: 'default' }, (n) => n.status === statuses[0] && 'verizon' in n.carriers && n.pool === 'default']);
+    let nonTrivial = 0;
+    for (const [q, keep] of cases) {
+      const expected = all.numbers.filter(keep);
+      if (expected.length > 0 && expected.length < all.numbers.length) nonTrivial++;
+      const got = await getJson(`/api/v1/numbers?${new URLSearchParams({ ...q, limit: '10000' })}`);
+      expect(got.numbers.map((n) => n.number), JSON.stringify(q)).toEqual(expected.map((n) => n.number));
+      expect(got.numbers, JSON.stringify(q)).toEqual(expected);
+      expect(got.total, JSON.stringify(q)).toBe(expected.length);
+      expect(got.next_cursor).toBeNull();
+      expect(got.carriers.map((c) => c.carrier)).toEqual(['att', 'tmobile', 'verizon']); // the pool's carriers, unfiltered
+    }
+    expect(nonTrivial).toBeGreaterThanOrEqual(6);
+  });
+
+  it('pages by limit and cursor in number order: every number once, total on each page, next_cursor null at the end', async () => {
+    await start({ lines: poolLines(30), pools });
+    const all = (await getJson('/api/v1/numbers?limit=10000')).numbers.map((n) => n.number);
+    expect(all).toEqual([...all].sort());
+    for (const [filter, size] of [['', 7], ['carrier=tmobile&', 3], ['pool=outbound-b&', 1]] as const) {
+      const expected = (await getJson(`/api/v1/numbers?${filter}limit=10000`)).numbers.map((n) => n.number);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const p: NumbersReply = await getJson(`/api/v1/numbers?${filter}limit=${size}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        expect(p.total).toBe(expected.length);
+        expect(p.numbers.length).toBeLessThanOrEqual(size);
+        seen.push(...p.numbers.map((n) => n.number));
+        cursor = p.next_cursor;
+        pages++;
+      } while (cursor !== null && pages < 100);
+      expect(seen, filter).toEqual(expected);
+      expect(pages, filter).toBe(Math.ceil(expected.length / size));
+    }
+    // A status filter pages the same way.
+    const spamish = (await getJson('/api/v1/numbers?limit=10000')).numbers.find((n) => n.number === '+12025551000')!.status;
+    const first = await getJson(`/api/v1/numbers?status=${spamish}&limit=2`);
+    const rest = await getJson(`/api/v1/numbers?status=${spamish}&limit=10000&cursor=${first.next_cursor}`);
+    expect([...first.numbers, ...rest.numbers].map((n) => n.number)).toEqual((await getJson(`/api/v1/numbers?status=${spamish}&limit=10000`)).numbers.map((n) => n.number));
+    expect(rest.next_cursor).toBeNull();
+  });
+
+  it('returns at most 1000 numbers unless asked, and assesses only the numbers on the page', async () => {
+    await start({ lines: poolLines(1001, 1) });
+    enriched = 0;
+    const first = await getJson('/api/v1/numbers');
+    expect(first.numbers).toHaveLength(1000);
+    expect(first.total).toBe(1001);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    expect(enriched).toBe(1000);
+    const second = await getJson(`/api/v1/numbers?cursor=${first.next_cursor}`);
+    expect(second.numbers.map((n) => n.number)).toEqual(['+12025552000']);
+    expect(second.next_cursor).toBeNull();
+    enriched = 0;
+    expect((await getJson('/api/v1/numbers?limit=5')).numbers).toHaveLength(5);
+    expect(enriched).toBe(5);
+    // The cheap filters go first: a status filter assesses the carrier's numbers only.
+    enriched = 0;
+    const tmobile = await getJson('/api/v1/numbers?carrier=tmobile&limit=10000');
+    enriched = 0;
+    await getJson('/api/v1/numbers?carrier=tmobile&status=healthy&limit=1');
+    expect(enriched).toBe(tmobile.total);
+  });
+
+  it('answers 400 with the reason for a bad status, flag, limit, cursor or parameter', async () => {
+    await start({ lines: poolLines(3) });
+    const bad: [string, RegExp][] = [
+      ['status=spammy', /unknown status spammy \(one of in_progress, healthy, mixed, spam\)/],
+      ['flag=red', /unknown flag red \(one of clean, warning, flagged\)/],
+      ['limit=abc', /limit abc is not a whole number/],
+      ['limit=1.5', /limit 1\.5 is not a whole number/],
+      ['limit=-1', /limit -1 is not a whole number/],
+      ['limit=0', /limit 0 is out of range \(1 to 10000\)/],
+      ['limit=10001', /limit 10001 is out of range \(1 to 10000\)/],
+      ['cursor=!!!', /malformed cursor/],
+      ['cursor=abcd', /malformed cursor/],
+      [`cursor=${Buffer.from('after:+1202 5550101').toString('base64url')}`, /malformed cursor/],
+      ['stauts=spam', /unknown parameter stauts \(known: status, pool, carrier, flag, limit, cursor\)/],
+      ['status=spam&status=healthy', /status must be given once/],
+    ];
+    for (const [q, why] of bad) {
+      for (const path of ['/api/v1/numbers', '/api/v1/numbers.csv']) {
+        const r = await send(`${path}?${q}`);
+        expect(r.status, `${path}?${q}`).toBe(400);
+        expect(r.error, `${path}?${q}`).toMatch(why);
+      }
+    }
+    expect((await send('/api/v1/numbers?status=&limit=')).status).toBe(200); // empty fields: no filter
+  });
+
+  it('the CSV export takes the same filters, every match unless limit is given', async () => {
+    await start({ lines: poolLines(30), pools });
+    const rows = async (q: string) => {
+      const r = await send(`/api/v1/numbers.csv?${q}`);
+      expect(r.status).toBe(200);
+      return { numbers: r.body.trim().split('\n').slice(1).map((l) => l.split(',')[0]), total: r.headers['x-total-count'], next: r.headers['x-next-cursor'] };
+    };
+    const tmobile = (await getJson('/api/v1/numbers?carrier=tmobile&limit=10000')).numbers.map((n) => n.number);
+    expect(await rows('carrier=tmobile')).toEqual({ numbers: tmobile, total: String(tmobile.length), next: undefined });
+    expect((await rows('')).numbers).toHaveLength(30); // no limit by default: an export
+    const page = await rows('carrier=tmobile&limit=3');
+    expect(page.numbers).toEqual(tmobile.slice(0, 3));
+    expect((await rows(`carrier=tmobile&limit=3&cursor=${page.next}`)).numbers).toEqual(tmobile.slice(3, 6));
+    const b = (await getJson('/api/v1/numbers?pool=outbound-b')).numbers.map((n) => n.number);
+    expect((await rows('pool=outbound-b')).numbers).toEqual(b);
+  });
+});
+
+describe('HTTP: landing page and API index', () => {
+  it('GET / is an HTML page naming the version and linking the metrics, API, probes and docs; no script, its one style allowed by hash', async () => {
+    const { VERSION } = await import('../../src/version.js');
+    await start();
+    const r = await send('/');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/html/);
+    for (const href of ['metrics', 'api/v1', 'api/v1/numbers', 'api/v1/numbers.csv', 'api/v1/carriers', 'api/v1/sources', 'healthz', 'readyz']) {
+      expect(r.body, href).toContain(`href="${href}"`);
+    }
+    expect(r.body).toContain(VERSION);
+    expect(r.body).toContain('docs/operations.md');
+    expect(r.body).toContain('No authentication is configured');
+    expect(r.body).not.toMatch(/<script|\son\w+=/i);
+    const csp = String(r.headers['content-security-policy']);
+    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; frame-ancestors 'none'$/);
+    const style = /<style>([^<]*)<\/style>/.exec(r.body)![1];
+    const { createHash } = await import('node:crypto');
+    expect(csp).toContain(`'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+    // every link on the page answers
+    for (const [, href] of r.body.matchAll(/href="([^"]+)"/g)) expect((await send(`/${href}`)).status, href).toBe(200);
+    // the other pages keep the strict policy
+    expect((await send('/api/v1/carriers')).headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+
+  it('/api and /api/v1 list the endpoints as JSON; other unknown paths stay 404', async () => {
+    await start();
+    for (const path of ['/api', '/api/v1', '/api/v1/']) {
+      const r = await send(path);
+      expect(r.status, path).toBe(200);
+      const j = JSON.parse(r.body);
+      expect(j).toMatchObject({ name: 'numrep', api: 'v1' });
+      expect(j.endpoints.map((e: { method: string; path: string }) => `${e.method} ${e.path}`)).toEqual(
+        expect.arrayContaining(['GET /api/v1/numbers', 'GET /api/v1/numbers/{number}', 'GET /api/v1/carriers', 'GET /api/v1/sources', 'POST /api/v1/upload']),
+      );
+    }
+    expect((await send('/api/v2')).status).toBe(404);
+    expect((await send('/index.html')).status).toBe(404);
+  });
+
+  it('the landing page and the index are as open as /metrics: public with a bearer token alone, closed with protect_metrics', async () => {
+    await start({ token: 's3cret' });
+    expect((await send('/')).status).toBe(200);
+    expect((await send('/')).body).toContain('The API needs the bearer token.');
+    expect((await send('/api/v1')).status).toBe(200);
+    expect((await send('/api/v1/numbers')).status).toBe(401);
+    rig!.server.close();
+    await rig!.rt.close();
+    rig = undefined;
+    const { port } = await start({ token: 's3cret', protectMetrics: true });
+    for (const path of ['/', '/api', '/api/v1', '/metrics']) {
+      expect((await send(path)).status, path).toBe(401);
+      expect((await send(path, { headers: { authorization: 'Bearer s3cret' } })).status, path).toBe(200);
+    }
+    expect((await send('/', { headers: { host: `attacker.example:${port}`, authorization: 'Bearer s3cret' } })).status).toBe(421);
+  });
+});
+
+/** A web config file made with a real htpasswd bcrypt hash per user, loaded as serve loads it. */
+async function webConfig(users: Record<string, string>, extra = ''): Promise<WebConfig> {
+  const { loadWebConfig } = await import('../../src/http/webConfig.js');
+  const lines = Object.entries(users).map(([u, p]) => `  ${u}: '${spawnSync('htpasswd', ['-nbBC', '10', u, p], { encoding: 'utf8' }).stdout.trim().split(':')[1]}'`);
+  const file = join(tmp(), 'web.yml');
+  writeFileSync(file, `basic_auth_users:\n${lines.join('\n')}\n${extra}`);
+  return loadWebConfig(file);
+}
+const basicAuth = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+
+describe('HTTP: basic auth from the web config (basic_auth_users)', () => {
+  it('protects the API, /metrics and the landing page; /healthz and /readyz stay open', async () => {
+    await start({ web: await webConfig({ prometheus: 'pa55:word', ops: 'other' }) });
+    for (const path of ['/', '/api', '/api/v1/numbers', '/api/v1/numbers.csv', '/api/v1/carriers', '/api/v1/sources', '/metrics']) {
+      const none = await send(path);
+      expect(none.status, path).toBe(401);
+      expect(none.headers['www-authenticate'], path).toBe('Basic realm="numrep", charset="UTF-8"');
+      expect(none.error).toBe('missing or wrong basic auth user or password');
+      expect((await send(path, { headers: basicAuth('prometheus', 'pa55:word') })).status, path).toBe(200);
+      expect((await send(path, { headers: basicAuth('ops', 'other') })).status, path).toBe(200);
+      expect((await send(path, { headers: basicAuth('prometheus', 'wrong') })).status, path).toBe(401);
+      expect((await send(path, { headers: basicAuth('nobody', 'pa55:word') })).status, path).toBe(401);
+      expect((await send(path, { headers: basicAuth('ops', 'pa55:word') })).status, path).toBe(401); // another user's password
+    }
+    for (const path of ['/healthz', '/readyz']) expect((await send(path)).status, path).toBe(200);
+    expect((await send('/', { headers: basicAuth('ops', 'other') })).body).toContain('needs a basic auth user');
+    expect((await send('/api/v1/numbers', { headers: { authorization: 'Basic !!!' } })).status).toBe(401);
+    expect((await send('/api/v1/numbers', { headers: { authorization: `basic ${Buffer.from('ops:other').toString('base64')}` } })).status).toBe(200);
+  });
+
+  it('takes the bearer token as well; a 401 offers both schemes', async () => {
+    await start({ token: 's3cret', web: await webConfig({ prometheus: 'pass' }) });
+    for (const path of ['/api/v1/numbers', '/metrics']) {
+      expect((await send(path, { headers: { authorization: 'Bearer s3cret' } })).status, path).toBe(200);
+      expect((await send(path, { headers: basicAuth('prometheus', 'pass') })).status, path).toBe(200);
+      const r = await send(path, { headers: { authorization: 'Bearer wrong!' } });
+      expect(r.status, path).toBe(401);
+      expect(r.headers['www-authenticate']).toBe('Basic realm="numrep", charset="UTF-8", Bearer realm="numrep"');
+      expect(r.error).toBe('missing or wrong credentials (a bearer token, or a basic auth user and password)');
+    }
+  });
+
+  it('basic auth does not excuse a cross-site upload (browsers send remembered credentials themselves); the bearer token does', async () => {
+    const { inbox } = await start({ token: 's3cret', web: await webConfig({ prometheus: 'pass' }) });
+    const crossSite = { origin: 'http://evil.example', 'content-type': 'text/plain' };
+    expect((await post(cdr(), { ...crossSite, ...basicAuth('prometheus', 'pass') })).status).toBe(403);
+    expect(uploads(inbox)).toEqual([]);
+    expect((await post(cdr(), { ...crossSite, authorization: 'Bearer s3cret' })).status).toBe(202);
+    expect((await post(cdr(), basicAuth('prometheus', 'pass'))).status).toBe(202); // curl with -u
+  });
+
+  it('refuses a password longer than bcrypt reads (72 bytes) even when its first 72 bytes match', async () => {
+    const long = 'x'.repeat(72);
+    await start({ web: await webConfig({ u: long }) });
+    expect((await send('/api/v1/numbers', { headers: basicAuth('u', long) })).status).toBe(200);
+    expect((await send('/api/v1/numbers', { headers: basicAuth('u', `${long}tail`) })).status).toBe(401);
+  });
+
+  it('adds http_server_config.headers to every response; a blank value removes numrep\'s own', async () => {
+    const web = await webConfig({}, "http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n    X-Frame-Options: sameorigin\n    Content-Security-Policy: ''\n");
+    await start({ web });
+    for (const path of ['/', '/healthz', '/api/v1/numbers', '/metrics', '/nowhere']) {
+      const r = await send(path);
+      expect(r.headers['strict-transport-security'], path).toBe('max-age=31536000');
+      expect(r.headers['x-frame-options'], path).toBe('sameorigin');
+      expect(r.headers['content-security-policy'], path).toBeUndefined();
+      expect(r.headers['x-content-type-options'], path).toBe('nosniff');
+    }
+    expect((await send('/api/v1/numbers')).status).toBe(200); // no users: no basic auth
   });
 });

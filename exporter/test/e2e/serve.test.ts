@@ -131,6 +131,41 @@ describe('numrep serve (real process)', () => {
     expect(err).toContain('web.colour: unknown key');
   });
 
+  it('--listen :PORT (and listen: ":PORT") serves every interface, and says at start that it is open without auth', async () => {
+    const dir = tmp();
+    const port = await freePort();
+    const p = serveCli(['--listen', `:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db')]);
+    await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+    expect((await fetch(`http://[::1]:${port}/healthz`).catch(() => fetch(`http://localhost:${port}/healthz`))).status).toBe(200);
+    expect(p.log()).toContain(`serving http://*:${port}/metrics`);
+    expect(p.log()).toContain(`warning: listening on every interface (port ${port}) without authentication: anyone who can reach it can read the API`);
+    expect(p.log()).toMatch(/upload CDR, labels and inventory files \(POST \/api\/v1\/upload\)/);
+    expect(p.log()).toContain('set auth.bearer_token_file, or basic_auth_users in a --web.config.file, or listen on 127.0.0.1');
+    expect(await stop(p)).toBe(0);
+
+    writeFileSync(join(dir, 'numrep.yml'), `listen: ":${port}"\n`);
+    const q = serveCli(['--config', join(dir, 'numrep.yml'), '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db')]);
+    await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+    expect(q.log()).toContain('warning: listening on every interface');
+    expect(await stop(q)).toBe(0);
+  });
+
+  it('warns about 0.0.0.0 without auth, but not with a bearer token, nor on loopback', async () => {
+    const dir = tmp();
+    const started = async (listen: string, extra: string[] = []) => {
+      const port = await freePort();
+      const p = serveCli(['--listen', `${listen}:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, `${port}.db`), ...extra]);
+      await until('readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined));
+      await stop(p);
+      return p.log();
+    };
+    expect(await started('0.0.0.0')).toMatch(/warning: listening on every interface \(port \d+\) without authentication/);
+    writeFileSync(join(dir, 'token'), 't0ken\n');
+    writeFileSync(join(dir, 'numrep.yml'), `auth:\n  bearer_token_file: ${join(dir, 'token')}\n`);
+    expect(await started('0.0.0.0', ['--config', join(dir, 'numrep.yml')])).not.toContain('warning: listening');
+    expect(await started('127.0.0.1')).not.toContain('warning: listening');
+  });
+
   it('says the inbox is not writable when an upload cannot be saved (as an unprivileged user)', async () => {
     const dir = tmp();
     const inbox = join(dir, 'inbox');

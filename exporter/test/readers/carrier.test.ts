@@ -71,7 +71,7 @@ describe('map files', () => {
       }
     }
     expect(() => parseTrunkMap(',att\n', 't.csv')).toThrow(/t\.csv:1: empty trunk/);
-    expect(() => loadPrefixMap('/nonexistent/prefix-map.csv')).toThrow(/prefix-map\.csv:0: cannot read/);
+    expect(() => loadPrefixMap('/nonexistent/prefix-map.csv')).toThrow(/prefix-map\.csv: cannot read/);
   });
   it('loads files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'numrep-carrier-'));
