@@ -184,7 +184,7 @@ export class Runtime {
     return this.sideVersion;
   }
 
-  /** Labels and inventory from SQLite (imported here, or by `numrep labels import` in another process). */
+  /** Labels and inventory from SQLite (imported here, or by `numrep labels import` before serve took the database). */
   reloadSideData(): void {
     this.sideVersion++;
     this.dataVersion = this.store.dataVersion();

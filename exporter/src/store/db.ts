@@ -746,7 +746,7 @@ export class Store {
     );
   }
 
-  /** Changes when another connection commits (e.g. `numrep labels import` while serve runs). */
+  /** Changes when another connection commits (serve is the only writer while it runs: store/lock.ts). */
   dataVersion(): number {
     return Number(this.db.pragma('data_version', { simple: true }));
   }
