@@ -166,6 +166,7 @@ export class Tailer {
 
   async discover(): Promise<string[]> {
     const found = new Set<string>();
+    this.globOf.clear(); // rebuilt: names matched once (rotated away long ago) are not kept forever
     if (this.opts.inbox) {
       for (const ent of await readdir(this.opts.inbox, { withFileTypes: true }).catch(() => [])) {
         if ((ent.isFile() || ent.isSymbolicLink()) && !IGNORED.test(ent.name)) found.add(resolve(this.opts.inbox, ent.name));
@@ -201,6 +202,7 @@ export class Tailer {
       try {
         do {
           this.again = false;
+          this.pollingPath = this.opts.inbox ?? null; // a listing that never returns is the inbox's
           const paths = new Set([...(await this.discover()), ...this.tracked.keys()]);
           for (const p of paths) {
             if (this.closed) return;

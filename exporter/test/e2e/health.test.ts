@@ -31,7 +31,8 @@ describe('serve health', () => {
     const readyz = await until('/readyz 503 stalled', async () => {
       const r = await fetch(`${base}/readyz`);
       const body = (await r.json()) as { status: string; reasons?: string[]; detail?: string };
-      return r.status === 503 && body.status === 'stalled' ? body : undefined;
+      // All three: each becomes a stall stall_after_seconds after it was first met.
+      return r.status === 503 && body.status === 'stalled' && body.detail?.startsWith('3 ') ? body : undefined;
     }, 20_000);
     expect(readyz.reasons).toEqual(['not_regular']);
     expect(readyz.detail).toMatch(/^3 source\(s\) cannot make progress: not_regular; /);
