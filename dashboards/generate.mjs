@@ -951,7 +951,7 @@ const exporterHealth = dashboard({
     ),
     timeseries(
       'Bytes behind per source',
-      'File size minus the committed offset per source file. Growing while the exporter reads nothing is a stall (NumrepIngestStalled); over 1 MiB for 15 minutes, NumrepSourceBehind.',
+      'File size minus the committed offset per source file. A source the exporter cannot make progress on for stall_after_seconds is a stall (numrep_source_stalled, NumrepIngestStalled); over 1 MiB for 15 minutes, NumrepSourceBehind.',
       [18, 8],
       [q('A', `numrep_source_bytes_behind{${J}}`, '{{source}}')],
       'bytes',

@@ -28,6 +28,9 @@ export const configSchema = z
         z.object({
           path: z.string().min(1, 'a file path or glob'),
           format: z.enum(['asterisk', 'freeswitch', 'kamailio', 'generic', 'sipp', 'sofia']).optional(),
+          // A path (or glob match) that is a symbolic link is read only when this says so (a planted link must not
+          // make numrep copy any file it can read into its quarantine).
+          follow_symlinks: z.boolean().default(false),
         }).strict(),
       )
       .default([]),
@@ -52,6 +55,24 @@ export const configSchema = z
     series_budget: z.number().int().min(0).default(100_000),
     // Named carriers per number; the rest are summed into carrier "other" (docs/operations.md, Limits).
     max_carriers_per_number: z.number().int().min(1).max(1000).default(DEFAULT_MAX_CARRIERS_PER_NUMBER),
+    // The database, its WAL/SHM, lock and quarantine.jsonl are created 0600; true makes them 0640 (group-readable).
+    group_readable: z.boolean().default(false),
+    // A source that cannot make progress this long makes /readyz 503 and sets numrep_source_stalled.
+    stall_after_seconds: z.number().int().min(1).default(300),
+    quarantine: z
+      .object({
+        // Characters of a rejected line kept (the rest cut, marked); digit runs of 7+ are always masked.
+        max_raw_chars: z.number().int().min(64).max(65_536).default(2048),
+        // Rejected lines kept per read step (4 MiB); more are counted, not kept.
+        max_per_step: z.number().int().min(1).default(10_000),
+        // quarantine.jsonl is rotated at this size, keeping this many old files (quarantine.jsonl.1 …).
+        file_max_bytes: z.number().int().min(65_536).default(64 * 1_048_576),
+        file_keep: z.number().int().min(0).max(100).default(3),
+        // Rows of the database's quarantine table kept (the newest).
+        db_max_rows: z.number().int().min(100).default(100_000),
+      })
+      .strict()
+      .default({}),
     generic: z.object({ columns: z.record(z.string()).default({}) }).strict().default({}),
     freeswitch: z.object({ template: z.array(z.string()).optional() }).strict().default({}),
     kamailio: z

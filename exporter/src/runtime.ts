@@ -14,6 +14,7 @@ import { numberPlan } from './model/phone.js';
 import { secretFor } from './store/secret.js';
 import { countryCodeOf } from './config.js';
 import { shardOf } from './classify/shard.js';
+import type { QuarantineLimits } from './ingest/redact.js';
 
 export { shardOf };
 
@@ -39,8 +40,21 @@ export interface RuntimeOptions {
   now: () => number;
   onRotation?(src: SourceState, kind: 'rename' | 'truncate'): void;
   onError?(path: string, err: Error): void;
+  onRecover?(path: string): void;
   onCommit?(batch: Batch, src: SourceState): void;
   onProgress?(bytes: number): void;
+  /** Whether a glob's matches are read when they are symbolic links (default yes; serve: sources[].follow_symlinks). */
+  followSymlinks?(glob: string): boolean;
+  /** numrep's own files besides the database, its WAL/SHM, lock and secret (which are always added): quarantine files. */
+  ownFiles?: string[];
+  /** Tailer.stalled: a source without progress this long is stalled (default 5 min). */
+  stallAfterMs?: number;
+  /** What a rejected record keeps (redact.ts). */
+  quarantine?: QuarantineLimits;
+  /** Rows kept in the quarantine table (default: unbounded). */
+  quarantineMaxRows?: number;
+  /** Mode the database files get (Store fileMode; serve sets it). */
+  fileMode?: number;
   /** Reader registry (tests may plug in their own). */
   readers?: { createReader: typeof createReader; detectFormat: typeof detectFormat };
   /** `--shard i/n`: keep only calls from caller numbers with shardOf(number, n) = i. */
@@ -108,7 +122,12 @@ export class Runtime {
   constructor(readonly opts: RuntimeOptions) {
     this.detectFormat = opts.readers?.detectFormat ?? detectFormat;
     // One-shot runs into :memory: keep their (1-second) buckets in process memory: nothing outlives the run.
-    this.store = new Store(opts.db, { bucketMs: opts.bucketMs, memoryBuckets: opts.oneShot === true && opts.db === ':memory:' });
+    this.store = new Store(opts.db, {
+      bucketMs: opts.bucketMs,
+      memoryBuckets: opts.oneShot === true && opts.db === ':memory:',
+      fileMode: opts.fileMode,
+      quarantineMaxRows: opts.quarantineMaxRows,
+    });
     for (const s of this.store.numbersSeen()) {
       this.seen.set(s.number, s);
       if (this.newestTs === null || s.last > this.newestTs) this.newestTs = s.last;
@@ -149,13 +168,18 @@ export class Runtime {
       responsive: opts.oneShot !== true,
       maxRecordBytes: opts.maxRecordBytes,
       futureToleranceMs: opts.futureToleranceMs,
+      quarantine: opts.quarantine,
       now: opts.now,
       inbox: opts.inbox,
       globs: opts.globs,
+      followSymlinks: opts.followSymlinks,
+      ownFiles: opts.db === ':memory:' ? opts.ownFiles : [...ownFilesOf(opts.db), ...(opts.ownFiles ?? [])],
+      stallAfterMs: opts.stallAfterMs,
       settleMs: opts.settleMs,
       oneShot: opts.oneShot,
       onRotation: opts.onRotation,
       onError: opts.onError,
+      onRecover: opts.onRecover,
       onProgress: opts.onProgress,
       onCommit: (batch, src) => this.onCommit(batch, src),
       onSideImport: () => this.reloadSideData(),
@@ -173,7 +197,7 @@ export class Runtime {
     return this.sideVersion;
   }
 
-  /** Labels and inventory from SQLite (imported here, or by `numrep labels import` in another process). */
+  /** Labels and inventory from SQLite (imported here, or by `numrep labels import` before serve took the database). */
   reloadSideData(): void {
     this.sideVersion++;
     this.dataVersion = this.store.dataVersion();
@@ -309,6 +333,11 @@ export class Runtime {
     await this.tailer.close();
     this.store.close();
   }
+}
+
+/** The files numrep keeps beside a database (never to be read as input). */
+export function ownFilesOf(db: string): string[] {
+  return [db, `${db}-wal`, `${db}-shm`, `${db}-journal`, `${db}.secret`, `${db}.lock`, `${db}.lock-journal`];
 }
 
 export function readerOptionsFrom(c: {

@@ -198,6 +198,7 @@ describe('alerting contract (no tools needed)', () => {
         'NumrepIngestStalled',
         'NumrepSeriesBudgetExceeded',
         'NumrepSourceBehind',
+        'NumrepTrackedNumbersOverCap',
         'PoolExhaustionForecast',
         'PoolHealthyShareLow',
       ].sort(),

@@ -16,7 +16,7 @@ export async function backup(db: string, target: string): Promise<void> {
 
   // Create the target ourselves, exclusively: nothing (no symlink planted since the checks) is written through.
   try {
-    closeSync(openSync(target, 'wx', 0o644)); // the mode SQLite itself would give it
+    closeSync(openSync(target, 'wx', 0o600)); // like the database: it holds the quarantined lines
   } catch (err) {
     fail(`backup: cannot create ${target}: ${(err as Error).message}`, 2);
   }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Store } from '../store/db.js';
+import { DatabaseLockedError, DbLock } from '../store/lock.js';
 import { detectCsvKind, parseInventoryCsv, parseLabelsCsv, formatIssue, type InventoryRow, type LabelRow } from '../reputation/labels.js';
 import type { InventoryEntry, LabelSnapshot } from '../store/db.js';
 import { fail } from './log.js';
@@ -32,16 +34,40 @@ export function readSideFile(kind: 'labels' | 'inventory', file: string, country
 
 /**
  * `numrep labels import FILE` and `numrep inventory import FILE`: write engine-label snapshots or the
- * number inventory into the database; a running `serve` notices the commit and uses them at its next scrape.
+ * number inventory into a database no `serve` holds (a new one, or one whose serve is stopped). It takes
+ * the database's lock while it writes (store/lock.ts). A running serve is the one writer of its database:
+ * the import is then refused, and the message says how to hand the file to that serve instead (its inbox,
+ * or POST /api/v1/upload), which reads labels and inventory files like any other.
  */
-export function importSide(kind: 'labels' | 'inventory', file: string, opts: { db: string; countryCode?: string }): void {
+export async function importSide(kind: 'labels' | 'inventory', file: string, opts: { db: string; countryCode?: string }): Promise<void> {
   const { labels, inventory, errors } = readSideFile(kind, file, opts.countryCode ?? '1');
-  const store = new Store(opts.db);
+  let lock: DbLock;
   try {
-    store.commit({ buckets: [], seen: [], totals: [], blocks: [], counters: [], quarantine: [], labels, inventory });
+    lock = await DbLock.acquire(resolve(opts.db), { command: `${kind} import`, inbox: null, listen: null });
+  } catch (err) {
+    if (!(err instanceof DatabaseLockedError)) fail(`cannot lock database ${opts.db}: ${(err as Error).message}`);
+    fail(`${err.message}, which is this database's only writer. Give the file to it instead: ${handOver(file, err.owner?.inbox ?? null, err.owner?.listen ?? null)}`, 2);
+  }
+  try {
+    const store = new Store(opts.db);
+    try {
+      store.commit({ buckets: [], seen: [], totals: [], blocks: [], counters: [], quarantine: [], labels, inventory });
+    } finally {
+      store.close();
+    }
   } finally {
-    store.close();
+    lock.release();
   }
   process.stderr.write(`numrep: imported ${labels.length + inventory.length} ${kind} row(s) from ${file} into ${opts.db}${errors ? `; ${errors} row(s) skipped (see above)` : ''}\n`);
   if (errors > 0) process.exitCode = 1;
+}
+
+/** How to give a side file to a running serve: its inbox, or its upload endpoint. */
+function handOver(file: string, inbox: string | null, listen: string | null): string {
+  const ways: string[] = [];
+  if (inbox) ways.push(`cp ${file} ${inbox}/`);
+  // An all-interfaces listen address is reachable on loopback, which also passes the Host check.
+  const at = listen ? listen.replace(/^(0\.0\.0\.0|\[::\]|::):/, '127.0.0.1:') : 'HOST:PORT';
+  ways.push(`curl --data-binary @${file} http://${at}/api/v1/upload`);
+  return ways.join(', or ');
 }

@@ -1,6 +1,6 @@
 import { countryCodeOf } from '../config.js';
-import { mkdirSync, appendFileSync, readFileSync, existsSync, accessSync, constants as fsConstants } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, appendFileSync, readFileSync, existsSync, realpathSync, accessSync, constants as fsConstants } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import chokidar from 'chokidar';
 import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { MetricsExporter } from '../http/metrics.js';
@@ -8,6 +8,7 @@ import { createApp, listen } from '../http/server.js';
 import { checkFormat, classifySettingsFrom, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
 import { accountOf, describeAccount } from '../classify/account.js';
 import { globToRegExp } from '../ingest/tailer.js';
+import { openHint } from '../store/db.js';
 import type { SourceState } from '../store/db.js';
 import { fail, makeLog } from './log.js';
 import { VERSION } from '../version.js';
@@ -19,6 +20,19 @@ import { assessSnapshot, assessView, enrichByAssessing, verdictOf } from '../rep
 import { Turns } from '../stats/turns.js';
 import { parseReputationConfig } from '../reputation/config.js';
 import { HistoryRecorder } from '../reputation/history.js';
+import { DatabaseLockedError, DbLock } from '../store/lock.js';
+import { QuarantineFile } from '../ingest/quarantineFile.js';
+import { registerIngestMetrics } from '../http/ingestMetrics.js';
+
+/** The real path of `p`, or of its nearest existing ancestor with the rest appended (p may not exist yet). */
+function realPathOf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = dirname(p);
+    return parent === p ? p : join(realPathOf(parent), basename(p));
+  }
+}
 
 export interface ServeFlags extends CommonFlags {
   listen?: string;
@@ -50,6 +64,25 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (!allowedHost.safeParse(h).success) fail(`--allowed-host ${h}: expected HOST or HOST:PORT, e.g. numrep.internal or exporter:9847`, 2);
   }
   const inbox = resolve(c.inbox);
+  const db = resolve(c.db);
+  // An inbox that is (or holds) the database's folder reads numrep's own database, WAL and quarantine as input.
+  const dbDir = realPathOf(dirname(db));
+  const inboxReal = realPathOf(inbox);
+  if (dbDir === inboxReal || dbDir.startsWith(inboxReal + sep)) {
+    fail(`inbox ${c.inbox} ${dbDir === inboxReal ? 'is' : 'contains'} the database's folder (${dirname(db)}): numrep would read its own database, WAL and quarantine as input; give the inbox a folder of its own`, 2);
+  }
+  // Files numrep writes: 0600, or 0640 for a group (a backup or monitoring user) with group_readable.
+  const fileMode = c.group_readable ? 0o640 : 0o600;
+  // One writer per database, taken before anything is created or written (a refused second serve changes nothing).
+  let lock: DbLock;
+  try {
+    lock = await DbLock.acquire(db, { command: 'serve', inbox, listen: c.listen }, fileMode);
+  } catch (err) {
+    if (err instanceof DatabaseLockedError) {
+      fail(`${err.message}; a second writer would count every call twice. Stop that one first, or give this one a database of its own (--db)`, 2);
+    }
+    fail(`cannot lock database ${c.db}: ${(err as Error).message}${openHint(db)}`);
+  }
   try {
     mkdirSync(inbox, { recursive: true });
   } catch (err) {
@@ -65,7 +98,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   const globs = [...c.sources.map((s) => s.path), ...(flags.source ?? [])];
   const formats = new Map(c.sources.filter((s) => s.format).map((s) => [resolve(s.path), s.format!]));
-  const quarantineFile = join(dirname(resolve(c.db)), 'quarantine.jsonl');
+  // A link among the sources is read only where its sources: entry says follow_symlinks: true (--source: never).
+  const followByGlob = new Map(c.sources.map((s) => [s.path, s.follow_symlinks]));
+  const quarantinePath = join(dirname(db), 'quarantine.jsonl');
+  const q = c.quarantine;
+  const quarantineFile = new QuarantineFile({ path: quarantinePath, maxBytes: q.file_max_bytes, keep: q.file_keep, mode: fileMode, log });
+  let overStepCap = 0;
 
   let shard: Shard | undefined;
   try {
@@ -93,9 +131,17 @@ export async function serve(flags: ServeFlags): Promise<void> {
       settleMs: c.settle_ms,
       maxRecordBytes: c.max_record_bytes,
       futureToleranceMs: c.future_tolerance_seconds * 1000,
+      quarantine: { maxRawChars: q.max_raw_chars, maxDetailChars: 512, maxPerStep: q.max_per_step },
+      quarantineMaxRows: q.db_max_rows,
+      fileMode,
+      followSymlinks: (g) => followByGlob.get(g) ?? false,
+      ownFiles: [quarantinePath, ...Array.from({ length: q.file_keep }, (_, i) => `${quarantinePath}.${i + 1}`)],
+      stallAfterMs: c.stall_after_seconds * 1000,
       now: Date.now,
       onRotation: (s, kind) => log(`source ${s.path}: ${kind === 'rename' ? 'rotated (renamed)' : 'truncated'}; following the new content`),
+      // Once per problem and path (the tailer says a problem again only when it changes).
       onError: (p, err) => log(`source ${p}: ${err.message}`),
+      onRecover: (p) => log(`source ${p}: the problem above has cleared`),
       onCommit: (batch, src) => {
         const u = unreported.get(src.id) ?? { counts: {}, first: Infinity, last: -Infinity };
         for (const c of batch.counters.values()) u.counts[`${c.result}:${c.reason}`] = (u.counts[`${c.result}:${c.reason}`] ?? 0) + c.count;
@@ -105,15 +151,18 @@ export async function serve(flags: ServeFlags): Promise<void> {
         }
         unreported.set(src.id, u);
         if (batch.quarantine.length === 0) return;
-        // Quarantine keeps the raw line so nothing is lost; the log line names only file, line and reason.
-        appendFileSync(quarantineFile, batch.quarantine.map((q) => JSON.stringify(q)).join('\n') + '\n', { mode: 0o600 });
+        // The quarantine keeps the (masked, cut) line; the log line names only file, line and reason.
+        quarantineFile.append(batch.quarantine);
+        overStepCap += batch.quarantineDropped;
         const first = batch.quarantine[0];
-        log(`source ${src.path}: ${batch.quarantine.length} record(s) rejected, e.g. line ${first.line}: ${first.reason} (${first.detail}); kept in ${quarantineFile}`);
+        const notKept = batch.quarantineDropped > 0 ? `; ${batch.quarantineDropped.toLocaleString('en-US')} more not kept (quarantine.max_per_step)` : '';
+        log(`source ${src.path}: ${batch.rejected.toLocaleString('en-US')} record(s) rejected, e.g. line ${first.line}: ${first.reason} (${first.detail}); kept in ${quarantinePath}${notKept}`);
       },
     });
   } catch (err) {
     fail((err as Error).message);
   }
+  for (const f of rt.store.narrowed) log(`${f}: permissions narrowed to ${fileMode.toString(8).padStart(4, '0')} (group_readable: ${c.group_readable})`);
 
   if (c.track === 'inventory' && rt.pools.size === 0) {
     log('warning: track: inventory and the inventory is empty: no number is tracked until one is imported (numrep inventory import, or an inventory CSV dropped into the inbox)');
@@ -166,7 +215,18 @@ export async function serve(flags: ServeFlags): Promise<void> {
     web,
     defaultCountryCode: countryCodeOf(c),
     isReady: () => ready,
+    stalled: () => rt.tailer.stalled(),
     log,
+  });
+  registerIngestMetrics(metrics.registry, {
+    stalled: () => rt.tailer.stalled(),
+    quarantineDropped: () => ({
+      over_step_cap: overStepCap,
+      db_pruned: rt.store.quarantinePruned,
+      file_rotated: quarantineFile.droppedRotated,
+      file_disk_full: quarantineFile.droppedDiskFull,
+      file_write_error: quarantineFile.droppedWriteError,
+    }),
   });
   let server;
   try {
@@ -226,6 +286,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   reportRead();
   for (const g of globs) {
     const re = globToRegExp(resolve(g));
+    // A path that exists but is not followed (a FIFO, a link) is said by the tailer's own line.
+    if (!/[*?]/.test(g) && existsSync(resolve(g))) continue;
     if (!rt.tailer.paths().some((p) => re.test(p))) log(`warning: source ${g}: no file matches it yet; numrep follows it once one appears (numrep_source_glob_files{glob="${g}"} is 0 until then)`);
   }
   // Ready once the backlog present at start is committed: every file then known read up to its size at start
@@ -291,7 +353,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
     });
   };
   watcher.on('all', kick);
-  watcher.on('error', (err) => log(`watcher: ${(err as Error).message}`));
+  // The same watcher error (an unreadable entry) comes on every scan: said once per distinct message.
+  const watcherErrors = new Set<string>();
+  watcher.on('error', (err) => {
+    const msg = (err as Error).message;
+    if (watcherErrors.has(msg)) return;
+    if (watcherErrors.size >= 1000) watcherErrors.clear();
+    watcherErrors.add(msg);
+    log(`watcher: ${msg}`);
+  });
   // The timer catches what events miss (network mounts, settled partial lines) and moves the windows.
   const timer = setInterval(kick, c.poll_interval_ms);
   const pruneTimer = setInterval(() => {
@@ -316,6 +386,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await watcher.close();
     server.close();
     await rt.close(); // waits for the poll in flight: every batch read is committed
+    quarantineFile.close();
+    lock.release();
     log('stopped cleanly');
     process.exit(0);
   };

@@ -40,6 +40,8 @@ export interface HttpOptions {
   web?: { current: WebConfig };
   defaultCountryCode: string;
   isReady(): boolean;
+  /** Sources that cannot make progress (Tailer.stalled): /readyz says 503 while there are any. */
+  stalled?(): { reason: string }[];
   log(msg: string): void;
 }
 
@@ -93,8 +95,17 @@ export function createApp(o: HttpOptions): express.Express {
   // these two say nothing but up/ready.
   app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => {
-    if (o.isReady()) res.json({ status: 'ready' });
-    else res.status(503).json({ status: 'starting', detail: 'catching up on existing files' });
+    if (!o.isReady()) return res.status(503).json({ status: 'starting', detail: 'catching up on existing files' });
+    // Reasons and a count only (no paths: /readyz is open to anything that can reach the port); the sources
+    // are named in the log and in numrep_source_stalled.
+    const stalled = o.stalled?.() ?? [];
+    if (stalled.length === 0) return res.json({ status: 'ready' });
+    const reasons = [...new Set(stalled.map((s) => s.reason))].sort();
+    res.status(503).json({
+      status: 'stalled',
+      detail: `${stalled.length} source(s) cannot make progress: ${reasons.join(', ')}; see numrep_source_stalled and the log`,
+      reasons,
+    });
   });
 
   app.use(hostGuard(o.listenHost, o.allowedHosts ?? []));

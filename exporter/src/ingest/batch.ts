@@ -4,6 +4,7 @@ import type { BatchCommit, BucketDelta, CounterDelta, NumberSeen, QuarantineEntr
 import { addRecord, emptyVector, ATTESTATION_INDEX, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
 import { CallLog, addLogged } from '../stats/callLog.js';
 import type { SkipReason } from '../classify/classifier.js';
+import { DEFAULT_QUARANTINE_LIMITS, keptText, type QuarantineLimits } from './redact.js';
 
 export { CallLog, addLogged };
 
@@ -45,6 +46,8 @@ export class Batch {
   /** Rejections and skips by format and reason (accepted records are counted separately, see `counters`). */
   private readonly rejections = new Map<string, CounterDelta>();
   readonly quarantine: QuarantineEntry[] = [];
+  /** Rejected records counted but not kept in `quarantine` (over QuarantineLimits.maxPerStep). */
+  quarantineDropped = 0;
   records = 0;
   rejected = 0;
   skipped = 0;
@@ -57,8 +60,11 @@ export class Batch {
   /** Set when the batch logs calls instead of aggregating buckets (see CallLog). */
   readonly calls: CallLog | null;
 
-  constructor(private readonly bucketMs: number, private readonly tally: TallyOptions = DEFAULT_TALLY, opts: { callLog?: boolean } = {}) {
+  private readonly limits: QuarantineLimits;
+
+  constructor(private readonly bucketMs: number, private readonly tally: TallyOptions = DEFAULT_TALLY, opts: { callLog?: boolean; quarantine?: QuarantineLimits } = {}) {
     this.calls = opts.callLog ? new CallLog() : null;
+    this.limits = opts.quarantine ?? DEFAULT_QUARANTINE_LIMITS;
   }
 
   /** The per number × carrier × bucket vectors of this batch (built from the call log when asked). */
@@ -242,8 +248,15 @@ export class Batch {
     return this.keyWords.subarray(0, this.keyCount);
   }
 
+  /**
+   * A rejected record: always counted; kept with its line masked and cut (redact.ts), up to maxPerStep per
+   * batch, so a flood of bad lines costs bounded memory, database and disk.
+   */
   reject(entry: QuarantineEntry): void {
-    this.quarantine.push(entry);
+    const l = this.limits;
+    if (this.quarantine.length < l.maxPerStep) {
+      this.quarantine.push({ ...entry, raw: keptText(entry.raw, l.maxRawChars), detail: keptText(entry.detail, l.maxDetailChars) });
+    } else this.quarantineDropped++;
     const key = `${entry.format}\u0000rejected\u0000${entry.reason}`;
     const c = this.rejections.get(key);
     if (c) c.count++;

@@ -9,6 +9,7 @@ import { isCleanAscii } from './bytes.js';
 import { detectCsvKind, parseReputationCsv, type InventoryRow, type LabelRow } from '../reputation/labels.js';
 import type { InventoryEntry, LabelSnapshot } from '../store/db.js';
 import type { Classifier, ClassifySink } from '../classify/classifier.js';
+import type { QuarantineLimits } from './redact.js';
 
 /** How a file turns into committed batches: shared by the live tailer and one-shot reports. */
 export interface IngestOptions {
@@ -33,6 +34,8 @@ export interface IngestOptions {
   maxRecordBytes: number;
   /** Reject records whose start lies further than this in the future (serve only). */
   futureToleranceMs?: number;
+  /** What a rejected record keeps (redact.ts); the defaults when absent. */
+  quarantine?: QuarantineLimits;
   now(): number;
   onCommit?(batch: Batch, src: SourceState): void;
   onProgress?(bytes: number): void;
@@ -91,7 +94,12 @@ function turn(): Promise<void> {
  */
 export class FileIngestor {
   private reader: Reader | null = null;
-  private buf: Buffer;
+  /** The read buffer (chunkBytes, or maxRecordBytes + 1), allocated on first read and freed by releaseBuffer. */
+  private bufOrNull: Buffer | null = null;
+  /** The last drain stopped before the end, waiting for a line's newline (the writer is on it). */
+  waitingOnLine = false;
+  /** Bytes [offset, pos) hold no newline: where the search for the end of an over-long line goes on. */
+  private longLine: { offset: number; pos: number } | null = null;
   /** The rows of the current step, for the classification stage, with their line numbers and where their text is. */
   private rows: RawCall[] = [];
   private rowLines: number[] = [];
@@ -101,22 +109,30 @@ export class FileIngestor {
   private rowEnds: number[] = [];
   private stepBuf: Buffer | null = null;
 
-  constructor(readonly state: SourceState, private readonly opts: IngestOptions) {
-    this.buf = Buffer.allocUnsafe(Math.max(opts.chunkBytes, opts.maxRecordBytes + 1));
-    this.stepBytes = this.buf.length;
+  constructor(readonly state: SourceState, private readonly opts: IngestOptions) {}
+
+  private get buf(): Buffer {
+    return (this.bufOrNull ??= Buffer.allocUnsafe(Math.max(this.opts.chunkBytes, this.opts.maxRecordBytes + 1)));
+  }
+
+  /** Free the read buffer of a file read to its end (a dropped file keeps no 4 MiB buffer while idle). */
+  releaseBuffer(): void {
+    this.bufOrNull = null;
   }
 
   /**
    * Bytes read (and committed) per step: the full chunk while steps are quick, halved when one takes
    * long (input that makes every row costly — thousands of carriers, a flood of new numbers), so no
-   * single step holds the event loop for long; never below one whole record.
+   * single step holds the event loop for long; never below one whole record. 0: the full chunk.
    */
-  private stepBytes: number;
+  private stepBytes = 0;
 
   private adaptStep(ms: number): void {
-    const floor = Math.min(this.buf.length, Math.max(256 * 1024, this.opts.maxRecordBytes + 1));
-    if (ms > SLOW_STEP_MS && this.stepBytes > floor) this.stepBytes = Math.max(floor, this.stepBytes >> 1);
-    else if (ms < SLOW_STEP_MS / 4 && this.stepBytes < this.buf.length) this.stepBytes = Math.min(this.buf.length, this.stepBytes * 2);
+    const full = this.buf.length;
+    const cur = this.stepBytes || full;
+    const floor = Math.min(full, Math.max(256 * 1024, this.opts.maxRecordBytes + 1));
+    if (ms > SLOW_STEP_MS && cur > floor) this.stepBytes = Math.max(floor, cur >> 1);
+    else if (ms < SLOW_STEP_MS / 4 && cur < full) this.stepBytes = Math.min(full, cur * 2);
   }
 
   private addRow(raw: RawCall, line: number, text: string, start = -1, end = -1): void {
@@ -158,7 +174,7 @@ export class FileIngestor {
   }
 
   private newBatch(): Batch {
-    return new Batch(this.opts.bucketMs, undefined, { callLog: this.opts.store.memoryBuckets });
+    return new Batch(this.opts.bucketMs, undefined, { callLog: this.opts.store.memoryBuckets, quarantine: this.opts.quarantine });
   }
 
   /** Keep the fingerprint of the first bytes up to date while the file is still short. */
@@ -197,6 +213,7 @@ export class FileIngestor {
       const kind = this.opts.formatFor?.(st.path) === undefined ? detectCsvKind(first) : null;
       if (kind) st.format = kind;
     }
+    this.waitingOnLine = false;
     if (st.format === 'duplicate') return 0;
     if (st.format !== null && SIDE_FORMATS.has(st.format)) return this.importSideFile(fh, size, final);
     let consumed = 0;
@@ -212,7 +229,7 @@ export class FileIngestor {
           bytesRead = (await ahead.read).bytesRead;
         } else {
           if (ahead !== null) await ahead.read.catch(() => undefined);
-          bytesRead = (await fh.read(buf, 0, Math.min(this.stepBytes, buf.length, size - st.offset), st.offset)).bytesRead;
+          bytesRead = (await fh.read(buf, 0, Math.min(this.stepBytes || buf.length, buf.length, size - st.offset), st.offset)).bytesRead;
         }
         ahead = null;
         if (bytesRead === 0) break;
@@ -220,12 +237,18 @@ export class FileIngestor {
         let end = buf.lastIndexOf(NL, bytesRead - 1);
         if (end < 0) {
           if (bytesRead > this.opts.maxRecordBytes) {
-            const skipped = await this.skipLongLine(fh, size);
-            if (skipped === 0) break; // no newline yet: the writer is still on it
+            const skipped = await this.skipLongLine(fh, size, final);
+            if (skipped === 0) {
+              this.waitingOnLine = true; // no newline yet: the writer is still on it
+              break;
+            }
             consumed += skipped;
             continue;
           }
-          if (!(final && atEnd)) break; // partial line: wait for its newline
+          if (!(final && atEnd)) {
+            this.waitingOnLine = true; // partial line: wait for its newline
+            break;
+          }
           end = bytesRead; // the unterminated last line of a finished file
         } else {
           end += 1;
@@ -234,7 +257,7 @@ export class FileIngestor {
         const nextAt: number = st.offset + end;
         if (nextAt < size) {
           const other = buf === this.buf ? (spare ??= Buffer.allocUnsafe(this.buf.length)) : this.buf;
-          ahead = { buf: other, at: nextAt, read: fh.read(other, 0, Math.min(this.stepBytes, other.length, size - nextAt), nextAt) };
+          ahead = { buf: other, at: nextAt, read: fh.read(other, 0, Math.min(this.stepBytes || other.length, other.length, size - nextAt), nextAt) };
         }
         const t0 = performance.now();
         this.process(buf, end);
@@ -262,7 +285,7 @@ export class FileIngestor {
     const format = st.format!;
     const now = this.opts.now();
     if (size > MAX_SIDE_FILE) {
-      batch.reject({ file: st.path, line: 1, format, reason: 'record_too_long', detail: `a ${format} file larger than ${MAX_SIDE_FILE} bytes is not imported`, raw: '', at: now });
+      batch.reject({ file: st.path, line: 1, format, reason: 'record_too_long', detail: `a ${format} file larger than ${MAX_SIDE_FILE.toLocaleString('en-US')} bytes is not imported`, raw: '', at: now });
     } else {
       const buf = Buffer.alloc(size);
       await fh.read(buf, 0, size, 0);
@@ -301,32 +324,46 @@ export class FileIngestor {
     return size;
   }
 
-  /** A line longer than maxRecordBytes: reject it once and move past its newline without holding it. */
-  private async skipLongLine(fh: FileHandle, size: number): Promise<number> {
+  /**
+   * A line longer than maxRecordBytes: reject it once and move past its newline without holding it. The
+   * search for the newline goes on where the last one stopped (a writer still on a huge line is not read
+   * again from its start on every poll). When `final` (a settled dropped file, or a one-shot run) the file
+   * ends in this line: it is rejected to the end, and the file is done.
+   */
+  private async skipLongLine(fh: FileHandle, size: number, final: boolean): Promise<number> {
     const st = this.state;
-    let pos = st.offset;
+    const buf = this.buf;
+    let pos = this.longLine !== null && this.longLine.offset === st.offset ? this.longLine.pos : st.offset;
+    let end = -1;
     while (pos < size) {
-      const { bytesRead } = await fh.read(this.buf, 0, Math.min(this.buf.length, size - pos), pos);
-      if (bytesRead === 0) return 0;
-      const nl = this.buf.indexOf(NL);
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+      if (bytesRead === 0) break;
+      const nl = buf.indexOf(NL);
       if (nl >= 0 && nl < bytesRead) {
-        const skipped = pos + nl + 1 - st.offset;
-        const undo = this.checkpoint();
-        const batch = this.newBatch();
-        st.line += 1;
-        batch.reject({
-          file: st.path, line: st.line, format: st.format ?? 'unknown', reason: 'record_too_long',
-          detail: `line is ${skipped} bytes, over the ${this.opts.maxRecordBytes}-byte limit (max_record_bytes)`,
-          raw: '', at: this.opts.now(),
-        });
-        st.offset += skipped;
-        st.bytesTotal += skipped;
-        this.commit(batch, undo);
-        return skipped;
+        end = pos + nl + 1;
+        break;
       }
       pos += bytesRead;
     }
-    return 0;
+    if (end < 0) {
+      this.longLine = { offset: st.offset, pos };
+      if (!final || pos < size) return 0;
+      end = size;
+    }
+    this.longLine = null;
+    const skipped = end - st.offset;
+    const undo = this.checkpoint();
+    const batch = this.newBatch();
+    st.line += 1;
+    batch.reject({
+      file: st.path, line: st.line, format: st.format ?? 'unknown', reason: 'record_too_long',
+      detail: `${end === size && final ? 'last line (no newline at the end of the file)' : 'line'} is ${skipped.toLocaleString('en-US')} bytes, over the ${this.opts.maxRecordBytes.toLocaleString('en-US')}-byte limit (max_record_bytes)`,
+      raw: '', at: this.opts.now(),
+    });
+    st.offset += skipped;
+    st.bytesTotal += skipped;
+    this.commit(batch, undo);
+    return skipped;
   }
 
   /** One step: the complete lines in buf[0, byteLen) become one batch and one commit. */
@@ -401,7 +438,7 @@ export class FileIngestor {
       detail = 'the file matches no known format; set --format or a source format in the config';
     } else if (line.length > this.opts.maxRecordBytes) {
       reason = 'record_too_long';
-      detail = `line is ${line.length} characters, over the ${this.opts.maxRecordBytes}-byte limit (max_record_bytes)`;
+      detail = `line is ${line.length.toLocaleString('en-US')} characters, over the ${this.opts.maxRecordBytes.toLocaleString('en-US')}-byte limit (max_record_bytes)`;
     } else if (line.indexOf('\u0000') >= 0) {
       reason = 'nul_byte';
       detail = 'line contains a NUL byte';

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants as fsConstants, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
 import { addLogged, type CallLog } from '../stats/callLog.js';
@@ -351,10 +351,40 @@ export interface StoreOptions {
   bucketMs?: number;
   /** Keep buckets in process memory (MemoryBuckets), not in SQLite: only for `:memory:` one-shot runs. */
   memoryBuckets?: boolean;
+  /**
+   * Mode of the database file, and so of its WAL and SHM (SQLite gives them the database's mode): a new
+   * database is created with it (default 0600); given, an existing database, WAL and SHM with more
+   * permissions than it are narrowed to it (serve: 0600, or 0640 with group_readable).
+   */
+  fileMode?: number;
+  /** Rows kept in the quarantine table, the newest (`quarantine.db_max_rows`); unbounded when absent. */
+  quarantineMaxRows?: number;
+}
+
+/** Create `file` with `mode` if missing; narrow it (and its WAL/SHM) to `enforce` when given. Returns files narrowed. */
+function secureDatabaseFiles(file: string, mode: number, enforce: number | undefined): string[] {
+  try {
+    closeSync(openSync(file, 'wx', mode)); // an empty file is an empty database; SQLite keeps this mode for WAL and SHM
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const narrowed: string[] = [];
+  if (enforce === undefined) return narrowed;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    const st = statSync(f, { throwIfNoEntry: false });
+    if (!st || (st.mode & 0o777 & ~enforce) === 0) continue;
+    try {
+      chmodSync(f, st.mode & 0o777 & enforce);
+      narrowed.push(f);
+    } catch {
+      // another user's file: left as it is (the caller may say so)
+    }
+  }
+  return narrowed;
 }
 
 /** Why SQLite could not open a database file, when the folder says so. */
-function openHint(file: string): string {
+export function openHint(file: string): string {
   if (file === ':memory:') return '';
   const dir = dirname(file);
   try {
@@ -375,9 +405,23 @@ export class Store {
     return this.mem !== null;
   }
 
+  /** Files whose permissions were narrowed at open (to say so in the log). */
+  readonly narrowed: string[] = [];
+  /** Quarantine rows deleted to keep the table at quarantineMaxRows, by this connection. */
+  quarantinePruned = 0;
+  private readonly quarantineMaxRows: number | undefined;
+
   constructor(readonly file: string, opts: StoreOptions = {}) {
     this.mem = opts.memoryBuckets && file === ':memory:' ? new MemoryBuckets() : null;
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.quarantineMaxRows = opts.quarantineMaxRows;
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true });
+      try {
+        this.narrowed = secureDatabaseFiles(file, opts.fileMode ?? 0o600, opts.fileMode);
+      } catch (err) {
+        throw new Error(`cannot create database ${file}: ${(err as Error).message}`);
+      }
+    }
     try {
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
@@ -471,6 +515,7 @@ export class Store {
       insertQuarantine: db.prepare(
         `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
+      pruneQuarantine: db.prepare('DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?'),
       insertSource: db.prepare(
         `INSERT INTO sources (path, dev, ino, fingerprint, fp_len, offset, line, format, reader_state, newest_ts, rotations, truncations, bytes_total, last_read_at, content_hash, counts)
          VALUES (@path, @dev, @ino, @fingerprint, @fpLen, @offset, @line, @format, @readerState, @newestTs, @rotations, @truncations, @bytesTotal, @lastReadAt, @contentHash, @counts)`,
@@ -510,6 +555,7 @@ export class Store {
     const s = this.stmts;
     // totalsByCarrier's sums are kept up to date with what this connection commits.
     const added: { carrier: string; outcome: string; count: number }[] | null = this.byCarrier ? [] : null;
+    let pruned = 0;
     this.db.transaction(() => {
       const args: (string | number)[] = new Array(3 + FIELDS);
       if (!this.mem) for (const b of batch.buckets) {
@@ -528,7 +574,15 @@ export class Store {
       }
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
       for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
-      for (const q of batch.quarantine) s.insertQuarantine.run(q.file, q.line, q.format, q.reason, q.detail, q.raw, q.at);
+      let quarantined = 0;
+      for (const q of batch.quarantine) {
+        s.insertQuarantine.run(q.file, q.line, q.format, q.reason, q.detail, q.raw, q.at);
+        quarantined++;
+      }
+      // The newest rows are kept: ids grow, so the bound is one range delete on the primary key.
+      if (quarantined > 0 && this.quarantineMaxRows !== undefined) {
+        pruned = s.pruneQuarantine.run(this.quarantineMaxRows).changes;
+      }
       const keys = batch.callKeys;
       // A one-shot run keeps its call keys in memory only (classify/callKeys.ts): nothing here outlives it.
       if (keys && !this.mem) for (let i = 0; i + 3 < keys.length; i += 4) s.insertCallKey.run(keyRowId(keys[i], keys[i + 1]), keys[i + 2], keys[i + 3]);
@@ -538,6 +592,7 @@ export class Store {
       if (batch.source) this.saveSource(batch.source);
     })();
     // In memory only once the transaction stood: a failed commit leaves no trace here either.
+    this.quarantinePruned += pruned;
     if (added && this.byCarrier) for (const t of added) addCarrierTotal(this.byCarrier.rows, t);
     if (this.mem) {
       if (batch.calls) this.mem.addCalls(batch.calls); // totals too: MemoryBuckets counts them from the log
@@ -703,7 +758,7 @@ export class Store {
     );
   }
 
-  /** Changes when another connection commits (e.g. `numrep labels import` while serve runs). */
+  /** Changes when another connection commits (serve is the only writer while it runs: store/lock.ts). */
   dataVersion(): number {
     return Number(this.db.pragma('data_version', { simple: true }));
   }
