@@ -17,6 +17,7 @@ import { assessSnapshot, assessView, enrichByAssessing, verdictOf } from '../rep
 import { Turns } from '../stats/turns.js';
 import { parseReputationConfig } from '../reputation/config.js';
 import { HistoryRecorder } from '../reputation/history.js';
+import { setupLive } from './live.js';
 
 export interface ServeFlags extends CommonFlags {
   listen?: string;
@@ -29,6 +30,8 @@ export interface ServeFlags extends CommonFlags {
   shard?: string;
   /** More `web.allowed_hosts`, e.g. the service name other containers use. */
   allowedHost?: string[];
+  /** HEPv3 collector address (config `hep.listen`). */
+  hepListen?: string;
 }
 
 /** SIGTERM/SIGINT: the most a stop waits for the drain before it exits anyway (under Docker's 10 s grace). */
@@ -126,7 +129,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     verdicts: (snap) => new Map([...assessSnapshot(snap, evaluate)].map(([n, a]) => [n, verdictOf(a)])),
   });
   let ready = false;
+  const live = setupLive(c, rt, flags.hepListen, log);
   const app = createApp({
+    pushRoutes: live.pushRoutes,
     runtime: rt,
     metrics,
     // Each number is assessed when its entry is written: one number's request costs one assessment.
@@ -149,6 +154,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     fail(`cannot listen on ${c.listen}: ${(err as Error).message}`);
   }
   log(`numrep ${VERSION} serving http://${c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
+  await live.start(metrics.registry);
   if (shard && shard.count > 1) log(`shard ${shard.index}/${shard.count}: keeping the caller numbers that hash to ${shard.index} of ${shard.count}; the other shards count the rest`);
   log(`watching ${inbox} — drop CDR or SIP log files there${existsSync('examples') ? `, e.g. cp examples/Master.csv ${c.inbox}/` : ''}`);
   for (const g of globs) log(`tailing ${g}`);
@@ -275,6 +281,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await demo?.stop();
     await watcher.close();
     server.close();
+    await live.close(); // the HEP collector's last packets committed with its dialogs
     await rt.close(); // waits for the poll in flight: every batch read is committed
     log('stopped cleanly');
     process.exit(0);

@@ -32,6 +32,8 @@ export interface HttpOptions {
   defaultCountryCode: string;
   isReady(): boolean;
   log(msg: string): void;
+  /** POST /api/v1/cdr/* (http/push.ts): servers authenticated by their own signatures, not browsers. */
+  pushRoutes?: express.Router;
 }
 
 function tokenOk(header: string | undefined, token: string): boolean {
@@ -68,6 +70,10 @@ export function createApp(o: HttpOptions): express.Express {
     if (o.isReady()) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'starting', detail: 'catching up on existing files' });
   });
+
+  // Before the Host check: Twilio, Telnyx and FreeSWITCH post under whatever public name they were given; each
+  // request is authenticated by its provider's signature or credentials, and nothing marked cross-site passes.
+  if (o.pushRoutes) app.use('/api/v1/cdr', crossSiteGuard(() => false), o.pushRoutes);
 
   app.use(hostGuard(o.listenHost, o.allowedHosts ?? []));
   // A page cannot add Authorization to a cross-site request without a preflight, which numrep never grants.
