@@ -61,7 +61,7 @@ function injection(calls: PlannedCall[]): string {
 }
 
 /** Run one pair; returns the UAC trace path (the UAS trace is uas_<idx>_<kind>.log beside it). Both processes are killed in finally. */
-export async function runPair(dir: string, p: Pair, idx: number): Promise<string> {
+export async function runPair(dir: string, p: Pair, idx: number, opts: { uacArgs?: string[]; uasArgs?: string[] } = {}): Promise<string> {
   const uasPort = await freeUdpPort();
   const uacPort = await freeUdpPort();
   const inf = join(dir, `calls-${idx}-${p.kind}.csv`);
@@ -73,7 +73,7 @@ export async function runPair(dir: string, p: Pair, idx: number): Promise<string
   try {
     const u = UAS[p.kind];
     const uasTrace = join(dir, `uas_${idx}_${p.kind}.log`);
-    uas = sipp(['-sf', join(SCENARIOS, u.file), '-i', '127.0.0.1', '-p', String(uasPort), '-m', n, '-timeout', '60s', '-trace_msg', '-message_file', uasTrace, ...(u.keys ?? [])], dir);
+    uas = sipp(['-sf', join(SCENARIOS, u.file), '-i', '127.0.0.1', '-p', String(uasPort), '-m', n, '-timeout', '60s', '-trace_msg', '-message_file', uasTrace, ...(u.keys ?? []), ...(opts.uasArgs ?? [])], dir);
     await waitUdpBound(uasPort, uas);
     uac = sipp(
       [
@@ -84,6 +84,7 @@ export async function runPair(dir: string, p: Pair, idx: number): Promise<string
         '-d', String(p.talkMs ?? 0),
         '-trace_msg', '-message_file', trace,
         '-timeout', '45s', '-timeout_error',
+        ...(opts.uacArgs ?? []),
       ],
       dir,
     );
@@ -98,6 +99,6 @@ export async function runPair(dir: string, p: Pair, idx: number): Promise<string
   }
 }
 
-export async function runPairs(dir: string, pairs: Pair[]): Promise<string[]> {
-  return Promise.all(pairs.map((p, i) => runPair(dir, p, i)));
+export async function runPairs(dir: string, pairs: Pair[], opts: { uacArgs?: string[]; uasArgs?: string[]; first?: number } = {}): Promise<string[]> {
+  return Promise.all(pairs.map((p, i) => runPair(dir, p, (opts.first ?? 0) + i, opts)));
 }
