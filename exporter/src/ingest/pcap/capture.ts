@@ -74,7 +74,8 @@ interface CaptureState {
   frameLe: boolean;
   frameStarted: boolean;
   dialogs: DialogSnapshot;
-  streams: Array<[string, number, string, number]>;
+  streams: Array<[string, number, string, number, Array<[number, string]>?]>;
+  frags?: Array<[string, number, number, Array<[number, string]>]>;
 }
 
 function readU32(b: Buffer, at: number, le: boolean): number {
@@ -499,7 +500,8 @@ export class CaptureReader implements Reader {
       v: 1, kind: this.kind, le: this.le, nano: this.nano, link: this.link, ifaces: this.ifaces.map((i) => ({ ...i })),
       frameLe: this.frameLe, frameStarted: this.frameStarted,
       dialogs: this.dialogs.snapshot(),
-      streams: [...this.streams].map(([k, s]) => [k, s.next, s.buf.toString('base64'), s.at]),
+      streams: [...this.streams].map(([k, s]) => [k, s.next, s.buf.toString('base64'), s.at, [...s.ahead].map(([q, b]) => [q, b.toString('base64')] as [number, string])]),
+      frags: [...this.frags].map(([k, f]) => [k, f.total, f.at, f.parts.map(([o, b]) => [o, b.toString('base64')] as [number, string])]),
     };
   }
 
@@ -514,7 +516,13 @@ export class CaptureReader implements Reader {
     this.frameLe = s.frameLe;
     this.frameStarted = s.frameStarted;
     this.dialogs.restore(s.dialogs);
-    for (const [k, next, b64, at] of s.streams ?? []) this.streams.set(k, { next, buf: Buffer.from(b64, 'base64'), ahead: new Map(), at });
+    this.streams.clear();
+    this.frags.clear();
+    this.pending = [];
+    for (const [k, next, b64, at, ahead] of s.streams ?? []) {
+      this.streams.set(k, { next, buf: Buffer.from(b64, 'base64'), ahead: new Map((ahead ?? []).map(([q, b]) => [q, Buffer.from(b, 'base64')])), at });
+    }
+    for (const [k, total, at, parts] of s.frags ?? []) this.frags.set(k, { total, at, parts: parts.map(([o, b]) => [o, Buffer.from(b, 'base64')]) });
   }
 }
 
