@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Before `npm test`: the suite talks to real peers (Prometheus, Alertmanager, sipp, Kamailio, Chromium).
+// Before `npm test`: the suite talks to real peers (Prometheus, Alertmanager, sipp, Kamailio, Chromium, tcpdump, tshark).
 // On a fresh Debian machine as root, install the missing ones from Debian's packages; otherwise say
 // exactly what to install and stop, rather than letting dozens of tests fail one by one.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +12,9 @@ const PEERS = [
   ['sipp', 'sip-tester'],
   ['kamailio', 'kamailio'],
   ['chromium', 'chromium'],
+  ['tcpdump', 'tcpdump'],
+  ['tshark', 'tshark'],
+  ['dumpcap', 'tshark'],
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
