@@ -118,3 +118,23 @@ describe('HEPv3 decoding', () => {
     expect(sipStreamLength(Buffer.from(INVITE.replace('Content-Length: 10\r\n', '')))).toBe('bad');
   });
 });
+
+describe('captured SIP into the dialog tracker (HEP, pcap)', () => {
+  it('a proxy\'s two copies of the INVITE are one call: came in from the first source, trunk of the last hop, no stated direction', async () => {
+    const { CaptureDialogs } = await import('../../src/ingest/sip/capture.js');
+    const d = new CaptureDialogs({ timezone: 'UTC' }, 'hep');
+    const out: import('../../src/ingest/sip/dialogs.js').SipCall[] = [];
+    const inv = (ruri: string) => Buffer.from(INVITE.replace('INVITE sip:+12125550100@10.0.0.2:5060', `INVITE ${ruri}`));
+    const busy = Buffer.from(['SIP/2.0 486 Busy Here', 'Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1', 'From: <sip:+12025550101@10.0.0.1>;tag=a', 'To: <sip:+12125550100@10.0.0.2>;tag=b', 'Call-ID: hep-test-1', 'CSeq: 1 INVITE', 'Content-Length: 0', '', ''].join('\r\n'));
+    const t = 1_795_000_000_000;
+    expect(d.onPayload(inv('sip:+12125550100@proxy.example:5060'), 0, inv('sip:+12125550100@proxy.example:5060').length, t, '198.51.100.7', out)).toBeNull();
+    const hop = inv('sip:+12125550100@gw.carrier.example:5060');
+    expect(d.onPayload(hop, 0, hop.length, t + 3, '192.0.2.5', out)).toBeNull();
+    expect(d.openCount).toBe(1);
+    d.onPayload(busy, 0, busy.length, t + 900, '192.0.2.9', out);
+    d.onPayload(busy, 0, busy.length, t + 901, '192.0.2.5', out); // the proxy's copy of the answer
+    expect(out).toHaveLength(1);
+    expect(out[0].record).toMatchObject({ outcome: 'busy', sipCode: 486, inTrunk: '198.51.100.7', trunk: 'gw.carrier.example:5060', source: 'hep' });
+    expect(out[0].record.direction).toBeUndefined();
+  });
+});
