@@ -121,6 +121,8 @@ describe('serve --hep-listen against hostile senders', () => {
     await until('three refused', async () => ((await malformed(base, 'auth')) === 3 ? true : undefined));
     await udpSend(hepPort, [hep(c.invite, t, { authKey: 's3cret' }), hep(c.busy, t + 500, { authKey: 's3cret' })]);
     await until('the keyed call counted', async () => ((await accepted(base)) === 1 ? true : undefined));
+    const sources = (await (await fetch(`${base}/api/v1/sources`)).json()) as { sources: Array<{ path: string; format: string; size: number | null; ingest: { records: number; accepted: number } }> };
+    expect(sources.sources.find((x) => x.path === 'hep')).toMatchObject({ format: 'hep', size: null, ingest: { records: 1, accepted: 1 } });
     expect(await stopWith(srv, 'SIGTERM')).toBe(0);
   }, 30_000);
 
