@@ -117,6 +117,12 @@ describe('held-out sipp traffic replayed as HEPv3 to serve --hep-listen (UDP and
     expect(figures(got)).toEqual(figures(truth));
     const carriers = (r: Report) => Object.fromEntries(r.carriers.map((c) => [c.carrier, { calls: c['24h'].calls, outcomes: c['24h'].outcomes }]));
     expect(carriers(got)).toEqual(carriers(truth));
+    // The called numbers (+1212555…, +1310555…, +1415555…) appear nowhere: metrics, API, log.
+    const called = /\+1(212|310|415)555\d{4}/;
+    expect(await (await fetch(`${base}/metrics`)).text()).not.toMatch(called);
+    expect(JSON.stringify(got)).not.toMatch(called);
+    expect(JSON.stringify(await (await fetch(`${base}/api/v1/sources`)).json())).not.toMatch(called);
+    expect(srv.log()).not.toMatch(called);
     // Both sides of every call were heard: each call counted once, the far end's copy changed nothing.
     expect(await scrapeNumber(base, /numrep_ingest_records_total\{format="hep",result="skipped",reason="[^"]*"\} (\d+)/g)).toBe(0);
     expect(await stopWith(srv, 'SIGTERM')).toBe(0);
