@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Before `npm test`: the suite talks to real peers (Prometheus, Alertmanager, sipp, Kamailio, Chromium, curl,
-// openssl, htpasswd).
+// openssl, htpasswd, tcpdump, tshark).
 // On a fresh Debian machine as root, install the missing ones from Debian's packages; otherwise say
 // exactly what to install and stop, rather than letting dozens of tests fail one by one.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,6 +17,9 @@ const PEERS = [
   ['openssl', 'openssl'],
   ['htpasswd', 'apache2-utils'],
   ['curl', 'curl'],
+  ['tcpdump', 'tcpdump'],
+  ['tshark', 'tshark'],
+  ['dumpcap', 'tshark'],
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -112,6 +112,25 @@ export const configSchema = z
       .strict()
       .default({}),
     reputation: z.record(z.unknown()).default({}),
+    // Live signal (docs/formats.md#hep): a HEPv3 collector, and CDRs pushed over HTTP.
+    hep: z
+      .object({
+        listen: hostPort.optional(),
+        auth_key: z.string().min(1).max(1024).optional(),
+      })
+      .strict()
+      .default({}),
+    push: z
+      .object({
+        // mod_json_cdr `cred` (HTTP Basic): a file holding user:password
+        freeswitch: z.object({ credentials_file: z.string().min(1) }).strict().optional(),
+        // the account's Auth Token in a file; `url`: the public URL Twilio posts to, when a proxy rewrites it
+        twilio: z.object({ auth_token_file: z.string().min(1), url: z.string().url().optional() }).strict().optional(),
+        // the account's public key (base64, Mission Control: Keys & Credentials)
+        telnyx: z.object({ public_key: z.string().min(1), tolerance_seconds: z.number().int().min(1).max(86_400).default(300) }).strict().optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

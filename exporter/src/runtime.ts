@@ -275,6 +275,11 @@ export class Runtime {
     return this.tailer.poll();
   }
 
+  /** A live source (the HEP collector, pushed CDRs: ingest/live.ts) committed a batch: the same bookkeeping as a file step's. */
+  liveCommitted(batch: Batch, src: SourceState): void {
+    this.onCommit(batch, src);
+  }
+
   poolOf = (number: string): string => this.pools.get(number) ?? 'default';
 
   private lastSnapshot: { key: string; side: number; snap: Snapshot } | null = null;

@@ -16,6 +16,7 @@
 // (BENCH_BUSY_CALLS, default 30, 0 = skip) for the busy 10k-number /metrics row.
 // The bench never fails: targets are printed as met / not met.
 
+import { benchHepPackets, bareReceiver, sendTcp, sendUdp } from './hep.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -685,6 +686,77 @@ async function benchBackfill(): Promise<void> {
   rmSync(dbDir, { recursive: true, force: true });
 }
 
+// ---------- HEP collector ----------
+
+async function benchHep(): Promise<void> {
+  const calls = quick ? 20_000 : 50_000;
+  const packets = benchHepPackets(calls);
+  out(`## HEP collector: serve --hep-listen, ${kfmt(packets.length)} HEPv3 packets (${kfmt(calls)} calls)`);
+  out('');
+  out('| transport | receiver | packets/s | counted | lost | calls counted |');
+  out('|---|---|---|---|---|---|');
+  const rows: Record<string, unknown>[] = [];
+  const PACED = 20_000;
+  for (const mode of ['tcp', 'udp', 'udp-paced'] as const) {
+    const transport = mode === 'tcp' ? 'tcp' : 'udp';
+    const label = mode === 'udp-paced' ? `udp, offered ${kfmt(PACED)}/s` : mode === 'udp' ? 'udp, offered at will' : 'tcp';
+    const rate = mode === 'udp-paced' ? PACED : undefined;
+    // bare loop
+    const bare = await bareReceiver(transport, packets.length);
+    const b0 = performance.now();
+    if (transport === 'tcp') await sendTcp(packets, bare.port);
+    else await sendUdp(packets, bare.port, rate);
+    const br = await bare.result;
+    const bareRate = br.count / (Math.max(br.ms, performance.now() - b0 - (br.count < packets.length ? 2000 : 0)) / 1000);
+    out(`| ${label} | bare receive loop | ${fmt(bareRate)} | ${fmt(br.count)} | ${fmt(100 * (1 - br.count / packets.length), 1)} % | — |`);
+    rows.push({ mode, receiver: 'bare', packetsPerSec: bareRate, counted: br.count });
+    // numrep
+    const hepPort = await freePort();
+    const s = await startServe(`hep-${mode}`, [], ['--hep-listen', `127.0.0.1:${hepPort}`]);
+    try {
+      const metric = new RegExp(`numrep_hep_packets_total\\{agent="[^"]*",transport="${transport}"\\} (\\d+)`, 'g');
+      const counted = async () => [...(await timedGet(`${s.url}/metrics`)).body.matchAll(metric)].reduce((a, m) => a + Number(m[1]), 0);
+      for (let i = 0; i < 50 && !s.stderr().includes('HEP') && (await counted()) === 0; i++) await sleep(20);
+      const t0 = performance.now();
+      if (transport === 'tcp') await sendTcp(packets, hepPort);
+      else await sendUdp(packets, hepPort, rate);
+      let n = 0;
+      let lastChange = performance.now();
+      let lastN = -1;
+      let tEnd = t0;
+      for (;;) {
+        n = await counted();
+        const t = performance.now();
+        if (n !== lastN) {
+          lastN = n;
+          lastChange = t;
+          tEnd = t;
+        }
+        if (n >= packets.length || t - lastChange > 2000) break;
+        await sleep(50);
+      }
+      const pps = n / ((tEnd - t0) / 1000);
+      // The calls of the last packets commit within 250 ms: read the count once it holds still.
+      let callsCounted = -1;
+      for (let i = 0; i < 40; i++) {
+        const body = (await timedGet(`${s.url}/metrics`)).body;
+        const c = Number(/numrep_ingest_records_total\{format="hep",result="accepted",reason="ok"\} (\d+)/.exec(body)?.[1] ?? 0);
+        if (c === callsCounted) break;
+        callsCounted = c;
+        await sleep(300);
+      }
+      out(`| ${label} | numrep serve --hep-listen | ${fmt(pps)} | ${fmt(n)} | ${fmt(100 * (1 - n / packets.length), 1)} % | ${fmt(callsCounted)} |`);
+      rows.push({ mode, receiver: 'numrep', packetsPerSec: pps, counted: n, calls: callsCounted });
+    } finally {
+      await s.stop();
+    }
+  }
+  results.hep = rows;
+  out('');
+  out('Packets: INVITE, 180 and a final answer per call, a BYE after a 200, a CANCEL before a 487 (4 1/3 a call on average). TCP: the stream as fast as the receiver reads it, packets/s = packets / time until all were counted. UDP: bursts of 64 datagrams, a turn of the event loop between them, at will or paced to 20k/s; what a receiver cannot keep up with is lost (the bare loop only counts). A UDP receive buffer larger than the kernel\'s default (net.core.rmem_max) absorbs longer bursts. numrep commits finished calls every 250 ms while packets arrive.');
+  out('');
+}
+
 // ---------- main ----------
 
 // ---------- call keys ----------
@@ -762,6 +834,7 @@ async function main(): Promise<void> {
     ['load', benchLoad],
     ['backfill', benchBackfill],
     ['keys', benchKeys],
+    ['hep', benchHep],
   ];
   for (const [name, f] of sections) {
     if (!opts.only.has(name)) continue;

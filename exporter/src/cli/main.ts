@@ -34,7 +34,8 @@ common(
     .option('--quiet', 'no log lines')
     .option('--allowed-host <host[:port]>', 'also answer to this Host (like web.allowed_hosts; repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--web.config.file <file>', 'exporter-toolkit web config: TLS, client certificates, basic_auth_users, headers (docs/operations.md)')
-    .option('--shard <i/n>', 'keep only caller numbers with hash mod n = i (0 ≤ i < n); run n exporters over the same sources'),
+    .option('--shard <i/n>', 'keep only caller numbers with hash mod n = i (0 ≤ i < n); run n exporters over the same sources')
+    .option('--hep-listen <host:port>', 'HEPv3 collector on UDP and TCP (Kamailio siptrace, OpenSIPS, FreeSWITCH, Asterisk, heplify); like hep.listen'),
 ).action(async (opts) => (await import('./serve.js')).serve(opts));
 
 common(

@@ -33,6 +33,7 @@ function realPathOf(p: string): string {
     return parent === p ? p : join(realPathOf(parent), basename(p));
   }
 }
+import { setupLive } from './live.js';
 
 export interface ServeFlags extends CommonFlags {
   listen?: string;
@@ -47,6 +48,8 @@ export interface ServeFlags extends CommonFlags {
   allowedHost?: string[];
   /** exporter-toolkit web config: TLS, basic auth, headers (wins over `web.config_file`). */
   'web.config.file'?: string;
+  /** HEPv3 collector address (config `hep.listen`). */
+  hepListen?: string;
 }
 
 /** SIGTERM/SIGINT: the most a stop waits for the drain before it exits anyway (under Docker's 10 s grace). */
@@ -200,7 +203,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     verdicts: (snap) => new Map([...assessSnapshot(snap, evaluate)].map(([n, a]) => [n, verdictOf(a)])),
   });
   let ready = false;
+  const live = setupLive(c, rt, flags.hepListen, log);
   const app = createApp({
+    pushRoutes: live.pushRoutes,
     runtime: rt,
     metrics,
     // Each number is assessed when its entry is written: one number's request costs one assessment.
@@ -237,11 +242,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   log(`numrep ${VERSION} serving ${web?.current.tls ? 'https' : 'http'}://${host === '' ? `*${c.listen}` : c.listen}/metrics and /api/v1/numbers (database ${c.db})`);
   if (web) {
     log(`web config ${webFile}: ${describeWeb(web.current)}${web.current.ignored.length ? `; ignored: ${web.current.ignored.join(', ')}` : ''}`);
-    const live = web;
-    process.on('SIGHUP', () => void live.reload(server, log)); // new certificates, users, headers
+    const reloadable = web;
+    process.on('SIGHUP', () => void reloadable.reload(server, log)); // new certificates, users, headers
   }
   const open = exposureWarning(host, port, { token: token !== undefined, basicAuth: (web?.current.users.size ?? 0) > 0 });
   if (open) log(open);
+  await live.start(metrics.registry);
   if (shard && shard.count > 1) log(`shard ${shard.index}/${shard.count}: keeping the caller numbers that hash to ${shard.index} of ${shard.count}; the other shards count the rest`);
   if (!inboxWritable) log(`warning: inbox ${inbox} is not writable by this user: it is read, but uploads (POST /api/v1/upload) will fail`);
   log(`watching ${inbox} — drop CDR or SIP log files there${existsSync('examples') ? `, e.g. cp examples/Master.csv ${c.inbox}/` : ''}`);
@@ -385,6 +391,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await demo?.stop();
     await watcher.close();
     server.close();
+    await live.close(); // the HEP collector's last packets committed with its dialogs
     await rt.close(); // waits for the poll in flight: every batch read is committed
     quarantineFile.close();
     lock.release();

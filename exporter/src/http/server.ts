@@ -43,6 +43,8 @@ export interface HttpOptions {
   /** Sources that cannot make progress (Tailer.stalled): /readyz says 503 while there are any. */
   stalled?(): { reason: string }[];
   log(msg: string): void;
+  /** POST /api/v1/cdr/* (http/push.ts): servers authenticated by their own signatures, not browsers. */
+  pushRoutes?: express.Router;
 }
 
 function tokenOk(header: string | undefined, token: string): boolean {
@@ -107,6 +109,10 @@ export function createApp(o: HttpOptions): express.Express {
       reasons,
     });
   });
+
+  // Before the Host check: Twilio, Telnyx and FreeSWITCH post under whatever public name they were given; each
+  // request is authenticated by its provider's signature or credentials, and nothing marked cross-site passes.
+  if (o.pushRoutes) app.use('/api/v1/cdr', crossSiteGuard(() => false), o.pushRoutes);
 
   app.use(hostGuard(o.listenHost, o.allowedHosts ?? []));
   // A page cannot add Authorization to a cross-site request without a preflight, which numrep never grants.
@@ -184,7 +190,9 @@ export function createApp(o: HttpOptions): express.Express {
   });
   app.get('/api/v1/sources', auth, (_req, res) => {
     const t = o.runtime.tailer;
-    res.json({ sources: t.states().map((s) => sourceJson(s, t.sizeOf(s.path))) });
+    // Files, then the live sources (HEP collector, pushed CDRs: ingest/live.ts), which have no size.
+    const live = o.runtime.store.sources().filter((s) => s.dev === 'live');
+    res.json({ sources: [...t.states().map((s) => sourceJson(s, t.sizeOf(s.path))), ...live.map((s) => sourceJson(s, null))] });
   });
   app.get('/api/v1/carriers', auth, (_req, res) => {
     const j = reportJson({ ...o.runtime.snapshotNow(), numbers: new Map() });

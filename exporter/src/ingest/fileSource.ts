@@ -6,6 +6,7 @@ import type { Reader, ReaderOptions } from './reader.js';
 import type { SourceState, Store } from '../store/db.js';
 import { Batch } from './batch.js';
 import { isCleanAscii } from './bytes.js';
+import { captureKind } from './pcap/capture.js';
 import { detectCsvKind, parseReputationCsv, type InventoryRow, type LabelRow } from '../reputation/labels.js';
 import type { InventoryEntry, LabelSnapshot } from '../store/db.js';
 import type { Classifier, ClassifySink } from '../classify/classifier.js';
@@ -42,6 +43,9 @@ export interface IngestOptions {
   /** Labels or inventory imported from a side file (detected by its header). */
   onSideImport?(labels: LabelSnapshot[], inventory: InventoryEntry[]): void;
 }
+
+/** Formats read by records of their own length, not by lines (packet captures). */
+const FRAMED = new Set(['pcap']);
 
 /** Engine-label snapshots and inventories ride the same inbox; they are small and read whole once settled. */
 export const SIDE_FORMATS = new Set(['labels', 'inventory']);
@@ -210,8 +214,8 @@ export class FileIngestor {
       const head = Buffer.alloc(Math.min(size, 4096));
       await fh.read(head, 0, head.length, 0);
       const first = head.toString('utf8').replace(/^\uFEFF/, '').split('\n')[0].replace(/\r$/, '');
-      const kind = this.opts.formatFor?.(st.path) === undefined ? detectCsvKind(first) : null;
-      if (kind) st.format = kind;
+      const kind = captureKind(head) ?? (this.opts.formatFor?.(st.path) === undefined ? detectCsvKind(first) : null);
+      if (kind) st.format = kind === 'pcapng' ? 'pcap' : kind;
     }
     this.waitingOnLine = false;
     if (st.format === 'duplicate') return 0;
@@ -234,8 +238,16 @@ export class FileIngestor {
         ahead = null;
         if (bytesRead === 0) break;
         const atEnd = st.offset + bytesRead >= size;
-        let end = buf.lastIndexOf(NL, bytesRead - 1);
-        if (end < 0) {
+        const framed = st.format !== null && FRAMED.has(st.format) ? this.ensureReader(st.format) : null;
+        let end = framed ? framed.frameEnd!(buf, bytesRead, st.offset === 0) : buf.lastIndexOf(NL, bytesRead - 1);
+        if (framed) {
+          // Whole records only; lengths that cannot be true make the rest of the file unreadable (said once).
+          if (end < 0 || (end === 0 && final && atEnd)) {
+            consumed += this.skipUnframed(size);
+            break;
+          }
+          if (end === 0) break; // the writer is still on the record
+        } else if (end < 0) {
           if (bytesRead > this.opts.maxRecordBytes) {
             const skipped = await this.skipLongLine(fh, size, final);
             if (skipped === 0) {
@@ -250,7 +262,7 @@ export class FileIngestor {
             break;
           }
           end = bytesRead; // the unterminated last line of a finished file
-        } else {
+        } else if (!framed) {
           end += 1;
           if (final && atEnd && end < bytesRead) end = bytesRead;
         }
@@ -378,7 +390,8 @@ export class FileIngestor {
     if (st.format === null) st.format = this.opts.formatFor?.(st.path) ?? this.detect(headLines(buf, byteLen, st.offset === 0)) ?? 'unknown';
     const batch = this.newBatch();
     const reader = st.format === 'unknown' ? null : this.ensureReader(st.format);
-    this.processLines(batch, reader, buf, byteLen);
+    if (reader?.parseFrame) this.processFrames(batch, reader, buf, byteLen);
+    else this.processLines(batch, reader, buf, byteLen);
     this.classifyRows(batch);
     st.offset += byteLen;
     st.bytesTotal += byteLen;
@@ -425,6 +438,36 @@ export class FileIngestor {
       if (line.length > 0) this.processLine(batch, reader, line, lineNo, now);
     }
     st.line = lineNo;
+  }
+
+  /** The records of a binary format (FRAMED): each through the reader, its rows to classification (never its bytes to the quarantine). */
+  private processFrames(batch: Batch, reader: Reader, buf: Buffer, byteLen: number): void {
+    const st = this.state;
+    const now = this.opts.now();
+    let start = 0;
+    const atFileStart = st.offset === 0;
+    for (const end of reader.frameEnds ?? []) {
+      if (end > byteLen) break;
+      st.line++;
+      const res = reader.parseFrame!(buf, start, end, atFileStart);
+      start = end;
+      if (res.kind === 'records') for (const raw of res.records) this.accept(batch, raw, st.line, '', now);
+      else if (res.kind === 'reject') batch.reject({ file: st.path, line: st.line, format: st.format!, reason: res.rejection.reason, detail: res.rejection.detail, raw: '', at: now });
+    }
+  }
+
+  /** A binary file whose record lengths cannot be true from here on: one rejection, the rest skipped. */
+  private skipUnframed(size: number): number {
+    const st = this.state;
+    const undo = this.checkpoint();
+    const batch = this.newBatch();
+    st.line++;
+    const skipped = size - st.offset;
+    batch.reject({ file: st.path, line: st.line, format: st.format ?? 'unknown', reason: 'bad_capture', detail: `record lengths that cannot be true at byte ${st.offset}: the last ${skipped} bytes are not read`, raw: '', at: this.opts.now() });
+    st.offset = size;
+    st.bytesTotal += skipped;
+    this.commit(batch, undo);
+    return skipped;
   }
 
   /** One decoded line (no newline, no CR): its records into the batch, or its rejection into the quarantine. */

@@ -34,6 +34,14 @@ export interface Reader {
    * `clean`: the caller has checked that the bytes are ASCII without NUL (ingest/bytes.ts isCleanAscii).
    */
   parseBytes?(buf: Buffer, start: number, end: number, clean: boolean): RawCall | 'skip' | null;
+  /**
+   * Binary formats cut into records by their own lengths (packet captures: ingest/pcap/capture.ts): the
+   * bytes of whole records at the start of `buf` (the record ends in `frameEnds`), -1 when the lengths
+   * cannot be true; and one record as `parseLine` would answer for a line.
+   */
+  frameEnd?(buf: Buffer, len: number, atFileStart: boolean): number;
+  frameEnds?: number[];
+  parseFrame?(buf: Buffer, start: number, end: number, atFileStart: boolean): LineResult;
   /** Records still pending (e.g. answered calls waiting for BYE) that should be flushed at end of a one-shot run. */
   flush?(): RawCall[];
   snapshot?(): unknown;

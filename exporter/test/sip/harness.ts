@@ -98,6 +98,19 @@ export async function waitUdpBound(port: number, proc: ChildProcess, ms = 10_000
   throw new Error(`sipp did not bind UDP 127.0.0.1:${port} within ${ms} ms: ${(proc as SippProcess).log?.() ?? ''}`);
 }
 
+/** Wait (bounded) until a process listens on TCP 127.0.0.1:port (/proc/net/tcp, state 0A), or fail if it exited. */
+export async function waitTcpListening(port: number, proc: ChildProcess, ms = 10_000): Promise<void> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`process exited (${proc.exitCode}) before listening on TCP ${port}: ${(proc as SippProcess).log?.() ?? ''}`);
+    const table = readFileSync('/proc/net/tcp', 'utf8');
+    if (table.split('\n').some((l) => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(`:${hex}`) && f[3] === '0A'; })) return;
+    await new Promise((r) => setTimeout(r, 25)); // polling a condition, with a deadline
+  }
+  throw new Error(`nothing listened on TCP 127.0.0.1:${port} within ${ms} ms`);
+}
+
 export type SippProcess = ChildProcess & { log: () => string; done: Promise<number | null> };
 
 export function sipp(args: string[], cwd: string): SippProcess {

@@ -12,6 +12,7 @@ import { GenericReader, looksLikeGenericHeader } from './generic.js';
 import { KamailioReader, looksLikeKamailio, looksLikeKamailioLog } from './kamailio.js';
 import { SippReader, looksLikeSipp } from './sipp.js';
 import { SofiaReader, looksLikeSofia } from './sofia.js';
+import { CaptureReader } from '../pcap/capture.js';
 
 export interface FormatSpec {
   id: string;
@@ -73,6 +74,13 @@ export const FORMATS: FormatSpec[] = [
     description: 'FreeSWITCH sofia siptrace ("send N bytes to udp/… at HH:MM:SS.ffffff:"): SIP messages correlated into calls',
     detect: (lines) => (looksLikeSofia(lines) ? 0.95 : 0),
     create: (o) => new SofiaReader(o),
+  },
+  {
+    id: 'pcap',
+    description: 'pcap / pcapng packet captures (tcpdump, Wireshark): SIP over UDP and TCP, and HEP, correlated into calls',
+    // Binary: recognised by its magic bytes when a file is opened (fileSource.ts), never from text lines.
+    detect: () => 0,
+    create: (o) => new CaptureReader(o),
   },
 ];
 

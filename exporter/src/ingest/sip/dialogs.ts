@@ -74,6 +74,10 @@ export interface Dialog {
   cancelAt?: number;
   answeredAt?: number;
   sipCode?: number;
+  /** Where the initial INVITE came from (a capture's source address): the trunk-map inbound rule. */
+  inTrunk?: string;
+  /** Capture time of the INVITE copy that set `trunk` (a proxy's forwarded copy moves it to the next hop). */
+  hopAt?: number;
 }
 
 export interface DialogSnapshot {
@@ -115,6 +119,12 @@ export class DialogTracker {
     private readonly opts: SipOptions,
     private readonly phones: { callers: PhoneNormalizer; called: PhoneNormalizer },
     private readonly source: string,
+    /**
+     * `statedDirection: false` (captures: HEP, pcap): the records do not say they are outbound. A capture
+     * sees every call on the wire, ours and the ones coming in; classification decides (inventory, trunk
+     * map with the INVITE's source address as where it came in, shape).
+     */
+    private readonly capture: { statedDirection?: boolean } = {},
   ) {}
 
   get openCount(): number {
@@ -125,9 +135,9 @@ export class DialogTracker {
    * Feed one message. Finished calls are pushed to `out`. Returns a rejection when an
    * initial INVITE cannot become a record (caller or called number unusable).
    */
-  onMessage(msg: SipMessage, ts: number, dir: Direction, out: SipCall[]): Rejected | null {
+  onMessage(msg: SipMessage, ts: number, dir: Direction, out: SipCall[], src?: string): Rejected | null {
     if (ts > this.now) this.now = ts;
-    const res = this.handle(msg, ts, dir, out);
+    const res = this.handle(msg, ts, dir, out, src);
     if (this.now >= this.nextSweep) {
       this.sweep(out);
       this.nextSweep = this.now + 1000;
@@ -135,7 +145,7 @@ export class DialogTracker {
     return res;
   }
 
-  private handle(msg: SipMessage, ts: number, dir: Direction, out: SipCall[]): Rejected | null {
+  private handle(msg: SipMessage, ts: number, dir: Direction, out: SipCall[], src?: string): Rejected | null {
     const callId = header(msg, 'call-id');
     if (!callId) return null;
     if (this.done.has(callId)) return null;
@@ -150,10 +160,21 @@ export class DialogTracker {
           if (toTag) return null; // re-INVITE inside a dialog
           if (d) {
             if (cs.seq > d.cseq && d.answeredAt === undefined && d.sipCode === undefined) d.cseq = cs.seq; // re-sent with credentials
+            // A proxy's copy of the INVITE towards the next hop (a capture sees both): the trunk is where it went last.
+            if (src !== undefined && src !== d.inTrunk && cs.seq === d.cseq && ts >= (d.hopAt ?? d.ts) && msg.uri) {
+              const hop = uriHostPort(msg.uri);
+              if (hop) {
+                d.trunk = hop;
+                d.hopAt = ts;
+              }
+            }
             return null; // retransmission
           }
           if (this.opts.direction !== 'both' && this.opts.direction !== dir) return null;
-          return this.openDialog(msg, callId, cs.seq, ts, out);
+          const rej = this.openDialog(msg, callId, cs.seq, ts, out);
+          const opened = this.open.get(callId);
+          if (opened && src !== undefined) opened.inTrunk = src;
+          return rej;
         }
         case 'CANCEL':
           if (d && d.cancelAt === undefined && d.answeredAt === undefined) d.cancelAt = ts;
@@ -301,10 +322,11 @@ export class DialogTracker {
       talkSec: 0,
       attestation: d.attestation,
       source: this.source,
-      // The INVITEs the `sip.direction` setting counts are our calls; the Call-ID joins the same call in other logs.
-      direction: 'outbound',
       keys: [],
     };
+    // The INVITEs the `sip.direction` setting counts are our calls; the Call-ID joins the same call in other logs.
+    if (this.capture.statedDirection !== false) rec.direction = 'outbound';
+    if (d.inTrunk !== undefined) rec.inTrunk = d.inTrunk;
     pushKey(rec.keys!, 'sip', d.callId);
     if (d.sipCode !== undefined) rec.sipCode = d.sipCode;
     if (d.ringAt !== undefined) rec.ringMs = Math.max(0, d.ringAt - d.ts);
@@ -354,6 +376,17 @@ export class DialogTracker {
         this.finish(d, 'timeout', this.now, out);
       }
     }
+  }
+
+  /**
+   * Live captures: time moves on while no message arrives (a quiet collector still has to end calls whose
+   * final response never came). Moves the log clock to `ts` (never back) and expires what is due.
+   */
+  advance(ts: number, out: SipCall[]): void {
+    if (ts <= this.now) return;
+    this.now = ts;
+    this.sweep(out);
+    this.nextSweep = this.now + 1000;
   }
 
   /** End of a one-shot run: every open dialog, answered ones with the talk time seen so far. */

@@ -1,0 +1,284 @@
+// The HEP collector (`serve --hep-listen HOST:PORT`, config `hep.listen`): HEPv3 over UDP and TCP on
+// one port, from Kamailio siptrace, OpenSIPS proto_hep, FreeSWITCH capture-server, Asterisk res_hep or
+// heplify. SIP payloads go through the same dialog tracker as the SIP log readers
+// (ingest/sip/capture.ts); finished calls go through the classification stage and commit with the
+// tracker's state in one transaction, as a file's step does (ingest/live.ts): a restart resumes the
+// calls in flight. A crash loses what arrived since the last commit (at most `commitMs` of packets):
+// a call whose messages fell in that gap is still counted, from the messages around it, unless the gap
+// held its INVITE.
+//
+// Nothing from a packet is logged: payloads hold the called number.
+
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, isIP, type Server, type Socket as TcpSocket } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { ReaderOptions } from '../reader.js';
+import type { RawCall } from '../../model/types.js';
+import type { SipCall } from '../sip/dialogs.js';
+import type { DialogSnapshot } from '../sip/dialogs.js';
+import { CaptureDialogs } from '../sip/capture.js';
+import { LiveSource, type LiveReject, type LiveRuntime } from '../live.js';
+import { decodeHep, hepFrameLength, HEP_MALFORMED, type HepMalformed } from './hep.js';
+
+export interface HepCollectorOptions {
+  host: string;
+  port: number;
+  /** `hep.auth_key`: packets must carry this key (chunk 0x0e). */
+  authKey?: string;
+  live: LiveRuntime;
+  readerOptions: ReaderOptions;
+  /** Longest wait between a packet and the commit that holds its call (default 250 ms). */
+  commitMs?: number;
+  /** TCP connections at once (default 256). */
+  maxConnections?: number;
+  log(msg: string): void;
+}
+
+/** Distinct capture agent ids kept as label values; more become `other`. */
+const MAX_AGENTS = 64;
+const PROTO_NAMES: Record<number, string> = { 1: 'sip', 5: 'rtcp', 34: 'rtp_agent', 35: 'rtcp_xr', 53: 'dns', 100: 'log' };
+
+export interface HepStats {
+  /** `${agent}\u0000${transport}` → packets / bytes */
+  packets: Map<string, number>;
+  bytes: Map<string, number>;
+  malformed: Map<HepMalformed, number>;
+  /** Packets of a protocol type other than SIP, by type name. */
+  ignored: Map<string, number>;
+  sipMessages: number;
+  connectionsRefused: number;
+}
+
+export class HepCollector {
+  private readonly dialogs: CaptureDialogs;
+  private readonly source: LiveSource;
+  private udp: Socket | null = null;
+  private tcp: Server | null = null;
+  private readonly conns = new Set<TcpSocket>();
+  private readonly authKey: Buffer | null;
+  private rows: RawCall[] = [];
+  private rejects: LiveReject[] = [];
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private failing = false;
+  /** Newest capture time seen and the wall time it arrived: the log clock moves on between packets. */
+  private lastTs = 0;
+  private lastArrival = 0;
+  private readonly agents = new Set<string>();
+  readonly stats: HepStats = { packets: new Map(), bytes: new Map(), malformed: new Map(), ignored: new Map(), sipMessages: 0, connectionsRefused: 0 };
+  /** Called after every commit (tests await it instead of sleeping). */
+  onCommit?: () => void;
+  /** Port bound (the configured one, or the one chosen for port 0). */
+  port = 0;
+
+  constructor(private readonly o: HepCollectorOptions) {
+    this.authKey = o.authKey ? Buffer.from(o.authKey) : null;
+    this.dialogs = new CaptureDialogs(o.readerOptions, 'hep');
+    this.source = new LiveSource(o.live, 'hep', 'hep');
+    const st = this.source.readerState as { dialogs?: DialogSnapshot; lastTs?: number } | undefined;
+    this.dialogs.restore(st?.dialogs);
+    if (typeof st?.lastTs === 'number') this.lastTs = st.lastTs;
+  }
+
+  get openDialogs(): number {
+    return this.dialogs.openCount;
+  }
+
+  get tcpConnections(): number {
+    return this.conns.size;
+  }
+
+  /** Listen on UDP and TCP, same address and port. */
+  async start(): Promise<void> {
+    const family = isIP(this.o.host) === 6 ? 'udp6' : 'udp4';
+    // TCP first: with port 0 it picks the port, and UDP takes the same one.
+    this.tcp = createServer((s) => this.onConnection(s));
+    this.tcp.maxConnections = this.o.maxConnections ?? 256;
+    this.tcp.on('drop', () => this.stats.connectionsRefused++);
+    await new Promise<void>((resolve, reject) => {
+      this.tcp!.once('error', reject);
+      this.tcp!.listen(this.o.port, this.o.host, () => {
+        this.tcp!.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.tcp.address();
+    this.port = typeof addr === 'object' && addr !== null ? addr.port : this.o.port;
+    this.tcp.on('error', (err) => this.o.log(`hep: tcp: ${err.message}`));
+    const udp = createSocket({ type: family, recvBufferSize: 4 * 1_048_576 });
+    this.udp = udp;
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(this.port, this.o.host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    }).catch(async (err) => {
+      await new Promise<void>((r) => this.tcp!.close(() => r()));
+      throw err;
+    });
+    udp.on('message', (msg) => this.onPacket(msg, 'udp'));
+    udp.on('error', (err) => this.o.log(`hep: udp: ${err.message}`));
+    this.ticker = setInterval(() => this.tick(), 1000);
+    this.ticker.unref();
+  }
+
+  private onConnection(s: TcpSocket): void {
+    this.conns.add(s);
+    let buf: Buffer = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+      let at = 0;
+      for (;;) {
+        const n = hepFrameLength(buf, at);
+        if (n === 'need_more') break;
+        if (typeof n !== 'number') {
+          // A stream that lost its framing cannot find the next packet: count it and hang up.
+          this.count('unknown', 'tcp', buf.length - at);
+          this.malformed(n);
+          s.destroy();
+          return;
+        }
+        if (buf.length - at < n) break; // the rest of this frame is still on its way (at most 64 KiB held)
+        this.onPacket(buf.subarray(at, at + n), 'tcp');
+        at += n;
+      }
+      buf = at === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
+    });
+    s.on('error', () => undefined); // a reset by the peer: nothing to do but forget it
+    s.on('close', () => this.conns.delete(s));
+  }
+
+  private count(agent: string, transport: string, bytes: number): void {
+    const k = `${agent}\u0000${transport}`;
+    this.stats.packets.set(k, (this.stats.packets.get(k) ?? 0) + 1);
+    this.stats.bytes.set(k, (this.stats.bytes.get(k) ?? 0) + bytes);
+  }
+
+  private malformed(reason: HepMalformed): void {
+    this.stats.malformed.set(reason, (this.stats.malformed.get(reason) ?? 0) + 1);
+  }
+
+  private agentLabel(id: number | undefined): string {
+    if (id === undefined) return 'none';
+    const s = String(id);
+    if (this.agents.has(s)) return s;
+    if (this.agents.size >= MAX_AGENTS) return 'other';
+    this.agents.add(s);
+    return s;
+  }
+
+  /** One HEP packet (a datagram, or one TCP frame). Never throws. */
+  onPacket(buf: Buffer, transport: 'udp' | 'tcp'): void {
+    const r = decodeHep(buf);
+    if (!r.ok) {
+      this.count('unknown', transport, buf.length);
+      this.malformed(r.reason);
+      return;
+    }
+    const p = r.packet;
+    this.count(this.agentLabel(p.agentId), transport, buf.length);
+    if (this.authKey !== null && (p.authKey === undefined || p.authKey.length !== this.authKey.length || !timingSafeEqual(p.authKey, this.authKey))) {
+      this.malformed('auth');
+      return;
+    }
+    if (p.protoType !== 1) {
+      const name = PROTO_NAMES[p.protoType!] ?? 'other';
+      this.stats.ignored.set(name, (this.stats.ignored.get(name) ?? 0) + 1);
+      return;
+    }
+    if (p.compressed) {
+      this.stats.ignored.set('compressed', (this.stats.ignored.get('compressed') ?? 0) + 1);
+      return;
+    }
+    const arrival = Date.now();
+    const ts = p.timeSec !== undefined && p.timeSec > 0 ? p.timeSec * 1000 + Math.floor((p.timeUsec ?? 0) / 1000) : arrival;
+    const out: SipCall[] = [];
+    let res;
+    try {
+      res = this.dialogs.onPayload(p.payload!, 0, p.payload!.length, ts, p.srcIp, out);
+    } catch {
+      res = 'not_sip' as const; // a message the parser could not take is one malformed packet, never a crash
+    }
+    if (res === 'not_sip') {
+      this.malformed('bad_sip');
+      return;
+    }
+    this.stats.sipMessages++;
+    if (ts >= this.lastTs) {
+      this.lastTs = ts;
+      this.lastArrival = arrival;
+    }
+    if (res !== null) this.rejects.push({ format: 'hep', reason: res.reason, detail: res.detail });
+    for (const c of out) this.rows.push(c.record);
+    this.dirty = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, this.o.commitMs ?? 250);
+  }
+
+  /** Time passes without packets: end calls whose final response never came. */
+  private tick(): void {
+    if (this.lastTs === 0) return;
+    const out: SipCall[] = [];
+    this.dialogs.tracker.advance(this.lastTs + (Date.now() - this.lastArrival), out);
+    if (out.length > 0) {
+      for (const c of out) this.rows.push(c.record);
+      this.dirty = true;
+      this.schedule();
+    }
+  }
+
+  /** Commit what arrived (rows, rejections, the tracker state) in one transaction. */
+  flush(): void {
+    if (!this.dirty) return;
+    const rows = this.rows;
+    const rejects = this.rejects;
+    this.rows = [];
+    this.rejects = [];
+    this.dirty = false;
+    try {
+      this.source.commit(rows, rejects, { dialogs: this.dialogs.snapshot(), lastTs: this.lastTs });
+      if (this.failing) this.o.log('hep: commits work again');
+      this.failing = false;
+    } catch (err) {
+      // Kept for the next try: the tracker moved on, its state is committed with the rows that came of it.
+      this.rows = rows.concat(this.rows);
+      this.rejects = rejects.concat(this.rejects);
+      this.dirty = true;
+      if (!this.failing) this.o.log(`hep: commit failed (${(err as Error).message}); retrying`);
+      this.failing = true;
+      this.schedule();
+      return;
+    }
+    this.onCommit?.();
+  }
+
+  /** Stop listening, close connections, commit what is pending. */
+  async close(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const s of this.conns) s.destroy();
+    await Promise.all([
+      this.udp ? new Promise<void>((r) => this.udp!.close(() => r())) : undefined,
+      this.tcp ? new Promise<void>((r) => this.tcp!.close(() => r())) : undefined,
+    ]);
+    this.udp = null;
+    this.tcp = null;
+    try {
+      this.flush();
+    } catch {
+      // logged by flush
+    }
+  }
+}
+
+export { HEP_MALFORMED };
