@@ -4,7 +4,8 @@ import { basename, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
+import { Runtime, fatigueSettingsFrom, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
+import { campaignsJson, managementOf, poolsJson, withManagement } from '../http/management.js';
 import { reportJson, type ReportJson } from '../http/json.js';
 export { reportCsv } from '../http/csv.js';
 import { assessSnapshot, enrichWith } from '../reputation/evaluate.js';
@@ -177,6 +178,8 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     resolver: resolverFrom(c),
     classify: classifySettingsFrom(c),
     maxCarriersPerNumber: c.max_carriers_per_number,
+    fatigue: fatigueSettingsFrom(c),
+    abandonedLimit: c.dispositions.abandoned_limit,
     format,
     settleMs: 0,
     oneShot: true,
@@ -206,7 +209,10 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
   } catch (err) {
     fail(`${flags.config ?? 'config'}: reputation: ${(err as Error).message}`, 2);
   }
-  const json = reportJson(snap, enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels));
+  const m = managementOf(rt, snap.at, false);
+  const json = reportJson(snap, withManagement(enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels), m));
+  json.pools = poolsJson(snap, m);
+  json.campaigns = campaignsJson(snap, m);
   const ingest = accountOf(rt.store.ingestCounts());
   json.ingest = ingest;
   const accepted = ingest.accepted;
