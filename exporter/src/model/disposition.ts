@@ -3,7 +3,7 @@
 // it — mapped to the three categories numrep counts. Values that say nothing about a person reached (answering
 // machine, no answer, busy) map to none: those calls are simply not counted here.
 
-import type { Disposition } from './types.js';
+import { DISPOSITIONS, type Disposition } from './types.js';
 
 /** The abandoned share of a campaign's live answers the FTC's Telemarketing Sales Rule allows (16 CFR 310.4(b)(4)). */
 export const DEFAULT_ABANDONED_LIMIT = 0.03;
@@ -34,7 +34,7 @@ function valueKey(v: string): string {
 export function dispositionMap(extra?: Partial<Record<Disposition, string[]>>): DispositionMap {
   const m: DispositionMap = new Map();
   for (const [d, values] of Object.entries(DISPOSITION_VALUES) as [Disposition, readonly string[]][]) for (const v of values) m.set(v, d);
-  for (const [d, values] of Object.entries(extra ?? {}) as [Disposition, string[]][]) for (const v of values ?? []) m.set(valueKey(v), d);
+  for (const d of DISPOSITIONS) for (const v of extra?.[d] ?? []) m.set(valueKey(v), d);
   return m;
 }
 
@@ -48,7 +48,7 @@ export function dispositionOf(text: string | undefined, map: DispositionMap = DE
 
 /**
  * A free-text field (an Asterisk userfield, a FreeSWITCH variable): a `RESULT=SALE` / `dispo:NI` pair among
- * others separated by `;`, `,`, `|`, `&` or spaces, or the whole field as a bare value. Other pairs (the AMD
+ * others separated by `;`, `,`, `|` or `&`, or the whole field as a bare value. Other pairs (the AMD
  * ones an Asterisk dialplan writes there) are left alone.
  */
 export function dispositionInText(text: string | undefined, map: DispositionMap = DEFAULT_DISPOSITIONS): Disposition | undefined {
@@ -56,7 +56,7 @@ export function dispositionInText(text: string | undefined, map: DispositionMap 
   const t = text.trim();
   if (t === '') return undefined;
   if (!/[=:]/.test(t)) return dispositionOf(t, map);
-  for (const part of t.split(/[;,|&\s]+/)) {
+  for (const part of t.split(/[;,|&]+/)) {
     const i = part.search(/[=:]/);
     if (i <= 0) continue;
     if (DISPOSITION_KEYS.has(part.slice(0, i).trim().toLowerCase())) return dispositionOf(part.slice(i + 1), map);
