@@ -92,7 +92,7 @@ function earliest(group: number[], rows: RawCall[]): number {
 }
 
 /** The kind the consumer's number is hashed under (keyHash's first part): apart from every call-id kind. */
-const CONSUMER_KIND = 'numrep:consumer';
+export const CONSUMER_KIND = 'numrep:consumer';
 
 /** At most this many learned trunk peers (a switch has a handful). */
 const MAX_LEARNED_TRUNKS = 256;
