@@ -18,6 +18,9 @@ export const DISPOSITION_VALUES: Record<Disposition, readonly string[]> = {
   abandoned: ['abandoned', 'abandon', 'aband', 'drop', 'dropped', 'dropped_call', 'ab', 'safe_harbor', 'safe_harbour'],
 };
 
+/** Bare words a dialplan's AMD writes into the userfield (AMDSTATUS): machine detection, not a dialer's result. */
+const AMD_WORDS = new Set(['human', 'machine', 'notsure', 'hangup']);
+
 /** Keys of a userfield or variable that hold a disposition (`RESULT=SALE`, `dispo:NI`). */
 const DISPOSITION_KEYS = new Set(['result', 'dialer_result', 'call_result', 'dispo', 'disposition', 'dialer_disposition', 'lead_status', 'outcome']);
 
@@ -48,14 +51,15 @@ export function dispositionOf(text: string | undefined, map: DispositionMap = DE
 
 /**
  * A free-text field (an Asterisk userfield, a FreeSWITCH variable): a `RESULT=SALE` / `dispo:NI` pair among
- * others separated by `;`, `,`, `|` or `&`, or the whole field as a bare value. Other pairs (the AMD
- * ones an Asterisk dialplan writes there) are left alone.
+ * others separated by `;`, `,`, `|` or `&`, or the whole field as a bare value — except the AMD words (HUMAN,
+ * MACHINE, NOTSURE, HANGUP), which a dialplan writes there for machine detection. Other pairs (AMDSTATUS=…) are
+ * left alone.
  */
 export function dispositionInText(text: string | undefined, map: DispositionMap = DEFAULT_DISPOSITIONS): Disposition | undefined {
   if (text === undefined) return undefined;
   const t = text.trim();
   if (t === '') return undefined;
-  if (!/[=:]/.test(t)) return dispositionOf(t, map);
+  if (!/[=:]/.test(t)) return AMD_WORDS.has(t.toLowerCase()) ? undefined : dispositionOf(t, map);
   for (const part of t.split(/[;,|&]+/)) {
     const i = part.search(/[=:]/);
     if (i <= 0) continue;

@@ -51,7 +51,8 @@ const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
 
 function asteriskRow(t: Truth, i: number): string {
   const answered = t.category !== null;
-  const userfield = i % 3 === 0 ? t.value : `AMDSTATUS=HUMAN;RESULT=${t.value}`;
+  // A bare value now and then (never an AMD word: HUMAN alone is machine detection), else a RESULT= pair.
+  const userfield = i % 3 === 0 && t.value !== 'HUMAN' ? t.value : `AMDSTATUS=HUMAN;RESULT=${t.value}`;
   return [q(''), q(t.caller), q(t.called), q('from-dialer'), q(`"Agent" <${t.caller}>`), q('SIP/101-0000'), q(`SIP/att-trunk-${i}`), q('Dial'), q(''),
     q(wall(t.ts)), answered ? q(wall(t.ts)) : '', q(wall(t.ts + 60_000)), answered ? '60' : '0', answered ? '60' : '0', q(answered ? 'ANSWERED' : 'NO ANSWER'),
     q('DOCUMENTATION'), q(`${t.ts / 1000}.${i}`), q(t.value === '' ? '' : userfield)].join(',');
@@ -101,6 +102,10 @@ describe('dialer dispositions', () => {
     expect(dispositionInText('AMDSTATUS=MACHINE')).toBeUndefined();
     expect(dispositionInText('dispo:DROP')).toBe('abandoned');
     expect(dispositionInText('PTP')).toBe('conversion');
+    // AMD's words alone in a userfield are machine detection, not the dialer's result; in a result column they count.
+    expect(dispositionInText('HUMAN')).toBeUndefined();
+    expect(dispositionInText('RESULT=HUMAN')).toBe('connected_human');
+    expect(dispositionOf('HUMAN')).toBe('connected_human');
     const m = dispositionMap({ conversion: ['Payment Plan'], abandoned: ['NI'] });
     expect(dispositionOf('PAYMENT_PLAN', m)).toBe('conversion');
     expect(dispositionOf('ni', m)).toBe('abandoned');
