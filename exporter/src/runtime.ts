@@ -162,8 +162,8 @@ export class Runtime {
     this.store.loadCallKeys(this.callKeys, Math.floor((opts.now() - this.retentionMs) / 1000));
     this.dials = new DialLog(opts.fatigue?.maxDials);
     this.store.loadDials((n, hi, lo, t) => this.dials.add(n, hi, lo, t), Math.floor((opts.now() - DIAL_RETENTION_MS) / 1000));
-    // The database's secret (a one-shot run into memory: a secret of its own that dies with it).
-    const secret = hashKeyFrom(secretFor(opts.db));
+    // The database's secret; a run into memory keeps its keys and dials in memory only, as fast hashes.
+    const secret = opts.db === ':memory:' ? null : hashKeyFrom(secretFor(opts.db));
     this.activeCount = this.countActive();
     const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
     this.classifier = new Classifier({
@@ -179,7 +179,7 @@ export class Runtime {
       maxTrackedNumbers: cs.maxTrackedNumbers ?? DEFAULT_MAX_TRACKED_NUMBERS,
       keys: this.callKeys,
       // Keys are stored in the database only when it is a file: then they are hashed under its secret.
-      secret: opts.db === ':memory:' ? null : secret,
+      secret,
       consumerSecret: secret,
       shard,
       dialPrefixes: cs.dialPrefixes,
@@ -363,12 +363,14 @@ export class Runtime {
 
   /**
    * Recipient fatigue at `at` (stats/fatigue.ts). `maxAgeMs` (serve: fatigue.refresh_seconds): figures made less
-   * than this long before `at`, from the same dials and pools, are handed out again.
+   * than this long before `at` are handed out again, even if calls were counted since (a refresh costs a pass over
+   * every dial of the last 8 days).
    */
   fatigueAt(at: number, maxAgeMs = 0): FatigueSnapshot {
     const key = `${this.dials.version}:${this.sideVersion}`;
     const c = this.fatigueCache;
-    if (c && c.key === key && (c.snap.at === at || (at > c.snap.at && at - c.snap.at < maxAgeMs))) return c.snap;
+    // The same dials and pools at the same instant; or (serve) figures younger than maxAgeMs, whatever came since.
+    if (c && ((c.key === key && c.snap.at === at) || (at >= c.snap.at && at - c.snap.at < maxAgeMs))) return c.snap;
     const f = this.opts.fatigue ?? {};
     const snap = fatigueAt(this.dials, at, { poolOf: this.poolOf, capOf: (p) => f.poolCaps?.[p] ?? f.dailyCap ?? DEFAULT_DAILY_CAP });
     this.fatigueCache = { key, snap };

@@ -57,10 +57,11 @@ export interface ClassifierOptions {
   keys: CallKeySet;
   secret: HashKey | null;
   /**
-   * The secret the consumer's number is hashed with for recipient fatigue (the database's, or a run's own): each
-   * counted attempt then gives the sink a dial. Absent: no dials.
+   * The secret the consumer's number is hashed with for recipient fatigue (the database's): each counted attempt
+   * then gives the sink a dial. null: the fast hash as it is (a one-shot run into memory, where nothing is stored,
+   * as for `secret`). Absent: no dials.
    */
-  consumerSecret?: HashKey;
+  consumerSecret?: HashKey | null;
   /** `--shard i/n`: only callers of shard i are this exporter's. */
   shard?: { index: number; count: number };
   /**
@@ -296,7 +297,7 @@ export class Classifier {
       if (o.consumerSecret !== undefined && sink.dial !== undefined) {
         // Only the keyed hash of the consumer's number leaves this stage (docs/privacy.md).
         keyHash(h, CONSUMER_KIND, rec.called);
-        sipHash64(o.consumerSecret, h[0], h[1], h);
+        if (o.consumerSecret !== null) sipHash64(o.consumerSecret, h[0], h[1], h);
         sink.dial(caller, h[0], h[1], tsSec);
       }
       for (let g = 0; g < group.length; g++) {

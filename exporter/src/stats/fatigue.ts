@@ -15,7 +15,7 @@ export type FatigueWindow = (typeof FATIGUE_WINDOWS)[number];
 /** Calls to one consumer in 24 h beyond which a call is over the cap (analytics engines; several US states' laws). */
 export const DEFAULT_DAILY_CAP = 3;
 /**
- * Dials remembered at most: 16 bytes each in the log, and up to ~64 bytes each for the moment a refresh of the
+ * Dials remembered at most: 16 bytes each in the log, and up to ~110 bytes each for the moment a refresh of the
  * figures takes (docs/metrics.md#recipient-fatigue). Beyond it the earliest read are forgotten first.
  */
 export const DEFAULT_MAX_DIALS = 1_000_000;
@@ -23,6 +23,8 @@ export const DEFAULT_MAX_DIALS = 1_000_000;
 export const DIAL_RETENTION_MS = 8 * 86_400_000;
 
 const DAY_SEC = 86_400;
+/** Dial indexes fit below this (config fatigue.max_dials ≤ 100,000,000). */
+const INDEX_SPAN = 2 ** 27;
 const WINDOW_SEC: Record<FatigueWindow, number> = { '24h': DAY_SEC, '7d': 7 * DAY_SEC };
 
 /**
@@ -158,16 +160,27 @@ export function emptyScope(cap: number): FatigueScope {
 export function fatigueAt(log: DialLog, at: number, o: FatigueOptions): FatigueSnapshot {
   const atSec = Math.floor(at / 1000);
   const from = atSec - WINDOW_SEC['7d'] - DAY_SEC;
-  // The dials of the lookback, by start (the log is mostly in time order already).
-  const sel: number[] = [];
+  // The dials of the lookback, by start: sorted as numbers (start − from) · 2^27 + index, which a Float64Array sorts
+  // natively (no comparator), then read back as indexes. 2^27 > the largest fatigue.max_dials.
+  let m = 0;
+  for (let i = 0; i < log.n; i++) {
+    const t = log.ts[i];
+    if (t > from && t <= atSec) m++;
+  }
+  const keys = new Float64Array(m);
+  m = 0;
   let sorted = true;
+  let prev = -1;
   for (let i = 0; i < log.n; i++) {
     const t = log.ts[i];
     if (t <= from || t > atSec) continue;
-    if (sorted && sel.length > 0 && log.ts[sel[sel.length - 1]] > t) sorted = false;
-    sel.push(i);
+    const k = (t - from) * INDEX_SPAN + i;
+    if (k < prev) sorted = false;
+    keys[m++] = prev = k;
   }
-  if (!sorted) sel.sort((a, b) => log.ts[a] - log.ts[b] || a - b);
+  if (!sorted) keys.sort();
+  const sel = new Uint32Array(m);
+  for (let j = 0; j < m; j++) sel[j] = keys[j] % INDEX_SPAN;
 
   const poolNames: string[] = [];
   const poolIds = new Map<string, number>();
@@ -186,9 +199,12 @@ export function fatigueAt(log: DialLog, at: number, o: FatigueOptions): FatigueS
 
   const numbers = new Map<string, FatigueScope>();
   const pools = new Map<string, FatigueScope>();
-  const perNumber = pass(log, sel, atSec, log.numbers.length, (i) => log.nid[i], (scope) => caps[numberPool[scope]]);
+  const numberCaps = Int32Array.from(numberPool, (p) => caps[p]);
+  const perNumber = pass(log, sel, atSec, log.nid, numberCaps);
   for (let id = 0; id < log.numbers.length; id++) if (perNumber[id]) numbers.set(log.numbers[id], perNumber[id]!);
-  const perPool = pass(log, sel, atSec, poolNames.length, (i) => numberPool[log.nid[i]], (scope) => caps[scope]);
+  const dialPool = new Uint32Array(log.n);
+  for (let i = 0; i < log.n; i++) dialPool[i] = numberPool[log.nid[i]];
+  const perPool = pass(log, sel, atSec, dialPool, Int32Array.from(caps));
   for (let pid = 0; pid < poolNames.length; pid++) if (perPool[pid]) pools.set(poolNames[pid], perPool[pid]!);
   return { at, numbers, pools };
 }
@@ -205,21 +221,14 @@ function capOf(o: FatigueOptions, pool: string): number {
  * them is less than 24 h before it; and the start of its last dial and of its last dial over the cap, to count
  * consumers per window at the end.
  */
-function pass(
-  log: DialLog,
-  sel: number[],
-  atSec: number,
-  scopes: number,
-  scopeOf: (i: number) => number,
-  capOfScope: (scope: number) => number,
-): (FatigueScope | undefined)[] {
-  const out: (FatigueScope | undefined)[] = new Array(scopes);
+function pass(log: DialLog, sel: Uint32Array, atSec: number, scopeOf: Uint32Array, capOfScope: Int32Array): (FatigueScope | undefined)[] {
+  const out: (FatigueScope | undefined)[] = new Array(capOfScope.length);
   if (sel.length === 0) return out;
   let maxCap = 1;
-  for (let s = 0; s < scopes; s++) maxCap = Math.max(maxCap, capOfScope(s));
-  // Slot: the index + 1 of its first dial (0: empty; the scope and the consumer are that dial's), dials in the
-  // ring, ring head, last start, last start over the cap, then the ring: 32 bytes a slot at the default cap.
-  const W = 5 + maxCap;
+  for (let s = 0; s < capOfScope.length; s++) maxCap = Math.max(maxCap, capOfScope[s]);
+  // Slot: scope + 1 (0: empty), the consumer hash's halves, dials in the ring, ring head, last start, last start
+  // over the cap, then the ring: 40 bytes at the default cap, so a dial costs one random access into the table.
+  const W = 7 + maxCap;
   let size = 1024;
   while (size * 0.75 < sel.length) size *= 2;
   const t = new Uint32Array(size * W);
@@ -227,49 +236,64 @@ function pass(
   const from24 = atSec - WINDOW_SEC['24h'];
   const from7d = atSec - WINDOW_SEC['7d'];
   const { hi: his, lo: los, ts: starts } = log;
-  for (const i of sel) {
-    const scope = scopeOf(i);
+  const counts = new Float64Array(capOfScope.length * 4);
+  const seen = new Uint8Array(capOfScope.length);
+  for (let j = 0; j < sel.length; j++) {
+    const i = sel[j];
+    const scope = scopeOf[i];
     const hi = his[i];
     const lo = los[i];
     const ts = starts[i];
-    let s = ((lo ^ Math.imul(hi, 0x9e3779b1) ^ Math.imul(scope + 1, 0x85ebca6b)) >>> 0) & mask;
+    let o = ((((lo ^ Math.imul(hi, 0x9e3779b1) ^ Math.imul(scope + 1, 0x85ebca6b)) >>> 0) & mask) * W) | 0;
     for (;;) {
-      const first = t[s * W];
-      if (first === 0) {
-        t[s * W] = i + 1;
+      const sc = t[o];
+      if (sc === 0) {
+        t[o] = scope + 1;
+        t[o + 1] = hi;
+        t[o + 2] = lo;
         break;
       }
-      if (his[first - 1] === hi && los[first - 1] === lo && scopeOf(first - 1) === scope) break;
-      s = (s + 1) & mask;
+      if (sc === scope + 1 && t[o + 1] === hi && t[o + 2] === lo) break;
+      o += W;
+      if (o === t.length) o = 0;
     }
-    const o = s * W;
-    const cap = capOfScope(scope);
-    const count = t[o + 1];
-    const head = t[o + 2];
+    seen[scope] = 1;
+    const cap = capOfScope[scope];
+    const count = t[o + 3];
+    const head = t[o + 4];
     // The ring holds the last `cap` starts; at `head` is the oldest once it is full.
-    const over = count >= cap && ts - t[o + 5 + head] < DAY_SEC;
-    t[o + 5 + head] = ts;
-    t[o + 2] = head + 1 === cap ? 0 : head + 1;
-    if (count < cap) t[o + 1] = count + 1;
-    t[o + 3] = ts;
-    if (over) t[o + 4] = ts;
-    let f = out[scope];
-    if (!f) out[scope] = f = emptyScope(cap);
+    const over = count >= cap && ts - t[o + 7 + head] < DAY_SEC;
+    t[o + 7 + head] = ts;
+    t[o + 4] = head + 1 === cap ? 0 : head + 1;
+    if (count < cap) t[o + 3] = count + 1;
+    t[o + 5] = ts;
+    if (over) t[o + 6] = ts;
+    // Per scope: calls and calls over the cap in 7d and in 24h (typed counters: no object touched per dial).
     if (ts > from7d) {
-      f['7d'].calls++;
-      if (over) f['7d'].attempts_over_cap++;
+      const c = scope * 4;
+      counts[c]++;
+      if (over) counts[c + 1]++;
       if (ts > from24) {
-        f['24h'].calls++;
-        if (over) f['24h'].attempts_over_cap++;
+        counts[c + 2]++;
+        if (over) counts[c + 3]++;
       }
     }
   }
-  for (let s = 0; s < size; s++) {
-    const o = s * W;
+  for (let s = 0; s < capOfScope.length; s++) {
+    if (seen[s] === 0) continue;
+    const c = s * 4;
+    const f = emptyScope(capOfScope[s]);
+    f['7d'].calls = counts[c];
+    f['7d'].attempts_over_cap = counts[c + 1];
+    f['24h'].calls = counts[c + 2];
+    f['24h'].attempts_over_cap = counts[c + 3];
+    out[s] = f;
+  }
+  for (let o = 0; o < t.length; o += W) {
     if (t[o] === 0) continue;
-    const f = out[scopeOf(t[o] - 1)]!;
-    const last = t[o + 3];
-    const lastOver = t[o + 4];
+    const f = out[t[o] - 1]!;
+    const last = t[o + 5];
+    const lastOver = t[o + 6];
     if (last > from7d) f['7d'].consumers++;
     if (last > from24) f['24h'].consumers++;
     if (lastOver > from7d) f['7d'].consumers_over_cap++;

@@ -74,3 +74,30 @@ describe('management metrics', () => {
     }
   });
 });
+
+describe('fatigue refresh in serve', () => {
+  it('figures younger than fatigue.refresh_seconds are reused; older ones, or a new instant without it, are remade', async () => {
+    const dir = tmp('numrep-fatigue-refresh-');
+    let now = NOW;
+    const rt = new Runtime({
+      db: join(dir, 'numrep.db'), bucketMs: 60_000, globs: [], readerOptions: { defaultCountryCode: '1', timezone: 'UTC' },
+      resolver: new CarrierResolver(), settleMs: 0, maxRecordBytes: 65_536, now: () => now, fatigue: { refreshMs: 60_000 },
+    });
+    try {
+      const first = rt.fatigueNow(now);
+      rt.dials.add('+12025550101', 1, 2, NOW / 1000 - 10);
+      now += 30_000;
+      expect(rt.fatigueNow(now)).toBe(first);
+      now += 31_000;
+      const second = rt.fatigueNow(now);
+      expect(second).not.toBe(first);
+      expect(second.numbers.get('+12025550101')!['24h'].calls).toBe(1);
+      // report (no refresh): the same dials at the same instant are one computation, a new dial is seen at once.
+      expect(rt.fatigueAt(now)).toBe(rt.fatigueAt(now));
+      rt.dials.add('+12025550101', 1, 2, NOW / 1000 - 5);
+      expect(rt.fatigueAt(now).numbers.get('+12025550101')!['24h'].calls).toBe(2);
+    } finally {
+      await rt.close();
+    }
+  });
+});
