@@ -15,7 +15,7 @@ import { secretFor } from './store/secret.js';
 import { countryCodeOf } from './config.js';
 import { shardOf } from './classify/shard.js';
 import type { QuarantineLimits } from './ingest/redact.js';
-import { DEFAULT_DAILY_CAP, DIAL_RETENTION_MS, DialLog, fatigueAt, type FatigueSnapshot } from './stats/fatigue.js';
+import { DEFAULT_DAILY_CAP, DIAL_RETENTION_MS, DialLog, fatigueAt, fatigueAtSliced, type FatigueOptions, type FatigueSnapshot } from './stats/fatigue.js';
 import { dispositionMap } from './model/disposition.js';
 
 export { shardOf };
@@ -371,10 +371,28 @@ export class Runtime {
     const c = this.fatigueCache;
     // The same dials and pools at the same instant; or (serve) figures younger than maxAgeMs, whatever came since.
     if (c && ((c.key === key && c.snap.at === at) || (at >= c.snap.at && at - c.snap.at < maxAgeMs))) return c.snap;
-    const f = this.opts.fatigue ?? {};
-    const snap = fatigueAt(this.dials, at, { poolOf: this.poolOf, capOf: (p) => f.poolCaps?.[p] ?? f.dailyCap ?? DEFAULT_DAILY_CAP });
+    const snap = fatigueAt(this.dials, at, this.fatigueOptions());
     this.fatigueCache = { key, snap };
     return snap;
+  }
+
+  /**
+   * serve's /metrics render: make fresh figures (when fatigueNow would) in slices, giving the event loop `turn`s,
+   * so the synchronous readers after it (the render, the API) find them made.
+   */
+  async refreshFatigue(at: number, turn: () => Promise<void>): Promise<void> {
+    const maxAgeMs = this.opts.fatigue?.refreshMs ?? 0;
+    const key = `${this.dials.version}:${this.sideVersion}`;
+    const c = this.fatigueCache;
+    if (c && ((c.key === key && c.snap.at === at) || (at >= c.snap.at && at - c.snap.at < maxAgeMs))) return;
+    const snap = await fatigueAtSliced(this.dials, at, this.fatigueOptions(), turn);
+    // Made from the dials and pools as they were when it began: a commit meanwhile makes the key differ.
+    this.fatigueCache = { key, snap };
+  }
+
+  private fatigueOptions(): FatigueOptions {
+    const f = this.opts.fatigue ?? {};
+    return { poolOf: this.poolOf, capOf: (p) => f.poolCaps?.[p] ?? f.dailyCap ?? DEFAULT_DAILY_CAP };
   }
 
   /** The daily cap a pool is judged against. */

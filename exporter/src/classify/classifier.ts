@@ -295,7 +295,7 @@ export class Classifier {
       sink.count(counted, o.resolveCarrier(counted));
       const tsSec = Math.floor(ts / 1000);
       if (o.consumerSecret !== undefined && sink.dial !== undefined) {
-        // Only the keyed hash of the consumer's number leaves this stage (docs/privacy.md).
+        // Only the keyed hash of the consumer's number leaves this stage (docs/metrics.md#privacy-of-recipient-fatigue).
         keyHash(h, CONSUMER_KIND, rec.called);
         if (o.consumerSecret !== null) sipHash64(o.consumerSecret, h[0], h[1], h);
         sink.dial(caller, h[0], h[1], tsSec);

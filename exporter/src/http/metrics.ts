@@ -812,7 +812,9 @@ export class MetricsExporter {
     for (const [p, counts] of poolCounts) for (const s of STATUSES) pool.add(labels({ pool: p, status: s }), counts.get(s) ?? 0);
     const out: string[] = [];
     for (const f of [...Object.values(c), pool]) f.render(out);
-    // Recipient fatigue and dispositions (http/management.ts): rendered every time, from figures cached by the Runtime.
+    // Recipient fatigue and dispositions (http/management.ts): rendered every time, from figures the Runtime keeps
+    // (remade here in slices when due, so a large dial log does not hold the event loop).
+    await this.rt.refreshFatigue(snap.at, () => turns.maybe());
     renderManagement(snap, managementOf(this.rt, snap.at, true), out);
     if (out.length > 0) chunks.push(Buffer.from(out.join('\n') + '\n'));
   }

@@ -158,6 +158,36 @@ export function emptyScope(cap: number): FatigueScope {
  * pass and dropped after it.
  */
 export function fatigueAt(log: DialLog, at: number, o: FatigueOptions): FatigueSnapshot {
+  const steps = fatigueSteps(log, at, o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The dials' columns as fatigueSteps reads them (a DialLog, or a copy of one taken before a sliced pass). */
+type Dials = Pick<DialLog, 'n' | 'nid' | 'ts' | 'hi' | 'lo' | 'numbers'>;
+
+/**
+ * fatigueAt in slices (serve's /metrics render): the dials are copied first (16 bytes each), so commits and prunes
+ * between slices change nothing here; `turn` is awaited between slices of about 64k dials, so the event loop
+ * answers /healthz and signals meanwhile.
+ */
+export async function fatigueAtSliced(log: DialLog, at: number, o: FatigueOptions, turn: () => Promise<void>): Promise<FatigueSnapshot> {
+  const n = log.n;
+  const copy: Dials = { n, nid: log.nid.slice(0, n), ts: log.ts.slice(0, n), hi: log.hi.slice(0, n), lo: log.lo.slice(0, n), numbers: log.numbers.slice() };
+  const steps = fatigueSteps(copy, at, o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await turn();
+  }
+}
+
+/** Dials between two yields of fatigueSteps. */
+const SLICE_DIALS = 1 << 16;
+
+function* fatigueSteps(log: Dials, at: number, o: FatigueOptions): Generator<void, FatigueSnapshot> {
   const atSec = Math.floor(at / 1000);
   const from = atSec - WINDOW_SEC['7d'] - DAY_SEC;
   // The dials of the lookback, by start: sorted as numbers (start − from) · 2^27 + index, which a Float64Array sorts
@@ -200,11 +230,12 @@ export function fatigueAt(log: DialLog, at: number, o: FatigueOptions): FatigueS
   const numbers = new Map<string, FatigueScope>();
   const pools = new Map<string, FatigueScope>();
   const numberCaps = Int32Array.from(numberPool, (p) => caps[p]);
-  const perNumber = pass(log, sel, atSec, log.nid, numberCaps);
+  yield;
+  const perNumber = yield* pass(log, sel, atSec, log.nid, numberCaps);
   for (let id = 0; id < log.numbers.length; id++) if (perNumber[id]) numbers.set(log.numbers[id], perNumber[id]!);
   const dialPool = new Uint32Array(log.n);
   for (let i = 0; i < log.n; i++) dialPool[i] = numberPool[log.nid[i]];
-  const perPool = pass(log, sel, atSec, dialPool, Int32Array.from(caps));
+  const perPool = yield* pass(log, sel, atSec, dialPool, Int32Array.from(caps));
   for (let pid = 0; pid < poolNames.length; pid++) if (perPool[pid]) pools.set(poolNames[pid], perPool[pid]!);
   return { at, numbers, pools };
 }
@@ -221,7 +252,7 @@ function capOf(o: FatigueOptions, pool: string): number {
  * them is less than 24 h before it; and the start of its last dial and of its last dial over the cap, to count
  * consumers per window at the end.
  */
-function pass(log: DialLog, sel: Uint32Array, atSec: number, scopeOf: Uint32Array, capOfScope: Int32Array): (FatigueScope | undefined)[] {
+function* pass(log: Dials, sel: Uint32Array, atSec: number, scopeOf: Uint32Array, capOfScope: Int32Array): Generator<void, (FatigueScope | undefined)[]> {
   const out: (FatigueScope | undefined)[] = new Array(capOfScope.length);
   if (sel.length === 0) return out;
   let maxCap = 1;
@@ -239,6 +270,7 @@ function pass(log: DialLog, sel: Uint32Array, atSec: number, scopeOf: Uint32Arra
   const counts = new Float64Array(capOfScope.length * 4);
   const seen = new Uint8Array(capOfScope.length);
   for (let j = 0; j < sel.length; j++) {
+    if ((j & (SLICE_DIALS - 1)) === SLICE_DIALS - 1) yield;
     const i = sel[j];
     const scope = scopeOf[i];
     const hi = his[i];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DialLog, fatigueAt, type FatigueFigures, type FatigueScope } from '../../src/stats/fatigue.js';
+import { DialLog, fatigueAt, fatigueAtSliced, type FatigueFigures, type FatigueScope } from '../../src/stats/fatigue.js';
 
 // Recipient fatigue (stats/fatigue.ts) against a plain loop: for every scope (a number, a pool) and consumer, the
 // calls in time order; a call is over the cap when `cap` earlier calls to that consumer from that scope started less
@@ -137,5 +137,24 @@ describe('the dial log: bounded, forgets with the windows', () => {
     expect(Array.from(log.ts.subarray(0, log.n))).toEqual([1010, 1011, 1012, 1013, 1014, 1015, 2000]);
     for (let i = 0; i < 1000; i++) log.add('+12025550102', i, i, 3000 + i);
     expect(log.n).toBeLessThanOrEqual(16);
+  });
+});
+
+describe('fatigue in slices (serve)', () => {
+  it('gives the event loop turns and the same figures, whatever is committed or pruned between slices', async () => {
+    const log = new DialLog();
+    for (let i = 0; i < 300_000; i++) log.add(`+1202555${String(i % 50).padStart(4, '0')}`, (i * 2654435761) >>> 0, i % 7919, AT_SEC - 2 * DAY + Math.floor(i / 3));
+    const o = { poolOf, capOf };
+    const want = fatigueAt(log, AT, o);
+    let turns = 0;
+    const got = await fatigueAtSliced(log, AT, o, async () => {
+      turns++;
+      // A commit and a prune between slices: the pass works on the dials as they were when it began.
+      log.add('+12025550199', 1, 2, AT_SEC - 10);
+      log.forgetBefore(AT_SEC - DAY);
+    });
+    expect(turns).toBeGreaterThanOrEqual(6);
+    expect(Object.fromEntries(got.numbers)).toEqual(Object.fromEntries(want.numbers));
+    expect(Object.fromEntries(got.pools)).toEqual(Object.fromEntries(want.pools));
   });
 });
