@@ -218,7 +218,7 @@ export class FileIngestor {
       if (kind) st.format = kind === 'pcapng' ? 'pcap' : kind;
     }
     this.waitingOnLine = false;
-    if (st.format === 'duplicate') return 0;
+    if (st.format === 'duplicate' || st.format === 'gzip') return 0; // skipped whole (duplicate_file), a passed-over archive
     if (st.format !== null && SIDE_FORMATS.has(st.format)) return this.importSideFile(fh, size, final);
     let consumed = 0;
     // Read-ahead: the next step's read runs while this step is parsed (a second buffer, for this drain only).

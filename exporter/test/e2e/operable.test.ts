@@ -184,6 +184,24 @@ describe('serve readiness and sources', () => {
   });
 });
 
+describe('gzip in the inbox', () => {
+  it('a rotated Master.csv.1.gz present at start is unpacked, read, and only then is serve ready', async () => {
+    const dir = tmp('numrep-gz-');
+    mkdirSync(join(dir, 'inbox'));
+    writeFileSync(join(dir, 'inbox', 'Master.csv.1.gz'), gzipSync(readFileSync(join(EXAMPLES, 'Master.csv'))));
+    const port = await freeTcpPort();
+    const p = serveCli(['--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db')]);
+    await until('ready', async () => (p.log().includes('ready in') ? true : undefined), 60_000);
+    expect(p.log()).toMatch(/Master\.csv\.1\.gz: gzip, [\d,]+ bytes unpacked to Master\.csv\.1 \(17,999 bytes\)/);
+    // ready means read: the 60 calls are counted (they are older than the windows, so in the totals)
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(body).toMatch(/numrep_ingest_records_total\{format="asterisk",result="accepted",reason="ok"\} 60/);
+    expect(body).not.toMatch(/result="rejected"/);
+    expect(existsSync(join(dir, 'inbox', 'Master.csv.1.gz'))).toBe(false);
+    expect(await stopWith(p, 'SIGTERM')).toBe(0);
+  });
+});
+
 describe('what the database remembers', () => {
   it('the tracked-number cap counts numbers with calls inside the retention, so a rotated pool gets new numbers', async () => {
     const dir = tmp('numrep-cap-');
