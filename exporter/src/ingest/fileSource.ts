@@ -49,7 +49,8 @@ const FRAMED = new Set(['pcap']);
 
 /** Engine-label snapshots and inventories ride the same inbox; they are small and read whole once settled. */
 export const SIDE_FORMATS = new Set(['labels', 'inventory']);
-const MAX_SIDE_FILE = 64 * 1_048_576;
+/** Labels and inventory files are read whole: larger ones are refused (inbox, CLI import). */
+export const MAX_SIDE_FILE = 64 * 1_048_576;
 
 export const FINGERPRINT_BYTES = 1024;
 

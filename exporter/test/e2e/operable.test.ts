@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tmp } from '../core/helpers.js';
@@ -181,6 +181,18 @@ describe('serve readiness and sources', () => {
     expect(p.log()).toContain(`warning: source ${join(dir, 'logs', 'Mastr.csv')}: no file matches it yet`);
     expect(body).toContain(`numrep_source_glob_files{glob="${join(dir, 'logs', 'Mastr.csv')}"} 0`);
     expect(await stopWith(p, 'SIGTERM')).toBe(0);
+  });
+});
+
+describe('side files have a size limit', () => {
+  it('inventory import of a file over 64 MiB exits 2 naming the file, without reading it', () => {
+    const dir = tmp('numrep-side-');
+    const f = join(dir, 'inventory.csv');
+    writeFileSync(f, 'number,pool\n');
+    truncateSync(f, 64 * 1_048_576 + 1); // sparse: the size is what counts
+    const r = run(['inventory', 'import', '--db', join(dir, 'numrep.db'), f]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${f}: 67,108,865 bytes; an inventory file larger than 67,108,864 bytes is not imported`);
   });
 });
 
