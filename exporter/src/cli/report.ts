@@ -320,6 +320,17 @@ export function explainNumber(j: ReportJson, number: string): string | null {
     if (!k) continue;
     out.push(`  ${w}: ${k.calls} calls, answered ${pct(k.answer_ratio)}, 487 ${pct(k.cancel_ratio)}, rejected ${pct(k.rejection_ratio)}, blocked ${pct(k.block_ratio)}, voicemail ${pct(k.voicemail_ratio)}, short ${pct(k.short_call_ratio)}, talk ${k.avg_talk_seconds === null ? '-' : `${Math.round(k.avg_talk_seconds)} s`}`);
   }
+  if (n.fatigue) {
+    for (const w of ['24h', '7d'] as const) {
+      const f = n.fatigue[w];
+      out.push(`  fatigue ${w}: ${f.consumers} consumers, repeat dials ${pct(f.repeat_dial_ratio)}, ${f.consumers_over_cap} over the ${n.fatigue.cap}/24h cap (${f.attempts_over_cap} calls beyond it)`);
+    }
+  }
+  if (n.dispositions) {
+    for (const [w, d] of Object.entries(n.dispositions)) {
+      if (d) out.push(`  dispositions ${w}: ${d.connected_human} reached a person, ${d.conversions} converted (${pct(d.conversion_ratio)}), ${d.abandoned} abandoned (${pct(d.abandoned_ratio)})`);
+    }
+  }
   for (const [c, v] of Object.entries(n.carriers)) {
     const k = v['7d'] as { calls: number; answer_ratio: number | null; cancel_ratio: number | null } | undefined;
     out.push(`  carrier ${c}: ${v.flag ?? '-'}${v.reason ? ` (${v.reason})` : ''}${k ? `; 7d ${k.calls} calls, answered ${pct(k.answer_ratio)}, 487 ${pct(k.cancel_ratio)}` : ''}`);

@@ -162,3 +162,17 @@ describe('dialer dispositions', () => {
     }
   });
 });
+
+describe('report --explain', () => {
+  it('names the number\'s fatigue and dispositions, and the reason names the consumers over the cap', () => {
+    const dir = tmp('numrep-explain-');
+    const rows = ['caller,called,start,billsec,disposition,dialer_result'];
+    for (let k = 0; k < 5; k++) rows.push(`+12025550101,+13125550142,2026-11-20T0${k}:00:00Z,40,answered,${k === 4 ? 'SALE' : 'NI'}`);
+    writeFileSync(join(dir, 'calls.csv'), rows.join('\n') + '\n');
+    const out = execFileSync(process.execPath, [CLI, 'report', '--explain', '+12025550101', join(dir, 'calls.csv')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).toContain('1 consumer called more than 3 times in 24h (2 calls over the cap): recipient fatigue, dial them less');
+    expect(out).toContain('fatigue 24h: 1 consumers, repeat dials 80.0%, 1 over the 3/24h cap (2 calls beyond it)');
+    expect(out).toContain('dispositions 7d: 5 reached a person, 1 converted (20.0%), 0 abandoned (0.0%)');
+    expect(out).not.toContain('3125550142');
+  });
+});
