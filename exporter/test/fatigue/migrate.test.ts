@@ -40,3 +40,32 @@ describe('a database from before dispositions', () => {
     }
   });
 });
+
+describe('dials survive a restart', () => {
+  it('a new Runtime on the same database has the same fatigue figures', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { Runtime } = await import('../../src/runtime.js');
+    const { CarrierResolver } = await import('../../src/model/carrier.js');
+    const NOW = Date.parse('2026-11-20T18:00:00Z');
+    const dir = tmp('numrep-dials-restart-');
+    const inbox = join(dir, 'inbox');
+    mkdirSync(inbox);
+    const rows = ['caller,called,start,billsec,disposition'];
+    for (let k = 0; k < 5; k++) for (let c = 0; c < 3; c++) rows.push(`+12025550101,+1312555014${c},${new Date(NOW - (k * 3 + 1) * 3_600_000 - c * 1000).toISOString()},0,no_answer`);
+    writeFileSync(join(inbox, 'calls.csv'), rows.join('\n') + '\n');
+    const open = () => new Runtime({ db: join(dir, 'numrep.db'), bucketMs: 60_000, inbox, globs: [], readerOptions: { defaultCountryCode: '1', timezone: 'UTC' }, resolver: new CarrierResolver(), settleMs: 0, maxRecordBytes: 65_536, now: () => NOW });
+    const first = open();
+    await first.poll();
+    const before = first.fatigueAt(NOW).numbers.get('+12025550101');
+    await first.close();
+    expect(before!['24h']).toMatchObject({ calls: 15, consumers: 3, consumers_over_cap: 3, attempts_over_cap: 6 });
+    const second = open();
+    try {
+      await second.poll();
+      expect(second.dials.n).toBe(15);
+      expect(second.fatigueAt(NOW).numbers.get('+12025550101')).toEqual(before);
+    } finally {
+      await second.close();
+    }
+  });
+});
