@@ -2,7 +2,7 @@ import { countryCodeOf } from '../config.js';
 import { mkdirSync, appendFileSync, readFileSync, existsSync, realpathSync, accessSync, constants as fsConstants } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import chokidar from 'chokidar';
-import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
+import { Runtime, fatigueSettingsFrom, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { MetricsExporter } from '../http/metrics.js';
 import { createApp, listen } from '../http/server.js';
 import { checkFormat, classifySettingsFrom, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
@@ -124,6 +124,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     rt = new Runtime({
       shard,
       maxCarriersPerNumber: c.max_carriers_per_number,
+      fatigue: fatigueSettingsFrom(c),
+      abandonedLimit: c.dispositions.abandoned_limit,
       db: c.db,
       bucketMs: c.bucket_seconds * 1000,
       inbox,

@@ -165,6 +165,7 @@ export class FileIngestor {
         batch.reject({ file: st.path, line: this.rowLines[i], format: this.rows[i].source, reason, detail, raw: text.slice(0, 65536), at: now });
       },
       remember: (hi, lo, source, tsSec) => batch.rememberKey(hi, lo, source, tsSec),
+      dial: (caller, hi, lo, tsSec) => batch.addDial(caller, hi, lo, tsSec),
     };
     try {
       this.opts.classifier.step(this.rows, st.id, sink);
