@@ -5,6 +5,7 @@ import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
 import { addLogged, type CallLog } from '../stats/callLog.js';
 import { OUTCOMES } from '../model/types.js';
 import { keyFromRowId, keyRowId, type CallKeySet } from '../classify/callKeys.js';
+import { createRemediationTables, Remediations } from './remediation.js';
 
 /**
  * SQLite state (docs/architecture.md#durability). better-sqlite3 is synchronous, so one `transaction()` call
@@ -359,6 +360,10 @@ export interface StoreOptions {
   fileMode?: number;
   /** Rows kept in the quarantine table, the newest (`quarantine.db_max_rows`); unbounded when absent. */
   quarantineMaxRows?: number;
+  /** Engine labels that flag nothing (`reputation.labels.benign`): any other label suggests a remediation case. */
+  benignLabels?: readonly string[];
+  /** The wall clock stamped on remediation cases suggested by an import (tests pass their own). */
+  now?: () => number;
 }
 
 /** Create `file` with `mode` if missing; narrow it (and its WAL/SHM) to `enforce` when given. Returns files narrowed. */
@@ -410,10 +415,16 @@ export class Store {
   /** Quarantine rows deleted to keep the table at quarantineMaxRows, by this connection. */
   quarantinePruned = 0;
   private readonly quarantineMaxRows: number | undefined;
+  /** Remediation cases and their events (store/remediation.ts), over this connection. */
+  readonly remediations: Remediations;
+  private readonly benign: ReadonlySet<string>;
+  private readonly now: () => number;
 
   constructor(readonly file: string, opts: StoreOptions = {}) {
     this.mem = opts.memoryBuckets && file === ':memory:' ? new MemoryBuckets() : null;
     this.quarantineMaxRows = opts.quarantineMaxRows;
+    this.benign = new Set(opts.benignLabels ?? ['clean', 'unknown']);
+    this.now = opts.now ?? Date.now;
     if (file !== ':memory:') {
       mkdirSync(dirname(file), { recursive: true });
       try {
@@ -443,6 +454,7 @@ export class Store {
       throw new Error(`database ${file} was created with ${Number(stored) / 1000}s buckets, not ${opts.bucketMs / 1000}s; use the same bucket width or a new database`);
     }
     this.stmts = this.prepare();
+    this.remediations = new Remediations(this.db);
   }
 
   private migrate(): void {
@@ -476,6 +488,8 @@ export class Store {
       CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
         registered_at INTEGER) WITHOUT ROWID;
     `);
+    // Remediation cases (tables of their own: a numrep without them reads this database as before).
+    createRemediationTables(this.db);
     // Added with schema 2 (classification): what each file's rows became.
     if (!(this.db.prepare('PRAGMA table_info(sources)').all() as { name: string }[]).some((c) => c.name === 'counts')) {
       this.db.exec('ALTER TABLE sources ADD COLUMN counts TEXT');
@@ -586,7 +600,10 @@ export class Store {
       const keys = batch.callKeys;
       // A one-shot run keeps its call keys in memory only (classify/callKeys.ts): nothing here outlives it.
       if (keys && !this.mem) for (let i = 0; i + 3 < keys.length; i += 4) s.insertCallKey.run(keyRowId(keys[i], keys[i + 1]), keys[i + 2], keys[i + 3]);
-      for (const l of batch.labels ?? []) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
+      const labels = batch.labels ? [...batch.labels] : [];
+      for (const l of labels) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
+      // A flag suggests a remediation case in the same transaction as the label that raised it.
+      if (labels.length > 0) this.remediations.onLabels(labels, this.benign, this.now());
       for (const i of batch.inventory ?? [])
         s.upsertInventory.run(i.number, i.pool, i.campaign, i.registered === null ? null : i.registered ? 1 : 0, i.registeredAt);
       if (batch.source) this.saveSource(batch.source);
