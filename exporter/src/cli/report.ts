@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
-import { reportJson, type ReportJson } from '../http/json.js';
+import { reportJson, withPlace, type ReportJson } from '../http/json.js';
 export { reportCsv } from '../http/csv.js';
 import { assessSnapshot, enrichWith } from '../reputation/evaluate.js';
 import { parseReputationConfig } from '../reputation/config.js';
@@ -206,7 +206,7 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
   } catch (err) {
     fail(`${flags.config ?? 'config'}: reputation: ${(err as Error).message}`, 2);
   }
-  const json = reportJson(snap, enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels));
+  const json = reportJson(snap, withPlace(enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels), rt));
   const ingest = accountOf(rt.store.ingestCounts());
   json.ingest = ingest;
   const accepted = ingest.accepted;

@@ -182,6 +182,15 @@ export class Remediations {
     return r ? rowToCase(r) : null;
   }
 
+  /** One of our numbers: in the inventory, seen placing calls, or labelled by an engine. */
+  isOurNumber(number: string): boolean {
+    return (
+      this.db
+        .prepare('SELECT 1 FROM inventory WHERE number = ? UNION ALL SELECT 1 FROM numbers WHERE number = ? UNION ALL SELECT 1 FROM labels WHERE number = ? LIMIT 1')
+        .get(number, number, number) !== undefined
+    );
+  }
+
   /**
    * Open a case for `number` with `engine`: a `suggested` one for them becomes `open` (same id, ticket and
    * note added); an open or submitted one is a conflict; else a new case.
@@ -190,6 +199,8 @@ export class Remediations {
     if (!isRemediationEngine(o.engine)) throw new RemediationError(`engine "${String(o.engine).slice(0, 40)}" is not one of ${REMEDIATION_ENGINES.join(', ')}`, 400);
     const ticket = cleanText(o.ticket, MAX_TICKET_CHARS, 'ticket');
     const note = cleanText(o.note, MAX_NOTE_CHARS, 'note');
+    // A case keeps its number in clear: never a consumer's typed by mistake (and the error does not repeat it).
+    if (!this.isOurNumber(o.number)) throw new RemediationError('that number is not one of ours (not in the inventory, never seen placing a call, never labelled)', 404);
     return this.db.transaction(() => {
       const cur = this.active(o.number, o.engine);
       if (cur && cur.state !== 'suggested') throw new RemediationError(`case ${cur.id} for ${o.number} with ${o.engine} is already ${cur.state}`, 409);

@@ -17,12 +17,18 @@ function dbFile(): string {
   return join(d, 'numrep.db');
 }
 const labelBatch = (labels: LabelSnapshot[]) => ({ buckets: [], seen: [], totals: [], blocks: [], counters: [], quarantine: [], labels });
+/** Our numbers: +12025550101 … +12025550109 in the inventory. */
+function ours(store: Store): Store {
+  const inventory = Array.from({ length: 9 }, (_, i) => ({ number: `+1202555010${i + 1}`, pool: 'default', campaign: null, registered: null, registeredAt: null }));
+  store.commit({ ...labelBatch([]), inventory });
+  return store;
+}
 const label = (number: string, engine: string, l: string, checkedAt: number): LabelSnapshot => ({ number, engine, label: l, checkedAt, reports: null });
 
 describe('remediation cases in the store', () => {
   it('open → submitted → resolved, with events, survives closing and reopening the database', () => {
     const file = dbFile();
-    let store = new Store(file);
+    let store = ours(new Store(file));
     const c = store.remediations.open({ number: '+12025550101', engine: 'hiya', ticket: 'HY-1', note: 'first try' }, T0);
     expect(c).toMatchObject({ id: 1, state: 'open', ticket: 'HY-1', note: 'first try', createdAt: T0 });
     store.remediations.update(c.id, { state: 'submitted' }, T0 + DAY);
@@ -42,7 +48,7 @@ describe('remediation cases in the store', () => {
   });
 
   it('refuses what a case cannot do: a second active case, a final state, an unknown engine or state', () => {
-    const store = new Store(':memory:');
+    const store = ours(new Store(':memory:'));
     const r = store.remediations;
     const c = r.open({ number: '+12025550101', engine: 'tns' }, T0);
     expect(() => r.open({ number: '+12025550101', engine: 'tns' }, T0)).toThrow(/already open/);
@@ -58,6 +64,8 @@ describe('remediation cases in the store', () => {
     })();
     expect(err?.status).toBe(409);
     expect(() => r.update(99, { state: 'resolved' }, T0)).toThrow(/no remediation case 99/);
+    // Not one of ours (a consumer's number typed by mistake): refused, and not repeated in the error.
+    expect(() => r.open({ number: '+13125550199', engine: 'tns' }, T0)).toThrow(/^that number is not one of ours/);
     // A final case leaves room for a new one.
     expect(r.open({ number: '+12025550101', engine: 'tns' }, T0 + 3 * DAY).id).toBe(c.id + 1);
     store.close();
@@ -88,7 +96,7 @@ describe('remediation cases in the store', () => {
   });
 
   it('a resolved case flagged again by its engine within 30 days is re-flagged (and a new case is suggested); later is not', () => {
-    const store = new Store(':memory:', { now: () => T0 + 40 * DAY });
+    const store = ours(new Store(':memory:', { now: () => T0 + 40 * DAY }));
     const r = store.remediations;
     const a = r.open({ number: '+12025550101', engine: 'first_orion' }, T0);
     r.update(a.id, { state: 'resolved' }, T0 + DAY);
@@ -107,7 +115,7 @@ describe('remediation cases in the store', () => {
   });
 
   it('stats: time in review from submitted (else opened) to closed, oldest submitted case by engine', () => {
-    const store = new Store(':memory:');
+    const store = ours(new Store(':memory:'));
     const r = store.remediations;
     const a = r.open({ number: '+12025550101', engine: 'hiya' }, T0);
     r.update(a.id, { state: 'submitted' }, T0 + DAY);
