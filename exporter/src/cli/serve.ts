@@ -24,6 +24,7 @@ import { HistoryRecorder } from '../reputation/history.js';
 import { DatabaseLockedError, DbLock } from '../store/lock.js';
 import { QuarantineFile } from '../ingest/quarantineFile.js';
 import { registerIngestMetrics } from '../http/ingestMetrics.js';
+import { registerNumberInfo, registerRemediationMetrics } from '../http/managementMetrics.js';
 
 /** `reputation.labels.benign` (the config was validated when it was read). */
 function benignLabelsOf(reputation: unknown): readonly string[] | undefined {
@@ -234,6 +235,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     stalled: () => rt.tailer.stalled(),
     log,
   });
+  registerRemediationMetrics(metrics.registry, { cases: () => rt.store.remediations.list(), now: Date.now });
+  registerNumberInfo(metrics.registry, { numbers: () => rt.snapshotNow().numbers.values(), registration: rt.registration });
   registerIngestMetrics(metrics.registry, {
     stalled: () => rt.tailer.stalled(),
     quarantineDropped: () => ({
