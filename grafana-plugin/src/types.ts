@@ -42,7 +42,15 @@ export interface NumberRow {
   answerHistory: Array<number | null>;
   /** Engines whose latest label is not clean (numrep_number_engine_flagged == 1). */
   enginesFlagged: string[];
+  /** Where the number lives (numrep_number_info): ISO country and the area of its prefix; null when not given. */
+  country: string | null;
+  area: string | null;
+  /** The inventory's registration state (numrep_number_info `registration`); null when the series is absent. */
+  registration: Registration | null;
 }
+
+export const REGISTRATIONS = ['registered', 'not_registered', 'unknown'] as const;
+export type Registration = (typeof REGISTRATIONS)[number];
 
 export interface TransformResult {
   rows: NumberRow[];
@@ -63,7 +71,9 @@ export type ColumnId =
   | 'calls24h'
   | 'answerRatio'
   | 'trend'
-  | 'recommendation';
+  | 'recommendation'
+  | 'area'
+  | 'registration';
 
 export const ALL_COLUMNS: ColumnId[] = [
   'pool',
@@ -75,6 +85,8 @@ export const ALL_COLUMNS: ColumnId[] = [
   'answerRatio',
   'trend',
   'recommendation',
+  'area',
+  'registration',
 ];
 
 export type SortKey = 'number' | 'pool' | 'status' | 'score' | 'calls24h' | 'answerRatio' | 'recommendation';

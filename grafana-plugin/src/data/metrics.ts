@@ -12,6 +12,7 @@ export const METRIC = {
   calls: 'numrep_number_calls',
   answerRatio: 'numrep_number_answer_ratio',
   engineFlagged: 'numrep_number_engine_flagged',
+  info: 'numrep_number_info',
 } as const;
 
 export type MetricKey = keyof typeof METRIC;
@@ -55,6 +56,9 @@ export function inferFromLabels(labels: Record<string, string>): MetricKey | und
   }
   if (labels.engine !== undefined) {
     return 'engineFlagged';
+  }
+  if (labels.registration !== undefined) {
+    return 'info';
   }
   return undefined;
 }
