@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -174,6 +175,12 @@ describe('/api/v1/remediations', () => {
     expect(body).toContain('numrep_remediation_reflagged_total{engine="first_orion"} 1');
     expect(body).toContain('numrep_remediation_reflagged_total{engine="hiya"} 0');
     expect(body).not.toContain('3125550000');
+    // Named, typed and documented as Prometheus wants (promtool: base units, _total on the counter).
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    if (!(promtool.error && process.env.CI !== 'true')) {
+      expect(promtool.stdout + promtool.stderr).toBe('');
+      expect(promtool.status).toBe(0);
+    }
     const events = (await call('GET', `/api/v1/remediations/${suggested[0].id}`)).json.events.map((e: { event: string }) => e.event);
     expect(events).toEqual(['suggested', 'opened', 'submitted', 'resolved', 'reflagged']);
   });
