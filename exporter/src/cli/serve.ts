@@ -24,7 +24,7 @@ import { HistoryRecorder } from '../reputation/history.js';
 import { DatabaseLockedError, DbLock } from '../store/lock.js';
 import { QuarantineFile } from '../ingest/quarantineFile.js';
 import { registerIngestMetrics } from '../http/ingestMetrics.js';
-import { registerNumberInfo, registerRemediationMetrics } from '../http/managementMetrics.js';
+import { numberInfoFamily, registerRemediationMetrics } from '../http/managementMetrics.js';
 
 /** `reputation.labels.benign` (the config was validated when it was read). */
 function benignLabelsOf(reputation: unknown): readonly string[] | undefined {
@@ -213,6 +213,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     version: VERSION,
     seriesBudget: c.series_budget,
     verdicts: (snap) => new Map([...assessSnapshot(snap, evaluate)].map(([n, a]) => [n, verdictOf(a)])),
+    extraChunks: numberInfoFamily({ registration: rt.registration, sideVersion: () => rt.sideDataVersion }),
   });
   let ready = false;
   const live = setupLive(c, rt, flags.hepListen, log);
@@ -236,7 +237,6 @@ export async function serve(flags: ServeFlags): Promise<void> {
     log,
   });
   registerRemediationMetrics(metrics.registry, { cases: () => rt.store.remediations.list(), now: Date.now });
-  registerNumberInfo(metrics.registry, { numbers: () => rt.snapshotNow().numbers.values(), registration: rt.registration });
   registerIngestMetrics(metrics.registry, {
     stalled: () => rt.tailer.stalled(),
     quarantineDropped: () => ({

@@ -2,6 +2,7 @@ import client from 'prom-client';
 import { placeOf } from '../model/geo.js';
 import { CASE_STATES, REMEDIATION_ENGINES, remediationStats, type RemediationCase } from '../store/remediation.js';
 import { registrationOf } from './json.js';
+import { labels } from './exposition.js';
 
 /** Buckets of numrep_remediation_review_seconds: an hour to two months (engines answer in days to weeks). */
 export const REVIEW_BUCKETS_SECONDS = [3600, 6 * 3600, 86_400, 2 * 86_400, 3 * 86_400, 7 * 86_400, 14 * 86_400, 30 * 86_400, 60 * 86_400];
@@ -64,23 +65,32 @@ export function registerRemediationMetrics(registry: client.Registry, o: { cases
 /**
  * numrep_number_info{number, pool, country, area, registration} 1 for each tracked number: where it lives and
  * whether it is registered, on one series per number rather than as labels on every family (join it with
- * `* on (number) group_left (area) numrep_number_info`).
+ * `* on (number, pool) group_left (area) numrep_number_info`). Rendered as text like the per-number families
+ * (MetricsOptions.extraChunks): the body is kept while the snapshot's numbers and the side data stay the same,
+ * and each number's line is kept while its pool and registration do (10k numbers through prom-client took
+ * ~100 ms a scrape).
  */
-export function registerNumberInfo(
-  registry: client.Registry,
-  o: { numbers: () => Iterable<{ number: string; pool: string }>; registration: ReadonlyMap<string, boolean | null> },
-): void {
-  new client.Gauge({
-    name: 'numrep_number_info',
-    help: 'Where each tracked number lives (ISO country, area of its prefix from libphonenumber) and its inventory registration; always 1.',
-    labelNames: ['number', 'pool', 'country', 'area', 'registration'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const n of o.numbers()) {
+export function numberInfoFamily(o: { registration: ReadonlyMap<string, boolean | null>; sideVersion: () => number }): (snap: { numbers: ReadonlyMap<string, { number: string; pool: string }> }) => Buffer[] {
+  let lines = new Map<string, { pool: string; registration: string; line: string }>();
+  let last: { numbers: unknown; version: number; body: Buffer } | null = null;
+  const head = '# HELP numrep_number_info Where each tracked number lives (ISO country, area of its prefix from libphonenumber) and its inventory registration; always 1.\n# TYPE numrep_number_info gauge\n';
+  return (snap) => {
+    const version = o.sideVersion();
+    if (last && last.numbers === snap.numbers && last.version === version) return [last.body];
+    const next = new Map<string, { pool: string; registration: string; line: string }>();
+    const out: string[] = [head];
+    for (const n of snap.numbers.values()) {
+      const registration = registrationOf(o.registration.get(n.number));
+      let l = lines.get(n.number);
+      if (!l || l.pool !== n.pool || l.registration !== registration) {
         const p = placeOf(n.number);
-        this.set({ number: n.number, pool: n.pool, country: p.country ?? '', area: p.area ?? '', registration: registrationOf(o.registration.get(n.number)) }, 1);
+        l = { pool: n.pool, registration, line: `numrep_number_info{${labels({ number: n.number, pool: n.pool, country: p.country ?? '', area: p.area ?? '', registration })}} 1\n` };
       }
-    },
-  });
+      next.set(n.number, l);
+      out.push(l.line);
+    }
+    lines = next;
+    last = { numbers: snap.numbers, version, body: Buffer.from(out.join('')) };
+    return [last.body];
+  };
 }

@@ -10,6 +10,14 @@ describe('where a number lives (libphonenumber geocoding data)', () => {
     expect(placeOf('+14165550101')).toEqual({ country: 'CA', area: 'Ontario' });
   });
 
+  it('tells apart the regions that share a calling code (the country is kept per 7 leading digits)', () => {
+    expect(placeOf('+447781123456').country).toBe('GG');
+    expect(placeOf('+447400123456').country).toBe('GB');
+    expect(placeOf('+14165550102').country).toBe('CA');
+    expect(placeOf('+13405550101').country).toBe('VI');
+    expect(placeOf('+12025550199').country).toBe('US');
+  });
+
   it('says null for an area the data does not name (a mobile range) and for what is not a number', () => {
     expect(placeOf('+998901234567')).toEqual({ country: 'UZ', area: null });
     expect(placeOf('+999')).toEqual({ country: null, area: null });

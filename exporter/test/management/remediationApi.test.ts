@@ -9,7 +9,7 @@ import { CarrierResolver } from '../../src/model/carrier.js';
 import { MetricsExporter } from '../../src/http/metrics.js';
 import { createApp, listen } from '../../src/http/server.js';
 import { withPlace } from '../../src/http/json.js';
-import { registerNumberInfo, registerRemediationMetrics } from '../../src/http/managementMetrics.js';
+import { numberInfoFamily, registerRemediationMetrics } from '../../src/http/managementMetrics.js';
 import { assessSnapshot, enrichByAssessing, verdictOf } from '../../src/reputation/evaluate.js';
 import { TestReader, line, tmp } from '../core/helpers.js';
 
@@ -56,9 +56,13 @@ async function start(o: { dir?: string; token?: string } = {}): Promise<Rig> {
     readers: { createReader: () => new TestReader(), detectFormat: (l) => (l.length && /^\d+,/.test(l[0]) ? 'test' : null) },
   });
   await rt.poll();
-  const metrics = new MetricsExporter(rt, { version: 'test', seriesBudget: 100, verdicts: (snap) => new Map([...assessSnapshot(snap)].map(([n, a]) => [n, verdictOf(a)])) });
+  const metrics = new MetricsExporter(rt, {
+    version: 'test',
+    seriesBudget: 100,
+    verdicts: (snap) => new Map([...assessSnapshot(snap)].map(([n, a]) => [n, verdictOf(a)])),
+    extraChunks: numberInfoFamily({ registration: rt.registration, sideVersion: () => rt.sideDataVersion }),
+  });
   registerRemediationMetrics(metrics.registry, { cases: () => rt.store.remediations.list(), now: () => now });
-  registerNumberInfo(metrics.registry, { numbers: () => rt.snapshotNow().numbers.values(), registration: rt.registration });
   const app = createApp({
     runtime: rt,
     metrics,
@@ -203,6 +207,13 @@ describe('/api/v1/remediations', () => {
     const body = await rig!.metrics.render();
     expect(body).toContain('numrep_number_info{number="+12125550101",pool="sales",country="US",area="New York, NY",registration="registered"} 1');
     expect(body).toContain('numrep_number_info{number="+442071234567",pool="uk",country="GB",area="London",registration="registered"} 1');
+    expect(body).toContain('numrep_number_info{number="+12125550102",pool="sales",country="US",area="New York, NY",registration="not_registered"} 1');
     expect(body).not.toContain('3125550000');
+    // Registered since: a new inventory moves the info series (its text is kept only while nothing changed).
+    writeFileSync(join(rig!.inbox, 'inventory2.csv'), 'number,pool,campaign,registered\n+12125550102,sales,,yes\n');
+    await rig!.rt.poll();
+    const after = await rig!.metrics.render();
+    expect(after).toContain('numrep_number_info{number="+12125550102",pool="sales",country="US",area="New York, NY",registration="registered"} 1');
+    expect(after.match(/^numrep_number_info\{number="\+12125550102"/gm)).toHaveLength(1);
   });
 });
