@@ -201,6 +201,7 @@ describe('alerting contract (no tools needed)', () => {
         'NumrepTrackedNumbersOverCap',
         'PoolExhaustionForecast',
         'PoolHealthyShareLow',
+        'RemediationCaseWaiting',
       ].sort(),
     );
   });
