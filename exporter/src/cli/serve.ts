@@ -6,6 +6,7 @@ import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.j
 import { MetricsExporter } from '../http/metrics.js';
 import { createApp, listen } from '../http/server.js';
 import { withPlace } from '../http/json.js';
+import { loadGeocoding } from '../model/geo.js';
 import { checkFormat, classifySettingsFrom, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
 import { accountOf, describeAccount } from '../classify/account.js';
 import { globToRegExp } from '../ingest/tailer.js';
@@ -247,6 +248,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
       file_write_error: quarantineFile.droppedWriteError,
     }),
   });
+  // Where our numbers live: the default calling code's geocoding table decoded before the first scrape needs it.
+  loadGeocoding(countryCodeOf(c));
   let server;
   try {
     server = await listen(app, host, port, web, log);
