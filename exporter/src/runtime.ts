@@ -41,6 +41,8 @@ export interface RuntimeOptions {
   onRotation?(src: SourceState, kind: 'rename' | 'truncate'): void;
   onError?(path: string, err: Error): void;
   onRecover?(path: string): void;
+  /** A dropped gzip file was unpacked beside itself. */
+  onUnpack?(gz: string, unpacked: string, bytes: number, inflatedBytes: number): void;
   onCommit?(batch: Batch, src: SourceState): void;
   onProgress?(bytes: number): void;
   /** Whether a glob's matches are read when they are symbolic links (default yes; serve: sources[].follow_symlinks). */
@@ -186,6 +188,7 @@ export class Runtime {
       onRotation: opts.onRotation,
       onError: opts.onError,
       onRecover: opts.onRecover,
+      onUnpack: opts.onUnpack,
       onProgress: opts.onProgress,
       onCommit: (batch, src) => this.onCommit(batch, src),
       onSideImport: () => this.reloadSideData(),
