@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { maskDigits } from '../ingest/redact.js';
 
 /**
  * Remediation cases: the recovery layer as data (docs/remediation.md). A case asks one analytics engine
@@ -131,6 +132,16 @@ function cleanText(v: string | null | undefined, max: number, what: string): str
   return s === '' ? null : s;
 }
 
+/**
+ * A note is free text an operator may paste a consumer's number into ("complaint from +1312…"): it is kept with
+ * every run of 7+ digits masked (`<digits:10>`, as the quarantine keeps rejected lines), so no such number is
+ * stored in clear. Ticket ids go in `ticket`, which is kept as given.
+ */
+function noteText(v: string | null | undefined): string | null {
+  const s = cleanText(v, MAX_NOTE_CHARS, 'note');
+  return s === null ? null : maskDigits(s);
+}
+
 export interface CaseFilter {
   number?: string;
   engine?: RemediationEngine;
@@ -198,7 +209,7 @@ export class Remediations {
   open(o: { number: string; engine: string; ticket?: string | null; note?: string | null }, now: number): RemediationCase {
     if (!isRemediationEngine(o.engine)) throw new RemediationError(`engine "${String(o.engine).slice(0, 40)}" is not one of ${REMEDIATION_ENGINES.join(', ')}`, 400);
     const ticket = cleanText(o.ticket, MAX_TICKET_CHARS, 'ticket');
-    const note = cleanText(o.note, MAX_NOTE_CHARS, 'note');
+    const note = noteText(o.note);
     // A case keeps its number in clear: never a consumer's typed by mistake (and the error does not repeat it).
     if (!this.isOurNumber(o.number)) throw new RemediationError('that number is not one of ours (not in the inventory, never seen placing a call, never labelled)', 404);
     return this.db.transaction(() => {
@@ -226,7 +237,7 @@ export class Remediations {
   /** Move a case to submitted, resolved or rejected (ticket and note may come along). */
   update(id: number, o: { state?: string; ticket?: string | null; note?: string | null }, now: number): RemediationCase {
     const ticket = cleanText(o.ticket, MAX_TICKET_CHARS, 'ticket');
-    const note = cleanText(o.note, MAX_NOTE_CHARS, 'note');
+    const note = noteText(o.note);
     if (o.state !== undefined && !(UPDATE_STATES as readonly string[]).includes(o.state)) {
       throw new RemediationError(`state "${String(o.state).slice(0, 40)}" is not one of ${UPDATE_STATES.join(', ')}`, 400);
     }

@@ -68,6 +68,10 @@ describe('remediation cases in the store', () => {
     expect(() => r.open({ number: '+13125550199', engine: 'tns' }, T0)).toThrow(/^that number is not one of ours/);
     // A final case leaves room for a new one.
     expect(r.open({ number: '+12025550101', engine: 'tns' }, T0 + 3 * DAY).id).toBe(c.id + 1);
+    // A number pasted into a note is not kept in clear (the ticket is kept as given).
+    const noted = r.update(c.id + 1, { note: 'complaint from +1 (312) 555-0199, called 2026-11-30', ticket: 'CG-2026-77' }, T0 + 4 * DAY);
+    expect(noted).toMatchObject({ note: 'complaint from +<digits:11>, called 2026-11-30', ticket: 'CG-2026-77' });
+    expect(r.events({ caseId: noted.id }).at(-1)).toMatchObject({ event: 'noted', state: 'open' });
     store.close();
   });
 
