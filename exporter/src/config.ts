@@ -137,6 +137,22 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    // The business behind our numbers, for `numrep export registry` (docs/remediation.md#registering-numbers).
+    registry: z
+      .object({
+        business_name: z.string().min(1).max(200).optional(),
+        business_address: z.string().max(300).optional(),
+        business_website: z.string().max(200).optional(),
+        ein: z.string().max(40).optional(),
+        contact_name: z.string().max(200).optional(),
+        contact_email: z.string().max(200).optional(),
+        contact_phone: z.string().max(40).optional(),
+        call_purpose: z.string().max(200).optional(),
+        // per pool: another call purpose (a collections pool and a sales pool call for different reasons)
+        pools: z.record(z.object({ call_purpose: z.string().max(200) }).strict()).default({}),
+      })
+      .strict()
+      .default({}),
     // Live signal (docs/formats.md#hep): a HEPv3 collector, and CDRs pushed over HTTP.
     hep: z
       .object({

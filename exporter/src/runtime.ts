@@ -57,6 +57,8 @@ export interface RuntimeOptions {
   quarantine?: QuarantineLimits;
   /** Rows kept in the quarantine table (default: unbounded). */
   quarantineMaxRows?: number;
+  /** `reputation.labels.benign`: labels that suggest no remediation case (store/remediation.ts). */
+  benignLabels?: readonly string[];
   /** Mode the database files get (Store fileMode; serve sets it). */
   fileMode?: number;
   /** Reader registry (tests may plug in their own). */
@@ -132,6 +134,8 @@ export class Runtime {
   readonly registered = new Map<string, number>();
   /** Campaign per number from the inventory, where it names one. */
   readonly campaigns = new Map<string, string>();
+  /** Inventory `registered` column per number: true, false, or null when the inventory leaves it empty. */
+  readonly registration = new Map<string, boolean | null>();
   newestTs: number | null = null;
 
   readonly detectFormat: typeof detectFormat;
@@ -153,6 +157,8 @@ export class Runtime {
       memoryBuckets: opts.oneShot === true && opts.db === ':memory:',
       fileMode: opts.fileMode,
       quarantineMaxRows: opts.quarantineMaxRows,
+      benignLabels: opts.benignLabels,
+      now: opts.now,
     });
     for (const s of this.store.numbersSeen()) {
       this.seen.set(s.number, s);
@@ -242,9 +248,11 @@ export class Runtime {
     this.pools.clear();
     this.registered.clear();
     this.campaigns.clear();
+    this.registration.clear();
     for (const i of this.store.inventory()) {
       this.pools.set(i.number, i.pool);
       if (i.campaign) this.campaigns.set(i.number, i.campaign);
+      this.registration.set(i.number, i.registered);
       if (i.registeredAt !== null) this.registered.set(i.number, i.registeredAt);
     }
   }

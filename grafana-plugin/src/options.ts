@@ -11,6 +11,8 @@ export const COLUMN_LABEL: Record<ColumnId, string> = {
   answerRatio: 'Answer 24h',
   trend: 'Answer trend',
   recommendation: 'Recommendation',
+  area: 'Area',
+  registration: 'Registration',
 };
 
 const SORT_KEYS: Array<{ value: SortKey; label: string }> = [

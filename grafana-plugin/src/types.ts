@@ -48,7 +48,15 @@ export interface NumberRow {
   enginesFlagged: string[];
   /** Recipient fatigue in the 24h window, when the numrep_number_*_over_cap series are there. */
   fatigue24h?: FatigueFacts | null;
+  /** Where the number lives (numrep_number_info): ISO country and the area of its prefix; null when not given. */
+  country: string | null;
+  area: string | null;
+  /** The inventory's registration state (numrep_number_info `registration`); null when the series is absent. */
+  registration: Registration | null;
 }
+
+export const REGISTRATIONS = ['registered', 'not_registered', 'unknown'] as const;
+export type Registration = (typeof REGISTRATIONS)[number];
 
 export interface TransformResult {
   rows: NumberRow[];
@@ -69,7 +77,9 @@ export type ColumnId =
   | 'calls24h'
   | 'answerRatio'
   | 'trend'
-  | 'recommendation';
+  | 'recommendation'
+  | 'area'
+  | 'registration';
 
 export const ALL_COLUMNS: ColumnId[] = [
   'pool',
@@ -81,6 +91,8 @@ export const ALL_COLUMNS: ColumnId[] = [
   'answerRatio',
   'trend',
   'recommendation',
+  'area',
+  'registration',
 ];
 
 export type SortKey = 'number' | 'pool' | 'status' | 'score' | 'calls24h' | 'answerRatio' | 'recommendation';

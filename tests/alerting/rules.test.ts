@@ -203,6 +203,7 @@ describe('alerting contract (no tools needed)', () => {
         'PoolConsumersOverDailyCap',
         'PoolExhaustionForecast',
         'PoolHealthyShareLow',
+        'RemediationCaseWaiting',
       ].sort(),
     );
   });

@@ -100,6 +100,12 @@ describe.skipIf(skip)('live: every dashboard query returns data from a real Prom
     for (const kind of ['inventory', 'labels']) {
       execFileSync(process.execPath, [CLI, kind, 'import', join(dir, `${kind}.csv`), '--db', db], { stdio: 'pipe', timeout: 30_000 });
     }
+    // Remediation cases through the real CLI (the hiya label above suggested one): one resolved, so time in review
+    // has a value, and the suggestion opened.
+    const remediation = (...args: string[]) => JSON.parse(execFileSync(process.execPath, [CLI, 'remediation', ...args, '--db', db, '--json'], { encoding: 'utf8', timeout: 30_000 }));
+    const tns = remediation('open', SPAM_NUMBER, '--engine', 'tns', '--ticket', 'T-1');
+    remediation('update', String(tns.id), '--state', 'resolved');
+    remediation('open', SPAM_NUMBER, '--engine', 'hiya');
     // Real-format CDR files from examples/ (maps and side files stay out), and malformed records.
     if (existsSync(EXAMPLES)) {
       for (const f of readdirSync(EXAMPLES)) {

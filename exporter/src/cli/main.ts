@@ -93,6 +93,59 @@ for (const kind of ['labels', 'inventory'] as const) {
     .action(async (file: string, opts) => (await import('./importSide.js')).importSide(kind, file, opts));
 }
 
+// Remediation cases (docs/remediation.md): one file per command; a change goes to the serve that holds the database.
+const remediation = program.command('remediation').description('remediation cases with the analytics engines (hiya, tns, first_orion): open, update, list');
+const caseAccess = (c: Command) =>
+  c
+    .option('--db <file>', 'SQLite database (default ./var/numrep.db, or db: of --config)')
+    .option('--config <file>', 'YAML config: its db, auth.bearer_token_file and labels.benign')
+    .option('--url <url>', "serve's base URL to send the change to (default: the listen address of the serve holding the database)")
+    .option('--token-file <file>', "file with serve's bearer token (default: auth.bearer_token_file of --config)")
+    .option('--json', 'the case as JSON');
+caseAccess(
+  remediation
+    .command('open')
+    .description('open a case (or the one numrep suggested for the number and engine)')
+    .argument('<number>', 'one of our numbers')
+    .addOption(new Option('--engine <engine>', 'the engine that labels the number').choices(['hiya', 'tns', 'first_orion']).makeOptionMandatory())
+    .option('--ticket <id>', "the engine's or portal's ticket id")
+    .option('--note <text>', 'free text')
+    .option('--country-code <cc>', 'default country calling code for a national NUMBER', '1'),
+).action(async (number: string, opts) => (await import('./remediationOpen.js')).remediationOpen(number, opts));
+caseAccess(
+  remediation
+    .command('update')
+    .description('move a case on: submitted to the engine, then resolved or rejected')
+    .argument('<id>', 'case id (numrep remediation list)')
+    .addOption(new Option('--state <state>', 'the new state').choices(['submitted', 'resolved', 'rejected']))
+    .option('--ticket <id>', "the engine's or portal's ticket id")
+    .option('--note <text>', 'free text (replaces the note)'),
+).action(async (id: string, opts) => (await import('./remediationUpdate.js')).remediationUpdate(id, opts));
+remediation
+  .command('list')
+  .description('the cases, newest first (reads the database, also while serve runs)')
+  .option('--db <file>', 'SQLite database (default ./var/numrep.db, or db: of --config)')
+  .option('--config <file>', 'YAML config (its db)')
+  .addOption(new Option('--state <state>', 'only cases in this state').choices(['suggested', 'open', 'submitted', 'resolved', 'rejected']))
+  .addOption(new Option('--engine <engine>', 'only cases with this engine').choices(['hiya', 'tns', 'first_orion']))
+  .option('--number <number>', 'only cases of this number')
+  .option('--country-code <cc>', 'default country calling code for a national --number', '1')
+  .option('--json', '{ "remediations": [...] } as GET /api/v1/remediations')
+  .action(async (opts) => (await import('./remediationList.js')).remediationList(opts));
+
+program
+  .command('export')
+  .description('files for other systems')
+  .command('registry')
+  .description('CSV of the numbers to register with the free caller registration portals (inventory + registry: business fields of --config); docs/remediation.md')
+  .option('--config <file>', 'YAML config with the registry: section (business name, contact, call purpose)')
+  .option('--db <file>', 'SQLite database whose inventory to export (default: db: of --config)')
+  .option('--inventory <file>', 'an inventory CSV (number,pool,campaign,registered) instead of the database')
+  .option('--out <file>', 'write here instead of standard output')
+  .option('--all', 'also the numbers the inventory says are registered')
+  .option('--country-code <cc>', 'default country calling code for national numbers in --inventory')
+  .action(async (opts) => (await import('./exportRegistry.js')).exportRegistry(opts));
+
 program
   .command('simulate')
   .description('seeded outbound traffic with a hidden carrier reputation: a backfill (--days D --out DIR) or live into an inbox (--live --inbox DIR); docs/simulation.md')

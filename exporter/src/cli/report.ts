@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Runtime, fatigueSettingsFrom, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { campaignsJson, managementOf, poolsJson, withManagement } from '../http/management.js';
-import { reportJson, type ReportJson } from '../http/json.js';
+import { reportJson, withPlace, type ReportJson } from '../http/json.js';
 export { reportCsv } from '../http/csv.js';
 import { assessSnapshot, enrichWith } from '../reputation/evaluate.js';
 import { parseReputationConfig } from '../reputation/config.js';
@@ -210,7 +210,7 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     fail(`${flags.config ?? 'config'}: reputation: ${(err as Error).message}`, 2);
   }
   const m = managementOf(rt, snap.at, false);
-  const json = reportJson(snap, withManagement(enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels), m));
+  const json = reportJson(snap, withPlace(withManagement(enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels), m), rt));
   json.pools = poolsJson(snap, m);
   json.campaigns = campaignsJson(snap, m);
   const ingest = accountOf(rt.store.ingestCounts());

@@ -5,6 +5,8 @@ import chokidar from 'chokidar';
 import { Runtime, fatigueSettingsFrom, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { MetricsExporter } from '../http/metrics.js';
 import { createApp, listen } from '../http/server.js';
+import { withPlace } from '../http/json.js';
+import { loadGeocoding } from '../model/geo.js';
 import { checkFormat, classifySettingsFrom, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
 import { accountOf, describeAccount } from '../classify/account.js';
 import { globToRegExp } from '../ingest/tailer.js';
@@ -23,6 +25,16 @@ import { HistoryRecorder } from '../reputation/history.js';
 import { DatabaseLockedError, DbLock } from '../store/lock.js';
 import { QuarantineFile } from '../ingest/quarantineFile.js';
 import { registerIngestMetrics } from '../http/ingestMetrics.js';
+import { numberInfoFamily, registerRemediationMetrics } from '../http/managementMetrics.js';
+
+/** `reputation.labels.benign` (the config was validated when it was read). */
+function benignLabelsOf(reputation: unknown): readonly string[] | undefined {
+  try {
+    return parseReputationConfig(reputation).labels.benign;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The real path of `p`, or of its nearest existing ancestor with the rest appended (p may not exist yet). */
 function realPathOf(p: string): string {
@@ -140,6 +152,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       futureToleranceMs: c.future_tolerance_seconds * 1000,
       quarantine: { maxRawChars: q.max_raw_chars, maxDetailChars: 512, maxPerStep: q.max_per_step },
       quarantineMaxRows: q.db_max_rows,
+      benignLabels: benignLabelsOf(c.reputation),
       fileMode,
       followSymlinks: (g) => followByGlob.get(g) ?? false,
       ownFiles: [quarantinePath, ...Array.from({ length: q.file_keep }, (_, i) => `${quarantinePath}.${i + 1}`)],
@@ -209,6 +222,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     version: VERSION,
     seriesBudget: c.series_budget,
     verdicts: (snap) => new Map([...assessSnapshot(snap, evaluate)].map(([n, a]) => [n, verdictOf(a)])),
+    extraChunks: numberInfoFamily({ registration: rt.registration, sideVersion: () => rt.sideDataVersion }),
   });
   let ready = false;
   const live = setupLive(c, rt, flags.hepListen, log);
@@ -217,7 +231,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     runtime: rt,
     metrics,
     // Each number is assessed when its entry is written: one number's request costs one assessment.
-    enrichFor: (snap) => enrichByAssessing(snap, evaluate),
+    enrichFor: (snap) => withPlace(enrichByAssessing(snap, evaluate), rt),
     inbox,
     maxUploadBytes: c.max_upload_bytes,
     maxConcurrentUploads: c.web.max_concurrent_uploads,
@@ -231,6 +245,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     stalled: () => rt.tailer.stalled(),
     log,
   });
+  registerRemediationMetrics(metrics.registry, { cases: () => rt.store.remediations.list(), now: Date.now });
   registerIngestMetrics(metrics.registry, {
     stalled: () => rt.tailer.stalled(),
     quarantineDropped: () => ({
@@ -241,6 +256,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
       file_write_error: quarantineFile.droppedWriteError,
     }),
   });
+  // Where our numbers live: the default calling code's geocoding table decoded before the first scrape needs it.
+  loadGeocoding(countryCodeOf(c));
   let server;
   try {
     server = await listen(app, host, port, web, log);

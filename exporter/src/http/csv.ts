@@ -17,6 +17,8 @@ export const CSV_COLUMNS: string[] = [
   'action', 'reason', 'until',
   ...WINDOWS.flatMap((w) => [...KPI_FIELDS.map((k) => `${k}_${w}`), ...OUTCOME_FIELDS.map((o) => `${o}_calls_${w}`)]),
   'carrier_flags', 'attestation_A', 'attestation_B', 'attestation_C', 'attestation_none', 'engines', 'first_seen', 'last_seen',
+  // Where the number lives and its registration (docs/remediation.md#where-a-number-lives).
+  'country', 'area', 'registration', 'registered_at',
 ];
 
 export function safeCell(v: unknown): string {
@@ -39,6 +41,7 @@ export function numberRow(n: NumberJson): unknown[] {
   row.push(n.attestation.A, n.attestation.B, n.attestation.C, n.attestation.none);
   row.push(Object.entries(n.engines ?? {}).map(([e, v]) => `${e}:${v.label}`).join(' '));
   row.push(n.first_seen, n.last_seen);
+  row.push(n.country, n.area, n.registration, n.registered_at);
   return row;
 }
 

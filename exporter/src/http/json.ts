@@ -5,6 +5,7 @@ import { accountOf, type IngestAccount } from '../classify/account.js';
 import type { SourceState } from '../store/db.js';
 import { dispositionWindows, type DispositionFigures, type DispositionWindows } from '../stats/vector.js';
 import type { FatigueScope } from '../stats/fatigue.js';
+import { placeOf } from '../model/geo.js';
 
 /** docs/architecture.md#json: the JSON returned by `numrep report --json` and `GET /api/v1/numbers`. */
 
@@ -13,6 +14,12 @@ const JSON_WINDOWS: WindowName[] = ['24h', '7d'];
 export interface NumberJson {
   number: string;
   pool: string;
+  /** Where the number lives (model/geo.ts): ISO 3166 country and the area of its prefix. */
+  country?: string | null;
+  area?: string | null;
+  /** The inventory's `registered` column: registered, not_registered, or unknown (empty or no inventory row). */
+  registration?: Registration;
+  registered_at?: string | null;
   status?: string;
   score?: number;
   subscores?: Record<string, number>;
@@ -71,6 +78,28 @@ function windowsJson(w: Record<WindowName, Vector>, names = JSON_WINDOWS): Recor
 /** Extra per-number fields (score, status, …) added by the reputation engine when it runs. */
 export type Enrich = (n: NumberView, json: NumberJson) => void;
 
+export type Registration = 'registered' | 'not_registered' | 'unknown';
+
+/** The inventory's registered column as the JSON, the CSV and the panel say it. */
+export function registrationOf(registered: boolean | null | undefined): Registration {
+  return registered === true ? 'registered' : registered === false ? 'not_registered' : 'unknown';
+}
+
+/**
+ * Adds where each number lives and its registration state (from the inventory: `registered` true/false/null and
+ * the date when the column held one) to what `inner` adds.
+ */
+export function withPlace(inner: Enrich | undefined, inventory: { registration: ReadonlyMap<string, boolean | null>; registered: ReadonlyMap<string, number> }): Enrich {
+  return (n, json) => {
+    inner?.(n, json);
+    const place = placeOf(n.number);
+    json.country = place.country;
+    json.area = place.area;
+    json.registration = registrationOf(inventory.registration.get(n.number));
+    json.registered_at = iso(inventory.registered.get(n.number) ?? null);
+  };
+}
+
 export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
   const carriers: NumberJson['carriers'] = {};
   for (const [c, w] of [...n.carriers.entries()].sort(([a], [b]) => a.localeCompare(b))) carriers[c] = { ...windowsJson(w), attestation: attestationOf(w['7d']) };
@@ -89,8 +118,8 @@ export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
   if (dispositions) json.dispositions = dispositions;
   enrich?.(n, json);
   // docs/architecture.md#json key order, so a diff of two reports reads top-down like the contract.
-  const { number, pool, status, score, subscores, ratings, recommendation, windows, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen } = json;
-  return { number, pool, status, score, subscores, ratings, recommendation, windows, carriers: json.carriers, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen };
+  const { number, pool, country, area, registration, registered_at, status, score, subscores, ratings, recommendation, windows, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen } = json;
+  return { number, pool, country, area, registration, registered_at, status, score, subscores, ratings, recommendation, windows, carriers: json.carriers, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen };
 }
 
 export function reportJson(s: Snapshot, enrich?: Enrich): ReportJson {

@@ -10,6 +10,10 @@ export const API_ENDPOINTS = [
   { method: 'GET', path: '/api/v1/carriers', what: 'per-carrier KPIs across the pool' },
   { method: 'GET', path: '/api/v1/sources', what: 'followed files: offset, lag, what their rows became' },
   { method: 'POST', path: '/api/v1/upload', what: 'a CDR, labels or inventory file as the request body' },
+  { method: 'GET', path: '/api/v1/remediations', what: 'remediation cases, newest first; filters number, engine, state' },
+  { method: 'POST', path: '/api/v1/remediations', what: 'open a case: JSON {number, engine, ticket, note}' },
+  { method: 'GET', path: '/api/v1/remediations/{id}', what: 'one case with its events' },
+  { method: 'PATCH', path: '/api/v1/remediations/{id}', what: 'update a case: JSON {state, ticket, note} (POST works too)' },
 ] as const;
 
 export function apiIndex(version: string) {

@@ -40,6 +40,8 @@ export interface MetricsOptions {
   verdictHorizonMs?: number;
   /** How long a render may hold the event loop before it gives a turn (default DEFAULT_SLICE_MS). */
   sliceMs?: number;
+  /** More families rendered from the same snapshot (numrep_number_info: http/managementMetrics.ts). */
+  extraChunks?: (s: Snapshot) => Buffer[];
 }
 
 /** Numbers per call of `verdicts` (a slice between turns is at most this many assessments). */
@@ -570,6 +572,7 @@ export class MetricsExporter {
     await this.renderSnapshot(snap, chunks, turns);
     this.lastRenderTurns = turns.given;
     chunks.push(...this.counterChunks());
+    if (this.opts.extraChunks) chunks.push(...this.opts.extraChunks(snap));
     this.tracked.set(snap.numbers.size);
     this.renderSeconds.set((performance.now() - t0) / 1000);
     if (chunks.length === 0) chunks.push(Buffer.from('\n'));

@@ -10,6 +10,8 @@ import { reportCsv } from './csv.js';
 import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
 import { uploadHandler } from './upload.js';
+import { remediationRouter } from './remediations.js';
+import { eventJson } from '../store/remediation.js';
 import { parseQueryTime } from './queryTime.js';
 import { crossSiteGuard, hostGuard } from './guards.js';
 import { numbersPage, parseNumbersQuery, DEFAULT_LIMIT } from './numbersQuery.js';
@@ -44,6 +46,8 @@ export interface HttpOptions {
   /** Sources that cannot make progress (Tailer.stalled): /readyz says 503 while there are any. */
   stalled?(): { reason: string }[];
   log(msg: string): void;
+  /** The clock stamped on remediation cases (tests pass their own). */
+  now?: () => number;
   /** POST /api/v1/cdr/* (http/push.ts): servers authenticated by their own signatures, not browsers. */
   pushRoutes?: express.Router;
 }
@@ -184,11 +188,14 @@ export function createApp(o: HttpOptions): express.Express {
     if (typeof to === 'string') return res.status(400).json({ error: to });
     if (from > to) return res.status(400).json({ error: `from ${new Date(from).toISOString()} is after to ${new Date(to).toISOString()}` });
     const rows = o.runtime.store.history(e164, from, to);
+    const remediation = o.runtime.store.remediations.events({ number: e164, from, to });
     res.json({
       number: e164,
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       history: rows.map((r) => ({ at: new Date(r.at).toISOString(), status: r.status, score: r.score, subscores: r.subscores, action: r.action, reason: r.reason, event: r.event })),
+      // What happened to the number's remediation cases in the same span (docs/remediation.md).
+      remediation: remediation.map(eventJson),
     });
   });
   app.get('/api/v1/sources', auth, (_req, res) => {
@@ -201,6 +208,8 @@ export function createApp(o: HttpOptions): express.Express {
     const j = reportJson({ ...o.runtime.snapshotNow(), numbers: new Map() });
     res.json({ evaluated_at: j.evaluated_at, carriers: j.carriers });
   });
+
+  app.use('/api/v1/remediations', auth, remediationRouter({ remediations: () => o.runtime.store.remediations, defaultCountryCode: o.defaultCountryCode, now: o.now ?? Date.now }));
 
   // A CDR file posted as the raw body (gzip or deflate welcome) lands in the inbox under a name of our choosing.
   app.post(

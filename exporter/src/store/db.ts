@@ -5,6 +5,7 @@ import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
 import { addLogged, type CallLog } from '../stats/callLog.js';
 import { OUTCOMES } from '../model/types.js';
 import { keyFromRowId, keyRowId, type CallKeySet } from '../classify/callKeys.js';
+import { createRemediationTables, Remediations } from './remediation.js';
 
 /**
  * SQLite state (docs/architecture.md#durability). better-sqlite3 is synchronous, so one `transaction()` call
@@ -361,6 +362,10 @@ export interface StoreOptions {
   fileMode?: number;
   /** Rows kept in the quarantine table, the newest (`quarantine.db_max_rows`); unbounded when absent. */
   quarantineMaxRows?: number;
+  /** Engine labels that flag nothing (`reputation.labels.benign`): any other label suggests a remediation case. */
+  benignLabels?: readonly string[];
+  /** The wall clock stamped on remediation cases suggested by an import (tests pass their own). */
+  now?: () => number;
 }
 
 /** Create `file` with `mode` if missing; narrow it (and its WAL/SHM) to `enforce` when given. Returns files narrowed. */
@@ -412,10 +417,16 @@ export class Store {
   /** Quarantine rows deleted to keep the table at quarantineMaxRows, by this connection. */
   quarantinePruned = 0;
   private readonly quarantineMaxRows: number | undefined;
+  /** Remediation cases and their events (store/remediation.ts), over this connection. */
+  readonly remediations: Remediations;
+  private readonly benign: ReadonlySet<string>;
+  private readonly now: () => number;
 
   constructor(readonly file: string, opts: StoreOptions = {}) {
     this.mem = opts.memoryBuckets && file === ':memory:' ? new MemoryBuckets() : null;
     this.quarantineMaxRows = opts.quarantineMaxRows;
+    this.benign = new Set(opts.benignLabels ?? ['clean', 'unknown']);
+    this.now = opts.now ?? Date.now;
     if (file !== ':memory:') {
       mkdirSync(dirname(file), { recursive: true });
       try {
@@ -445,6 +456,7 @@ export class Store {
       throw new Error(`database ${file} was created with ${Number(stored) / 1000}s buckets, not ${opts.bucketMs / 1000}s; use the same bucket width or a new database`);
     }
     this.stmts = this.prepare();
+    this.remediations = new Remediations(this.db);
   }
 
   private migrate(): void {
@@ -483,6 +495,8 @@ export class Store {
     // Added later than the table: the dialer's dispositions (stats/vector.ts), 0 in older buckets.
     const bucketCols = new Set((this.db.prepare('PRAGMA table_info(buckets)').all() as { name: string }[]).map((c) => c.name));
     for (const c of VECTOR_COLUMNS) if (!bucketCols.has(c)) this.db.exec(`ALTER TABLE buckets ADD COLUMN ${c} REAL NOT NULL DEFAULT 0`);
+    // Remediation cases (tables of their own: a numrep without them reads this database as before).
+    createRemediationTables(this.db);
     // Added with schema 2 (classification): what each file's rows became.
     if (!(this.db.prepare('PRAGMA table_info(sources)').all() as { name: string }[]).some((c) => c.name === 'counts')) {
       this.db.exec('ALTER TABLE sources ADD COLUMN counts TEXT');
@@ -599,7 +613,10 @@ export class Store {
         const w = dials.words;
         for (let i = 0; i < dials.numbers.length; i++) s.insertDial.run(keyRowId(w[i * 3], w[i * 3 + 1]), dials.numbers[i], w[i * 3 + 2]);
       }
-      for (const l of batch.labels ?? []) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
+      const labels = batch.labels ? [...batch.labels] : [];
+      for (const l of labels) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
+      // A flag suggests a remediation case in the same transaction as the label that raised it.
+      if (labels.length > 0) this.remediations.onLabels(labels, this.benign, this.now());
       for (const i of batch.inventory ?? [])
         s.upsertInventory.run(i.number, i.pool, i.campaign, i.registered === null ? null : i.registered ? 1 : 0, i.registeredAt);
       if (batch.source) this.saveSource(batch.source);

@@ -3,6 +3,7 @@ import { css, cx } from '@emotion/css';
 import { colorManipulator, GrafanaTheme2 } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
 import { ACTION_LABEL, STATUS_LABEL } from '../data/ratings';
+import { placeText, registrationText } from '../data/place';
 import { COLUMN_LABEL } from '../options';
 import { ColumnId, NumberRow, PanelOptions, SortDir, SortKey } from '../types';
 import { CarrierFlagCell, Percent, RatingChips, RecommendationCell, ScoreBar, Sparkline, StatusBadge } from './cells';
@@ -37,6 +38,8 @@ function columnsFor(shown: ColumnId[], carriers: string[]): Col[] {
   add({ id: 'answerRatio', label: COLUMN_LABEL.answerRatio, width: '104px', sortKey: 'answerRatio', align: 'right', title: 'Answer ratio over the last 24 hours' });
   add({ id: 'trend', label: COLUMN_LABEL.trend, width: '96px', title: 'Answer ratio (24h window) over the time range, on a 0–100 % scale' });
   add({ id: 'recommendation', label: COLUMN_LABEL.recommendation, width: 'minmax(200px, 1fr)', sortKey: 'recommendation', title: 'Hover a row for the full reason' });
+  add({ id: 'area', label: COLUMN_LABEL.area, width: '140px', title: 'Where the number lives: the area of its prefix and its country (libphonenumber)' });
+  add({ id: 'registration', label: COLUMN_LABEL.registration, width: '112px', title: 'Registration state from the inventory (registered column)' });
   return cols;
 }
 
@@ -251,6 +254,10 @@ function renderCell(c: Col, r: NumberRow, options: PanelOptions): React.ReactNod
       return <Sparkline values={r.answerHistory} />;
     case 'recommendation':
       return <RecommendationCell rec={r.recommendation} />;
+    case 'area':
+      return <span className={ellipsis}>{placeText(r)}</span>;
+    case 'registration':
+      return <span className={ellipsis}>{registrationText(r.registration)}</span>;
     default:
       return null;
   }

@@ -37,6 +37,9 @@ export function rowsToCsv(rows: NumberRow[], carriers: string[]): string {
     'answer_ratio_24h',
     'recommendation',
     'reason',
+    'country',
+    'area',
+    'registration',
   ];
   const lines = [header.map(csvCell).join(',')];
   for (const r of rows) {
@@ -52,6 +55,9 @@ export function rowsToCsv(rows: NumberRow[], carriers: string[]): string {
         round(r.answerRatio24h, 4),
         r.recommendation?.action ?? '',
         r.recommendation?.reason ?? '',
+        r.country,
+        r.area,
+        r.registration,
       ]
         .map(csvCell)
         .join(',')

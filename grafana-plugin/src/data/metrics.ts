@@ -15,6 +15,7 @@ export const METRIC = {
   consumersOverCap: 'numrep_number_consumers_over_cap',
   attemptsOverCap: 'numrep_number_attempts_over_cap',
   repeatDialRatio: 'numrep_number_repeat_dial_ratio',
+  info: 'numrep_number_info',
 } as const;
 
 export type MetricKey = keyof typeof METRIC;
@@ -58,6 +59,9 @@ export function inferFromLabels(labels: Record<string, string>): MetricKey | und
   }
   if (labels.engine !== undefined) {
     return 'engineFlagged';
+  }
+  if (labels.registration !== undefined) {
+    return 'info';
   }
   return undefined;
 }

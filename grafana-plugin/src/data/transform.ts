@@ -7,6 +7,8 @@ import {
   DIMENSIONS,
   Dimension,
   NumberRow,
+  Registration,
+  REGISTRATIONS,
   StatusOrUnknown,
   TransformResult,
 } from '../types';
@@ -36,6 +38,7 @@ interface Builder {
   engines: Map<string, { v: number; t: number }>;
   /** Recipient fatigue: the 24h series only (the 7d ones count yesterday's re-dials too). */
   fatigue: Partial<Record<'consumersOverCap' | 'attemptsOverCap' | 'repeatDialRatio', number | null>>;
+  info?: { country: string | null; area: string | null; registration: Registration | null; t: number };
 }
 
 /** Windows in order of preference for the "24h" columns: the 24h window, a series without a window label, then the rest. */
@@ -159,6 +162,18 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
         }
         break;
       }
+      case 'info': {
+        // An info series: its labels are the data. Empty label values (no area for the prefix) are absent in PromQL.
+        const reg = s.labels.registration;
+        const next = {
+          country: s.labels.country || null,
+          area: s.labels.area || null,
+          registration: (REGISTRATIONS as readonly string[]).includes(reg) ? (reg as Registration) : null,
+          t: t(s),
+        };
+        b.info = newer(b.info, next);
+        break;
+      }
     }
   }
 
@@ -218,6 +233,9 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
       answerHistory: b.answer?.history ?? [],
       enginesFlagged,
       fatigue24h,
+      country: b.info?.country ?? null,
+      area: b.info?.area ?? null,
+      registration: b.info?.registration ?? null,
     });
   }
   rows.sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));

@@ -296,7 +296,7 @@ describe('Number Reputation panel in Chromium', () => {
       expect(r.isPanelPlugin).toBe(true);
       expect(r.deps).toEqual(expect.arrayContaining(['react', '@grafana/data', '@grafana/ui']));
       expect(r.migrated.link.template).toBe('/d/numrep-number-detail/number-detail?var-number=${number}');
-      expect(r.migrated.columns).toHaveLength(9);
+      expect(r.migrated.columns).toHaveLength(11); // every column by default, area and registration included
       expect(await rowCount()).toBe(COUNT);
       await page.evaluate(() => document.fonts.ready);
       await page.screenshot({ path: join(RESULTS, `amd-${mode}.png`) });

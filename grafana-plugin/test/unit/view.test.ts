@@ -19,6 +19,9 @@ function row(p: Partial<NumberRow> & { number: string }): NumberRow {
     answerRatio24h: null,
     answerHistory: [],
     enginesFlagged: [],
+    country: null,
+    area: null,
+    registration: null,
     ...p,
   };
 }
@@ -110,9 +113,9 @@ describe('CSV export', () => {
     );
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe(
-      'number,pool,status,score,connection_rating,engagement_rating,sentiment_rating,maturity_rating,carrier_att,carrier_verizon,carrier_tmobile,calls_24h,answer_ratio_24h,recommendation,reason'
+      'number,pool,status,score,connection_rating,engagement_rating,sentiment_rating,maturity_rating,carrier_att,carrier_verizon,carrier_tmobile,calls_24h,answer_ratio_24h,recommendation,reason,country,area,registration'
     );
-    expect(lines[1]).toBe(`'+12025550101,sales,healthy,87,good,normal,poor,very_poor,clean,,flagged,40,0.4568,rest,"'=cmd|""/c calc""!A0, rest"`);
+    expect(lines[1]).toBe(`'+12025550101,sales,healthy,87,good,normal,poor,very_poor,clean,,flagged,40,0.4568,rest,"'=cmd|""/c calc""!A0, rest",,,`);
     expect(lines[2]).toBe('');
   });
 
