@@ -33,7 +33,7 @@ import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
 import { BytesMemo, CsvFields, ascii, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
 import { connected, outcomeFromHangupCause, type FreeswitchDetail } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
-import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
+import { ReaderKit, callerMemo, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 import { parseDirection } from '../../classify/direction.js';
 import { pushKey } from '../../classify/callKeys.js';
@@ -160,7 +160,7 @@ export class FreeswitchReader implements Reader {
   readonly parseBytes?: (buf: Buffer, start: number, end: number, clean: boolean) => RawCall | null;
   private readonly fields = new CsvFields();
   /** Trimmed caller bytes → E.164, or null for a caller parseLine must judge. */
-  private readonly callers = new BytesMemo<string | null>();
+  private readonly callers = callerMemo();
   /** Trimmed hangup-cause bytes → the same text as a string; likewise the accountcode (a gateway: few values). */
   private readonly causes = new BytesMemo<string>(256, 16 * 1024);
   private readonly trunks = new BytesMemo<string>(256, 16 * 1024);
