@@ -52,7 +52,8 @@ export class ReaderKit {
   constructor(readonly options: ReaderOptions) {
     const plan = numberPlan(options.defaultCountryCode, options.defaultRegion);
     this.nanp = plan.callingCode === '1';
-    this.callers = new PhoneNormalizer(plan);
+    // A dialer presents thousands of DIDs (in two or three written shapes each): a memo that holds them all.
+    this.callers = new PhoneNormalizer(plan, CALLER_MEMO_ENTRIES);
     // Dialers call the same consumers again; the NANP shapes skip the memo (phone.ts).
     this.called = new PhoneNormalizer(plan, 65_536);
     this.clock = new WallClock(options.timezone || 'UTC');

@@ -36,7 +36,7 @@ import type { RawCall } from '../../model/types.js';
 import { ReaderKit, callerMemo, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 import { parseDirection } from '../../classify/direction.js';
-import { pushKey } from '../../classify/callKeys.js';
+import { pushKey, pushKeyBytes } from '../../classify/callKeys.js';
 
 export const FREESWITCH_DEFAULT_TEMPLATE = [
   'caller_id_name', 'caller_id_number', 'destination_number', 'context', 'start_stamp', 'answer_stamp',
@@ -131,12 +131,17 @@ function layoutFor(names: string[]): Layout {
 
 /** Classification hints of a row (the same on the byte and the string path). */
 function addHints(rec: RawCall, L: Layout, context: string, callDirection: string, uuids: string[]): void {
+  const keys: number[] = [];
+  for (const u of uuids) if (u !== '') pushKey(keys, 'fs', u);
+  addHintKeys(rec, L, context, callDirection, keys);
+}
+
+/** addHints with the uuid keys already hashed (the byte path hashes them from the bytes: no string per uuid). */
+function addHintKeys(rec: RawCall, L: Layout, context: string, callDirection: string, keys: number[]): void {
   rec.fields = L.fields;
   if (context !== '') rec.context = context;
   const d = parseDirection(callDirection);
   if (d !== undefined) rec.direction = d;
-  const keys: number[] = [];
-  for (const u of uuids) if (u !== '') pushKey(keys, 'fs', u);
   if (keys.length > 0) rec.keys = keys;
 }
 
@@ -273,14 +278,18 @@ export class FreeswitchReader implements Reader {
       context = memo ?? ascii(buf, xs, xe);
       if (memo === undefined) this.trunks.set(buf, xs, xe, context);
     }
-    addHints(rec, n === 15 ? this.builtin15 : this.builtin13, context, '', [this.trimmed(buf, fs[10], fe[10]), this.trimmed(buf, fs[11], fe[11])]);
+    const keys: number[] = [];
+    this.uuidKey(keys, buf, fs[10], fe[10]);
+    this.uuidKey(keys, buf, fs[11], fe[11]);
+    addHintKeys(rec, n === 15 ? this.builtin15 : this.builtin13, context, '', keys);
     return rec;
   }
 
-  private trimmed(buf: Buffer, s: number, e: number): string {
+  /** The key of a uuid field (trimmed), as addHints hashes its text; nothing for an empty one. */
+  private uuidKey(keys: number[], buf: Buffer, s: number, e: number): void {
     const from = skipSpace(buf, s, e);
     const to = trimEnd(buf, from, e);
-    return from === to ? '' : ascii(buf, from, to);
+    if (from !== to) pushKeyBytes(keys, 'fs', buf, from, to);
   }
 
   parseLine(raw: string, _ctx: LineContext): LineResult {
