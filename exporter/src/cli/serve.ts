@@ -23,6 +23,7 @@ import { HistoryRecorder } from '../reputation/history.js';
 import { DatabaseLockedError, DbLock } from '../store/lock.js';
 import { QuarantineFile } from '../ingest/quarantineFile.js';
 import { registerIngestMetrics } from '../http/ingestMetrics.js';
+import { ReadProgress } from '../ingest/progress.js';
 
 /** The real path of `p`, or of its nearest existing ancestor with the rest appended (p may not exist yet). */
 function realPathOf(p: string): string {
@@ -117,7 +118,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
 
   // Per file, what was read since it was last reported: said in one line once the file is caught up.
   const unreported = new Map<number, { counts: Record<string, number>; first: number; last: number }>();
-  let rt: Runtime;
+  // A long read (a month of CDRs dropped into the inbox) says how far it is every 10 s.
+  const progress = new ReadProgress();
+  let rt: Runtime | undefined;
   try {
     rt = new Runtime({
       shard,
@@ -146,6 +149,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
       onError: (p, err) => log(`source ${p}: ${err.message}`),
       onRecover: (p) => log(`source ${p}: the problem above has cleared`),
       onCommit: (batch, src) => {
+        const line = progress.commit(src.path, batch.records + batch.skipped + batch.rejected, src.offset, rt === undefined ? null : rt.tailer.sizeOf(src.path), Date.now());
+        if (line !== null) log(line);
         const u = unreported.get(src.id) ?? { counts: {}, first: Infinity, last: -Infinity };
         for (const c of batch.counters.values()) u.counts[`${c.result}:${c.reason}`] = (u.counts[`${c.result}:${c.reason}`] ?? 0) + c.count;
         for (const n of batch.seen.values()) {
