@@ -319,6 +319,12 @@ describe('FreeswitchReader.parseBytes agrees with parseLine', () => {
   it('on mutated cdr_csv lines', () => {
     agreeOnMany('freeswitch', fsLineArb);
     expect(agree(createReader('freeswitch', {}), FS_GOOD.map(quote).join(','))).toBe('fast');
+    // An A leg from an extension, and an internal call: the text kept for the classification stage, on the byte path too.
+    const aLeg = FS_GOOD.slice();
+    aLeg[1] = '1001';
+    expect(agree(createReader('freeswitch', {}), aLeg.map(quote).join(','))).toBe('fast');
+    aLeg[2] = '1002';
+    expect(agree(createReader('freeswitch', {}), aLeg.map(quote).join(','))).toBe('fast');
   });
 
   it('is not offered for a custom template (parseLine reads those)', () => {

@@ -30,7 +30,7 @@
 
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
-import { BytesMemo, CsvFields, ascii, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
+import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
 import { connected, outcomeFromHangupCause, type FreeswitchDetail } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, callerMemo, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
@@ -145,6 +145,12 @@ function addHintKeys(rec: RawCall, L: Layout, context: string, callDirection: st
   if (keys.length > 0) rec.keys = keys;
 }
 
+/** buf[s, e) has no control character (below space, or DEL). */
+function printable(buf: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i] < 32 || buf[i] === 127) return false;
+  return true;
+}
+
 function first(f: string[], idxs: number[]): string | undefined {
   for (const i of idxs) {
     const v = f[i]?.trim();
@@ -208,13 +214,15 @@ export class FreeswitchReader implements Reader {
     const cs = skipSpace(buf, fs[1], fe[1]);
     const ce = trimEnd(buf, cs, fe[1]);
     if (cs === ce) return null;
+    // Not a number (an A leg from an extension, an internal call): kept as text for the classification stage, as
+    // parseLine keeps it — unless it holds control characters String.trim would treat otherwise.
     const caller = callerFromBytes(this.kit, this.callers, buf, cs, ce);
-    if (caller === null) return null;
+    if (caller === null && (!printable(buf, cs, ce) || bytesEqual(buf, cs, ce, 'caller_id_number'))) return null; // a header: parseLine's
     const ds = skipSpace(buf, fs[2], fe[2]);
     const de = trimEnd(buf, ds, fe[2]);
     if (ds === de) return null;
     const called = calledFromBytes(this.kit, buf, ds, de);
-    if (called === null) return null;
+    if (called === null && !printable(buf, ds, de)) return null;
 
     // start_stamp, answer_stamp, end_stamp
     if (fe[4] - fs[4] !== 19) return null;
@@ -253,7 +261,9 @@ export class FreeswitchReader implements Reader {
     if (oc === null) return null;
 
     const answered = connected(oc.outcome);
-    const rec = callRecord(ts, caller, called, oc.outcome, billsec, 'none', 'freeswitch');
+    const rec = callRecord(ts, caller ?? '', called ?? '', oc.outcome, billsec, 'none', 'freeswitch');
+    if (caller === null) rec.callerText = ascii(buf, cs, ce);
+    if (called === null) rec.calledText = ascii(buf, ds, de);
     rec.q850 = cause;
     if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
     else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
