@@ -116,11 +116,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
     fail((err as Error).message, 2);
   }
 
-  // Per file, what was read since it was last reported: said in one line once the file is caught up.
-  const unreported = new Map<number, { counts: Record<string, number>; first: number; last: number }>();
   // A long read (a month of CDRs dropped into the inbox) says how far it is every 10 s.
   const progress = new ReadProgress();
-  let rt: Runtime | undefined;
+  // Per file, what was read since it was last reported: said in one line once the file is caught up.
+  const unreported = new Map<number, { counts: Record<string, number>; first: number; last: number }>();
+  let rt: Runtime;
   try {
     rt = new Runtime({
       shard,
@@ -149,7 +149,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       onError: (p, err) => log(`source ${p}: ${err.message}`),
       onRecover: (p) => log(`source ${p}: the problem above has cleared`),
       onCommit: (batch, src) => {
-        const line = progress.commit(src.path, batch.records + batch.skipped + batch.rejected, src.offset, rt === undefined ? null : rt.tailer.sizeOf(src.path), Date.now());
+        const line = progress.commit(src.path, batch.records + batch.skipped + batch.rejected, src.offset, rt.tailer.sizeOf(src.path), Date.now());
         if (line !== null) log(line);
         const u = unreported.get(src.id) ?? { counts: {}, first: Infinity, last: -Infinity };
         for (const c of batch.counters.values()) u.counts[`${c.result}:${c.reason}`] = (u.counts[`${c.result}:${c.reason}`] ?? 0) + c.count;
