@@ -27,7 +27,7 @@ export interface GenResult {
   bytes: number;
 }
 
-class Lcg {
+export class Lcg {
   private s: number;
   constructor(seed: number) {
     this.s = seed >>> 0 || 1;
@@ -41,7 +41,7 @@ class Lcg {
   }
 }
 
-const pad = (n: number, w: number) => String(n).padStart(w, '0');
+export const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
 /** Caller i: distinct E.164 numbers in NANP form, 10k per NPA. */
 export function callerNumber(i: number): string {
@@ -55,7 +55,7 @@ function calledNumber(r: Lcg): string {
 }
 
 /** Local "YYYY-MM-DD HH:MM:SS" in UTC (the bench runs readers with timezone UTC). */
-function stamp(ms: number): string {
+export function stamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 

@@ -26,6 +26,7 @@ import { DatabaseLockedError, DbLock } from '../store/lock.js';
 import { QuarantineFile } from '../ingest/quarantineFile.js';
 import { registerIngestMetrics } from '../http/ingestMetrics.js';
 import { numberInfoFamily, registerRemediationMetrics } from '../http/managementMetrics.js';
+import { ReadProgress } from '../ingest/progress.js';
 
 /** `reputation.labels.benign` (the config was validated when it was read). */
 function benignLabelsOf(reputation: unknown): readonly string[] | undefined {
@@ -127,6 +128,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     fail((err as Error).message, 2);
   }
 
+  // A long read (a month of CDRs dropped into the inbox) says how far it is every 10 s.
+  const progress = new ReadProgress();
   // Per file, what was read since it was last reported: said in one line once the file is caught up.
   const unreported = new Map<number, { counts: Record<string, number>; first: number; last: number }>();
   // A gzip file of the start-up backlog unpacks into a new file: that one is backlog too (/readyz waits for it).
@@ -167,6 +170,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
         log(`source ${gz}: gzip, ${bytes.toLocaleString('en-US')} bytes unpacked to ${basename(out)} (${inflated.toLocaleString('en-US')} bytes); the compressed file is removed`);
       },
       onCommit: (batch, src) => {
+        const line = progress.commit(src.path, batch.records + batch.skipped + batch.rejected, src.offset, rt.tailer.sizeOf(src.path), Date.now());
+        if (line !== null) log(line);
         const u = unreported.get(src.id) ?? { counts: {}, first: Infinity, last: -Infinity };
         for (const c of batch.counters.values()) u.counts[`${c.result}:${c.reason}`] = (u.counts[`${c.result}:${c.reason}`] ?? 0) + c.count;
         for (const n of batch.seen.values()) {

@@ -93,6 +93,8 @@ export function partyText(input: string): string {
 export function normalizePhone(input: string, plan: string | NumberPlan = '1'): PhoneResult {
   const p = typeof plan === 'string' ? { callingCode: plan.replace(/^\+/, '') } : plan;
   if (isPlainE164(input)) return checkDigits(input.slice(1), true, p);
+  // Digits alone, too long for an extension (the bulk of national numbers): nothing below would change them.
+  if (input.length > 6 && isDigits(input)) return checkDigits(input, false, p);
   const s = partyText(input);
   const lower = s.toLowerCase();
   if (ANONYMOUS.has(lower)) return { ok: false, kind: 'anonymous', why: 'is withheld or empty (no caller ID)' };
@@ -144,6 +146,15 @@ function nanp(national: string): PhoneResult {
     return { ok: false, kind: 'invalid', why: 'is not a valid NANP number (area code or exchange starts with 0 or 1)' };
   }
   return { ok: true, e164: '+1' + national };
+}
+
+/** Digits only. */
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** '+' followed by digits only. */

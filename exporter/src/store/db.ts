@@ -13,7 +13,8 @@ import { createRemediationTables, Remediations } from './remediation.js';
  * lands either before or after the whole batch, never between.
  */
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
 
 function byCarrierOutcome(a: { carrier: string; outcome: string }, b: { carrier: string; outcome: string }): number {
   return Buffer.compare(Buffer.from(a.carrier), Buffer.from(b.carrier)) || Buffer.compare(Buffer.from(a.outcome), Buffer.from(b.outcome));
@@ -486,7 +487,7 @@ export class Store {
         reports INTEGER, PRIMARY KEY (number, engine, checked_at)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS history (number TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, score REAL NOT NULL,
         action TEXT NOT NULL, subscores TEXT NOT NULL, reason TEXT NOT NULL, event TEXT, PRIMARY KEY (number, at)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS call_keys (h INTEGER PRIMARY KEY, source INTEGER NOT NULL, ts INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS call_keys (h INTEGER NOT NULL, source INTEGER NOT NULL, ts INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS consumer_dials (h INTEGER NOT NULL, number TEXT NOT NULL, ts INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS consumer_dials_by_time ON consumer_dials (ts);
       CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
@@ -502,10 +503,21 @@ export class Store {
       this.db.exec('ALTER TABLE sources ADD COLUMN counts TEXT');
     }
     const v = this.getMeta('schema_version');
-    if (v === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
-    else if (Number(v) > SCHEMA_VERSION) {
+    if (v !== null && Number(v) > SCHEMA_VERSION) {
       throw new Error(`database ${this.file} has schema ${v}, newer than this numrep (${SCHEMA_VERSION}); upgrade numrep`);
     }
+    // Schema 3: call keys appended in the order they are counted (a rowid table), no longer a B-tree keyed by the hash,
+    // where every key of a backfill landed on a random page (and each transaction wrote a page per key to the WAL).
+    // The set in memory (classify/callKeys.ts) is what looks keys up; the table is read back whole at start.
+    if ((this.db.prepare('PRAGMA table_info(call_keys)').all() as { name: string; pk: number }[]).some((c) => c.name === 'h' && c.pk > 0)) {
+      this.db.transaction(() => {
+        this.db.exec(`ALTER TABLE call_keys RENAME TO call_keys_v2;
+          CREATE TABLE call_keys (h INTEGER NOT NULL, source INTEGER NOT NULL, ts INTEGER NOT NULL);
+          INSERT INTO call_keys (h, source, ts) SELECT h, source, ts FROM call_keys_v2 ORDER BY ts;
+          DROP TABLE call_keys_v2;`);
+      })();
+    }
+    if (v === null || Number(v) < SCHEMA_VERSION) this.setMeta('schema_version', String(SCHEMA_VERSION));
   }
 
   private prepare() {
@@ -533,7 +545,7 @@ export class Store {
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
       insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES (?, ?, ?)'),
-      insertCallKey: db.prepare('INSERT INTO call_keys (h, source, ts) VALUES (?, ?, ?) ON CONFLICT (h) DO NOTHING'),
+      insertCallKey: db.prepare('INSERT INTO call_keys (h, source, ts) VALUES (?, ?, ?)'),
       insertQuarantine: db.prepare(
         `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),

@@ -15,6 +15,7 @@ import { WallClock } from '../../src/ingest/formats/time.js';
 import { CarrierResolver, channelSuffixStart } from '../../src/model/carrier.js';
 import { isPlainE164Bytes, normalizePhone } from '../../src/model/phone.js';
 import type { Reader } from '../../src/ingest/reader.js';
+import { nanpNationalStart } from '../../src/ingest/formats/common.js';
 import { Runtime } from '../../src/runtime.js';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
@@ -117,6 +118,21 @@ describe('byte helpers agree with their string versions', () => {
     );
   });
 
+  it('nanpNationalStart finds the national digits exactly when normalizePhone reads the text as a NANP number written nationally', () => {
+    const digit = fc.constantFrom('0', '1', '2', '5', '9');
+    fc.assert(
+      fc.property(fc.constantFrom('', '', '1', '+1', ' '), fc.array(digit, { minLength: 8, maxLength: 12 }).map((a) => a.join('')), (p, d) => {
+        const v = p + d;
+        const r = normalizePhone(v, '1');
+        const buf = b(v);
+        const n = nanpNationalStart(buf, 0, buf.length);
+        if (n >= 0) expect(r).toEqual({ ok: true, e164: '+1' + v.slice(n) });
+        else if (/^1?[0-9]{10}$/.test(v)) expect(r.ok).toBe(false);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('WallClock.parseBytes equals parse() wherever it answers, in zones with transitions on and off the hour', () => {
     const zones = ['UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/St_Johns'];
     const clocks = zones.map((z) => new WallClock(z));
@@ -167,9 +183,10 @@ const NUMERIC = new Set([12, 13]);
 const render = (f: string[], quoteAll: boolean) => f.map((v, i) => (quoteAll || !NUMERIC.has(i) ? quote(v) : v)).join(',');
 
 const VARIANTS: Record<number, string[]> = {
-  1: ['+12025550252', '2025550252', '12025550252', '', 'anonymous', '+1202555025', '+442079460018', '8001', '+12025550252 ', 'ü+1202'],
-  2: ['+12125555772', '2125555772', '', ' ', '+0123456789', '(212) 555-5772', '+1212555577', '+44207946001812345'],
-  4: ['"Acme" <+12025550252>', '', '<2025550253>', 'x'],
+  1: ['+12025550252', '2025550252', '12025550252', '', 'anonymous', '+1202555025', '+442079460018', '8001', '+12025550252 ', 'ü+1202', '2001', 's', ' 2001'],
+  2: ['+12125555772', '2125555772', '', ' ', '+0123456789', '(212) 555-5772', '+1212555577', '+44207946001812345', '12125555772', '1212555577', '02125555772',
+    '2120555772', '1125555772', '011442079460018', '12125555772 ', '212555577x', '112125555772'],
+  4: ['"Acme" <+12025550252>', '', '<2025550253>', 'x', '"Acme Sales" <2025550252>', '"Agent 2001" <2001>', '"Sales" <12025550252>', ' ', '2025550254', '"a""b" <+12025550255>'],
   5: ['SIP/att-trunk-0000063a', 'Local/x@y-0001;2', '', ' PJSIP/tmo-gw-00000011 ', 'SIP/"q"-1'],
   6: ['SIP/verizon-00000000', '', 'Local/+1@out-00000001;2', 'LOCAL/x', '  ', 'SIP/att-trunk-0000063a', 'IAX2/odd', 'SIP/ve"r-1'],
   9: ['2026-11-22 11:00:00', '2026-11-22T11:00:00', '2026-02-30 10:00:00', '2026-11-22 24:00:00', '2026-11-22 11:60:00', '2026-11-22 11:00:60', '', 'start', '2026-03-08 02:30:00', '2026-11-01 01:30:00', ' 2026-11-22 11:00:00'],
@@ -244,6 +261,17 @@ describe('AsteriskReader.parseBytes agrees with parseLine', () => {
     for (const line of [render(GOOD, false), render(GOOD, true), render(GOOD.slice(0, 16), false), render([...GOOD, 'p', 'l', '3'], false)]) {
       expect(agree(reader, line), line).toBe('fast');
     }
+    // The shapes of a real switch: national numbers, and an agent's extension presenting the DID in clid.
+    const national = GOOD.slice();
+    national[1] = '2025550252';
+    national[2] = '12125555772';
+    expect(agree(reader, render(national, false))).toBe('fast');
+    const agent = GOOD.slice();
+    agent[1] = '2001';
+    agent[4] = '"Acme Sales" <2025550252>';
+    agent[5] = 'SIP/2001-0000001a';
+    expect(agree(reader, render(agent, false))).toBe('fast');
+    expect((reader.parseBytes!(b(render(agent, false)), 0, b(render(agent, false)).length, true) as { caller: string }).caller).toBe('+12025550252');
   });
 });
 
@@ -291,6 +319,12 @@ describe('FreeswitchReader.parseBytes agrees with parseLine', () => {
   it('on mutated cdr_csv lines', () => {
     agreeOnMany('freeswitch', fsLineArb);
     expect(agree(createReader('freeswitch', {}), FS_GOOD.map(quote).join(','))).toBe('fast');
+    // An A leg from an extension, and an internal call: the text kept for the classification stage, on the byte path too.
+    const aLeg = FS_GOOD.slice();
+    aLeg[1] = '1001';
+    expect(agree(createReader('freeswitch', {}), aLeg.map(quote).join(','))).toBe('fast');
+    aLeg[2] = '1002';
+    expect(agree(createReader('freeswitch', {}), aLeg.map(quote).join(','))).toBe('fast');
   });
 
   it('is not offered for a custom template (parseLine reads those)', () => {
@@ -302,17 +336,24 @@ describe('fixture lines of the golden files', () => {
   for (const format of ['asterisk', 'freeswitch']) {
     it(`${format}: parseBytes agrees with parseLine on every line`, () => {
       const dir = new URL(`../fixtures/${format}/`, import.meta.url).pathname;
+      const real = new URL('../fixtures/real/', import.meta.url).pathname;
       let fast = 0;
-      for (const name of readdirSync(dir).filter((n) => n.endsWith('.csv'))) {
+      const files = [
+        ...readdirSync(dir).filter((n) => n.endsWith('.csv')).map((n) => join(dir, n)),
+        // Third-party files (extensions, national numbers, caller IDs in clid) with this reader's column counts.
+        ...readdirSync(real).filter((n) => n.startsWith(`${format}-`) && n.endsWith('.csv')).map((n) => join(real, n)),
+      ];
+      for (const path of files) {
+        const name = path;
         let options = {};
         try {
-          options = JSON.parse(readFileSync(join(dir, name.replace(/\.csv$/, '.options.json')), 'utf8'));
+          options = JSON.parse(readFileSync(name.replace(/\.csv$/, '.options.json'), 'utf8'));
         } catch {
           /* no options */
         }
         const reader = createReader(format, options);
         if (!reader.parseBytes) continue;
-        for (const raw of readFileSync(join(dir, name), 'utf8').split('\n')) {
+        for (const raw of readFileSync(name, 'utf8').split('\n')) {
           const line = raw.replace(/\r$/, '');
           if (line !== '' && agree(reader, line) === 'fast') fast++;
         }

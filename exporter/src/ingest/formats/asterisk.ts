@@ -24,7 +24,7 @@ import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, optionalDigits, s
 import { isMachine, outcomeFromAsterisk } from '../../model/outcome.js';
 import type { Outcome } from '../../model/types.js';
 import type { RawCall } from '../../model/types.js';
-import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseSeconds, reject, withDefaults } from './common.js';
+import { ReaderKit, callerMemo, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseSeconds, reject, withDefaults } from './common.js';
 import { partyText } from '../../model/phone.js';
 import { channelSuffixStart } from '../../model/carrier.js';
 import { pushKey, pushKeyBytes } from '../../classify/callKeys.js';
@@ -126,7 +126,9 @@ export class AsteriskReader implements Reader {
   private readonly f: string[] = [];
   private readonly fields = new CsvFields();
   /** Caller bytes → E.164, or null for a caller the string path must judge. */
-  private readonly callers = new BytesMemo<string | null>();
+  private readonly callers = callerMemo();
+  /** clid bytes → the E.164 it presents, or null (an extension's caller ID, read when src is no number). */
+  private readonly clids = callerMemo();
   private readonly contexts = new BytesMemo<string>(256, 16 * 1024);
   /** Channel bytes before the per-call suffix → channelName. */
   private readonly channels = new BytesMemo<string>(256, 16 * 1024);
@@ -194,7 +196,8 @@ export class AsteriskReader implements Reader {
 
     // caller (src), called (dst): numbers only here (anything else is the string path's to judge)
     if (esc[1] || esc[2]) return null;
-    const caller = callerFromBytes(kit, this.callers, buf, fs[1], fe[1]);
+    // src, else (an agent's extension) the number clid presents, as parseLine reads them.
+    const caller = callerFromBytes(kit, this.callers, buf, fs[1], fe[1]) ?? this.clidCaller(buf, fs[4], fe[4], esc[4] === 1);
     if (caller === null) return null;
     const called = calledFromBytes(kit, buf, fs[2], fe[2]);
     if (called === null) return null;
@@ -219,6 +222,22 @@ export class AsteriskReader implements Reader {
     }
     addHints(rec, this.memoText(this.contexts, buf, fs[3], fe[3]), this.channel(buf, fs[5], fe[5], keys), this.channel(buf, fs[6], fe[6], keys), keys);
     return rec;
+  }
+
+  /**
+   * The caller ID number of a clid field (`"Acme Sales" <2025550123>`), memoised by its bytes as written (a
+   * quoted name's doubled quotes included: the value follows from them), or null: the string path judges the row.
+   */
+  private clidCaller(buf: Buffer, s: number, e: number, escaped: boolean): string | null {
+    if (skipSpace(buf, s, e) === e) return null;
+    let v = this.clids.get(buf, s, e);
+    if (v === undefined) {
+      const text = escaped ? ascii(buf, s, e).replaceAll('""', '"') : ascii(buf, s, e);
+      const r = this.kit.callers.normalize(text);
+      v = r.ok ? r.e164 : null;
+      this.clids.set(buf, s, e, v);
+    }
+    return v;
   }
 
   /** A channel field: channelName of it, memoised by its bytes; a Local channel's base goes to `keys`. */

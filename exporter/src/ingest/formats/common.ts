@@ -4,7 +4,7 @@ import type { LineResult, ReaderOptions, Rejection } from '../reader.js';
 import type { Attestation, Outcome, RawCall } from '../../model/types.js';
 import { connected } from '../../model/outcome.js';
 import { PhoneNormalizer, isPlainE164Bytes, numberPlan } from '../../model/phone.js';
-import { ascii, type BytesMemo } from '../bytes.js';
+import { BytesMemo, ascii } from '../bytes.js';
 import { WallClock } from './time.js';
 
 /**
@@ -47,11 +47,15 @@ export class ReaderKit {
   readonly callers: PhoneNormalizer;
   readonly called: PhoneNormalizer;
   readonly clock: WallClock;
+  /** National numbers are NANP ones (calling code 1): 10 digits, or 1 + 10, read from bytes without the normaliser. */
+  readonly nanp: boolean;
   constructor(readonly options: ReaderOptions) {
     const plan = numberPlan(options.defaultCountryCode, options.defaultRegion);
-    this.callers = new PhoneNormalizer(plan);
+    this.nanp = plan.callingCode === '1';
+    // A dialer presents thousands of DIDs (in two or three written shapes each): a memo that holds them all.
+    this.callers = new PhoneNormalizer(plan, CALLER_MEMO_ENTRIES);
     // Dialers call the same consumers again; the NANP shapes skip the memo (phone.ts).
-    this.called = new PhoneNormalizer(plan, 16_384);
+    this.called = new PhoneNormalizer(plan, 65_536);
     this.clock = new WallClock(options.timezone || 'UTC');
   }
 
@@ -89,11 +93,41 @@ export function callerFromBytes(kit: ReaderKit, memo: BytesMemo<string | null>, 
   return caller;
 }
 
-/** A called number read from bytes: its E.164 (a plain +E.164 is taken as it is), or null when it is not valid. */
+/**
+ * Distinct callers a reader's byte memo holds before it starts again: a dialer presents thousands of DIDs, in
+ * two or three written shapes each, interleaved (a smaller memo is cleared over and over and every caller is
+ * normalised again). ~2 MB a reader.
+ */
+export const CALLER_MEMO_ENTRIES = 65_536;
+
+/** The byte memo of a reader's callers (bytes → E.164, or null when the string path must judge them). */
+export function callerMemo(): BytesMemo<string | null> {
+  return new BytesMemo<string | null>(CALLER_MEMO_ENTRIES, CALLER_MEMO_ENTRIES * 16);
+}
+
+/**
+ * A called number read from bytes: its E.164 (a plain +E.164 is taken as it is), or null when it is not valid.
+ * In the NANP plan a national number (10 digits, or 1 + 10) is read as normalizePhone reads it (area code and
+ * exchange 2–9) without the normaliser and its memo: dialled numbers rarely repeat within a memo's reach.
+ */
 export function calledFromBytes(kit: ReaderKit, buf: Buffer, s: number, e: number): string | null {
   if (isPlainE164Bytes(buf, s, e)) return ascii(buf, s, e);
+  if (kit.nanp) {
+    const n = nanpNationalStart(buf, s, e);
+    if (n >= 0) return '+1' + ascii(buf, n, e);
+  }
   const r = kit.called.normalize(ascii(buf, s, e));
   return r.ok ? r.e164 : null;
+}
+
+/** Where the 10 national digits of buf[s, e) start when it is a valid NANP number written `NXXNXXXXXX` or `1NXXNXXXXXX`, else -1. */
+export function nanpNationalStart(buf: Uint8Array, s: number, e: number): number {
+  const len = e - s;
+  if (len !== 10 && len !== 11) return -1;
+  for (let i = s; i < e; i++) if (buf[i] < 48 || buf[i] > 57) return -1;
+  const n = len === 11 ? s + 1 : s;
+  if (len === 11 && buf[s] !== 49) return -1;
+  return buf[n] >= 50 && buf[n + 3] >= 50 ? n : -1;
 }
 
 /** A CDR's call record: billed seconds are talk time only when the call was picked up. */

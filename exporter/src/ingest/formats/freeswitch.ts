@@ -33,13 +33,13 @@
 import { DEFAULT_DISPOSITIONS, dispositionInText, type DispositionMap } from '../../model/disposition.js';
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
-import { BytesMemo, CsvFields, ascii, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
+import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
 import { connected, outcomeFromHangupCause, type FreeswitchDetail } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
-import { ReaderKit, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
+import { ReaderKit, callerMemo, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 import { parseDirection } from '../../classify/direction.js';
-import { pushKey } from '../../classify/callKeys.js';
+import { pushKey, pushKeyBytes } from '../../classify/callKeys.js';
 
 export const FREESWITCH_DEFAULT_TEMPLATE = [
   'caller_id_name', 'caller_id_number', 'destination_number', 'context', 'start_stamp', 'answer_stamp',
@@ -137,13 +137,24 @@ function layoutFor(names: string[]): Layout {
 
 /** Classification hints of a row (the same on the byte and the string path). */
 function addHints(rec: RawCall, L: Layout, context: string, callDirection: string, uuids: string[]): void {
+  const keys: number[] = [];
+  for (const u of uuids) if (u !== '') pushKey(keys, 'fs', u);
+  addHintKeys(rec, L, context, callDirection, keys);
+}
+
+/** addHints with the uuid keys already hashed (the byte path hashes them from the bytes: no string per uuid). */
+function addHintKeys(rec: RawCall, L: Layout, context: string, callDirection: string, keys: number[]): void {
   rec.fields = L.fields;
   if (context !== '') rec.context = context;
   const d = parseDirection(callDirection);
   if (d !== undefined) rec.direction = d;
-  const keys: number[] = [];
-  for (const u of uuids) if (u !== '') pushKey(keys, 'fs', u);
   if (keys.length > 0) rec.keys = keys;
+}
+
+/** buf[s, e) has no control character (below space, or DEL). */
+function printable(buf: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i] < 32 || buf[i] === 127) return false;
+  return true;
 }
 
 function first(f: string[], idxs: number[]): string | undefined {
@@ -166,7 +177,7 @@ export class FreeswitchReader implements Reader {
   readonly parseBytes?: (buf: Buffer, start: number, end: number, clean: boolean) => RawCall | null;
   private readonly fields = new CsvFields();
   /** Trimmed caller bytes → E.164, or null for a caller parseLine must judge. */
-  private readonly callers = new BytesMemo<string | null>();
+  private readonly callers = callerMemo();
   /** Trimmed hangup-cause bytes → the same text as a string; likewise the accountcode (a gateway: few values). */
   private readonly causes = new BytesMemo<string>(256, 16 * 1024);
   private readonly trunks = new BytesMemo<string>(256, 16 * 1024);
@@ -211,13 +222,15 @@ export class FreeswitchReader implements Reader {
     const cs = skipSpace(buf, fs[1], fe[1]);
     const ce = trimEnd(buf, cs, fe[1]);
     if (cs === ce) return null;
+    // Not a number (an A leg from an extension, an internal call): kept as text for the classification stage, as
+    // parseLine keeps it — unless it holds control characters String.trim would treat otherwise.
     const caller = callerFromBytes(this.kit, this.callers, buf, cs, ce);
-    if (caller === null) return null;
+    if (caller === null && (!printable(buf, cs, ce) || bytesEqual(buf, cs, ce, 'caller_id_number'))) return null; // a header: parseLine's
     const ds = skipSpace(buf, fs[2], fe[2]);
     const de = trimEnd(buf, ds, fe[2]);
     if (ds === de) return null;
     const called = calledFromBytes(this.kit, buf, ds, de);
-    if (called === null) return null;
+    if (called === null && !printable(buf, ds, de)) return null;
 
     // start_stamp, answer_stamp, end_stamp
     if (fe[4] - fs[4] !== 19) return null;
@@ -256,7 +269,9 @@ export class FreeswitchReader implements Reader {
     if (oc === null) return null;
 
     const answered = connected(oc.outcome);
-    const rec = callRecord(ts, caller, called, oc.outcome, billsec, 'none', 'freeswitch');
+    const rec = callRecord(ts, caller ?? '', called ?? '', oc.outcome, billsec, 'none', 'freeswitch');
+    if (caller === null) rec.callerText = ascii(buf, cs, ce);
+    if (called === null) rec.calledText = ascii(buf, ds, de);
     rec.q850 = cause;
     if (answered && answerMs !== null && answerMs >= ts) rec.ringMs = answerMs - ts;
     else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
@@ -281,14 +296,18 @@ export class FreeswitchReader implements Reader {
       context = memo ?? ascii(buf, xs, xe);
       if (memo === undefined) this.trunks.set(buf, xs, xe, context);
     }
-    addHints(rec, n === 15 ? this.builtin15 : this.builtin13, context, '', [this.trimmed(buf, fs[10], fe[10]), this.trimmed(buf, fs[11], fe[11])]);
+    const keys: number[] = [];
+    this.uuidKey(keys, buf, fs[10], fe[10]);
+    this.uuidKey(keys, buf, fs[11], fe[11]);
+    addHintKeys(rec, n === 15 ? this.builtin15 : this.builtin13, context, '', keys);
     return rec;
   }
 
-  private trimmed(buf: Buffer, s: number, e: number): string {
+  /** The key of a uuid field (trimmed), as addHints hashes its text; nothing for an empty one. */
+  private uuidKey(keys: number[], buf: Buffer, s: number, e: number): void {
     const from = skipSpace(buf, s, e);
     const to = trimEnd(buf, from, e);
-    return from === to ? '' : ascii(buf, from, to);
+    if (from !== to) pushKeyBytes(keys, 'fs', buf, from, to);
   }
 
   parseLine(raw: string, _ctx: LineContext): LineResult {
