@@ -16,12 +16,16 @@ export interface NumberJson {
   subscores?: Record<string, number>;
   ratings?: Record<string, string>;
   recommendation?: { action: string; reason: string; until: string | null };
+  /** healthy | external | degrading | blacklisted, and the figures behind it. */
+  diagnosis?: { diagnosis: string; reason: string };
   windows: Record<string, Kpis>;
   carriers: Record<string, { flag?: string; reason?: string } & Record<string, unknown>>;
   attestation: Record<string, number>;
   engines?: Record<string, { label: string; checked_at: string }>;
   first_seen: string | null;
   last_seen: string | null;
+  /** Every figure the verdict rests on (reputation/signals.ts). */
+  signals?: unknown[];
 }
 
 export interface CarrierJson {
@@ -64,8 +68,8 @@ export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
   };
   enrich?.(n, json);
   // docs/architecture.md#json key order, so a diff of two reports reads top-down like the contract.
-  const { number, pool, status, score, subscores, ratings, recommendation, windows, attestation, engines, first_seen, last_seen } = json;
-  return { number, pool, status, score, subscores, ratings, recommendation, windows, carriers: json.carriers, attestation, engines, first_seen, last_seen };
+  const { number, pool, status, score, subscores, ratings, recommendation, diagnosis, windows, attestation, engines, first_seen, last_seen, signals } = json;
+  return { number, pool, status, score, subscores, ratings, recommendation, diagnosis, windows, carriers: json.carriers, attestation, engines, first_seen, last_seen, signals };
 }
 
 export function reportJson(s: Snapshot, enrich?: Enrich): ReportJson {

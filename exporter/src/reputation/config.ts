@@ -105,6 +105,8 @@ export interface ReputationConfig {
     dailyCap: number;
     /** Calls per number per hour: at most half the daily budget in any one hour. */
     hourlyCap: number;
+    /** Over the daily cap only counts when the 72 h also hold more than this many days' cap (sustained pacing). */
+    sustainedDays: number;
   };
   /** Number-level signals (warnings and flags) that drive status. */
   signals: {
@@ -130,8 +132,10 @@ export interface ReputationConfig {
     velocity: boolean;
   };
   status: {
-    /** Fewer calls than this in 7d, and no label: in_progress. */
+    /** Fewer calls than this in 7d, no label and no block: in_progress. */
     minCalls7d: number;
+    /** Blocks (608/603+) in 7d, with some in 24h too, that make the number spam. */
+    spamMinBlocks: number;
   };
   /** Per number × carrier flag (docs/scoring.md §6). */
   carrier: {
@@ -169,6 +173,32 @@ export interface ReputationConfig {
       /** The lower bound of the rise must exceed this (absolute ratio: 0.03 = 3 points). */
       margin: number;
     };
+  };
+  /** Early warning (docs/scoring.md §6.3): the false-alarm budget and the evidence test it sets the level of. */
+  earlyWarning: {
+    /** The design target: false warnings per 1,000 healthy number-days; every test's level follows from it. */
+    falseWarningsPer1000NumberDays: number;
+    /** Times per day a test on unchanging traffic newly crosses a fixed level, per unit of that level (measured). */
+    crossingsPerDay: number;
+    /** Calls (blocked aside) a window needs before its test runs. */
+    minCalls: number;
+    /** Calls the rest of the pool needs on the carrier before it is the prior and its moves are allowed for. */
+    poolMinCalls: number;
+    /** The number's own earlier days are shrunk toward the pool with this many pseudo-calls. */
+    shrinkCalls: number;
+    /** Day-to-day variation of a number's shares beyond chance (standard deviation, absolute). */
+    dayToDay: number;
+    /** multinomial: answered long / short / 487 / declined+busy / other (4 df); directional: long vs the three that rise (1 df). */
+    test: 'multinomial' | 'directional';
+  };
+  /** Pool and carrier events (docs/scoring.md §6.4): a move shared by the pool, not a number's problem. */
+  events: {
+    /** The pool's (or a carrier's) answer rate fell this many points, 24h against the 6 days before. */
+    answerDropPoints: number;
+    /** …or its 487 + declined + busy share rose this many points. */
+    refusalRisePoints: number;
+    /** Calls the pool (or carrier) needs in 24h and in the 6 days before. */
+    minCalls: number;
   };
   labels: {
     /** Labels that do not count as flagged. */
@@ -231,9 +261,9 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     velocityPenaltyPerPercent: 1,
     maxVelocityPenalty: 60,
   },
-  velocity: { dailyCap: 100, hourlyCap: 50 },
+  velocity: { dailyCap: 100, hourlyCap: 50, sustainedDays: 2 },
   signals: { minCalls: 20, z: 1.645, minAnswered: 10, voicemailFiltering: 0.6, warningsForFlag: 3, answerDropAlonePoints: 10, velocity: true },
-  status: { minCalls7d: 20 },
+  status: { minCalls7d: 20, spamMinBlocks: 2 },
   carrier: {
     minCalls: 20,
     z: 1.96,
@@ -241,11 +271,13 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     answerMargin: 0.15,
     baselineMinCalls: 50,
     defaultBaseline: { answer: 0.35, cancel: 0.1, rejection: 0.05 },
-    blockMinCount: 2,
+    blockMinCount: 1,
     blockMinRatio: 0.01,
     engines: { att: 'hiya', verizon: 'tns', tmobile: 'first_orion' },
     ownHistory: { enabled: true, minCalls: 20, minPriorCalls: 40, z: 1.96, margin: 0.03 },
   },
+  earlyWarning: { falseWarningsPer1000NumberDays: 1, crossingsPerDay: 5, minCalls: 10, poolMinCalls: 100, shrinkCalls: 30, dayToDay: 0.03, test: 'multinomial' },
+  events: { answerDropPoints: 10, refusalRisePoints: 10, minCalls: 200 },
   labels: { benign: ['clean', 'unknown'] },
   restDays: 30,
 };
@@ -335,7 +367,7 @@ const schema = z
       })
       .strict()
       .partial(),
-    velocity: z.object({ dailyCap: posInt, hourlyCap: posInt }).strict().partial(),
+    velocity: z.object({ dailyCap: posInt, hourlyCap: posInt, sustainedDays: nonNeg }).strict().partial(),
     signals: z
       .object({
         minCalls: nonNegInt,
@@ -348,7 +380,20 @@ const schema = z
       })
       .strict()
       .partial(),
-    status: z.object({ minCalls7d: nonNegInt }).strict().partial(),
+    status: z.object({ minCalls7d: nonNegInt, spamMinBlocks: posInt }).strict().partial(),
+    earlyWarning: z
+      .object({
+        falseWarningsPer1000NumberDays: z.number().finite().positive('must be > 0'),
+        crossingsPerDay: z.number().finite().positive('must be > 0'),
+        minCalls: nonNegInt,
+        poolMinCalls: nonNegInt,
+        shrinkCalls: nonNeg,
+        dayToDay: ratio,
+        test: z.enum(['multinomial', 'directional']),
+      })
+      .strict()
+      .partial(),
+    events: z.object({ answerDropPoints: points, refusalRisePoints: points, minCalls: nonNegInt }).strict().partial(),
     carrier: z
       .object({
         minCalls: posInt,

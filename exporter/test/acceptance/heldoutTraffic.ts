@@ -40,8 +40,8 @@ export const HELDOUT = {
   ringOutShare: 0.45,
   /** Answered calls shorter than 10 s; REFERENCE: above 15 % reads as low trust. */
   shortShare: 0.07,
-  /** The pool-wide holiday: evaluated day 6 (a weekday); everyone answers less and fewer calls are made. */
-  holiday: { day: 7 + 6, answerFactor: 0.55, volumeFactor: 0.7 },
+  /** The pool-wide holiday: evaluated day 8 (a Tuesday); everyone answers less and fewer calls are made. */
+  holiday: { day: 7 + 8, answerFactor: 0.55, volumeFactor: 0.7 },
   /** Degradation for the 72 h before the first block on the carrier (a step, as the issue describes). */
   degraded: {
     hours: 72,
