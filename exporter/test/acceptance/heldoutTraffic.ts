@@ -64,6 +64,8 @@ export interface HeldoutNumber {
   carrier: string | null;
   /** Degrading numbers: first block (UTC ms). */
   blockAt: number | null;
+  /** The number's own answer rate (before day-to-day noise). */
+  answerRate: number;
 }
 
 export interface HeldoutTraffic {
@@ -136,7 +138,9 @@ export function heldoutTraffic(seed: number, start = Date.parse('2026-09-07T05:0
       blockAt,
       daily: r.uniform(M.dailyCalls[0], M.dailyCalls[1]),
       answer: r.uniform(M.answerRate[0], M.answerRate[1]),
+      answerRate: 0,
     });
+    numbers[numbers.length - 1]!.answerRate = numbers[numbers.length - 1]!.answer;
   }
   const rows: Array<[number, string]> = [];
   const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -239,5 +243,5 @@ export function heldoutTraffic(seed: number, start = Date.parse('2026-09-07T05:0
   }
   rows.sort((a, b) => a[0] - b[0]);
   const csv = ['caller,called,start,answer,end,billsec,sip_code,reason,carrier,amd', ...rows.map((x) => x[1])].join('\n') + '\n';
-  return { start, evalStart, end, numbers: numbers.map(({ number, degrading, carrier, blockAt }) => ({ number, degrading, carrier, blockAt })), csv };
+  return { start, evalStart, end, numbers: numbers.map(({ number, degrading, carrier, blockAt, answer }) => ({ number, degrading, carrier, blockAt, answerRate: answer })), csv };
 }
