@@ -261,7 +261,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     velocityPenaltyPerPercent: 1,
     maxVelocityPenalty: 60,
   },
-  velocity: { dailyCap: 100, hourlyCap: 50, sustainedDays: 2 },
+  velocity: { dailyCap: 100, hourlyCap: 50, sustainedDays: 3 },
   signals: { minCalls: 20, z: 1.645, minAnswered: 10, voicemailFiltering: 0.6, warningsForFlag: 3, answerDropAlonePoints: 10, velocity: true },
   status: { minCalls7d: 20, spamMinBlocks: 2 },
   carrier: {

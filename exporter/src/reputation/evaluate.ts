@@ -109,6 +109,7 @@ export function verdictOf(a: Assessment): NumberVerdict {
     engines: a.engineFlagged,
     reportRatio: a.reportRatio,
     carriers,
+    diagnosis: a.diagnosis,
     pooled: a.pooled,
   };
 }

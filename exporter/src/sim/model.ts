@@ -773,7 +773,7 @@ export function scenario(name: string, seed: number, o: ScenarioOptions = {}): S
         p.event = { atHour: eventHour() };
         break;
       case 'carrier_ramp':
-        p.event = { atHour: eventHour(), perDay: rng.uniform(0.03, 0.08), carrier: CARRIERS[rng.weighted(CARRIERS.map((c) => c.share))]!.id };
+        p.event = { atHour: eventHour(), perDay: rng.uniform(0.06, 0.12), carrier: CARRIERS[rng.weighted(CARRIERS.map((c) => c.share))]!.id };
         break;
       case 'new':
         p.startHour = Math.round(rng.uniform(hours * 0.3, hours * 0.7));
@@ -793,7 +793,7 @@ export function scenario(name: string, seed: number, o: ScenarioOptions = {}): S
     small: 'test scenario: 12 numbers, half steady, a quarter bursting, a quarter on stale lists',
     low_volume: "the pool's mix at 10–25 calls a day per number",
     holiday: "the pool's mix with one pool-wide holiday (a weekday mid-run: answers × 0.55, calls × 0.7)",
-    carrier_ramp: '60 % steady, 40 % whose consumers on ONE carrier slowly ring out, decline and hang up fast (3–8 % more of the would-be answers a day)',
+    carrier_ramp: '60 % steady, 40 % whose consumers on ONE carrier slowly ring out, decline and hang up fast (6–12 % more of the would-be answers a day)',
     heterogeneous: "the pool's mix with list quality 0.5–1.5 across numbers and ±15 % day-to-day answer variation",
   };
   const sc: Scenario = { name, description: descriptions[name]!, hours, plans, reputation: { ...DEFAULT_REPUTATION } };
