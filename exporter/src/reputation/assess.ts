@@ -12,7 +12,7 @@ import { recommend, type Recommendation } from './recommendation.js';
 import { velocity, type Velocity } from './velocity.js';
 import { budgetLevel, EVIDENCE_WINDOWS, outcomeShift, thresholdFor, type EvidenceCounts } from './evidence.js';
 import { diagnose, type Diagnosis } from './diagnosis.js';
-import { ALL_CARRIERS, type CarrierEvent } from './events.js';
+import { ALL_CARRIERS, carrierEvents, type CarrierEvent } from './events.js';
 import type { Signal } from './signals.js';
 
 export interface EngineLabel {
@@ -52,7 +52,7 @@ export interface AssessContext {
   config?: ReputationConfig;
   /** From carrierBaselines(pool per-carrier KPIs); totals including this number (it is left out here). */
   baselines?: Baselines;
-  /** Pool and carrier events (events.ts carrierEvents of the same baselines), for the diagnosis. */
+  /** Pool and carrier events (events.ts carrierEvents of the same baselines), for the diagnosis; made from them when absent. */
   events?: CarrierEvent[];
 }
 
@@ -183,7 +183,8 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
   const vel = velocity(w1h, w24h, cfg, ownAll['72h'] ?? null);
   const signals = numberSignals({ w24h, w7d, carriers, evidence, reportRatio: rr, velocity: vel }, cfg);
   const st = decideStatus({ calls7d: w7d.calls, labels, carriers, signals, blocked24h: w24h.blocked, blocked7d: w7d.blocked }, cfg);
-  const events = (ctx.events ?? []).filter((e) => e.active && (e.carrier === ALL_CARRIERS || carriers[e.carrier]));
+  // Events come with the baselines they are made of (evaluate.ts makes them once per snapshot).
+  const events = (ctx.events ?? carrierEvents(baselines, cfg)).filter((e) => e.active && (e.carrier === ALL_CARRIERS || carriers[e.carrier]));
   const diag = diagnose({ labelled: labels.length > 0, carriers, signals, events });
   const recommendation = recommend(
     {

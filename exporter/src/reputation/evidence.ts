@@ -3,7 +3,7 @@
 // fast — against the number's own earlier days there, shrunk toward the pool, and moved as the pool moved?
 //
 // A two-sample likelihood-ratio (G) test over the outcome distribution of the last 24, 48 and 72 h against
-// the 7 d before them, one-sided (only a rise of those outcomes counts). Its level is not hand-tuned: it is
+// the 7 d before them, one-sided (only a move for the worse counts: fewer answered in full, or more of those). Its level is not hand-tuned: it is
 // the false-alarm budget divided among the tests a number is asked (budgetLevel below).
 
 import type { WindowName } from '../model/types.js';
@@ -27,8 +27,15 @@ export function categories(c: Counts): number[] {
   return [c.answered - short, short, c.cancelled, c.rejected, other];
 }
 
+/** A pool move smaller than this (share of calls) is rounding, not a move. */
+const POOL_MOVE_TOLERANCE = 0.005;
+
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const badShare = (p: number[]) => BAD.reduce((a, i) => a + p[i]!, 0) / Math.max(1e-12, sum(p));
+const longShare = (p: number[]) => p[0]! / Math.max(1e-12, sum(p));
+/** The direction that precedes a label: fewer calls answered in full, or more rang out, declined or cut short. */
+const worse = (now: number[], before: number[], tolerance: number) =>
+  badShare(now) > badShare(before) + tolerance || longShare(now) < longShare(before) - tolerance;
 
 /**
  * Two-sample likelihood ratio (G) of counts x against an expectation q backed by mEff calls: 4 degrees of
@@ -159,7 +166,7 @@ export function outcomeShift(own: EvidenceCounts, pool: EvidenceCounts | null, t
       const a = smooth(pr);
       const b = smooth(pp);
       // Only a move for the worse is allowed for: a pool that improves must not make this number look worse.
-      if (badShare(a) > badShare(b)) {
+      if (worse(a, b, POOL_MOVE_TOLERANCE)) {
         const t = q.map((qi, i) => (qi * a[i]!) / b[i]!);
         const s = sum(t);
         q = t.map((v) => v / s);
@@ -172,7 +179,7 @@ export function outcomeShift(own: EvidenceCounts, pool: EvidenceCounts | null, t
     const nh = (n * mEff) / (n + mEff);
     const dispersion = 1 + (e.dayToDay * e.dayToDay * nh) / Math.max(0.05, p0 * (1 - p0));
     const g = (e.test === 'multinomial' ? gStatistic(x, q, mEff) : scoreStatistic(x, q, mEff)) / dispersion;
-    const rising = badShare(x) > badShare(q);
+    const rising = worse(x, q, 0);
     const ev: Evidence = {
       window: w,
       g: rising ? g : 0,
