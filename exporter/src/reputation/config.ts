@@ -276,7 +276,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     engines: { att: 'hiya', verizon: 'tns', tmobile: 'first_orion' },
     ownHistory: { enabled: true, minCalls: 20, minPriorCalls: 40, z: 1.96, margin: 0.03 },
   },
-  earlyWarning: { falseWarningsPer1000NumberDays: 1, crossingsPerDay: 5, minCalls: 10, poolMinCalls: 100, shrinkCalls: 30, dayToDay: 0.03, test: 'multinomial' },
+  earlyWarning: { falseWarningsPer1000NumberDays: 1, crossingsPerDay: 5, minCalls: 10, poolMinCalls: 100, shrinkCalls: 30, dayToDay: 0.04, test: 'multinomial' },
   events: { answerDropPoints: 10, refusalRisePoints: 10, minCalls: 200 },
   labels: { benign: ['clean', 'unknown'] },
   restDays: 30,

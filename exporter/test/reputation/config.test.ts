@@ -17,7 +17,7 @@ describe('reputation config', () => {
     expect(c.weights).toEqual({ connection: 0.35, sentiment: 0.35, engagement: 0.2, maturity: 0.1 });
     expect(c.ratings).toEqual({ good: 80, normal: 60, poor: 40 });
     expect(c.bands).toEqual({ excellent: 80, degraded: 50 });
-    expect(c.velocity).toEqual({ dailyCap: 100, hourlyCap: 50 });
+    expect(c.velocity).toEqual({ dailyCap: 100, hourlyCap: 50, sustainedDays: 3 });
     expect(c.restDays).toBe(30);
     expect(c.status.minCalls7d).toBe(20);
     expect(c.engagement.shortCallSeconds).toBe(10);
@@ -36,7 +36,7 @@ describe('reputation config', () => {
 
   it('merges a partial override deeply, leaving the defaults untouched', () => {
     const c = parseReputationConfig({ velocity: { dailyCap: 75 }, restDays: 14, carrier: { margin: 0.1 } });
-    expect(c.velocity).toEqual({ dailyCap: 75, hourlyCap: 50 });
+    expect(c.velocity).toEqual({ dailyCap: 75, hourlyCap: 50, sustainedDays: 3 });
     expect(c.restDays).toBe(14);
     expect(c.carrier.margin).toBe(0.1);
     expect(c.carrier.z).toBe(1.96);
