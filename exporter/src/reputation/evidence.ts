@@ -38,6 +38,26 @@ const worse = (now: number[], before: number[], tolerance: number) =>
   badShare(now) > badShare(before) + tolerance || longShare(now) < longShare(before) - tolerance;
 
 /**
+ * q moved as the pool moved from `before` to `now`: each category by the pool's ratio where both periods hold
+ * at least MOVE_MIN_CALLS of it, else by the ratio of its group (answered ≥ 10 s; the three that rise; the rest),
+ * so a category the pool rarely sees cannot swing the expectation.
+ */
+function movedAsPool(q: number[], now: number[], before: number[]): number[] {
+  const nNow = sum(now);
+  const nBefore = sum(before);
+  const groupOf = (i: number) => (i === 0 ? [0] : BAD.includes(i) ? BAD : [4]);
+  const ratio = (idx: number[]) => {
+    const a = idx.reduce((t, i) => t + now[i]!, 0) / nNow;
+    const b = idx.reduce((t, i) => t + before[i]!, 0) / nBefore;
+    return b > 0 && a > 0 ? a / b : 1;
+  };
+  const out = q.map((v, i) => v * (now[i]! >= MOVE_MIN_CALLS && before[i]! >= MOVE_MIN_CALLS ? ratio([i]) : ratio(groupOf(i))));
+  const total = sum(out);
+  return out.map((v) => v / total);
+}
+const MOVE_MIN_CALLS = 20;
+
+/**
  * Two-sample likelihood ratio (G) of counts x against an expectation q backed by mEff calls: 4 degrees of
  * freedom over the five categories.
  */
@@ -162,16 +182,12 @@ export function outcomeShift(own: EvidenceCounts, pool: EvidenceCounts | null, t
     const prior = pp && sum(pp) >= e.poolMinCalls ? smooth(pp) : smooth(y);
     let q = y.map((yi, i) => (yi + e.shrinkCalls * prior[i]!) / (m + e.shrinkCalls));
     let poolMoved = false;
-    if (pr && pp && sum(pr) >= e.poolMinCalls && sum(pp) >= e.poolMinCalls) {
-      const a = smooth(pr);
-      const b = smooth(pp);
+    if (pr && pp && sum(pr) >= e.poolMinCalls && sum(pp) >= e.poolMinCalls && worse(pr, pp, POOL_MOVE_TOLERANCE)) {
       // Only a move for the worse is allowed for: a pool that improves must not make this number look worse.
-      if (worse(a, b, POOL_MOVE_TOLERANCE)) {
-        const t = q.map((qi, i) => (qi * a[i]!) / b[i]!);
-        const s = sum(t);
-        q = t.map((v) => v / s);
-        poolMoved = true;
-      }
+      // Moved as the pool moved, on the two aggregates that are large enough to trust (answered ≥ 10 s, and
+      // the three that rise); the rest takes up the difference.
+      q = movedAsPool(q, pr, pp);
+      poolMoved = true;
     }
     const mEff = m + e.shrinkCalls;
     const p0 = q[0]!;

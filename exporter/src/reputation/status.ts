@@ -49,14 +49,14 @@ export function numberSignals(inp: SignalInput, cfg: ReputationConfig): Signal[]
   // Industry bands (vendor rules of thumb): context for the reader, never a trigger on their own.
   const k = inp.w7d;
   if (k.calls >= Math.max(1, cfg.signals.minCalls)) {
-    const band = (name: string, value: number, threshold: number, direction: '>' | '<', what: string) => {
+    const band = (name: string, value: number, threshold: number, direction: '>' | '<', what: string, over = `over ${k.calls} calls`) => {
       const met = direction === '>' ? value > threshold : value < threshold;
-      out.push({ name, window: '7d', value: round(value), threshold, direction, met, effect: 'context', reason: `${what} ${pct(value)} over ${k.calls} calls (7d) ${met ? direction : direction === '>' ? '≤' : '≥'} ${pct(threshold)}` });
+      out.push({ name, window: '7d', value: round(value), threshold, direction, met, effect: 'context', reason: `${what} ${pct(value)} ${over} (7d) ${met ? direction : direction === '>' ? '≤' : '≥'} ${pct(threshold)}` });
     };
     band('answer_rate', k.answered / k.calls, cfg.connection.watch, '<', 'answer rate');
     band('rejection', k.rejected / k.calls, cfg.sentiment.rejectionCritical, '>', 'declined/busy');
     band('voicemail', k.voicemail / k.calls, cfg.signals.voicemailFiltering, '>', 'voicemail');
-    if (k.answered >= Math.max(1, cfg.signals.minAnswered)) band('short_calls', k.short / k.answered, cfg.engagement.shortCallLowTrust, '>', 'short calls of answered:');
+    if (k.answered >= Math.max(1, cfg.signals.minAnswered)) band('short_calls', k.short / k.answered, cfg.engagement.shortCallLowTrust, '>', 'short calls', `of ${k.answered} answered`);
   }
   if (inp.reportRatio !== null && inp.reportRatio !== undefined) {
     const met = inp.reportRatio > cfg.sentiment.reportRed;

@@ -61,7 +61,7 @@ describe('evidence: outcome shift against the number’s own earlier days', () =
   });
 
   it('moves with the pool on the same carrier (a holiday): a shared shift is not the number’s', () => {
-    const worse = { answered: 0.15, voicemail: 0.12, cancelled: 0.35, busy: 0.04, rejected: 0.15, failed: 0.02 };
+    const worse = { answered: 0.1, voicemail: 0.12, cancelled: 0.4, busy: 0.04, rejected: 0.2, failed: 0.02 };
     const own = [mix(60, worse, { shortShare: 0.3 }), ...Array.from({ length: 6 }, () => mix(60, HEALTHY, { shortShare: 0.06 }))];
     const alone = outcomeShift(windows(own), null, threshold, D)!;
     expect(alone.met).toBe(true);
