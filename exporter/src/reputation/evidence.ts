@@ -12,6 +12,7 @@ import { subCounts, type Counts } from './math.js';
 
 export const EVIDENCE_WINDOWS = ['24h', '48h', '72h'] as const;
 export type EvidenceWindow = (typeof EVIDENCE_WINDOWS)[number];
+const EVIDENCE_DAYS: Record<EvidenceWindow, number> = { '24h': 1, '48h': 2, '72h': 3 };
 
 /** Outcome categories: answered ≥ 10 s, answered < 10 s, rang out (487), declined or busy, anything else. */
 export const OUTCOME_CATEGORIES = ['long', 'short', 'ringout', 'refused', 'other'] as const;
@@ -191,9 +192,11 @@ export function outcomeShift(own: EvidenceCounts, pool: EvidenceCounts | null, t
     }
     const mEff = m + e.shrinkCalls;
     const p0 = q[0]!;
-    // Day-to-day variation beyond chance (lists and days differ): an extra variance τ² on the shares.
+    // Day-to-day variation beyond chance (lists and days differ): an extra variance τ² per day on the shares,
+    // averaged over the days of each period (the recent window's 1–3, the 4–6 before it).
     const nh = (n * mEff) / (n + mEff);
-    const dispersion = 1 + (e.dayToDay * e.dayToDay * nh) / Math.max(0.05, p0 * (1 - p0));
+    const days = EVIDENCE_DAYS[w];
+    const dispersion = 1 + (e.dayToDay * e.dayToDay * (1 / days + 1 / (7 - days)) * nh) / Math.max(0.05, p0 * (1 - p0));
     const g = (e.test === 'multinomial' ? gStatistic(x, q, mEff) : scoreStatistic(x, q, mEff)) / dispersion;
     const rising = worse(x, q, 0);
     const ev: Evidence = {
