@@ -59,29 +59,6 @@ export function carrierBaselines(perCarrier: Record<string, Partial<Record<Windo
   return { carriers, pool };
 }
 
-export interface BaselineRatios {
-  calls: number;
-  answer: number;
-  cancel: number;
-  rejection: number;
-  /** True when the rest of the pool was too thin and the configured defaults were used. */
-  fallback: boolean;
-}
-
-export function baselineRatios(rest: Counts | null | undefined, cfg: ReputationConfig): BaselineRatios {
-  const d = cfg.carrier.defaultBaseline;
-  if (!rest || rest.calls < Math.max(1, cfg.carrier.baselineMinCalls)) {
-    return { calls: rest?.calls ?? 0, answer: d.answer, cancel: d.cancel, rejection: d.rejection, fallback: true };
-  }
-  return {
-    calls: rest.calls,
-    answer: rest.answered / rest.calls,
-    cancel: rest.cancelled / rest.calls,
-    rejection: rest.rejected / rest.calls,
-    fallback: false,
-  };
-}
-
 export interface CarrierWindowInput {
   carrier: string;
   window: FlagWindow;

@@ -35,12 +35,16 @@ describe('reputation config', () => {
   });
 
   it('merges a partial override deeply, leaving the defaults untouched', () => {
-    const c = parseReputationConfig({ velocity: { dailyCap: 75 }, restDays: 14, carrier: { margin: 0.1 } });
+    const c = parseReputationConfig({ velocity: { dailyCap: 75 }, restDays: 14, carrier: { baselineMinCalls: 80 } });
     expect(c.velocity).toEqual({ dailyCap: 75, hourlyCap: 50, sustainedDays: 3 });
     expect(c.restDays).toBe(14);
-    expect(c.carrier.margin).toBe(0.1);
-    expect(c.carrier.z).toBe(1.96);
+    expect(c.carrier.baselineMinCalls).toBe(80);
+    expect(c.carrier.blockMinCount).toBe(1);
     expect(DEFAULT_REPUTATION_CONFIG.velocity.dailyCap).toBe(100);
+  });
+
+  it('still accepts (and ignores) the keys of the tests issue 16 replaced, so existing config files load', () => {
+    expect(() => parseReputationConfig({ carrier: { minCalls: 20, z: 1.96, margin: 0.1, answerMargin: 0.15, ownHistory: { enabled: false } }, signals: { z: 1.645, warningsForFlag: 3, answerDropAlonePoints: 10 } })).not.toThrow();
   });
 
   it('replaces the carrier → engine map wholesale', () => {
