@@ -151,7 +151,7 @@ export interface ReputationConfig {
     shrinkCalls: number;
     /** Day-to-day variation of a number's shares beyond chance (standard deviation, absolute). */
     dayToDay: number;
-    /** multinomial: answered long / short / 487 / declined+busy / other (4 df); directional: long vs the three that rise (1 df). */
+    /** multinomial: G test over answered ≥ 10 s / short / 487 / declined+busy / other (4 df); directional: score test along "answers turn into short, 487, declined" (1 df). */
     test: 'multinomial' | 'directional';
   };
   /** Pool and carrier events (docs/scoring.md §6.4): a move shared by the pool, not a number's problem. */
