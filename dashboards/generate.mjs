@@ -471,6 +471,7 @@ const poolOverview = dashboard({
         q('E', `numrep_number_carrier_flag{${P}}\n${worst}`, '__auto', { table: true }),
         q('F', `numrep_number_calls{${P},window="24h"}\n${worst}`, '__auto', { table: true }),
         q('G', `numrep_number_answer_ratio{${P},window="24h"}\n${worst}`, '__auto', { interval: '1h' }),
+        q('H', `(numrep_number_consumers_over_cap{${P},window="24h"} or numrep_number_attempts_over_cap{${P},window="24h"} or numrep_number_repeat_dial_ratio{${P},window="24h"})\n${worst}`, '__auto', { table: true }),
       ],
       {
         version: 1,
@@ -482,6 +483,50 @@ const poolOverview = dashboard({
         carriers: '',
         showToolbar: true,
       },
+    ),
+    timeseries(
+      'Consumers over the daily cap (24h)',
+      'Consumers the pool\'s numbers, together, called more than the pool\'s daily cap (numrep_pool_consumer_daily_cap, default 3) within 24h, and the calls beyond it. Consumers are counted by a keyed hash, never named. Above 0 for 5 minutes, PoolConsumersOverDailyCap fires.',
+      [12, 8],
+      [
+        q('A', `numrep_pool_consumers_over_cap{${P},window="24h"}`, '{{pool}} consumers over cap'),
+        q('B', `numrep_pool_attempts_over_cap{${P},window="24h"}`, '{{pool}} calls over cap'),
+      ],
+      'short',
+      { min: 0, decimals: 0, th: thresholds([[null, 'green'], [1, 'red']]), thresholdsStyle: 'dashed' },
+    ),
+    timeseries(
+      'Repeat-dial ratio',
+      'Calls to a consumer the pool had already called in the window / calls, over 24h and 7d (numrep_pool_repeat_dial_ratio). High and rising: a campaign re-dials the same people instead of reaching new ones.',
+      [12, 8],
+      [
+        q('A', `numrep_pool_repeat_dial_ratio{${P},window="24h"}`, '{{pool}} 24h'),
+        q('B', `numrep_pool_repeat_dial_ratio{${P},window="7d"}`, '{{pool}} 7d'),
+      ],
+      'percentunit',
+      { min: 0, max: 1 },
+    ),
+    timeseries(
+      'Conversion ratio',
+      'Conversions / calls that reached a person, by the dialer\'s dispositions (a result column or userfield), per pool over 24h and 7d (numrep_pool_conversion_ratio). Empty when the records carry no dispositions. A declining score with a stable conversion ratio points at the number, not the campaign.',
+      [12, 8],
+      [
+        q('A', `numrep_pool_conversion_ratio{${P},window="24h"}`, '{{pool}} 24h'),
+        q('B', `numrep_pool_conversion_ratio{${P},window="7d"}`, '{{pool}} 7d'),
+      ],
+      'percentunit',
+      { min: 0, max: 1 },
+    ),
+    timeseries(
+      'Abandoned share per campaign (3 % rule)',
+      'Abandoned calls / (calls that reached a person + abandoned), per campaign of the inventory over 7d (numrep_campaign_abandoned_ratio), against the limit (numrep_abandoned_ratio_limit, default 3 %: dashed). The US Telemarketing Sales Rule measures it per campaign over 30 days; 7 days is the early signal.',
+      [12, 8],
+      [
+        q('A', 'numrep_campaign_abandoned_ratio{window="7d"}', '{{campaign}}'),
+        q('B', 'numrep_abandoned_ratio_limit', 'limit'),
+      ],
+      'percentunit',
+      { min: 0, th: thresholds([[null, 'green'], [0.03, 'red']]), thresholdsStyle: 'dashed', decimals: 1 },
     ),
     timeseries(
       'Calls by outcome',
@@ -760,6 +805,29 @@ const numberDetail = dashboard({
       [q('A', `numrep_number_calls{${N},window="24h"} / $daily_cap`, 'cap used', { instant: true })],
       'percentunit',
       { min: 0, max: 1.5, th: badAbove(0.8, 1), decimals: 0 },
+    ),
+    timeseries(
+      'Recipient fatigue',
+      'Consumers this number called more than its pool\'s daily cap within 24h (default 3 calls to one consumer), the calls beyond it, and the share of its 24h calls that went to a consumer it had already called (right axis). Consumers are counted by a keyed hash, never named; NumberConsumersOverDailyCap fires above 0.',
+      [12, 8],
+      [
+        q('A', `numrep_number_consumers_over_cap{${N},window="24h"}`, 'consumers over cap'),
+        q('B', `numrep_number_attempts_over_cap{${N},window="24h"}`, 'calls over cap'),
+        q('C', `numrep_number_consumers{${N},window="24h"}`, 'consumers dialled'),
+      ],
+      'short',
+      { min: 0, decimals: 0 },
+    ),
+    stat(
+      'Repeat dials and conversion (24h)',
+      'Repeat-dial ratio: calls to a consumer already called in the window / calls. Conversion ratio: conversions / calls that reached a person, by the dialer\'s dispositions (empty when the records carry none).',
+      [12, 8],
+      [
+        q('A', `numrep_number_repeat_dial_ratio{${N},window="24h"}`, 'repeat dials', { instant: true }),
+        q('B', `numrep_number_conversion_ratio{${N},window="24h"}`, 'conversion', { instant: true }),
+      ],
+      'percentunit',
+      { textMode: 'value_and_name', decimals: 0, th: thresholds([[null, 'blue']]), colorMode: 'fixed' },
     ),
     stateTimeline(
       'Engine labels',

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { numberPlan } from './model/phone.js';
 import { parseReputationConfig } from './reputation/config.js';
 import { DEFAULT_MAX_CARRIERS_PER_NUMBER } from './stats/snapshot.js';
+import { DEFAULT_DAILY_CAP, DEFAULT_MAX_DIALS } from './stats/fatigue.js';
+import { DEFAULT_ABANDONED_LIMIT } from './model/disposition.js';
 
 /** The YAML parser, loaded only when a config file is read (~30 ms of start-up `report` without one skips). */
 function parseYaml(text: string): unknown {
@@ -112,6 +114,29 @@ export const configSchema = z
       .strict()
       .default({}),
     reputation: z.record(z.unknown()).default({}),
+    // Recipient fatigue (docs/metrics.md#recipient-fatigue): calls to one consumer per 24 h, per pool overridable.
+    fatigue: z
+      .object({
+        daily_cap: z.number().int().min(1).max(1000).default(DEFAULT_DAILY_CAP),
+        pools: z.record(z.number().int().min(1).max(1000)).default({}),
+        // Dials remembered at most (16 bytes each; the earliest read are forgotten first beyond it).
+        max_dials: z.number().int().min(1000).max(100_000_000).default(DEFAULT_MAX_DIALS),
+        // serve: the figures are remade at most this often (0: at every request).
+        refresh_seconds: z.number().int().min(0).max(3600).default(60),
+      })
+      .strict()
+      .default({}),
+    // The dialer's dispositions (docs/metrics.md#business-outcome): values added to the built-in ones, and the
+    // abandoned share a campaign may reach (the 3 % rule).
+    dispositions: z
+      .object({
+        conversion: z.array(z.string().min(1)).default([]),
+        connected_human: z.array(z.string().min(1)).default([]),
+        abandoned: z.array(z.string().min(1)).default([]),
+        abandoned_limit: z.number().gt(0).max(1).default(DEFAULT_ABANDONED_LIMIT),
+      })
+      .strict()
+      .default({}),
     // Live signal (docs/formats.md#hep): a HEPv3 collector, and CDRs pushed over HTTP.
     hep: z
       .object({

@@ -15,6 +15,8 @@ import { secretFor } from './store/secret.js';
 import { countryCodeOf } from './config.js';
 import { shardOf } from './classify/shard.js';
 import type { QuarantineLimits } from './ingest/redact.js';
+import { DEFAULT_DAILY_CAP, DIAL_RETENTION_MS, DialLog, fatigueAt, fatigueAtSliced, type FatigueOptions, type FatigueSnapshot } from './stats/fatigue.js';
+import { dispositionMap } from './model/disposition.js';
 
 export { shardOf };
 
@@ -41,6 +43,8 @@ export interface RuntimeOptions {
   onRotation?(src: SourceState, kind: 'rename' | 'truncate'): void;
   onError?(path: string, err: Error): void;
   onRecover?(path: string): void;
+  /** A dropped gzip file was unpacked beside itself. */
+  onUnpack?(gz: string, unpacked: string, bytes: number, inflatedBytes: number): void;
   onCommit?(batch: Batch, src: SourceState): void;
   onProgress?(bytes: number): void;
   /** Whether a glob's matches are read when they are symbolic links (default yes; serve: sources[].follow_symlinks). */
@@ -63,6 +67,24 @@ export interface RuntimeOptions {
   classify?: ClassifySettings;
   /** Config `max_carriers_per_number` (default DEFAULT_MAX_CARRIERS_PER_NUMBER): the rest fold into `other`. */
   maxCarriersPerNumber?: number;
+  /** Recipient fatigue (config `fatigue`, stats/fatigue.ts). */
+  fatigue?: FatigueSettings;
+  /** Config `dispositions.abandoned_limit` (default DEFAULT_ABANDONED_LIMIT): the 3 % rule. */
+  abandonedLimit?: number;
+}
+
+export interface FatigueSettings {
+  /** Calls to one consumer per 24 h (default DEFAULT_DAILY_CAP), and per pool. */
+  dailyCap?: number;
+  poolCaps?: Record<string, number>;
+  maxDials?: number;
+  /** fatigueNow: figures are remade at most this often (default 0: whenever asked at a new instant). */
+  refreshMs?: number;
+}
+
+/** Config `fatigue` as FatigueSettings. */
+export function fatigueSettingsFrom(c: { fatigue: { daily_cap: number; pools: Record<string, number>; max_dials: number; refresh_seconds: number } }): FatigueSettings {
+  return { dailyCap: c.fatigue.daily_cap, poolCaps: c.fatigue.pools, maxDials: c.fatigue.max_dials, refreshMs: c.fatigue.refresh_seconds * 1000 };
 }
 
 export interface ClassifySettings {
@@ -108,12 +130,16 @@ export class Runtime {
   readonly labels = new Map<string, Partial<Record<string, EngineLabel>>>();
   /** Inventory registration time per number. */
   readonly registered = new Map<string, number>();
+  /** Campaign per number from the inventory, where it names one. */
+  readonly campaigns = new Map<string, string>();
   newestTs: number | null = null;
 
   readonly detectFormat: typeof detectFormat;
   readonly classifier: Classifier;
   /** Calls counted, remembered by their keys (classify/callKeys.ts). */
   readonly callKeys = new CallKeySet();
+  /** Dials of the last 8 days: our number, start and the consumer's keyed hash (stats/fatigue.ts). */
+  readonly dials: DialLog;
   /** How long counted calls are remembered and numbers count as tracked. */
   private readonly retentionMs: number;
   /** Numbers with a call since activeEdge() (the tracked-number cap's count). */
@@ -136,6 +162,10 @@ export class Runtime {
     const cs = opts.classify ?? {};
     this.retentionMs = cs.keyRetentionMs ?? DEFAULT_KEY_RETENTION_MS;
     this.store.loadCallKeys(this.callKeys, Math.floor((opts.now() - this.retentionMs) / 1000));
+    this.dials = new DialLog(opts.fatigue?.maxDials);
+    this.store.loadDials((n, hi, lo, t) => this.dials.add(n, hi, lo, t), Math.floor((opts.now() - DIAL_RETENTION_MS) / 1000));
+    // The database's secret; a run into memory keeps its keys and dials in memory only, as fast hashes.
+    const secret = opts.db === ':memory:' ? null : hashKeyFrom(secretFor(opts.db));
     this.activeCount = this.countActive();
     const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
     this.classifier = new Classifier({
@@ -151,7 +181,8 @@ export class Runtime {
       maxTrackedNumbers: cs.maxTrackedNumbers ?? DEFAULT_MAX_TRACKED_NUMBERS,
       keys: this.callKeys,
       // Keys are stored in the database only when it is a file: then they are hashed under its secret.
-      secret: opts.db === ':memory:' ? null : hashKeyFrom(secretFor(opts.db)),
+      secret,
+      consumerSecret: secret,
       shard,
       dialPrefixes: cs.dialPrefixes,
     });
@@ -180,6 +211,7 @@ export class Runtime {
       onRotation: opts.onRotation,
       onError: opts.onError,
       onRecover: opts.onRecover,
+      onUnpack: opts.onUnpack,
       onProgress: opts.onProgress,
       onCommit: (batch, src) => this.onCommit(batch, src),
       onSideImport: () => this.reloadSideData(),
@@ -209,8 +241,10 @@ export class Runtime {
     }
     this.pools.clear();
     this.registered.clear();
+    this.campaigns.clear();
     for (const i of this.store.inventory()) {
       this.pools.set(i.number, i.pool);
+      if (i.campaign) this.campaigns.set(i.number, i.campaign);
       if (i.registeredAt !== null) this.registered.set(i.number, i.registeredAt);
     }
   }
@@ -249,6 +283,10 @@ export class Runtime {
   prune(before: number): number {
     const removed = this.store.prune(before);
     this.callKeys.forgetBefore(Math.floor(before / 1000));
+    // Consumer hashes are kept no longer than the fatigue windows need, whatever the bucket retention.
+    const dialsBefore = Math.floor(Math.max(before, this.opts.now() - DIAL_RETENTION_MS) / 1000);
+    this.store.pruneDials(dialsBefore);
+    this.dials.forgetBefore(dialsBefore);
     this.activeCount = this.countActive();
     return removed;
   }
@@ -268,6 +306,8 @@ export class Runtime {
     }
     if (batch.newestTs !== null && (this.newestTs === null || batch.newestTs > this.newestTs)) this.newestTs = batch.newestTs;
     this.windows.addBuckets(batch.buckets.values());
+    const { numbers, words } = batch.dials;
+    for (let i = 0; i < numbers.length; i++) this.dials.add(numbers[i], words[i * 3], words[i * 3 + 1], words[i * 3 + 2]);
     this.opts.onCommit?.(batch, src);
   }
 
@@ -322,6 +362,53 @@ export class Runtime {
     return takeSnapshot(this.windows, this.seen, this.poolOf, this.knownNumbers(opts.idleInventory ?? true), this.snapshotOptions);
   }
 
+  private fatigueCache: { key: string; snap: FatigueSnapshot } | null = null;
+
+  /**
+   * Recipient fatigue at `at` (stats/fatigue.ts). `maxAgeMs` (serve: fatigue.refresh_seconds): figures made less
+   * than this long before `at` are handed out again, even if calls were counted since (a refresh costs a pass over
+   * every dial of the last 8 days).
+   */
+  fatigueAt(at: number, maxAgeMs = 0): FatigueSnapshot {
+    const key = `${this.dials.version}:${this.sideVersion}`;
+    const c = this.fatigueCache;
+    // The same dials and pools at the same instant; or (serve) figures younger than maxAgeMs, whatever came since.
+    if (c && ((c.key === key && c.snap.at === at) || (at >= c.snap.at && at - c.snap.at < maxAgeMs))) return c.snap;
+    const snap = fatigueAt(this.dials, at, this.fatigueOptions());
+    this.fatigueCache = { key, snap };
+    return snap;
+  }
+
+  /**
+   * serve's /metrics render: make fresh figures (when fatigueNow would) in slices, giving the event loop `turn`s,
+   * so the synchronous readers after it (the render, the API) find them made.
+   */
+  async refreshFatigue(at: number, turn: () => Promise<void>): Promise<void> {
+    const maxAgeMs = this.opts.fatigue?.refreshMs ?? 0;
+    const key = `${this.dials.version}:${this.sideVersion}`;
+    const c = this.fatigueCache;
+    if (c && ((c.key === key && c.snap.at === at) || (at >= c.snap.at && at - c.snap.at < maxAgeMs))) return;
+    const snap = await fatigueAtSliced(this.dials, at, this.fatigueOptions(), turn);
+    // Made from the dials and pools as they were when it began: a commit meanwhile makes the key differ.
+    this.fatigueCache = { key, snap };
+  }
+
+  private fatigueOptions(): FatigueOptions {
+    const f = this.opts.fatigue ?? {};
+    return { poolOf: this.poolOf, capOf: (p) => f.poolCaps?.[p] ?? f.dailyCap ?? DEFAULT_DAILY_CAP };
+  }
+
+  /** The daily cap a pool is judged against. */
+  fatigueCapOf(pool: string): number {
+    const f = this.opts.fatigue ?? {};
+    return f.poolCaps?.[pool] ?? f.dailyCap ?? DEFAULT_DAILY_CAP;
+  }
+
+  /** Fatigue for serve: at the wall clock, remade at most every fatigue.refresh_seconds. */
+  fatigueNow(at: number): FatigueSnapshot {
+    return this.fatigueAt(at, this.opts.fatigue?.refreshMs ?? 0);
+  }
+
   private get snapshotOptions(): SnapshotOptions {
     return { maxCarriersPerNumber: this.opts.maxCarriersPerNumber };
   }
@@ -346,6 +433,7 @@ export function ownFilesOf(db: string): string[] {
 }
 
 export function readerOptionsFrom(c: {
+  dispositions?: { conversion: string[]; connected_human: string[]; abandoned: string[] };
   default_country_code?: string;
   default_region?: string;
   timezone: string;
@@ -360,6 +448,7 @@ export function readerOptionsFrom(c: {
     timezone: c.timezone,
     columns: Object.keys(c.generic.columns).length ? c.generic.columns : undefined,
     template: c.freeswitch.template,
+    dispositions: c.dispositions ? dispositionMap(c.dispositions) : undefined,
     kamailio: {
       callerKey: c.kamailio.caller_key,
       calleeKey: c.kamailio.callee_key,

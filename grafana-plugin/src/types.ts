@@ -1,3 +1,5 @@
+import type { FatigueFacts } from './data/fatigue';
+
 /** Panel options and the row model shared by the data transforms and the components. */
 
 export const STATUSES = ['healthy', 'mixed', 'spam', 'in_progress'] as const;
@@ -24,6 +26,8 @@ export interface Recommendation {
   reasonFromLabel: boolean;
   /** Epoch ms, from numrep_number_rest_until_timestamp_seconds when the action is `rest`. */
   until: number | null;
+  /** What the cell's tooltip shows: the reason, and recipient fatigue when the number is over the cap (data/fatigue.ts). */
+  tooltip?: string;
 }
 
 export interface NumberRow {
@@ -42,6 +46,8 @@ export interface NumberRow {
   answerHistory: Array<number | null>;
   /** Engines whose latest label is not clean (numrep_number_engine_flagged == 1). */
   enginesFlagged: string[];
+  /** Recipient fatigue in the 24h window, when the numrep_number_*_over_cap series are there. */
+  fatigue24h?: FatigueFacts | null;
 }
 
 export interface TransformResult {

@@ -34,6 +34,8 @@ export interface ClassifySink {
   reject(index: number, reason: string, detail: string): void;
   /** A key to remember durably with the batch (committed in its transaction, then `Classifier.committed`). */
   remember(hi: number, lo: number, source: number, tsSec: number): void;
+  /** The counted attempt's dial: our number, the consumer's keyed hash and the start second (stats/fatigue.ts). */
+  dial?(caller: string, hi: number, lo: number, tsSec: number): void;
 }
 
 export interface ClassifierOptions {
@@ -54,6 +56,12 @@ export interface ClassifierOptions {
    */
   keys: CallKeySet;
   secret: HashKey | null;
+  /**
+   * The secret the consumer's number is hashed with for recipient fatigue (the database's): each counted attempt
+   * then gives the sink a dial. null: the fast hash as it is (a one-shot run into memory, where nothing is stored,
+   * as for `secret`). Absent: no dials.
+   */
+  consumerSecret?: HashKey | null;
   /** `--shard i/n`: only callers of shard i are this exporter's. */
   shard?: { index: number; count: number };
   /**
@@ -83,6 +91,9 @@ function earliest(group: number[], rows: RawCall[]): number {
   for (const i of group) if (rows[i].ts < rows[e].ts) e = i;
   return e;
 }
+
+/** The kind the consumer's number is hashed under (keyHash's first part): apart from every call-id kind. */
+export const CONSUMER_KIND = 'numrep:consumer';
 
 /** At most this many learned trunk peers (a switch has a handful). */
 const MAX_LEARNED_TRUNKS = 256;
@@ -283,6 +294,12 @@ export class Classifier {
       const counted: RawCall = caller === rec.caller && ts === rec.ts ? rec : { ...rec, caller, ts };
       sink.count(counted, o.resolveCarrier(counted));
       const tsSec = Math.floor(ts / 1000);
+      if (o.consumerSecret !== undefined && sink.dial !== undefined) {
+        // Only the keyed hash of the consumer's number leaves this stage (docs/metrics.md#privacy-of-recipient-fatigue).
+        keyHash(h, CONSUMER_KIND, rec.called);
+        if (o.consumerSecret !== null) sipHash64(o.consumerSecret, h[0], h[1], h);
+        sink.dial(caller, h[0], h[1], tsSec);
+      }
       for (let g = 0; g < group.length; g++) {
         const i = group[g];
         if (i !== best) sink.skip(rows[i], 'leg');

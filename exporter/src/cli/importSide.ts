@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { MAX_SIDE_FILE } from '../ingest/fileSource.js';
 import { resolve } from 'node:path';
 import { Store } from '../store/db.js';
 import { DatabaseLockedError, DbLock } from '../store/lock.js';
@@ -13,6 +14,8 @@ import { fail } from './log.js';
 export function readSideFile(kind: 'labels' | 'inventory', file: string, countryCode = '1'): { labels: LabelSnapshot[]; inventory: InventoryEntry[]; errors: number } {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_SIDE_FILE) fail(`${file}: ${size.toLocaleString('en-US')} bytes; ${kind === 'inventory' ? 'an' : 'a'} ${kind} file larger than ${MAX_SIDE_FILE.toLocaleString('en-US')} bytes is not imported (split it)`, 2);
     text = readFileSync(file, 'utf8');
   } catch (err) {
     fail(`${file}: ${(err as Error).message}`, 2);

@@ -4,7 +4,8 @@ import { basename, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
+import { Runtime, fatigueSettingsFrom, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
+import { campaignsJson, managementOf, poolsJson, withManagement } from '../http/management.js';
 import { reportJson, type ReportJson } from '../http/json.js';
 export { reportCsv } from '../http/csv.js';
 import { assessSnapshot, enrichWith } from '../reputation/evaluate.js';
@@ -177,6 +178,8 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
     resolver: resolverFrom(c),
     classify: classifySettingsFrom(c),
     maxCarriersPerNumber: c.max_carriers_per_number,
+    fatigue: fatigueSettingsFrom(c),
+    abandonedLimit: c.dispositions.abandoned_limit,
     format,
     settleMs: 0,
     oneShot: true,
@@ -206,7 +209,10 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<{ 
   } catch (err) {
     fail(`${flags.config ?? 'config'}: reputation: ${(err as Error).message}`, 2);
   }
-  const json = reportJson(snap, enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels));
+  const m = managementOf(rt, snap.at, false);
+  const json = reportJson(snap, withManagement(enrichWith(assessSnapshot(snap, { config: reputation, labels: rt.labels, registered: rt.registered }), rt.labels), m));
+  json.pools = poolsJson(snap, m);
+  json.campaigns = campaignsJson(snap, m);
   const ingest = accountOf(rt.store.ingestCounts());
   json.ingest = ingest;
   const accepted = ingest.accepted;
@@ -313,6 +319,17 @@ export function explainNumber(j: ReportJson, number: string): string | null {
     const k = n.windows[w];
     if (!k) continue;
     out.push(`  ${w}: ${k.calls} calls, answered ${pct(k.answer_ratio)}, 487 ${pct(k.cancel_ratio)}, rejected ${pct(k.rejection_ratio)}, blocked ${pct(k.block_ratio)}, voicemail ${pct(k.voicemail_ratio)}, short ${pct(k.short_call_ratio)}, talk ${k.avg_talk_seconds === null ? '-' : `${Math.round(k.avg_talk_seconds)} s`}`);
+  }
+  if (n.fatigue) {
+    for (const w of ['24h', '7d'] as const) {
+      const f = n.fatigue[w];
+      out.push(`  fatigue ${w}: ${f.consumers} consumers, repeat dials ${pct(f.repeat_dial_ratio)}, ${f.consumers_over_cap} over the ${n.fatigue.cap}/24h cap (${f.attempts_over_cap} calls beyond it)`);
+    }
+  }
+  if (n.dispositions) {
+    for (const [w, d] of Object.entries(n.dispositions)) {
+      if (d) out.push(`  dispositions ${w}: ${d.connected_human} reached a person, ${d.conversions} converted (${pct(d.conversion_ratio)}), ${d.abandoned} abandoned (${pct(d.abandoned_ratio)})`);
+    }
   }
   for (const [c, v] of Object.entries(n.carriers)) {
     const k = v['7d'] as { calls: number; answer_ratio: number | null; cancel_ratio: number | null } | undefined;

@@ -2,7 +2,7 @@ import { countryCodeOf } from '../config.js';
 import { mkdirSync, appendFileSync, readFileSync, existsSync, realpathSync, accessSync, constants as fsConstants } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import chokidar from 'chokidar';
-import { Runtime, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
+import { Runtime, fatigueSettingsFrom, parseShard, readerOptionsFrom, type Shard } from '../runtime.js';
 import { MetricsExporter } from '../http/metrics.js';
 import { createApp, listen } from '../http/server.js';
 import { checkFormat, classifySettingsFrom, configFrom, parseListen, resolverFrom, type CommonFlags } from './common.js';
@@ -117,11 +117,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
 
   // Per file, what was read since it was last reported: said in one line once the file is caught up.
   const unreported = new Map<number, { counts: Record<string, number>; first: number; last: number }>();
+  // A gzip file of the start-up backlog unpacks into a new file: that one is backlog too (/readyz waits for it).
+  const unpackedBeforeReady = new Map<string, number>();
   let rt: Runtime;
   try {
     rt = new Runtime({
       shard,
       maxCarriersPerNumber: c.max_carriers_per_number,
+      fatigue: fatigueSettingsFrom(c),
+      abandonedLimit: c.dispositions.abandoned_limit,
       db: c.db,
       bucketMs: c.bucket_seconds * 1000,
       inbox,
@@ -145,6 +149,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
       // Once per problem and path (the tailer says a problem again only when it changes).
       onError: (p, err) => log(`source ${p}: ${err.message}`),
       onRecover: (p) => log(`source ${p}: the problem above has cleared`),
+      onUnpack: (gz, out, bytes, inflated) => {
+        if (!ready) unpackedBeforeReady.set(out, inflated);
+        log(`source ${gz}: gzip, ${bytes.toLocaleString('en-US')} bytes unpacked to ${basename(out)} (${inflated.toLocaleString('en-US')} bytes); the compressed file is removed`);
+      },
       onCommit: (batch, src) => {
         const u = unreported.get(src.id) ?? { counts: {}, first: Infinity, last: -Infinity };
         for (const c of batch.counters.values()) u.counts[`${c.result}:${c.reason}`] = (u.counts[`${c.result}:${c.reason}`] ?? 0) + c.count;
@@ -301,10 +309,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // (a dropped file is read once it has been quiet for settle_ms). Until then /readyz answers 503.
   const backlog = new Map(rt.tailer.paths().map((p) => [p, rt.tailer.sizeOf(p) ?? 0]));
   const caughtUp = () => {
+    for (const [p, size] of unpackedBeforeReady) backlog.set(p, size);
+    unpackedBeforeReady.clear();
     const offsets = new Map(rt.tailer.states().map((st) => [st.path, st.offset]));
     for (const [p, size] of backlog) {
       const at = offsets.get(p);
-      if (at === undefined || at >= size) backlog.delete(p); // read, or gone
+      if (at === undefined ? !existsSync(p) : at >= size) backlog.delete(p); // read, or gone (unpacked, not yet found: neither)
     }
     return backlog.size === 0;
   };

@@ -3,6 +3,8 @@ import { OTHER_CARRIER, type NumberView, type Snapshot } from '../stats/snapshot
 import { attestationOf, kpisOf, type Vector } from '../stats/vector.js';
 import { accountOf, type IngestAccount } from '../classify/account.js';
 import type { SourceState } from '../store/db.js';
+import { dispositionWindows, type DispositionFigures, type DispositionWindows } from '../stats/vector.js';
+import type { FatigueScope } from '../stats/fatigue.js';
 
 /** docs/architecture.md#json: the JSON returned by `numrep report --json` and `GET /api/v1/numbers`. */
 
@@ -22,6 +24,10 @@ export interface NumberJson {
   carriers: Record<string, { flag?: string; reason?: string } & Record<string, unknown>>;
   attestation: Record<string, number>;
   engines?: Record<string, { label: string; checked_at: string }>;
+  /** Recipient fatigue (http/management.ts), when the outputs were given it. */
+  fatigue?: FatigueScope;
+  /** The dialer's dispositions per window, when the number's records carried any. */
+  dispositions?: Partial<Record<string, DispositionFigures>>;
   first_seen: string | null;
   last_seen: string | null;
   /** Every figure the verdict rests on (reputation/signals.ts). */
@@ -33,10 +39,27 @@ export interface CarrierJson {
   [window: string]: Kpis | string;
 }
 
+export interface PoolJson {
+  pool: string;
+  fatigue: FatigueScope;
+  dispositions?: DispositionWindows;
+}
+
+export interface CampaignJson {
+  campaign: string;
+  dispositions: DispositionWindows;
+  /** The abandoned share allowed (dispositions.abandoned_limit) and whether the 7d share is over it. */
+  abandoned_limit: number;
+  over_abandoned_limit: boolean;
+}
+
 export interface ReportJson {
   evaluated_at: string;
   numbers: NumberJson[];
   carriers: CarrierJson[];
+  /** Per pool: recipient fatigue and dispositions; per campaign: dispositions against the 3 % rule (http/management.ts). */
+  pools?: PoolJson[];
+  campaigns?: CampaignJson[];
   /** A one-shot run's account of every row it read (report --json). */
   ingest?: IngestAccount;
 }
@@ -66,10 +89,12 @@ export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
     first_seen: iso(n.firstSeen),
     last_seen: iso(n.lastSeen),
   };
+  const dispositions = dispositionWindows(n.windows);
+  if (dispositions) json.dispositions = dispositions;
   enrich?.(n, json);
   // docs/architecture.md#json key order, so a diff of two reports reads top-down like the contract.
-  const { number, pool, status, score, subscores, ratings, recommendation, diagnosis, windows, attestation, engines, first_seen, last_seen, signals } = json;
-  return { number, pool, status, score, subscores, ratings, recommendation, diagnosis, windows, carriers: json.carriers, attestation, engines, first_seen, last_seen, signals };
+  const { number, pool, status, score, subscores, ratings, recommendation, diagnosis, windows, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen, signals } = json;
+  return { number, pool, status, score, subscores, ratings, recommendation, diagnosis, windows, carriers: json.carriers, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen, signals };
 }
 
 export function reportJson(s: Snapshot, enrich?: Enrich): ReportJson {

@@ -7,6 +7,7 @@ import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type
 import type { Kpis, WindowName } from '../model/types.js';
 import { escapeLabel, Family, formatValue, labels } from './exposition.js';
 import { Turns } from '../stats/turns.js';
+import { managementOf, renderManagement } from './management.js';
 
 /** What the reputation engine says about one number, as far as /metrics needs it. */
 export interface NumberVerdict {
@@ -496,6 +497,19 @@ export class MetricsExporter {
     });
     this.tracked = new client.Gauge({ name: 'numrep_tracked_numbers', help: 'Numbers with calls in the 7d window or in the inventory.', registers: [r] });
     this.renderSeconds = new client.Gauge({ name: 'numrep_metrics_render_seconds', help: 'Time to build the last /metrics body.', registers: [r] });
+    new client.Gauge({
+      name: 'numrep_fatigue_dials', help: 'Dials remembered for recipient fatigue (consumer hashes of the last 8 days; fatigue.max_dials caps them).', registers: [r],
+      collect() {
+        this.set(rt.dials.n);
+      },
+    });
+    new client.Counter({
+      name: 'numrep_fatigue_dials_dropped_total', help: 'Dials forgotten before their time because fatigue.max_dials was reached (fatigue figures then undercount).', registers: [r],
+      collect() {
+        this.reset();
+        this.inc(rt.dials.dropped);
+      },
+    });
     const src = (name: string, help: string, value: (s: import('../store/db.js').SourceState) => number | null) =>
       new client.Gauge({
         name, help, labelNames: ['source'], registers: [r],
@@ -810,6 +824,10 @@ export class MetricsExporter {
     for (const e of this.opts.carrierEvents?.(snap) ?? []) events.add(labels({ carrier: e.carrier, event: e.event }), e.active ? 1 : 0);
     const out: string[] = [];
     for (const f of [...Object.values(c), pool, events]) f.render(out);
+    // Recipient fatigue and dispositions (http/management.ts): rendered every time, from figures the Runtime keeps
+    // (remade here in slices when due, so a large dial log does not hold the event loop).
+    await this.rt.refreshFatigue(snap.at, () => turns.maybe());
+    renderManagement(snap, managementOf(this.rt, snap.at, true), out);
     if (out.length > 0) chunks.push(Buffer.from(out.join('\n') + '\n'));
   }
 

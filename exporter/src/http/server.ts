@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.js';
 import type { Snapshot } from '../stats/snapshot.js';
 import type { MetricsExporter } from './metrics.js';
 import { numberJson, reportJson, sourceJson, type Enrich } from './json.js';
+import { campaignsJson, managementOf, poolsJson, withManagement } from './management.js';
 import { reportCsv } from './csv.js';
 import { detectCsvKind } from '../reputation/labels.js';
 import { toE164 } from '../model/phone.js';
@@ -149,17 +150,19 @@ export function createApp(o: HttpOptions): express.Express {
     const q = parseNumbersQuery(req.query, DEFAULT_LIMIT);
     if (typeof q === 'string') return res.status(400).json({ error: q });
     const snap = o.runtime.snapshotNow();
-    const page = numbersPage(snap, q, o.enrichFor?.(snap));
-    // The pool's carriers as ever, unfiltered; the page's numbers only.
+    const m = managementOf(o.runtime, snap.at, true);
+    const page = numbersPage(snap, q, withManagement(o.enrichFor?.(snap), m));
+    // The pool's carriers, pools and campaigns as ever, unfiltered; the page's numbers only.
     const { evaluated_at, carriers } = reportJson({ ...snap, numbers: new Map() });
-    res.json({ evaluated_at, numbers: page.numbers, carriers, total: page.total, next_cursor: page.next_cursor });
+    res.json({ evaluated_at, numbers: page.numbers, carriers, pools: poolsJson(snap, m), campaigns: campaignsJson(snap, m), total: page.total, next_cursor: page.next_cursor });
   });
   app.get('/api/v1/numbers/:number', auth, (req, res) => {
     const e164 = toE164(req.params.number, o.defaultCountryCode);
     const snap = o.runtime.snapshotNow();
     const v = e164 ? snap.numbers.get(e164) : undefined;
     if (!v) return res.status(404).json({ error: 'number not tracked' });
-    res.json({ evaluated_at: reportJson({ ...snap, numbers: new Map(), carriers: new Map() }).evaluated_at, ...numberJson(v, o.enrichFor?.(snap)) });
+    const m = managementOf(o.runtime, snap.at, true);
+    res.json({ evaluated_at: reportJson({ ...snap, numbers: new Map(), carriers: new Map() }).evaluated_at, ...numberJson(v, withManagement(o.enrichFor?.(snap), m)) });
   });
   app.get('/api/v1/numbers.csv', auth, (req, res) => {
     // The same filters; every matching number unless limit is given (an export).

@@ -1,4 +1,5 @@
-// POST /api/v1/upload: the request body, inflated when it says gzip or deflate, streams through a byte counter
+// POST /api/v1/upload: the request body, inflated when it says gzip or deflate or is itself a gzip file (by its
+// magic bytes: `--data-binary @Master.csv.1.gz`), streams through a byte counter
 // into a `.part` file in the inbox, and is renamed once it is complete and its format recognised. Nothing from
 // the request ever becomes a path; nothing waits whole in memory.
 
@@ -6,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, Readable, Transform, pipeline as pipeStreams, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { NextFunction, Request, Response } from 'express';
@@ -36,6 +37,33 @@ const DECODERS: Record<string, () => Transform> = {
   'x-gzip': () => createGunzip(),
   deflate: () => createInflate(),
 };
+
+/** A body that is itself a gzip file (a compressed rotation posted as it is) is inflated; any other passes as it is. */
+export async function* inflateGzipFile(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const first: Buffer[] = [];
+  let have = 0;
+  let ended = false;
+  while (have < 2) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    first.push(r.value);
+    have += r.value.length;
+  }
+  const head = Buffer.concat(first);
+  async function* whole(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    if (ended) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return yield* whole();
+  // The callback form hands back the last stream; a failure anywhere destroys it, and reading it then throws.
+  const inflated = pipeStreams(Readable.from(whole()), createGunzip(), () => undefined);
+  for await (const chunk of inflated) yield chunk as Buffer;
+}
 
 /** A refusal with the status and message the client gets. */
 class UploadRefused extends Error {
@@ -94,7 +122,7 @@ class UploadMeter extends Transform {
 function refusal(err: NodeJS.ErrnoException, encoding: string, inbox: string): UploadRefused | null {
   if (err instanceof UploadRefused) return err;
   // zlib's own codes: a body that says gzip/deflate but is not, or ends early
-  if (typeof err.code === 'string' && err.code.startsWith('Z_')) return new UploadRefused(400, `request body is not valid ${encoding} data (${err.message})`);
+  if (typeof err.code === 'string' && err.code.startsWith('Z_')) return new UploadRefused(400, `request body is not valid ${encoding === 'identity' ? 'gzip' : encoding} data (${err.message})`);
   if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return new UploadRefused(507, `inbox ${inbox} is full (${err.code})`);
   if (err.syscall && err.code && ['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR'].includes(err.code)) return new UploadRefused(500, `inbox ${inbox} is not writable (${err.code})`);
   return null;
@@ -131,7 +159,7 @@ export function uploadHandler(o: UploadOptions): (req: Request, res: Response, n
     req.pipe(body);
     try {
       // 'wx': a fresh file, never one that exists (or a symlink planted under that name); 0640 like the inbox files
-      await pipeline(body, meter, createWriteStream(part, { flags: 'wx', mode: 0o640 }));
+      await pipeline(body, inflateGzipFile, meter, createWriteStream(part, { flags: 'wx', mode: 0o640 }));
       const name = `${stem}.${meter.format}`;
       await rename(part, join(o.inbox, name));
       o.log(`upload: ${meter.bytes} bytes of ${meter.format}${encoding === 'identity' ? '' : ` (${encoding})`} saved as ${name}`);

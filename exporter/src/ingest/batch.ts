@@ -1,14 +1,14 @@
 import type { CallRecord, Outcome } from '../model/types.js';
 import { OUTCOMES } from '../model/types.js';
 import type { BatchCommit, BucketDelta, CounterDelta, NumberSeen, QuarantineEntry } from '../store/db.js';
-import { addRecord, emptyVector, ATTESTATION_INDEX, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
+import { addRecord, emptyVector, ATTESTATION_INDEX, DISPOSITION_CODE, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
 import { CallLog, addLogged } from '../stats/callLog.js';
 import type { SkipReason } from '../classify/classifier.js';
 import { DEFAULT_QUARANTINE_LIMITS, keptText, type QuarantineLimits } from './redact.js';
 
 export { CallLog, addLogged };
 
-type Call = Pick<CallRecord, 'ts' | 'caller' | 'outcome' | 'talkSec' | 'attestation' | 'source' | 'blockEngine'>;
+type Call = Pick<CallRecord, 'ts' | 'caller' | 'outcome' | 'talkSec' | 'attestation' | 'source' | 'blockEngine' | 'disposition'>;
 
 /** Per number × carrier within a batch: its buckets by time and its all-time outcome counts. */
 interface PairEntry {
@@ -56,6 +56,10 @@ export class Batch {
   private keyCount = 0;
 
   newestTs: number | null = null;
+
+  /** Dials of the calls counted here (stats/fatigue.ts): our number, and (consumer hash hi, lo, start second) triples. */
+  readonly dialNumbers: string[] = [];
+  private dialWords = new Uint32Array(0);
 
   /** Set when the batch logs calls instead of aggregating buckets (see CallLog). */
   readonly calls: CallLog | null;
@@ -168,7 +172,8 @@ export class Batch {
       }
       const answered = r.outcome === 'answered';
       const short = answered && r.talkSec < this.tally.shortCallSeconds ? 32 : 0;
-      log.push(p.id, bucket, outcome | (ATTESTATION_INDEX[r.attestation] << 3) | short, answered ? r.talkSec : 0);
+      const disp = r.disposition === undefined ? 0 : DISPOSITION_CODE[r.disposition] << 6;
+      log.push(p.id, bucket, outcome | (ATTESTATION_INDEX[r.attestation] << 3) | short | disp, answered ? r.talkSec : 0);
     } else {
       let b = p.last;
       if (b === null || p.lastBucket !== bucket) {
@@ -243,6 +248,25 @@ export class Batch {
     this.keyCount = i + 4;
   }
 
+  addDial(caller: string, hi: number, lo: number, tsSec: number): void {
+    const i = this.dialNumbers.length * 3;
+    let w = this.dialWords;
+    if (i + 3 > w.length) {
+      w = new Uint32Array(Math.max(3072, w.length * 2));
+      w.set(this.dialWords);
+      this.dialWords = w;
+    }
+    w[i] = hi;
+    w[i + 1] = lo;
+    w[i + 2] = tsSec;
+    this.dialNumbers.push(caller);
+  }
+
+  /** The dials' (hash hi, hash lo, start second) triples, in dialNumbers order (a view). */
+  get dials(): { numbers: string[]; words: Uint32Array } {
+    return { numbers: this.dialNumbers, words: this.dialWords.subarray(0, this.dialNumbers.length * 3) };
+  }
+
   /** The remembered keys' quads (a view: valid until the next rememberKey). */
   get callKeys(): Uint32Array {
     return this.keyWords.subarray(0, this.keyCount);
@@ -278,6 +302,7 @@ export class Batch {
       counters: this.counters.values(),
       quarantine: this.quarantine,
       callKeys: this.callKeys,
+      dials: this.dials,
     };
   }
 }

@@ -49,7 +49,8 @@ const FRAMED = new Set(['pcap']);
 
 /** Engine-label snapshots and inventories ride the same inbox; they are small and read whole once settled. */
 export const SIDE_FORMATS = new Set(['labels', 'inventory']);
-const MAX_SIDE_FILE = 64 * 1_048_576;
+/** Labels and inventory files are read whole: larger ones are refused (inbox, CLI import). */
+export const MAX_SIDE_FILE = 64 * 1_048_576;
 
 export const FINGERPRINT_BYTES = 1024;
 
@@ -164,6 +165,7 @@ export class FileIngestor {
         batch.reject({ file: st.path, line: this.rowLines[i], format: this.rows[i].source, reason, detail, raw: text.slice(0, 65536), at: now });
       },
       remember: (hi, lo, source, tsSec) => batch.rememberKey(hi, lo, source, tsSec),
+      dial: (caller, hi, lo, tsSec) => batch.addDial(caller, hi, lo, tsSec),
     };
     try {
       this.opts.classifier.step(this.rows, st.id, sink);
@@ -218,7 +220,7 @@ export class FileIngestor {
       if (kind) st.format = kind === 'pcapng' ? 'pcap' : kind;
     }
     this.waitingOnLine = false;
-    if (st.format === 'duplicate') return 0;
+    if (st.format === 'duplicate' || st.format === 'gzip') return 0; // skipped whole (duplicate_file), a passed-over archive
     if (st.format !== null && SIDE_FORMATS.has(st.format)) return this.importSideFile(fh, size, final);
     let consumed = 0;
     // Read-ahead: the next step's read runs while this step is parsed (a second buffer, for this drain only).

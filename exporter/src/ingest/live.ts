@@ -87,6 +87,7 @@ export class LiveSource {
         skip: (raw, reason) => batch.skip(raw.source, reason),
         reject: (i, reason, detail) => batch.reject({ file: this.name, line: lines[i], format: keep[i].source, reason, detail, raw: '', at: now }),
         remember: (hi, lo, source, tsSec) => batch.rememberKey(hi, lo, source, tsSec),
+        dial: (caller, hi, lo, tsSec) => batch.addDial(caller, hi, lo, tsSec),
       };
       rt.classifier.step(keep, st.id, sink);
     }

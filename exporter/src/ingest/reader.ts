@@ -1,3 +1,4 @@
+import type { DispositionMap } from '../model/disposition.js';
 import type { RawCall } from '../model/types.js';
 
 /** Where a line came from, for error messages and the quarantine file. */
@@ -79,4 +80,6 @@ export interface ReaderOptions {
   kamailio?: KamailioOptions;
   /** SIP message logs (sipp, sofia): dialog timeouts, which side's INVITEs count, date of time-only stamps. */
   sip?: { timeoutSeconds?: number; maxCallSeconds?: number; direction?: 'sent' | 'received' | 'both'; date?: string };
+  /** Dialer result values → disposition (model/disposition.ts; config `dispositions` adds to the built-in ones). */
+  dispositions?: DispositionMap;
 }

@@ -1,5 +1,7 @@
-import { open, readdir, lstat, stat, type FileHandle } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { open, readdir, lstat, stat, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, createWriteStream, type Stats } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { SourceState } from '../store/db.js';
@@ -19,7 +21,10 @@ import { FileIngestor, FINGERPRINT_BYTES, fingerprintOf, newSourceState, statOrN
  * - a symbolic link is never followed in the inbox (O_NOFOLLOW), nor among the sources unless they say so;
  * - a problem with one path (unreadable, not a regular file, commits failing) is reported once per change,
  *   and `stalled()` says which sources have made no progress for `stallAfterMs`;
- * - a dropped file read to its end and settled is closed (no handle, no read buffer) until it changes.
+ * - a dropped file read to its end and settled is closed (no handle, no read buffer) until it changes;
+ * - gzip (by its magic bytes): a dropped file is unpacked beside itself once settled and read as any other
+ *   drop; a followed log's compressed rotation (`Master.csv.2.gz`) is passed over, its lines were read while
+ *   it was the live file.
  * Nothing here sleeps: callers decide when to `poll()` (watch events, a timer, or a test).
  */
 export interface TailerOptions extends IngestOptions {
@@ -40,6 +45,8 @@ export interface TailerOptions extends IngestOptions {
   onRotation?(src: SourceState, kind: 'rename' | 'truncate'): void;
   /** A problem with one path: said once, again only when it changes. */
   onError?(path: string, err: Error): void;
+  /** A dropped gzip file was unpacked (compressed and inflated bytes). */
+  onUnpack?(gz: string, unpacked: string, bytes: number, inflatedBytes: number): void;
   /** A path whose problem was reported reads again. */
   onRecover?(path: string): void;
 }
@@ -102,6 +109,15 @@ function kindOf(st: Stats): string {
   if (st.isSocket()) return 'a socket';
   if (st.isSymbolicLink()) return 'a symbolic link';
   return 'not a regular file';
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+async function isGzip(fh: FileHandle, size: number): Promise<boolean> {
+  if (size < 2) return false;
+  const head = Buffer.alloc(2);
+  const { bytesRead } = await fh.read(head, 0, 2, 0);
+  return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
 }
 
 async function lstatOrNull(path: string): Promise<Stats | null> {
@@ -368,6 +384,15 @@ export class Tailer {
     await cur.ingestor.refreshFingerprint(fh, size);
     const inbox = this.isInboxFile(path);
     const settled = this.opts.oneShot === true || (inbox && now - cur.lastChangeAt >= this.opts.settleMs);
+    if (state.format === null && state.offset === 0 && (await isGzip(fh, size))) {
+      if (!inbox) {
+        this.passOverArchive(state, size);
+        return null;
+      }
+      if (!settled) return null;
+      await this.unpack(cur, size);
+      return null;
+    }
     if (inbox && !this.opts.oneShot && state.contentHash === null) {
       // A dropped file is read once it has settled, and only if the same content was not dropped before.
       if (!settled) return null;
@@ -488,17 +513,63 @@ export class Tailer {
       this.opts.store.saveSource(state);
       return false;
     }
-    const batch = new Batch(this.opts.bucketMs, undefined, { quarantine: this.opts.quarantine });
-    batch.reject({
-      file: state.path, line: 0, format: 'unknown', reason: 'duplicate_file',
-      detail: `same content as ${twin.path}, already ingested; skipped whole`, raw: '', at: this.opts.now(),
-    });
     state.format = 'duplicate';
+    this.rejectWhole(state, size, 'duplicate_file', `same content as ${twin.path}, already ingested; skipped whole`);
+    return true;
+  }
+
+  /**
+   * A settled gzip file in the inbox: inflated to a dot-part file (ignored while written), renamed to its
+   * name without `.gz` (a free name if taken), and the compressed original removed; the unpacked file is
+   * then a drop like any other (settle, duplicate check, read). Damaged data is rejected whole, once.
+   */
+  private async unpack(t: Tracked, size: number): Promise<void> {
+    const state = t.ingestor.state;
+    const dir = dirname(t.path);
+    const name = basename(t.path).replace(/\.gz$/i, '') || 'unpacked';
+    let target = name === basename(t.path) ? `${name}.unpacked` : name;
+    for (let n = 1; (await lstatOrNull(join(dir, target))) !== null; n++) target = `${name}.${n}`;
+    const part = join(dir, `.${target}.part`);
+    let bytes = 0;
+    try {
+      const out = createWriteStream(part, { flags: 'wx', mode: 0o640 });
+      await pipeline(t.fh!.createReadStream({ start: 0, end: size - 1, autoClose: false }), createGunzip(), async function* (src: AsyncIterable<Buffer>) {
+        for await (const chunk of src) {
+          bytes += chunk.length;
+          yield chunk;
+        }
+      }, out);
+    } catch (err) {
+      await rm(part, { force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string' || !code.startsWith('Z_')) throw err; // disk full, unwritable inbox: said as a problem
+      this.rejectWhole(state, size, 'bad_gzip', `gzip data is damaged (${(err as Error).message}); nothing read`);
+      return;
+    }
+    await rename(part, join(dir, target));
+    await this.park(t);
+    this.tracked.delete(t.path);
+    await unlink(t.path).catch(() => undefined); // unpacked: the copy we read is the inflated one
+    this.opts.onUnpack?.(t.path, join(dir, target), size, bytes);
+  }
+
+  /** A followed log's compressed rotation: marked read to its end without a record (not a stall, not a duplicate count). */
+  private passOverArchive(state: SourceState, size: number): void {
+    state.format = 'gzip';
+    state.offset = size;
+    state.bytesTotal += size;
+    state.lastReadAt = this.opts.now();
+    this.opts.store.saveSource(state);
+  }
+
+  /** A whole file refused with one rejected record (duplicate_file, bad_gzip), committed with the source read to its end. */
+  private rejectWhole(state: SourceState, size: number, reason: string, detail: string): void {
+    const batch = new Batch(this.opts.bucketMs, undefined, { quarantine: this.opts.quarantine });
+    batch.reject({ file: state.path, line: 0, format: 'unknown', reason, detail, raw: '', at: this.opts.now() });
     state.offset = size;
     state.bytesTotal += size;
     this.opts.store.commit({ ...batch.toCommit(), source: state });
     this.opts.onCommit?.(batch, state);
-    return true;
   }
 
   /** Read what is left of a file whose path no longer leads to it, then let go of it. */

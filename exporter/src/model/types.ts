@@ -14,6 +14,10 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const ATTESTATIONS = ['A', 'B', 'C', 'none'] as const;
+
+/** What the dialer says became of the call, where its records say (model/disposition.ts). */
+export const DISPOSITIONS = ['connected_human', 'conversion', 'abandoned'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
 export type Attestation = (typeof ATTESTATIONS)[number];
 
 export interface CallRecord {
@@ -36,6 +40,8 @@ export interface CallRecord {
   source: string;
   /** Blocking engine / redress host when a block names one (bounded label values). */
   blockEngine?: string;
+  /** The dialer's disposition, when the record carries one that maps (conversion implies a person reached). */
+  disposition?: Disposition;
 }
 
 /** What a row says about its own direction (a direction column, FreeSWITCH call_direction, a SIP log's sent INVITEs). */

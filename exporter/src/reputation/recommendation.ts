@@ -77,3 +77,20 @@ export function recommend(inp: RecommendationInput, cfg: ReputationConfig): Reco
     engine: null,
   };
 }
+
+/** A number's recipient fatigue as far as a reason needs it (stats/fatigue.ts FatigueScope). */
+export interface FatigueFacts {
+  cap: number;
+  '24h': { consumers_over_cap: number; attempts_over_cap: number };
+}
+
+/**
+ * The reason names recipient fatigue when the number called consumers more than the daily cap in the last 24 h
+ * (docs/metrics.md#recipient-fatigue). The action stays the engine's: /metrics and the JSON agree on it.
+ */
+export function withFatigueReason<R extends { reason: string }>(r: R, f: FatigueFacts): R {
+  const w = f['24h'];
+  if (w.consumers_over_cap <= 0) return r;
+  const who = w.consumers_over_cap === 1 ? '1 consumer' : `${w.consumers_over_cap} consumers`;
+  return { ...r, reason: `${r.reason}; ${who} called more than ${f.cap} times in 24h (${w.attempts_over_cap} calls over the cap): recipient fatigue, dial them less` };
+}

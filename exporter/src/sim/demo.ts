@@ -1,4 +1,4 @@
-import { existsSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoScenario } from './model.js';
 import { backfill, startLive } from './run.js';
@@ -35,12 +35,24 @@ export const DEMO_HEADER = GENERIC_HEADER;
 
 const HOUR = 3_600_000;
 const DEFAULT_LIVE_EVERY_SECONDS = 0.5;
+
+function firstBytes(path: string, n: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
 /** Calls per second of the demo pool's planned daily volume (~1 000 calls a day). */
 const PLANNED_RATE = 1000 / 86_400;
 
 export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void> }> {
   const backfillPath = join(o.inbox, 'demo-backfill.csv');
-  const livePath = join(o.inbox, 'demo-live.csv');
+  // A live file from an older numrep has an older header (no dialer_result): its columns would not match new rows.
+  const oldLive = join(o.inbox, 'demo-live.csv');
+  const livePath = existsSync(oldLive) && !firstBytes(oldLive, DEMO_HEADER.length + 1).startsWith(DEMO_HEADER + '\n') ? join(o.inbox, 'demo-live-2.csv') : oldLive;
   const sc = demoScenario();
   const now = o.now();
   const start = Math.floor(now / HOUR) * HOUR - sc.hours * HOUR;

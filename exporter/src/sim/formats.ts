@@ -63,7 +63,19 @@ const answered = (c: SimCall) => connected(c.outcome);
 
 // ---------- generic CSV ----------
 
-export const GENERIC_HEADER = 'start,answer,end,caller,called,carrier,sip_code,reason,billsec,attestation,amd';
+export const GENERIC_HEADER = 'start,answer,end,caller,called,carrier,sip_code,reason,billsec,attestation,amd,dialer_result';
+
+/**
+ * What a dialer would write down (docs/formats.md#dialer-dispositions), deterministic per call: a person reached
+ * who talked a minute or more converts one time in five, else is not interested; an answer dropped within 3 s is an
+ * abandoned call one time in four; the rest carry no result.
+ */
+export function simDisposition(c: SimCall): string {
+  if (c.outcome !== 'answered') return '';
+  if (c.talkSec >= 60) return c.seq % 5 === 0 ? 'SALE' : 'NI';
+  if (c.talkSec < 3 && c.seq % 4 === 0) return 'ABANDON';
+  return '';
+}
 
 export const genericWriter: FormatWriter = {
   format: 'generic',
@@ -83,6 +95,7 @@ export const genericWriter: FormatWriter = {
       String(c.talkSec),
       c.attestation,
       c.amd ?? '',
+      simDisposition(c),
     ];
     return [{ t: end, seq: c.seq, k: 0, text: row.join(',') }];
   },

@@ -1,4 +1,4 @@
-import { F_ATT0, F_CALLS, F_OUTCOME0, F_SHORT, F_TALK, OUTCOME_INDEX } from './vector.js';
+import { F_ATT0, F_CALLS, F_OUTCOME0, F_SHORT, F_TALK, OUTCOME_INDEX, addDisposition } from './vector.js';
 
 /**
  * One-shot runs (report) keep buckets in memory (store/db.ts MemoryBuckets) and their buckets
@@ -9,7 +9,7 @@ export class CallLog {
   pairs: { number: string; carrier: string }[] = [];
   pair = new Int32Array(1024);
   bucket = new Float64Array(1024);
-  /** outcome index | attestation index << 3 | short << 5 */
+  /** outcome index | attestation index << 3 | short << 5 | disposition code << 6 (vector.ts DISPOSITION_CODE) */
   code = new Uint8Array(1024);
   talk = new Float64Array(1024);
   n = 0;
@@ -52,5 +52,6 @@ export function addLogged(v: Float64Array, o: number, code: number, talk: number
     if (code & 32) v[o + F_SHORT] += 1;
   }
   v[o + F_ATT0 + ((code >> 3) & 3)] += 1;
+  if (code >= 64) addDisposition(v, o, code >> 6);
 }
 

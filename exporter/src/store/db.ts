@@ -80,6 +80,8 @@ export interface BatchCommit {
   quarantine: Iterable<QuarantineEntry>;
   /** Keys of counted calls, (hash hi, hash lo, source, start second) quads: remembered to count each call once. */
   callKeys?: ArrayLike<number>;
+  /** Dials of counted calls (stats/fatigue.ts): our number and (consumer hash hi, lo, start second) triples. */
+  dials?: { numbers: string[]; words: ArrayLike<number> };
   source?: SourceState;
   /** Engine-label snapshots and inventory rows imported from a side file. */
   labels?: Iterable<LabelSnapshot>;
@@ -473,9 +475,14 @@ export class Store {
       CREATE TABLE IF NOT EXISTS history (number TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, score REAL NOT NULL,
         action TEXT NOT NULL, subscores TEXT NOT NULL, reason TEXT NOT NULL, event TEXT, PRIMARY KEY (number, at)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS call_keys (h INTEGER PRIMARY KEY, source INTEGER NOT NULL, ts INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS consumer_dials (h INTEGER NOT NULL, number TEXT NOT NULL, ts INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS consumer_dials_by_time ON consumer_dials (ts);
       CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
         registered_at INTEGER) WITHOUT ROWID;
     `);
+    // Added later than the table: the dialer's dispositions (stats/vector.ts), 0 in older buckets.
+    const bucketCols = new Set((this.db.prepare('PRAGMA table_info(buckets)').all() as { name: string }[]).map((c) => c.name));
+    for (const c of VECTOR_COLUMNS) if (!bucketCols.has(c)) this.db.exec(`ALTER TABLE buckets ADD COLUMN ${c} REAL NOT NULL DEFAULT 0`);
     // Added with schema 2 (classification): what each file's rows became.
     if (!(this.db.prepare('PRAGMA table_info(sources)').all() as { name: string }[]).some((c) => c.name === 'counts')) {
       this.db.exec('ALTER TABLE sources ADD COLUMN counts TEXT');
@@ -511,6 +518,7 @@ export class Store {
         `INSERT INTO ingest_counts (format, result, reason, count) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
+      insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES (?, ?, ?)'),
       insertCallKey: db.prepare('INSERT INTO call_keys (h, source, ts) VALUES (?, ?, ?) ON CONFLICT (h) DO NOTHING'),
       insertQuarantine: db.prepare(
         `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -586,6 +594,11 @@ export class Store {
       const keys = batch.callKeys;
       // A one-shot run keeps its call keys in memory only (classify/callKeys.ts): nothing here outlives it.
       if (keys && !this.mem) for (let i = 0; i + 3 < keys.length; i += 4) s.insertCallKey.run(keyRowId(keys[i], keys[i + 1]), keys[i + 2], keys[i + 3]);
+      const dials = batch.dials;
+      if (dials && !this.mem) {
+        const w = dials.words;
+        for (let i = 0; i < dials.numbers.length; i++) s.insertDial.run(keyRowId(w[i * 3], w[i * 3 + 1]), dials.numbers[i], w[i * 3 + 2]);
+      }
       for (const l of batch.labels ?? []) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
       for (const i of batch.inventory ?? [])
         s.upsertInventory.run(i.number, i.pool, i.campaign, i.registered === null ? null : i.registered ? 1 : 0, i.registeredAt);
@@ -777,6 +790,20 @@ export class Store {
       const { hi, lo } = keyFromRowId(row[0]);
       into.add(hi, lo, Number(row[1]), Number(row[2]));
     }
+  }
+
+  /** Dials (stats/fatigue.ts) of calls that started at or after `fromSec`, oldest first. */
+  loadDials(add: (number: string, hi: number, lo: number, tsSec: number) => void, fromSec: number): void {
+    const stmt = this.db.prepare('SELECT h, number, ts FROM consumer_dials WHERE ts >= ? ORDER BY ts').raw(true).safeIntegers(true);
+    for (const row of stmt.iterate(fromSec) as IterableIterator<[bigint, string, bigint]>) {
+      const { hi, lo } = keyFromRowId(row[0]);
+      add(row[1], hi, lo, Number(row[2]));
+    }
+  }
+
+  /** Forget the dials of calls that started before `beforeSec` (kept only as long as the fatigue windows need). */
+  pruneDials(beforeSec: number): number {
+    return this.db.prepare('DELETE FROM consumer_dials WHERE ts < ?').run(beforeSec).changes;
   }
 
   newestBucket(): number | null {

@@ -389,6 +389,28 @@ describe('HTTP: uploads', () => {
     expect(uploads(inbox)).toHaveLength(2);
   });
 
+  it('inflates a body that is itself a gzip file (a compressed rotation posted as it is), with the same cap', async () => {
+    const { inbox } = await start();
+    const body = cdr() + cdr('+12025550104');
+    const plain = await post(gzipSync(body)); // no Content-Encoding: the magic bytes say gzip
+    expect(plain.status).toBe(202);
+    expect(JSON.parse(plain.body)).toMatchObject({ bytes: body.length });
+    expect(readFileSync(join(inbox, JSON.parse(plain.body).accepted), 'utf8')).toBe(body);
+    // gzip inside gzip: the transfer encoding and the file's own compression
+    const twice = await post(gzipSync(gzipSync(body)), { 'content-encoding': 'gzip' });
+    expect(twice.status).toBe(202);
+    expect(readFileSync(join(inbox, JSON.parse(twice.body).accepted), 'utf8')).toBe(body);
+    const bomb = await post(gzipSync(cdr().repeat(2000)));
+    expect(bomb.status).toBe(413);
+    const cut = await post(gzipSync(cdr().repeat(20)).subarray(0, 30));
+    expect(cut.status).toBe(400);
+    expect(cut.error).toMatch(/not valid gzip/);
+    // one byte is no gzip file: read as it is (and refused as no known format)
+    expect((await post(Buffer.from([0x1f]))).status).toBe(415);
+    expect(uploads(inbox)).toHaveLength(2);
+    expect(readdirSync(inbox).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
   it('refuses br and unknown encodings (415) and bad gzip (400) with a clear message', async () => {
     const { inbox } = await start();
     const br = await post(cdr(), { 'content-encoding': 'br' });

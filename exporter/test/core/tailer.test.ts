@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, symlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, symlinkSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { Store } from '../../src/store/db.js';
 import { line, makeTailer, testClassifier, tmp, totals } from './helpers.js';
@@ -122,6 +123,76 @@ describe('tailer', () => {
     await t.poll();
     expect(totals(store)).toEqual({ '+12025550101': 2 });
     expect(store.quarantined()[0]).toMatchObject({ file: join(dir, 'export (1).csv'), reason: 'duplicate_file' });
+    await t.close();
+  });
+
+  it('unpacks a gzip file dropped in the inbox (by its magic bytes) and reads it like any other drop', async () => {
+    const dir = tmp();
+    const body = '# ts,caller,carrier,outcome,talk\n' + line(1000) + line(1001, '+12025550102');
+    writeFileSync(join(dir, 'Master.csv.1.gz'), gzipSync(body));
+    writeFileSync(join(dir, 'rotated'), gzipSync(line(1002, '+12025550103'))); // no .gz in the name: the bytes say gzip
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const unpacked: string[] = [];
+    const t = makeTailer(store, { inbox: dir, onUnpack: (gz, out, _bytes, inflated) => unpacked.push(`${gz}>${out}:${inflated}`) });
+    await t.poll();
+    await t.poll(); // the unpacked files are new drops
+    expect(totals(store)).toEqual({ '+12025550101': 1, '+12025550102': 1, '+12025550103': 1 });
+    expect(readdirSync(dir).sort()).toEqual(['Master.csv.1', 'rotated.unpacked']);
+    expect(readFileSync(join(dir, 'Master.csv.1'), 'utf8')).toBe(body);
+    expect(unpacked.sort()).toEqual([`${join(dir, 'Master.csv.1.gz')}>${join(dir, 'Master.csv.1')}:${body.length}`, `${join(dir, 'rotated')}>${join(dir, 'rotated.unpacked')}:${line(1002).length}`]);
+    expect(store.quarantined()).toEqual([]);
+    await t.close();
+  });
+
+  it('unpacks a dropped gzip file under a free name, and the same content dropped again is a duplicate', async () => {
+    const dir = tmp();
+    const body = line(1000) + line(1001);
+    writeFileSync(join(dir, 'day.csv'), body);
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { inbox: dir });
+    await t.poll();
+    writeFileSync(join(dir, 'day.csv.gz'), gzipSync(body));
+    await t.poll();
+    await t.poll();
+    expect(existsSync(join(dir, 'day.csv.1'))).toBe(true);
+    expect(totals(store)).toEqual({ '+12025550101': 2 });
+    expect(store.quarantined()[0]).toMatchObject({ file: join(dir, 'day.csv.1'), reason: 'duplicate_file' });
+    await t.close();
+  });
+
+  it('rejects a damaged gzip drop whole, once, and leaves it in place', async () => {
+    const dir = tmp();
+    const gz = gzipSync(line(1000).repeat(200));
+    writeFileSync(join(dir, 'cut.csv.gz'), gz.subarray(0, gz.length >> 1));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { inbox: dir });
+    await t.poll();
+    await t.poll();
+    expect(totals(store)).toEqual({});
+    expect(store.quarantined()).toHaveLength(1);
+    expect(store.quarantined()[0]).toMatchObject({ file: join(dir, 'cut.csv.gz'), reason: 'bad_gzip' });
+    expect(readdirSync(dir)).toEqual(['cut.csv.gz']);
+    await t.close();
+  });
+
+  it("passes over a followed log's compressed rotation: its lines were read while it was the live file", async () => {
+    const dir = tmp();
+    const f = join(dir, 'Master.csv');
+    writeFileSync(f, line(1000) + line(1001));
+    const store = new Store(':memory:', { bucketMs: 60_000 });
+    const t = makeTailer(store, { globs: [join(dir, 'Master.csv*')] });
+    await t.poll();
+    // logrotate with compress: Master.csv -> Master.csv.1 -> Master.csv.1.gz (a new inode), new Master.csv
+    renameSync(f, f + '.1');
+    writeFileSync(f, line(1002));
+    await t.poll();
+    writeFileSync(f + '.1.gz', gzipSync(readFileSync(f + '.1')));
+    unlinkSync(f + '.1');
+    await t.poll();
+    await t.poll();
+    expect(totals(store)).toEqual({ '+12025550101': 3 });
+    expect(store.quarantined()).toEqual([]);
+    expect(t.states().find((s) => s.path.endsWith('.gz'))).toMatchObject({ format: 'gzip', offset: expect.any(Number) });
     await t.close();
   });
 

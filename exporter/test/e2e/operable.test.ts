@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tmp } from '../core/helpers.js';
@@ -182,6 +182,36 @@ describe('serve readiness and sources', () => {
     expect(body).toMatch(/numrep_source_bytes_behind\{source="[^"]*backlog\.csv"\} 0/);
     expect(p.log()).toContain(`warning: source ${join(dir, 'logs', 'Mastr.csv')}: no file matches it yet`);
     expect(body).toContain(`numrep_source_glob_files{glob="${join(dir, 'logs', 'Mastr.csv')}"} 0`);
+    expect(await stopWith(p, 'SIGTERM')).toBe(0);
+  });
+});
+
+describe('side files have a size limit', () => {
+  it('inventory import of a file over 64 MiB exits 2 naming the file, without reading it', () => {
+    const dir = tmp('numrep-side-');
+    const f = join(dir, 'inventory.csv');
+    writeFileSync(f, 'number,pool\n');
+    truncateSync(f, 64 * 1_048_576 + 1); // sparse: the size is what counts
+    const r = run(['inventory', 'import', '--db', join(dir, 'numrep.db'), f]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${f}: 67,108,865 bytes; an inventory file larger than 67,108,864 bytes is not imported`);
+  });
+});
+
+describe('gzip in the inbox', () => {
+  it('a rotated Master.csv.1.gz present at start is unpacked, read, and only then is serve ready', async () => {
+    const dir = tmp('numrep-gz-');
+    mkdirSync(join(dir, 'inbox'));
+    writeFileSync(join(dir, 'inbox', 'Master.csv.1.gz'), gzipSync(readFileSync(join(EXAMPLES, 'Master.csv'))));
+    const port = await freeTcpPort();
+    const p = serveCli(['--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db')]);
+    await until('ready', async () => (p.log().includes('ready in') ? true : undefined), 60_000);
+    expect(p.log()).toMatch(/Master\.csv\.1\.gz: gzip, [\d,]+ bytes unpacked to Master\.csv\.1 \(17,999 bytes\)/);
+    // ready means read: the 60 calls are counted (they are older than the windows, so in the totals)
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(body).toMatch(/numrep_ingest_records_total\{format="asterisk",result="accepted",reason="ok"\} 60/);
+    expect(body).not.toMatch(/result="rejected"/);
+    expect(existsSync(join(dir, 'inbox', 'Master.csv.1.gz'))).toBe(false);
     expect(await stopWith(p, 'SIGTERM')).toBe(0);
   });
 });

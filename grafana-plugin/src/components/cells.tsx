@@ -148,7 +148,7 @@ export function RecommendationCell({ rec }: { rec: Recommendation | null }) {
   }
   const c = actionColor(theme, rec.action);
   return (
-    <Tooltip content={rec.reason} placement="left">
+    <Tooltip content={rec.tooltip ?? rec.reason} placement="left">
       <span className={styles.rec} data-action={rec.action}>
         <span
           className={styles.action}

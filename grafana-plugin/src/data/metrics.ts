@@ -12,6 +12,9 @@ export const METRIC = {
   calls: 'numrep_number_calls',
   answerRatio: 'numrep_number_answer_ratio',
   engineFlagged: 'numrep_number_engine_flagged',
+  consumersOverCap: 'numrep_number_consumers_over_cap',
+  attemptsOverCap: 'numrep_number_attempts_over_cap',
+  repeatDialRatio: 'numrep_number_repeat_dial_ratio',
 } as const;
 
 export type MetricKey = keyof typeof METRIC;

@@ -13,6 +13,7 @@ import {
 import { EXPECTED, METRIC, MetricKey } from './metrics';
 import { isStatus, ratingFor } from './ratings';
 import { deriveReason } from './reason';
+import { recommendationTooltip } from './fatigue';
 import { framesToSamples, mentionsNumrep, Sample } from './samples';
 
 interface OneHot {
@@ -33,6 +34,8 @@ interface Builder {
   calls?: { v: number | null; rank: number };
   answer?: { last: number | null; history: Array<number | null>; rank: number };
   engines: Map<string, { v: number; t: number }>;
+  /** Recipient fatigue: the 24h series only (the 7d ones count yesterday's re-dials too). */
+  fatigue: Partial<Record<'consumersOverCap' | 'attemptsOverCap' | 'repeatDialRatio', number | null>>;
 }
 
 /** Windows in order of preference for the "24h" columns: the 24h window, a series without a window label, then the rest. */
@@ -80,7 +83,7 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
     seen.add(s.metric);
     let b = byNumber.get(number);
     if (!b) {
-      b = { number, pool: '', subscores: {}, carriers: new Map(), engines: new Map() };
+      b = { number, pool: '', subscores: {}, carriers: new Map(), engines: new Map(), fatigue: {} };
       byNumber.set(number, b);
     }
     if (!b.pool && s.labels.pool) {
@@ -139,6 +142,13 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
         }
         break;
       }
+      case 'consumersOverCap':
+      case 'attemptsOverCap':
+      case 'repeatDialRatio':
+        if (s.labels.window === '24h') {
+          b.fatigue[s.metric] = s.last;
+        }
+        break;
       case 'engineFlagged': {
         const e = s.labels.engine;
         if (e && s.last !== null) {
@@ -171,28 +181,28 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
     const score = b.score?.v ?? null;
     const answerRatio24h = b.answer?.last ?? null;
     const calls24h = b.calls?.v ?? null;
+    const fatigue24h =
+      b.fatigue.consumersOverCap !== undefined
+        ? { consumersOverCap: b.fatigue.consumersOverCap, attemptsOverCap: b.fatigue.attemptsOverCap ?? null, repeatDialRatio: b.fatigue.repeatDialRatio ?? null }
+        : null;
     let recommendation: NumberRow['recommendation'] = null;
     if (b.recommendation) {
       const action = b.recommendation.value as Action;
       const until = action === 'rest' && b.restUntil ? b.restUntil * 1000 : null;
       const labelled = b.recommendation.extra?.reason;
-      recommendation = {
-        action,
-        until,
-        reasonFromLabel: !!labelled,
-        reason:
-          labelled ??
-          deriveReason({
-            action,
-            score,
-            answerRatio24h,
-            calls24h,
-            until,
-            enginesFlagged,
-            flaggedCarriers: Object.keys(carriers).filter((c) => carriers[c] === 'flagged').sort(),
-            warningCarriers: Object.keys(carriers).filter((c) => carriers[c] === 'warning').sort(),
-          }),
-      };
+      const reason =
+        labelled ??
+        deriveReason({
+          action,
+          score,
+          answerRatio24h,
+          calls24h,
+          until,
+          enginesFlagged,
+          flaggedCarriers: Object.keys(carriers).filter((c) => carriers[c] === 'flagged').sort(),
+          warningCarriers: Object.keys(carriers).filter((c) => carriers[c] === 'warning').sort(),
+        });
+      recommendation = { action, until, reasonFromLabel: !!labelled, reason, tooltip: recommendationTooltip(reason, fatigue24h) };
     }
     rows.push({
       number: b.number,
@@ -207,6 +217,7 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
       answerRatio24h,
       answerHistory: b.answer?.history ?? [],
       enginesFlagged,
+      fatigue24h,
     });
   }
   rows.sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));

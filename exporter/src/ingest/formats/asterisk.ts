@@ -12,11 +12,12 @@
 // from-trunk, from-pstn, ext-did… are inbound), channel (where the call came in: classification),
 // start (call start, local time in options.timezone unless usegmtime), answer (empty when
 // unanswered), duration and billsec (ring = duration − billsec, talk = billsec), disposition
-// (+ AMD from the userfield: `MACHINE` or `AMDSTATUS=MACHINE`), the trunk: dstchannel unless
+// (+ AMD from the userfield: `MACHINE` or `AMDSTATUS=MACHINE`; a dialer result there, `RESULT=SALE`, is the disposition: model/disposition.ts), the trunk: dstchannel unless
 // empty or Local/, else channel (`SIP/att-trunk-0000063a` → peer `att-trunk` in the carrier
 // resolver), and the keys that join the rows of one call: linkedid (21 columns), else uniqueid,
 // and the base of a Local channel (`Local/…@ctx-0000002a;1` and `;2` are two halves of one).
 
+import { DEFAULT_DISPOSITIONS, dispositionInText, type DispositionMap } from '../../model/disposition.js';
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
 import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
@@ -130,8 +131,12 @@ export class AsteriskReader implements Reader {
   /** Channel bytes before the per-call suffix → channelName. */
   private readonly channels = new BytesMemo<string>(256, 16 * 1024);
 
+  private readonly dispositions: DispositionMap;
+
   constructor(options?: Partial<ReaderOptions>) {
-    this.kit = new ReaderKit(withDefaults(options));
+    const o = withDefaults(options);
+    this.kit = new ReaderKit(o);
+    this.dispositions = o.dispositions ?? DEFAULT_DISPOSITIONS;
   }
 
   /**
@@ -198,6 +203,12 @@ export class AsteriskReader implements Reader {
 
     const rec = callRecord(ts, caller, called, outcome, billsec, 'none', 'asterisk');
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
+    // A dialer's result in the userfield (`RESULT=SALE`): read only when the field holds anything.
+    if (n !== 16 && fe[17] !== fs[17]) {
+      if (esc[17]) return null;
+      const disposition = dispositionInText(ascii(buf, fs[17], fe[17]), this.dispositions);
+      if (disposition !== undefined) rec.disposition = disposition;
+    }
     // The keys: linkedid (21 columns), else uniqueid; and the base of a Local channel on either side.
     const keys: number[] = [];
     const idCol = n === 21 ? 19 : n >= 18 ? 16 : -1;
@@ -295,6 +306,8 @@ export class AsteriskReader implements Reader {
     }
     kit.calledInto(rec, f[2]);
     if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
+    const disposition = dispositionInText(userfield, this.dispositions);
+    if (disposition !== undefined) rec.disposition = disposition;
     const keys: number[] = [];
     const id = callIdColumn(n, f);
     if (id !== null && f[id.index].trim() !== '') pushKey(keys, id.kind, f[id.index].trim());

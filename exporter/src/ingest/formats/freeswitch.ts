@@ -22,12 +22,15 @@
 //   STIR    any var whose name contains "attest" (A/B/C)
 //   carrier carrier, numrep_carrier
 //   trunk   sip_gateway_name, sip_gateway, gateway, sip_req_host, sip_to_host, accountcode
+//   result  dialer_result, call_result, dispo, dialer_disposition, numrep_result, result, userfield: the
+//           dialer's disposition, a bare value (SALE) or a `RESULT=SALE` pair (model/disposition.ts)
 // Classification (classify/): context (`public` is FreeSWITCH's inbound context), the call's
 //   direction from call_direction (FusionPBX sets it: inbound, outbound, local), and the keys that
 //   join the legs of one call: uuid and bleg_uuid. FreeSWITCH's own `direction` variable is the
 //   direction of one leg (the A leg of a call a phone places is "inbound" to FreeSWITCH), so it
 //   is not read as the call's.
 
+import { DEFAULT_DISPOSITIONS, dispositionInText, type DispositionMap } from '../../model/disposition.js';
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
 import { BytesMemo, CsvFields, ascii, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
@@ -88,6 +91,8 @@ interface Layout {
   context: number;
   callDirection: number;
   uuids: number[];
+  /** Variables with the dialer's result (model/disposition.ts). */
+  result: number[];
   fields: { caller: string; called: string };
 }
 
@@ -122,6 +127,7 @@ function layoutFor(names: string[]): Layout {
     context: idx('context'),
     callDirection: idx('call_direction'),
     uuids: all('uuid', 'bleg_uuid'),
+    result: all('dialer_result', 'call_result', 'dispo', 'dialer_disposition', 'numrep_result', 'result', 'userfield', 'cdr_userfield'),
     fields: {
       caller: `Column ${names.map(varName)[all('caller_id_number', 'effective_caller_id_number', 'origination_caller_id_number', 'sip_from_user')[0]] ?? 'caller_id_number'} (caller)`,
       called: `Column ${names.map(varName)[all('destination_number', 'callee_id_number', 'sip_req_user', 'sip_to_user')[0]] ?? 'destination_number'} (called number)`,
@@ -165,10 +171,12 @@ export class FreeswitchReader implements Reader {
   private readonly causes = new BytesMemo<string>(256, 16 * 1024);
   private readonly trunks = new BytesMemo<string>(256, 16 * 1024);
   private readonly detail: FreeswitchDetail = { billsec: 0, answered: false };
+  private readonly dispositions: DispositionMap;
 
   constructor(options?: Partial<ReaderOptions>) {
     const o = withDefaults(options);
     this.kit = new ReaderKit(o);
+    this.dispositions = o.dispositions ?? DEFAULT_DISPOSITIONS;
     this.custom = o.template && o.template.length > 0 ? layoutFor(o.template) : null;
     if (this.custom === null) this.parseBytes = (buf, start, end, clean) => this.builtinBytes(buf, start, end, clean);
     if (this.custom) {
@@ -371,6 +379,8 @@ export class FreeswitchReader implements Reader {
     else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
     else if (!answered && endMs !== null && endMs >= ts) rec.ringMs = endMs - ts;
     if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
+    const disposition = dispositionInText(first(f, L.result), this.dispositions);
+    if (disposition !== undefined) rec.disposition = disposition;
     const carrier = first(f, L.carrier);
     if (carrier) rec.carrier = carrier;
     const trunk = first(f, L.trunk);

@@ -28,6 +28,9 @@
 //   parent_call_id  parent_call_sid, parent_call_id: a child leg's parent (joined with it)
 //   context      context, dcontext
 //   did          did, inbound_did: the DID an inbound call came in on (a value here: the row is inbound)
+//   result       dialer_result, call_result, dispo, dialer_disposition, agent_disposition, lead_status: the
+//                dialer's disposition (SALE, NI, ABANDON, …: model/disposition.ts), never the outcome; a column
+//                headed just `result` is read as disposition unless columns.result names it
 // Presets, chosen by the header, map what the aliases cannot know: Twilio's call log (sid,
 // from, to, status, start_time, duration = talk seconds, answered_by), Vonage (uuid,
 // conversation_uuid, duration = talk seconds), Telnyx (cli, cld, billed_sec, call_sec,
@@ -39,6 +42,7 @@
 // snapshot). Outcome: sip_code when present and valid, else disposition (an outcome name such
 // as no_answer or Twilio's completed, an Asterisk disposition, or a FreeSWITCH hangup cause).
 
+import { DEFAULT_DISPOSITIONS, dispositionOf, type DispositionMap } from '../../model/disposition.js';
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
 import { connected, outcomeFromDisposition, outcomeFromSip, type OutcomeResult } from '../../model/outcome.js';
@@ -72,6 +76,7 @@ export const GENERIC_FIELDS = {
   parent_call_id: ['parent_call_sid', 'parent_call_id', 'parent_call_uuid'],
   context: ['context', 'dcontext'],
   did: ['did', 'inbound_did', 'destination_did'],
+  result: ['dialer_result', 'call_result', 'dispo', 'dialer_disposition', 'agent_disposition', 'lead_disposition', 'lead_status'],
 } as const;
 export type GenericField = keyof typeof GENERIC_FIELDS;
 
@@ -122,10 +127,12 @@ export class GenericReader implements Reader {
   private layoutError: string | null = null;
   private headerLine: string | null = null;
   private readonly f: string[] = [];
+  private readonly dispositions: DispositionMap;
 
   constructor(options?: Partial<ReaderOptions>) {
     const o = withDefaults(options);
     this.kit = new ReaderKit(o);
+    this.dispositions = o.dispositions ?? DEFAULT_DISPOSITIONS;
     this.mapping = {};
     for (const [k, v] of Object.entries(o.columns ?? {})) {
       if (!(k in GENERIC_FIELDS)) {
@@ -260,6 +267,8 @@ export class GenericReader implements Reader {
     else if (duration !== null && duration >= (answered ? billsec : 0)) rec.ringMs = (duration - (answered ? billsec : 0)) * 1000;
     else if (!answered && endMs !== null && endMs >= ts) rec.ringMs = endMs - ts;
     if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
+    const disposition = dispositionOf(col(L.result), this.dispositions);
+    if (disposition !== undefined) rec.disposition = disposition;
     const carrier = col(L.carrier);
     if (carrier) rec.carrier = carrier;
     // Channels as Asterisk names them: the one the call left on is a trunk unless it is a Local/ channel.

@@ -1,0 +1,339 @@
+// Recipient fatigue (docs/metrics.md#recipient-fatigue): how often our numbers ring the same consumer. Each counted
+// call leaves a dial — our number, the call's start second and the keyed hash of the consumer's number (SipHash-2-4
+// under the database's secret: classify/classifier.ts) — and nothing else about the consumer. The figures per number
+// and per pool, over 24 h and 7 d, are made from those dials on demand (fatigueAt), with the clock passed in.
+//
+// A dial is over the cap when the consumer already had `cap` dials from the same number (for the number's figures)
+// or from any number of the same pool (for the pool's) in the 24 h before it: the 4th call of a day with the default
+// cap of 3. Windows hold the dials that started in (at − W, at]; the 24 h before a dial may reach back further.
+
+import type { WindowName } from '../model/types.js';
+
+export const FATIGUE_WINDOWS = ['24h', '7d'] as const satisfies readonly WindowName[];
+export type FatigueWindow = (typeof FATIGUE_WINDOWS)[number];
+
+/** Calls to one consumer in 24 h beyond which a call is over the cap (analytics engines; several US states' laws). */
+export const DEFAULT_DAILY_CAP = 3;
+/**
+ * Dials remembered at most: 16 bytes each in the log, and up to ~110 bytes each for the moment a refresh of the
+ * figures takes (docs/metrics.md#recipient-fatigue). Beyond it the earliest read are forgotten first.
+ */
+export const DEFAULT_MAX_DIALS = 1_000_000;
+/** How long dials are kept: the widest window plus the 24 h a dial's cap looks back. */
+export const DIAL_RETENTION_MS = 8 * 86_400_000;
+
+const DAY_SEC = 86_400;
+/** Dial indexes fit below this (config fatigue.max_dials ≤ 100,000,000). */
+const INDEX_SPAN = 2 ** 27;
+const WINDOW_SEC: Record<FatigueWindow, number> = { '24h': DAY_SEC, '7d': 7 * DAY_SEC };
+
+/**
+ * The dials of the retention, in columns (16 bytes a dial, no object per dial): our number's index, the start
+ * second and the consumer hash's two halves.
+ */
+export class DialLog {
+  private readonly ids = new Map<string, number>();
+  /** Our numbers by index. */
+  readonly numbers: string[] = [];
+  nid = new Uint32Array(1024);
+  ts = new Uint32Array(1024);
+  hi = new Uint32Array(1024);
+  lo = new Uint32Array(1024);
+  n = 0;
+  /** Bumped by every change (cached figures are remade only then). */
+  version = 0;
+  /** Dials forgotten because the log was full (numrep_fatigue_dials_dropped_total). */
+  dropped = 0;
+
+  constructor(readonly maxDials = DEFAULT_MAX_DIALS) {
+    if (!Number.isInteger(maxDials) || maxDials < 1) throw new Error(`fatigue max_dials must be a whole number ≥ 1, got ${maxDials}`);
+  }
+
+  add(number: string, hi: number, lo: number, tsSec: number): void {
+    let id = this.ids.get(number);
+    if (id === undefined) {
+      id = this.numbers.length;
+      this.ids.set(number, id);
+      this.numbers.push(number);
+    }
+    if (this.n >= this.maxDials) this.dropOldest(Math.max(1, this.maxDials >>> 3));
+    if (this.n === this.ts.length) this.grow();
+    const i = this.n++;
+    this.nid[i] = id;
+    this.ts[i] = tsSec;
+    this.hi[i] = hi;
+    this.lo[i] = lo;
+    this.version++;
+  }
+
+  /** Forget the dials of calls that started before `beforeSec`; returns how many. */
+  forgetBefore(beforeSec: number): number {
+    return this.compact((i) => this.ts[i] >= beforeSec);
+  }
+
+  /** Bytes the columns hold. */
+  get bytes(): number {
+    return this.ts.byteLength * 4;
+  }
+
+  /** The first `count` dials in reading order (the log is full): mostly the oldest calls. */
+  private dropOldest(count: number): void {
+    this.dropped += this.compact((i) => i >= count) === 0 ? 0 : count;
+  }
+
+  private compact(keep: (i: number) => boolean): number {
+    let w = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (!keep(i)) continue;
+      this.nid[w] = this.nid[i];
+      this.ts[w] = this.ts[i];
+      this.hi[w] = this.hi[i];
+      this.lo[w] = this.lo[i];
+      w++;
+    }
+    const removed = this.n - w;
+    this.n = w;
+    if (removed > 0) this.version++;
+    return removed;
+  }
+
+  private grow(): void {
+    const cap = Math.min(Math.max(this.maxDials, 1024), this.ts.length * 2);
+    const more = (a: Uint32Array) => {
+      const b = new Uint32Array(Math.max(cap, a.length + 1));
+      b.set(a);
+      return b;
+    };
+    this.nid = more(this.nid);
+    this.ts = more(this.ts);
+    this.hi = more(this.hi);
+    this.lo = more(this.lo);
+  }
+}
+
+/** One scope's figures in one window. */
+export interface FatigueFigures {
+  /** Calls (dials) in the window. */
+  calls: number;
+  /** Distinct consumers dialled. */
+  consumers: number;
+  /** Calls to a consumer already dialled in the window: (calls − consumers) / calls; null over no calls. */
+  repeat_dial_ratio: number | null;
+  /** Consumers with at least one call over the cap in the window. */
+  consumers_over_cap: number;
+  /** Calls over the cap in the window. */
+  attempts_over_cap: number;
+}
+
+export interface FatigueScope {
+  /** The cap these figures were judged against (calls to one consumer in 24 h). */
+  cap: number;
+  '24h': FatigueFigures;
+  '7d': FatigueFigures;
+}
+
+export interface FatigueSnapshot {
+  at: number;
+  numbers: Map<string, FatigueScope>;
+  pools: Map<string, FatigueScope>;
+}
+
+export interface FatigueOptions {
+  poolOf(number: string): string;
+  /** The daily cap of a pool (config fatigue.daily_cap, per pool in fatigue.pools). */
+  capOf(pool: string): number;
+}
+
+function emptyFigures(): FatigueFigures {
+  return { calls: 0, consumers: 0, repeat_dial_ratio: null, consumers_over_cap: 0, attempts_over_cap: 0 };
+}
+
+export function emptyScope(cap: number): FatigueScope {
+  return { cap, '24h': emptyFigures(), '7d': emptyFigures() };
+}
+
+/**
+ * The figures at `at` (UTC ms) per number and per pool. Dials after `at` are left out. Cost: one pass over the
+ * dials of the last 8 days per scope kind, in an open-addressing table of (scope, consumer) slots built for the
+ * pass and dropped after it.
+ */
+export function fatigueAt(log: DialLog, at: number, o: FatigueOptions): FatigueSnapshot {
+  const steps = fatigueSteps(log, at, o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The dials' columns as fatigueSteps reads them (a DialLog, or a copy of one taken before a sliced pass). */
+type Dials = Pick<DialLog, 'n' | 'nid' | 'ts' | 'hi' | 'lo' | 'numbers'>;
+
+/**
+ * fatigueAt in slices (serve's /metrics render): the dials are copied first (16 bytes each), so commits and prunes
+ * between slices change nothing here; `turn` is awaited between slices of about 64k dials, so the event loop
+ * answers /healthz and signals meanwhile.
+ */
+export async function fatigueAtSliced(log: DialLog, at: number, o: FatigueOptions, turn: () => Promise<void>): Promise<FatigueSnapshot> {
+  const n = log.n;
+  const copy: Dials = { n, nid: log.nid.slice(0, n), ts: log.ts.slice(0, n), hi: log.hi.slice(0, n), lo: log.lo.slice(0, n), numbers: log.numbers.slice() };
+  const steps = fatigueSteps(copy, at, o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await turn();
+  }
+}
+
+/** Dials between two yields of fatigueSteps. */
+const SLICE_DIALS = 1 << 16;
+
+function* fatigueSteps(log: Dials, at: number, o: FatigueOptions): Generator<void, FatigueSnapshot> {
+  const atSec = Math.floor(at / 1000);
+  const from = atSec - WINDOW_SEC['7d'] - DAY_SEC;
+  // The dials of the lookback, by start: sorted as numbers (start − from) · 2^27 + index, which a Float64Array sorts
+  // natively (no comparator), then read back as indexes. 2^27 > the largest fatigue.max_dials.
+  let m = 0;
+  for (let i = 0; i < log.n; i++) {
+    const t = log.ts[i];
+    if (t > from && t <= atSec) m++;
+  }
+  const keys = new Float64Array(m);
+  m = 0;
+  let sorted = true;
+  let prev = -1;
+  for (let i = 0; i < log.n; i++) {
+    const t = log.ts[i];
+    if (t <= from || t > atSec) continue;
+    const k = (t - from) * INDEX_SPAN + i;
+    if (k < prev) sorted = false;
+    keys[m++] = prev = k;
+  }
+  if (!sorted) keys.sort();
+  const sel = new Uint32Array(m);
+  for (let j = 0; j < m; j++) sel[j] = keys[j] % INDEX_SPAN;
+
+  const poolNames: string[] = [];
+  const poolIds = new Map<string, number>();
+  const numberPool = new Int32Array(log.numbers.length);
+  for (let id = 0; id < log.numbers.length; id++) {
+    const p = o.poolOf(log.numbers[id]);
+    let pid = poolIds.get(p);
+    if (pid === undefined) {
+      pid = poolNames.length;
+      poolIds.set(p, pid);
+      poolNames.push(p);
+    }
+    numberPool[id] = pid;
+  }
+  const caps = poolNames.map((p) => capOf(o, p));
+
+  const numbers = new Map<string, FatigueScope>();
+  const pools = new Map<string, FatigueScope>();
+  const numberCaps = Int32Array.from(numberPool, (p) => caps[p]);
+  yield;
+  const perNumber = yield* pass(log, sel, atSec, log.nid, numberCaps);
+  for (let id = 0; id < log.numbers.length; id++) if (perNumber[id]) numbers.set(log.numbers[id], perNumber[id]!);
+  const dialPool = new Uint32Array(log.n);
+  for (let i = 0; i < log.n; i++) dialPool[i] = numberPool[log.nid[i]];
+  const perPool = yield* pass(log, sel, atSec, dialPool, Int32Array.from(caps));
+  for (let pid = 0; pid < poolNames.length; pid++) if (perPool[pid]) pools.set(poolNames[pid], perPool[pid]!);
+  return { at, numbers, pools };
+}
+
+function capOf(o: FatigueOptions, pool: string): number {
+  const c = o.capOf(pool);
+  if (!Number.isInteger(c) || c < 1 || c > 1000) throw new Error(`fatigue cap of pool ${pool} must be a whole number from 1 to 1000, got ${c}`);
+  return c;
+}
+
+/**
+ * One kind of scope (numbers or pools): every dial in time order into its (scope, consumer) slot. A slot keeps the
+ * starts of the consumer's last `cap` dials in that scope (a ring), so a dial is over the cap when the oldest of
+ * them is less than 24 h before it; and the start of its last dial and of its last dial over the cap, to count
+ * consumers per window at the end.
+ */
+function* pass(log: Dials, sel: Uint32Array, atSec: number, scopeOf: Uint32Array, capOfScope: Int32Array): Generator<void, (FatigueScope | undefined)[]> {
+  const out: (FatigueScope | undefined)[] = new Array(capOfScope.length);
+  if (sel.length === 0) return out;
+  let maxCap = 1;
+  for (let s = 0; s < capOfScope.length; s++) maxCap = Math.max(maxCap, capOfScope[s]);
+  // Slot: scope + 1 (0: empty), the consumer hash's halves, dials in the ring, ring head, last start, last start
+  // over the cap, then the ring: 40 bytes at the default cap, so a dial costs one random access into the table.
+  const W = 7 + maxCap;
+  let size = 1024;
+  while (size * 0.75 < sel.length) size *= 2;
+  const t = new Uint32Array(size * W);
+  const mask = size - 1;
+  const from24 = atSec - WINDOW_SEC['24h'];
+  const from7d = atSec - WINDOW_SEC['7d'];
+  const { hi: his, lo: los, ts: starts } = log;
+  const counts = new Float64Array(capOfScope.length * 4);
+  const seen = new Uint8Array(capOfScope.length);
+  for (let j = 0; j < sel.length; j++) {
+    if ((j & (SLICE_DIALS - 1)) === SLICE_DIALS - 1) yield;
+    const i = sel[j];
+    const scope = scopeOf[i];
+    const hi = his[i];
+    const lo = los[i];
+    const ts = starts[i];
+    let o = ((((lo ^ Math.imul(hi, 0x9e3779b1) ^ Math.imul(scope + 1, 0x85ebca6b)) >>> 0) & mask) * W) | 0;
+    for (;;) {
+      const sc = t[o];
+      if (sc === 0) {
+        t[o] = scope + 1;
+        t[o + 1] = hi;
+        t[o + 2] = lo;
+        break;
+      }
+      if (sc === scope + 1 && t[o + 1] === hi && t[o + 2] === lo) break;
+      o += W;
+      if (o === t.length) o = 0;
+    }
+    seen[scope] = 1;
+    const cap = capOfScope[scope];
+    const count = t[o + 3];
+    const head = t[o + 4];
+    // The ring holds the last `cap` starts; at `head` is the oldest once it is full.
+    const over = count >= cap && ts - t[o + 7 + head] < DAY_SEC;
+    t[o + 7 + head] = ts;
+    t[o + 4] = head + 1 === cap ? 0 : head + 1;
+    if (count < cap) t[o + 3] = count + 1;
+    t[o + 5] = ts;
+    if (over) t[o + 6] = ts;
+    // Per scope: calls and calls over the cap in 7d and in 24h (typed counters: no object touched per dial).
+    if (ts > from7d) {
+      const c = scope * 4;
+      counts[c]++;
+      if (over) counts[c + 1]++;
+      if (ts > from24) {
+        counts[c + 2]++;
+        if (over) counts[c + 3]++;
+      }
+    }
+  }
+  for (let s = 0; s < capOfScope.length; s++) {
+    if (seen[s] === 0) continue;
+    const c = s * 4;
+    const f = emptyScope(capOfScope[s]);
+    f['7d'].calls = counts[c];
+    f['7d'].attempts_over_cap = counts[c + 1];
+    f['24h'].calls = counts[c + 2];
+    f['24h'].attempts_over_cap = counts[c + 3];
+    out[s] = f;
+  }
+  for (let o = 0; o < t.length; o += W) {
+    if (t[o] === 0) continue;
+    const f = out[t[o] - 1]!;
+    const last = t[o + 5];
+    const lastOver = t[o + 6];
+    if (last > from7d) f['7d'].consumers++;
+    if (last > from24) f['24h'].consumers++;
+    if (lastOver > from7d) f['7d'].consumers_over_cap++;
+    if (lastOver > from24) f['24h'].consumers_over_cap++;
+  }
+  for (const f of out) {
+    if (!f) continue;
+    for (const w of FATIGUE_WINDOWS) f[w].repeat_dial_ratio = f[w].calls > 0 ? (f[w].calls - f[w].consumers) / f[w].calls : null;
+  }
+  return out;
+}
