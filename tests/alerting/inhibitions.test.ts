@@ -42,6 +42,12 @@ const CASES: { name: string; source?: boolean; labels: Labels; state: 'active' |
   { name: 'carrier drop ↛ number drop on tmobile', labels: ops('NumberAnswerRateDrop', 'warning', { number: '+12025550104', pool: 'sales', carrier: 'tmobile' }), state: 'active' },
   { name: 'carrier drop ↛ cancel warning on verizon', labels: ops('NumberCarrierCancelRateHigh', 'warning', { number: '+12025550104', pool: 'sales', carrier: 'verizon', window: '24h' }), state: 'active' },
   // Exporter down silences the rest about that exporter; stalled silences "behind" on that source.
+  { name: 'carrier event source', source: true, labels: ops('CarrierEvent', 'warning', { carrier: 'uscellular', event: 'refusal_rise' }), state: 'active' },
+  { name: 'carrier event → cancel warning on uscellular', labels: ops('NumberCarrierCancelRateHigh', 'warning', { number: '+12025550105', pool: 'sales', carrier: 'uscellular', window: '24h' }), state: 'suppressed' },
+  { name: 'carrier event → carrier warning on uscellular', labels: ops('NumberCarrierWarning', 'warning', { number: '+12025550105', pool: 'sales', carrier: 'uscellular', state: 'warning' }), state: 'suppressed' },
+  { name: 'carrier event ↛ carrier flag on uscellular', labels: ops('NumberCarrierFlagged', 'critical', { number: '+12025550105', pool: 'sales', carrier: 'uscellular', state: 'flagged' }), state: 'active' },
+  { name: 'carrier event ↛ rejection warning on tmobile', labels: ops('NumberCarrierRejectionRateHigh', 'warning', { number: '+12025550105', pool: 'sales', carrier: 'tmobile', window: '24h' }), state: 'active' },
+
   { name: 'exporter down source', source: true, labels: sre('NumrepExporterDown', 'critical', { instance: 'exporter-a:9847' }), state: 'active' },
   { name: 'down → rejecting', labels: sre('NumrepIngestRejecting', 'warning', { instance: 'exporter-a:9847', format: 'asterisk' }), state: 'suppressed' },
   { name: 'down ↛ other instance', labels: sre('NumrepIngestRejecting', 'warning', { instance: 'exporter-b:9847', format: 'asterisk' }), state: 'active' },

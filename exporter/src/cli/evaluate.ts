@@ -19,6 +19,7 @@ export interface EvaluateFlags {
   days?: string;
   numbers?: string;
   seed?: string;
+  seeds?: string;
   start?: string;
   format?: string;
   config?: string;
@@ -32,6 +33,9 @@ export interface EvaluateFlags {
 
 /** A Monday: the default scenario start, so the published figures are reproducible. */
 export const EVALUATION_START = '2026-10-05T00:00:00Z';
+
+/** The scenarios `numrep evaluate` runs by default (docs/early-warning.md). */
+export const DEFAULT_SCENARIOS = ['pool', 'velocity', 'ramp', 'engagement', 'healthy', 'low_volume', 'holiday', 'carrier_ramp', 'heterogeneous'];
 
 export async function evaluate(dirs: string[], flags: EvaluateFlags): Promise<EvaluationResult[]> {
   const log = makeLog(flags.quiet);
@@ -51,28 +55,29 @@ export async function evaluate(dirs: string[], flags: EvaluateFlags): Promise<Ev
       results.push(r);
     }
   } else {
-    const names = (flags.scenario ?? 'pool,velocity,ramp,engagement,healthy').split(',').map((s) => s.trim());
+    const names = (flags.scenario ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim());
     for (const n of names) if (!SCENARIOS.includes(n)) fail(`--scenario ${n}: expected one of ${SCENARIOS.join(', ')}`, 2);
     const days = flags.days === undefined ? 30 : Number(flags.days);
     if (!Number.isInteger(days) || days < 3) fail(`--days ${flags.days}: expected a whole number ≥ 3`, 2);
     const numbers = flags.numbers === undefined ? undefined : Number(flags.numbers);
     if (numbers !== undefined && !(Number.isInteger(numbers) && numbers > 0)) fail(`--numbers ${flags.numbers}: expected a whole number > 0`, 2);
-    const seed = flags.seed === undefined ? 1 : Number(flags.seed);
-    if (!Number.isInteger(seed)) fail(`--seed ${flags.seed}: expected a whole number`, 2);
+    const seedText = flags.seeds ?? flags.seed ?? '1';
+    const seeds = seedText.split(',').map((x) => Number(x.trim()));
+    if (!seeds.every((x) => Number.isInteger(x))) fail(`--seed${flags.seeds ? 's' : ''} ${seedText}: expected whole numbers, comma-separated`, 2);
     const reaction = flags.reaction === undefined ? undefined : Number(flags.reaction);
     if (reaction !== undefined && !(reaction >= 0 && reaction <= 1)) fail(`--reaction ${flags.reaction}: expected a share between 0 and 1`, 2);
     const start = Date.parse(flags.start ?? EVALUATION_START);
     if (Number.isNaN(start)) fail(`--start ${flags.start}: not an ISO 8601 time`, 2);
     const root = flags.keep ? resolve(flags.keep) : mkdtempSync(join(tmpdir(), 'numrep-eval-'));
     try {
-      for (const n of names) {
-        const dir = join(root, n);
+      for (const seed of seeds) for (const n of names) {
+        const dir = join(root, `${n}-${seed}`);
         mkdirSync(dir, { recursive: true });
         const t0 = Date.now();
         const sc = scenario(n, seed, { days, numbers });
         if (reaction !== undefined) sc.reputation.suspicionAtLabel = reaction;
         const b = backfill({ scenario: sc, seed, start, formats: [format], out: dir });
-        log(`evaluate: ${n}: simulated ${b.calls} calls (${format}) in ${Date.now() - t0} ms; replaying hour by hour`);
+        log(`evaluate: ${n} (seed ${seed}): simulated ${b.calls} calls (${format}) in ${Date.now() - t0} ms; replaying hour by hour`);
         const t1 = Date.now();
         const r = await evaluateDir({ dir, format, config, warmupHours });
         log(`evaluate: ${n}: replayed ${r.evaluatedHours} hours in ${Date.now() - t1} ms`);

@@ -18,7 +18,7 @@ import { allowedHost } from '../config.js';
 import { startDemo } from '../sim/demo.js';
 import { LiveWebConfig, describeWeb, loadWebConfig } from '../http/webConfig.js';
 import { exposureWarning } from '../http/guards.js';
-import { assessSnapshot, assessView, enrichByAssessing, verdictOf } from '../reputation/evaluate.js';
+import { snapshotEvents, assessSnapshot, assessView, enrichByAssessing, verdictOf } from '../reputation/evaluate.js';
 import { Turns } from '../stats/turns.js';
 import { parseReputationConfig } from '../reputation/config.js';
 import { HistoryRecorder } from '../reputation/history.js';
@@ -228,6 +228,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     seriesBudget: c.series_budget,
     verdicts: (snap) => new Map([...assessSnapshot(snap, evaluate)].map(([n, a]) => [n, verdictOf(a)])),
     extraChunks: numberInfoFamily({ registration: rt.registration, sideVersion: () => rt.sideDataVersion }),
+    carrierEvents: (snap) => snapshotEvents(snap.carriers, reputation),
   });
   let ready = false;
   const live = setupLive(c, rt, flags.hepListen, log);

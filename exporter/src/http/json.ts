@@ -25,6 +25,8 @@ export interface NumberJson {
   subscores?: Record<string, number>;
   ratings?: Record<string, string>;
   recommendation?: { action: string; reason: string; until: string | null };
+  /** healthy | external | degrading | blacklisted, and the figures behind it. */
+  diagnosis?: { diagnosis: string; reason: string };
   windows: Record<string, Kpis>;
   carriers: Record<string, { flag?: string; reason?: string } & Record<string, unknown>>;
   attestation: Record<string, number>;
@@ -35,6 +37,8 @@ export interface NumberJson {
   dispositions?: Partial<Record<string, DispositionFigures>>;
   first_seen: string | null;
   last_seen: string | null;
+  /** Every figure the verdict rests on (reputation/signals.ts). */
+  signals?: unknown[];
 }
 
 export interface CarrierJson {
@@ -118,8 +122,8 @@ export function numberJson(n: NumberView, enrich?: Enrich): NumberJson {
   if (dispositions) json.dispositions = dispositions;
   enrich?.(n, json);
   // docs/architecture.md#json key order, so a diff of two reports reads top-down like the contract.
-  const { number, pool, country, area, registration, registered_at, status, score, subscores, ratings, recommendation, windows, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen } = json;
-  return { number, pool, country, area, registration, registered_at, status, score, subscores, ratings, recommendation, windows, carriers: json.carriers, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen };
+  const { number, pool, country, area, registration, registered_at, status, score, subscores, ratings, recommendation, diagnosis, windows, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen, signals } = json;
+  return { number, pool, country, area, registration, registered_at, status, score, subscores, ratings, recommendation, diagnosis, windows, carriers: json.carriers, attestation, engines, fatigue, dispositions: disp, first_seen, last_seen, signals };
 }
 
 export function reportJson(s: Snapshot, enrich?: Enrich): ReportJson {

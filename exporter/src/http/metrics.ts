@@ -19,6 +19,8 @@ export interface NumberVerdict {
   engines: Record<string, 0 | 1>;
   reportRatio?: number | null;
   carriers: Record<string, { flag: string }>;
+  /** healthy | external | degrading | blacklisted (numrep_number_diagnosis). */
+  diagnosis?: string;
   /**
    * False when nothing above can depend on the pool's per-carrier sums (Assessment.pooled): a change of
    * those alone then does not ask for the number again. Absent: it may depend on them.
@@ -36,6 +38,8 @@ export interface MetricsOptions {
    * the Runtime, and `at` — on `at` only as assessSnapshot does (see updateVerdicts).
    */
   verdicts?: (s: Snapshot) => Map<string, NumberVerdict>;
+  /** Pool and carrier events of a snapshot (numrep_carrier_event; carrier `*`: the whole pool). */
+  carrierEvents?: (s: Snapshot) => Array<{ carrier: string; event: string; active: boolean }>;
   /** How far ahead a verdict is checked to still hold, so it can be reused until then (default 1 h; 0: re-assess at every new instant). */
   verdictHorizonMs?: number;
   /** How long a render may hold the event loop before it gives a turn (default DEFAULT_SLICE_MS). */
@@ -57,6 +61,10 @@ function dropMisnamedDefaults(text: string): string {
 
 const NUMBER_WINDOWS: WindowName[] = ['1h', '24h', '7d'];
 const CARRIER_WINDOWS: WindowName[] = ['24h', '7d'];
+/** The windows a verdict reads (the evidence's 48h and 72h besides those shown): what decides whether it may be reused. */
+const VERDICT_NUMBER_WINDOWS: WindowName[] = ['1h', '24h', '48h', '72h', '7d'];
+const VERDICT_CARRIER_WINDOWS: WindowName[] = ['24h', '48h', '72h', '7d'];
+const DIAGNOSES = ['healthy', 'external', 'degrading', 'blacklisted'];
 const STATUSES = ['in_progress', 'healthy', 'mixed', 'spam'];
 const ACTIONS = ['keep', 'slow_down', 'rest', 'retire', 'remediate'];
 const FLAGS = ['clean', 'warning', 'flagged'];
@@ -260,6 +268,7 @@ const VERDICT_FAMILIES = [
   ['numrep_number_rest_until_timestamp_seconds', 'End of the recommended rest period.'],
   ['numrep_number_engine_flagged', '1 when the engine\'s latest label for the number is not clean.'],
   ['numrep_number_report_ratio', 'Spam reports / calls, where reports are known.'],
+  ['numrep_number_diagnosis', 'Diagnosis of the number: healthy, external (the pool or a carrier moved), degrading (early warning), blacklisted (blocks or labels); 1 for the current one only.'],
 ] as const;
 const PAIR_DATA_FAMILIES = [
   ['numrep_number_carrier_calls', 'Calls from the number terminating on the carrier.'],
@@ -287,7 +296,7 @@ function sameVector(a: Vector | undefined, b: Vector | undefined): boolean {
 function sameNumberData(a: NumberView, b: NumberView): boolean {
   if (a === b) return true;
   if (a.pool !== b.pool || a.firstSeen !== b.firstSeen || a.lastSeen !== b.lastSeen) return false;
-  for (const w of NUMBER_WINDOWS) if (!sameVector(a.windows[w], b.windows[w])) return false;
+  for (const w of VERDICT_NUMBER_WINDOWS) if (!sameVector(a.windows[w], b.windows[w])) return false;
   return true;
 }
 
@@ -298,7 +307,7 @@ function samePairData(a: NumberView, b: NumberView): boolean {
   for (const [c, wa] of a.carriers) {
     const wb = b.carriers.get(c);
     if (!wb) return false;
-    for (const w of CARRIER_WINDOWS) if (!sameVector(wa[w], wb[w])) return false;
+    for (const w of VERDICT_CARRIER_WINDOWS) if (!sameVector(wa[w], wb[w])) return false;
   }
   return true;
 }
@@ -310,7 +319,7 @@ function sameCarriers(a: Snapshot['carriers'], b: Snapshot['carriers']): boolean
   for (const [c, wa] of a) {
     const wb = b.get(c);
     if (!wb) return false;
-    for (const w of CARRIER_WINDOWS) if (!sameVector(wa[w], wb[w])) return false;
+    for (const w of VERDICT_CARRIER_WINDOWS) if (!sameVector(wa[w], wb[w])) return false;
   }
   return true;
 }
@@ -327,7 +336,7 @@ function sameRecord(a: Record<string, unknown>, b: Record<string, unknown>): boo
 /** Equal in everything /metrics prints (rest-until aside: verdicts with one are never reused across instants). */
 function sameVerdict(a: NumberVerdict, b: NumberVerdict): boolean {
   if (a.score !== b.score || a.status !== b.status || a.action !== b.action || a.restUntil !== b.restUntil || a.reportRatio !== b.reportRatio) return false;
-  if (a.pooled !== b.pooled) return false; // kept objects must say truly whether the baselines matter
+  if (a.pooled !== b.pooled || a.diagnosis !== b.diagnosis) return false; // kept objects must say truly whether the baselines matter
   if (!sameRecord(a.subscores, b.subscores) || !sameRecord(a.engines, b.engines)) return false;
   const ca = Object.keys(a.carriers);
   if (ca.length !== Object.keys(b.carriers).length) return false;
@@ -365,6 +374,7 @@ function verdictRows(verdict: NumberVerdict, base: string): string[] {
   if (verdict.restUntil !== null) segs[4] = line(VERDICT_FAMILIES[4][0], base, verdict.restUntil / 1000);
   for (const [e, f] of Object.entries(verdict.engines)) segs[5] += line(VERDICT_FAMILIES[5][0], `${base},engine="${escapeLabel(e)}"`, f);
   if (verdict.reportRatio !== undefined) segs[6] = line(VERDICT_FAMILIES[6][0], `${base},window="7d"`, verdict.reportRatio);
+  for (const d of DIAGNOSES) if (d === verdict.diagnosis) segs[7] += line(VERDICT_FAMILIES[7][0], `${base},diagnosis="${d}"`, 1);
   return segs;
 }
 
@@ -813,8 +823,10 @@ export class MetricsExporter {
       }
     }
     for (const [p, counts] of poolCounts) for (const s of STATUSES) pool.add(labels({ pool: p, status: s }), counts.get(s) ?? 0);
+    const events = fam('carrier_event', 'A pool or carrier event (carrier "*": the whole pool): 1 while the answer rate fell or 487/declines rose pool-wide on it, 24h against the 6 days before; else 0.');
+    for (const e of this.opts.carrierEvents?.(snap) ?? []) events.add(labels({ carrier: e.carrier, event: e.event }), e.active ? 1 : 0);
     const out: string[] = [];
-    for (const f of [...Object.values(c), pool]) f.render(out);
+    for (const f of [...Object.values(c), pool, events]) f.render(out);
     // Recipient fatigue and dispositions (http/management.ts): rendered every time, from figures the Runtime keeps
     // (remade here in slices when due, so a large dial log does not hold the event loop).
     await this.rt.refreshFatigue(snap.at, () => turns.maybe());

@@ -106,9 +106,12 @@ export interface Tally {
   attestation: Record<Attestation, number>;
 }
 
-export type WindowName = '1h' | '24h' | '7d';
+/** 48h and 72h feed the early-warning evidence only (reputation/evidence.ts); /metrics and the JSON show 1h, 24h, 7d. */
+export type WindowName = '1h' | '24h' | '48h' | '72h' | '7d';
 export const WINDOWS: Record<WindowName, number> = {
   '1h': 3_600_000,
   '24h': 86_400_000,
+  '48h': 2 * 86_400_000,
+  '72h': 3 * 86_400_000,
   '7d': 7 * 86_400_000,
 };

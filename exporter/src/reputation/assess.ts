@@ -1,14 +1,19 @@
 // One entry point for the reputation engine: KPIs of a number → sub-scores → score → carrier flags →
 // status → recommendation. Pure: the clock comes in `ctx.now`.
 
-import type { Kpis } from '../model/types.js';
+import type { Kpis, WindowName } from '../model/types.js';
 import { DEFAULT_REPUTATION_CONFIG, DIMENSIONS, ENGINES, type Dimension, type ReputationConfig } from './config.js';
 import { countsOf, subCounts, type Counts } from './math.js';
 import { subscores, reportRatio, answerDropPoints, type Rating } from './subscores.js';
 import { composite, scoreCaps, type Band, type ScoreCap } from './score.js';
-import { EMPTY_BASELINES, flagCarriers, type Baselines, type CarrierAssessment, type FlagWindow } from './carrierFlag.js';
-import { decideStatus, numberSignals, type Signal, type Status } from './status.js';
-import { recommend, velocity, type Recommendation, type Velocity } from './recommendation.js';
+import { EMPTY_BASELINES, flagCarriers, type Baselines, type CarrierAssessment } from './carrierFlag.js';
+import { decideStatus, numberSignals, type Status } from './status.js';
+import { recommend, type Recommendation } from './recommendation.js';
+import { velocity, type Velocity } from './velocity.js';
+import { budgetLevel, EVIDENCE_WINDOWS, outcomeShift, thresholdFor, type EvidenceCounts } from './evidence.js';
+import { diagnose, type Diagnosis } from './diagnosis.js';
+import { ALL_CARRIERS, carrierEvents, type CarrierEvent } from './events.js';
+import type { Signal } from './signals.js';
 
 export interface EngineLabel {
   /** Normalised label (clean, spam, scam, fraud, telemarketer, nuisance, political, unknown, …). */
@@ -21,10 +26,13 @@ export interface EngineLabel {
 
 export interface NumberInput {
   number?: string;
-  /** The number's KPIs per window (docs/architecture.md#kpis). `1h` feeds only the hourly velocity cap. */
-  windows: { '1h'?: Kpis | null; '24h': Kpis; '7d': Kpis };
-  /** The number's KPIs per terminating carrier. */
-  carriers?: Record<string, Partial<Record<FlagWindow, Kpis | null>>>;
+  /**
+   * The number's KPIs per window (docs/architecture.md#kpis). `1h` feeds only the hourly velocity cap; `48h` and
+   * `72h` the early-warning evidence (and sustained pacing).
+   */
+  windows: { '1h'?: Kpis | null; '24h': Kpis; '48h'?: Kpis | null; '72h'?: Kpis | null; '7d': Kpis };
+  /** The number's KPIs per terminating carrier and window. */
+  carriers?: Record<string, Partial<Record<WindowName, Kpis | null>>>;
   /** The key in `carriers` that sums the carriers beyond the per-number cap, when some were folded (`other`). */
   foldedCarrier?: string | null;
   /** First / newest call seen, UTC ms (inventory registration may stand in for firstSeen). */
@@ -44,6 +52,8 @@ export interface AssessContext {
   config?: ReputationConfig;
   /** From carrierBaselines(pool per-carrier KPIs); totals including this number (it is left out here). */
   baselines?: Baselines;
+  /** Pool and carrier events (events.ts carrierEvents of the same baselines), for the diagnosis; made from them when absent. */
+  events?: CarrierEvent[];
 }
 
 export interface Assessment {
@@ -67,8 +77,10 @@ export interface Assessment {
   /** Spam reports per delivered call (7d), where reports are known. */
   reportRatio: number | null;
   velocity: Velocity;
-  /** Every warning/flag behind the status. */
+  /** Every figure behind the verdict, met or not (the JSON's `signals`). */
   signals: Signal[];
+  diagnosis: Diagnosis;
+  diagnosisReason: string;
   /** The figures each sub-score was built from (docs/scoring.md). */
   detail: Record<Dimension, Record<string, number | null>>;
   /**
@@ -102,9 +114,11 @@ export function readsBaselines(
 ): boolean {
   if (w7d.calls >= cfg.connection.cancelMinCalls) return true;
   if (answerDropPoints(w24h, w7d, cfg.connection.dropMinCalls) !== null) return true;
-  const minSignal = Math.max(1, cfg.signals.minCalls);
-  if (w24h.calls >= minSignal || w7d.calls >= minSignal) return true;
-  for (const c of Object.values(carriers)) if (c['24h'].calls >= cfg.carrier.minCalls || c['7d'].calls >= cfg.carrier.minCalls) return true;
+  // The evidence tests read the pool (prior and moves) once a window holds earlyWarning.minCalls calls; every
+  // evidence window lies inside 7d, so 7d calls below that floor mean none did.
+  const minEvidence = Math.max(1, cfg.earlyWarning.minCalls);
+  if (w7d.calls - w7d.blocked >= minEvidence) return true;
+  for (const c of Object.values(carriers)) if (c['7d'].calls - c['7d'].blocked >= minEvidence) return true;
   return false;
 }
 
@@ -157,12 +171,21 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
   const caps = scoreCaps({ w24h, w7d, carriers: carrierCounts, labels }, cfg);
   const comp = composite(subs, caps, cfg);
 
-  const carriers = flagCarriers(input.carriers ?? {}, baselines, labelByEngine, cfg, { folded: input.foldedCarrier });
+  // Early warning: one test per carrier and one over all carriers, three windows each, at the budget's level.
+  const carrierNames = Object.keys(input.carriers ?? {});
+  const threshold = thresholdFor(budgetLevel((carrierNames.length + 1) * EVIDENCE_WINDOWS.length, cfg), cfg.earlyWarning.test === 'multinomial' ? 4 : 1);
+  const carriers = flagCarriers(input.carriers ?? {}, baselines, labelByEngine, cfg, { folded: input.foldedCarrier, threshold });
+  const ownAll: EvidenceCounts = { '24h': w24h, '7d': w7d };
+  if (input.windows['48h']) ownAll['48h'] = countsOf(input.windows['48h']);
+  if (input.windows['72h']) ownAll['72h'] = countsOf(input.windows['72h']);
+  const evidence = outcomeShift(ownAll, baselines.pool, threshold, cfg);
   const rr = reportRatio(spamReports, w7d);
-  const vel = velocity(w1h, w24h, cfg);
-  const signals = numberSignals({ w24h, w7d, pool, carriers, reportRatio: rr, velocity: vel }, cfg);
-  const st = decideStatus({ calls7d: w7d.calls, labels, signals }, cfg);
-  const poolDrop = pool ? answerDropPoints(pool['24h'], pool['7d'], cfg.connection.dropMinCalls) : null;
+  const vel = velocity(w1h, w24h, cfg, ownAll['72h'] ?? null);
+  const signals = numberSignals({ w24h, w7d, carriers, evidence, reportRatio: rr, velocity: vel }, cfg);
+  const st = decideStatus({ calls7d: w7d.calls, labels, carriers, signals, blocked24h: w24h.blocked, blocked7d: w7d.blocked }, cfg);
+  // Events come with the baselines they are made of (evaluate.ts makes them once per snapshot).
+  const events = (ctx.events ?? carrierEvents(baselines, cfg)).filter((e) => e.active && (e.carrier === ALL_CARRIERS || carriers[e.carrier]));
+  const diag = diagnose({ labelled: labels.length > 0, carriers, signals, events });
   const recommendation = recommend(
     {
       now: ctx.now,
@@ -175,7 +198,7 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
       velocity: vel,
       calls7d: w7d.calls,
       answerRatio7d: w7d.calls > 0 ? w7d.answered / w7d.calls : null,
-      poolDropPoints: poolDrop,
+      events: events.map((e) => e.reason),
     },
     cfg,
   );
@@ -199,6 +222,8 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
     reportRatio: rr,
     velocity: vel,
     signals,
+    diagnosis: diag.diagnosis,
+    diagnosisReason: diag.reason,
     detail,
     pooled: readsBaselines(w24h, w7d, carrierCounts, cfg),
   };
@@ -215,6 +240,8 @@ export function assessmentJson(a: Assessment): {
   ratings: Record<Dimension, Rating>;
   recommendation: { action: Recommendation['action']; reason: string; until: string | null; engine?: string };
   carrier_flags: Record<string, { flag: CarrierAssessment['flag']; reason: string }>;
+  diagnosis: { diagnosis: Diagnosis; reason: string };
+  signals: Signal[];
 } {
   const r = a.recommendation;
   const carrier_flags: Record<string, { flag: CarrierAssessment['flag']; reason: string }> = {};
@@ -231,5 +258,7 @@ export function assessmentJson(a: Assessment): {
       ...(r.engine ? { engine: r.engine } : {}),
     },
     carrier_flags,
+    diagnosis: { diagnosis: a.diagnosis, reason: a.diagnosisReason },
+    signals: a.signals,
   };
 }

@@ -105,70 +105,63 @@ export interface ReputationConfig {
     dailyCap: number;
     /** Calls per number per hour: at most half the daily budget in any one hour. */
     hourlyCap: number;
+    /** Over the daily cap only counts when the 72 h also hold more than this many days' cap (sustained pacing). */
+    sustainedDays: number;
   };
   /** Number-level signals (warnings and flags) that drive status. */
   signals: {
     /** Calls a window needs before number-level ratios raise anything. */
     minCalls: number;
-    /** z of the one-sided Wilson bounds for number-level signals. 1.645 ≈ 95 % one-sided. */
-    z: number;
     /** Answered calls needed before the short-call ratio raises anything. */
     minAnswered: number;
     /** Voicemail share above which calls may be being filtered. */
     voicemailFiltering: number;
-    /** This many distinct warnings in one window count as a flag in that window. */
-    warningsForFlag: number;
-    /**
-     * The 24h answer drop makes the number `mixed` on its own only when Newcombe's lower bound of the drop, less
-     * any pool drop, exceeds this many points (a drop confidently larger than `connection.dropPoints`). A smaller
-     * significant drop fires by chance on a few percent of healthy number-hours (docs/early-warning.md): it still
-     * costs connection points, is listed among the signals and counts toward `warningsForFlag`, but needs another
-     * signal to make the number mixed. 0 = any significant drop is enough alone (the behaviour before 2026-11-25).
-     */
-    answerDropAlonePoints: number;
-    /** Over the daily or hourly velocity cap is a `velocity` warning signal (status `mixed`). */
+    /** List the velocity caps among the signals (pacing: slow_down, never a status change). */
     velocity: boolean;
   };
   status: {
-    /** Fewer calls than this in 7d, and no label: in_progress. */
+    /** Fewer calls than this in 7d, no label and no block: in_progress. */
     minCalls7d: number;
+    /** Blocks (608/603+) in 7d, with some in 24h too, that make the number spam. */
+    spamMinBlocks: number;
   };
   /** Per number × carrier flag (docs/scoring.md §6). */
   carrier: {
-    /** Calls on the carrier (in the window) before warnings can be raised. */
-    minCalls: number;
-    /** z of the one-sided Wilson score bound. 1.96 ≈ 97.5 % one-sided. */
-    z: number;
-    /** The bound must clear the baseline by this much (absolute ratio). */
-    margin: number;
-    /** Answer collapse: the upper bound must fall this far below the baseline (a collapse, not a dip). */
-    answerMargin: number;
-    /** Calls the rest of the pool needs on the carrier before its baseline is trusted. */
+    /** Calls the rest of the pool needs on the carrier before its cancel baseline is trusted (connection, §3.1). */
     baselineMinCalls: number;
-    /** Baselines used when the pool has too few calls on a carrier. */
+    /** Baselines used when the pool has too few calls (the connection sub-score's cancel baseline). */
     defaultBaseline: { answer: number; cancel: number; rejection: number };
     /** Flagged when blocks ≥ blockMinCount and block ratio ≥ blockMinRatio. */
     blockMinCount: number;
     blockMinRatio: number;
     /** Carrier id → the analytics engine that labels for it. */
     engines: Record<string, Engine>;
-    /**
-     * Own-history refusal test (docs/scoring.md §6.2): the number's refusals (487 + rejected + busy) on the
-     * carrier in the last 24 h against its own prior 6 days (7d − 24h) on the same carrier. Warns when the
-     * one-sided lower bound of the rise (Newcombe's hybrid score interval at `z`) exceeds `margin`.
-     */
-    ownHistory: {
-      /** Off: the test never runs. */
-      enabled: boolean;
-      /** Calls on the carrier in the last 24 h before the test runs. */
-      minCalls: number;
-      /** Calls on the carrier in the prior 6 days before the test runs (the number's own baseline). */
-      minPriorCalls: number;
-      /** z of the one-sided Newcombe bound. */
-      z: number;
-      /** The lower bound of the rise must exceed this (absolute ratio: 0.03 = 3 points). */
-      margin: number;
-    };
+  };
+  /** Early warning (docs/scoring.md §6.3): the false-alarm budget and the evidence test it sets the level of. */
+  earlyWarning: {
+    /** The design target: false warnings per 1,000 healthy number-days; every test's level follows from it. */
+    falseWarningsPer1000NumberDays: number;
+    /** Times per day a test on unchanging traffic newly crosses a fixed level, per unit of that level (measured). */
+    crossingsPerDay: number;
+    /** Calls (blocked aside) a window needs before its test runs. */
+    minCalls: number;
+    /** Calls the rest of the pool needs on the carrier before it is the prior and its moves are allowed for. */
+    poolMinCalls: number;
+    /** The number's own earlier days are shrunk toward the pool with this many pseudo-calls. */
+    shrinkCalls: number;
+    /** Day-to-day variation of a number's shares beyond chance (standard deviation, absolute). */
+    dayToDay: number;
+    /** multinomial: G test over answered ≥ 10 s / short / 487 / declined+busy / other (4 df); directional: score test along "answers turn into short, 487, declined" (1 df). */
+    test: 'multinomial' | 'directional';
+  };
+  /** Pool and carrier events (docs/scoring.md §6.4): a move shared by the pool, not a number's problem. */
+  events: {
+    /** The pool's (or a carrier's) answer rate fell this many points, 24h against the 6 days before. */
+    answerDropPoints: number;
+    /** …or its 487 + declined + busy share rose this many points. */
+    refusalRisePoints: number;
+    /** Calls the pool (or carrier) needs in 24h and in the 6 days before. */
+    minCalls: number;
   };
   labels: {
     /** Labels that do not count as flagged. */
@@ -231,21 +224,18 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
     velocityPenaltyPerPercent: 1,
     maxVelocityPenalty: 60,
   },
-  velocity: { dailyCap: 100, hourlyCap: 50 },
-  signals: { minCalls: 20, z: 1.645, minAnswered: 10, voicemailFiltering: 0.6, warningsForFlag: 3, answerDropAlonePoints: 10, velocity: true },
-  status: { minCalls7d: 20 },
+  velocity: { dailyCap: 100, hourlyCap: 50, sustainedDays: 3 },
+  signals: { minCalls: 20, minAnswered: 10, voicemailFiltering: 0.6, velocity: true },
+  status: { minCalls7d: 20, spamMinBlocks: 2 },
   carrier: {
-    minCalls: 20,
-    z: 1.96,
-    margin: 0.1,
-    answerMargin: 0.15,
     baselineMinCalls: 50,
     defaultBaseline: { answer: 0.35, cancel: 0.1, rejection: 0.05 },
-    blockMinCount: 2,
+    blockMinCount: 1,
     blockMinRatio: 0.01,
     engines: { att: 'hiya', verizon: 'tns', tmobile: 'first_orion' },
-    ownHistory: { enabled: true, minCalls: 20, minPriorCalls: 40, z: 1.96, margin: 0.03 },
   },
+  earlyWarning: { falseWarningsPer1000NumberDays: 1, crossingsPerDay: 5, minCalls: 10, poolMinCalls: 100, shrinkCalls: 30, dayToDay: 0.04, test: 'multinomial' },
+  events: { answerDropPoints: 10, refusalRisePoints: 10, minCalls: 200 },
   labels: { benign: ['clean', 'unknown'] },
   restDays: 30,
 };
@@ -335,26 +325,36 @@ const schema = z
       })
       .strict()
       .partial(),
-    velocity: z.object({ dailyCap: posInt, hourlyCap: posInt }).strict().partial(),
+    velocity: z.object({ dailyCap: posInt, hourlyCap: posInt, sustainedDays: nonNeg }).strict().partial(),
     signals: z
       .object({
         minCalls: nonNegInt,
-        z: z.number().finite().positive('must be > 0'),
         minAnswered: nonNegInt,
         voicemailFiltering: ratio,
+        velocity: z.boolean(),
+        // Accepted and ignored since issue 16 (their tests were replaced by the budgeted evidence test).
+        z: z.number().finite().positive('must be > 0'),
         warningsForFlag: posInt,
         answerDropAlonePoints: points,
-        velocity: z.boolean(),
       })
       .strict()
       .partial(),
-    status: z.object({ minCalls7d: nonNegInt }).strict().partial(),
+    status: z.object({ minCalls7d: nonNegInt, spamMinBlocks: posInt }).strict().partial(),
+    earlyWarning: z
+      .object({
+        falseWarningsPer1000NumberDays: z.number().finite().positive('must be > 0'),
+        crossingsPerDay: z.number().finite().positive('must be > 0'),
+        minCalls: nonNegInt,
+        poolMinCalls: nonNegInt,
+        shrinkCalls: nonNeg,
+        dayToDay: ratio,
+        test: z.enum(['multinomial', 'directional']),
+      })
+      .strict()
+      .partial(),
+    events: z.object({ answerDropPoints: points, refusalRisePoints: points, minCalls: nonNegInt }).strict().partial(),
     carrier: z
       .object({
-        minCalls: posInt,
-        z: z.number().finite().positive('must be > 0'),
-        margin: ratio,
-        answerMargin: ratio,
         baselineMinCalls: nonNegInt,
         defaultBaseline: z.object({ answer: ratio, cancel: ratio, rejection: ratio }).strict().partial(),
         blockMinCount: posInt,
@@ -363,6 +363,11 @@ const schema = z
           z.string().regex(/^[a-z0-9_]+$/, 'carrier ids are lower-case letters, digits and _'),
           engineEnum,
         ),
+        // Accepted and ignored since issue 16 (their tests were replaced by the budgeted evidence test).
+        minCalls: posInt,
+        z: z.number().finite().positive('must be > 0'),
+        margin: ratio,
+        answerMargin: ratio,
         ownHistory: z
           .object({
             enabled: z.boolean(),

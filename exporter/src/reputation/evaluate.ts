@@ -4,7 +4,9 @@ import { OTHER_CARRIER, type Snapshot, type NumberView } from '../stats/snapshot
 import { kpisOf } from '../stats/vector.js';
 import type { Kpis } from '../model/types.js';
 import { assessNumber, assessmentJson, type Assessment, type EngineLabel } from './assess.js';
-import { carrierBaselines, type Baselines, type FlagWindow } from './carrierFlag.js';
+import { carrierBaselines, type Baselines } from './carrierFlag.js';
+import { carrierEvents, type CarrierEvent } from './events.js';
+import type { WindowName } from '../model/types.js';
 import { DEFAULT_REPUTATION_CONFIG, type ReputationConfig } from './config.js';
 import type { NumberVerdict } from '../http/metrics.js';
 import type { Enrich, NumberJson } from '../http/json.js';
@@ -17,9 +19,18 @@ export interface EvaluateOptions {
   registered?: Map<string, number>;
 }
 
-function carrierKpis(v: NumberView): Record<string, Partial<Record<FlagWindow, Kpis>>> {
-  const out: Record<string, Partial<Record<FlagWindow, Kpis>>> = {};
-  for (const [c, w] of v.carriers) out[c] = { '24h': kpisOf(w['24h']), '7d': kpisOf(w['7d']) };
+/** The windows the engine reads per carrier (docs/scoring.md §6.3: 48h and 72h feed the evidence only). */
+const ENGINE_WINDOWS: WindowName[] = ['24h', '48h', '72h', '7d'];
+
+function windowKpis(w: Record<WindowName, import('../stats/vector.js').Vector>): Partial<Record<WindowName, Kpis>> {
+  const out: Partial<Record<WindowName, Kpis>> = {};
+  for (const name of ENGINE_WINDOWS) if (w[name]) out[name] = kpisOf(w[name]);
+  return out;
+}
+
+function carrierKpis(v: NumberView): Record<string, Partial<Record<WindowName, Kpis>>> {
+  const out: Record<string, Partial<Record<WindowName, Kpis>>> = {};
+  for (const [c, w] of v.carriers) out[c] = windowKpis(w);
   return out;
 }
 
@@ -32,12 +43,23 @@ const baselinesMade = new WeakMap<Snapshot['carriers'], Baselines>();
 export function snapshotBaselines(carriers: Snapshot['carriers']): Baselines {
   let b = baselinesMade.get(carriers);
   if (!b) {
-    const pool: Record<string, Partial<Record<FlagWindow, Kpis>>> = {};
-    for (const [c, w] of carriers) pool[c] = { '24h': kpisOf(w['24h']), '7d': kpisOf(w['7d']) };
+    const pool: Record<string, Partial<Record<WindowName, Kpis>>> = {};
+    for (const [c, w] of carriers) pool[c] = windowKpis(w);
     b = carrierBaselines(pool);
     baselinesMade.set(carriers, b);
   }
   return b;
+}
+
+/** The pool and carrier events of a snapshot (made once per sums object, as the baselines). */
+const eventsMade = new WeakMap<Snapshot['carriers'], CarrierEvent[]>();
+export function snapshotEvents(carriers: Snapshot['carriers'], config: ReputationConfig = DEFAULT_REPUTATION_CONFIG): CarrierEvent[] {
+  let e = eventsMade.get(carriers);
+  if (!e) {
+    e = carrierEvents(snapshotBaselines(carriers), config);
+    eventsMade.set(carriers, e);
+  }
+  return e;
 }
 
 /** One number of a snapshot, assessed as assessSnapshot does (O(the number's carriers) once the baselines are made). */
@@ -47,14 +69,25 @@ export function assessView(v: NumberView, snap: Pick<Snapshot, 'at' | 'carriers'
   return assessNumber(
     {
       number: v.number,
-      windows: { '1h': kpisOf(v.windows['1h']), '24h': kpisOf(v.windows['24h']), '7d': kpisOf(v.windows['7d']) },
+      windows: {
+        '1h': kpisOf(v.windows['1h']),
+        '24h': kpisOf(v.windows['24h']),
+        '48h': v.windows['48h'] ? kpisOf(v.windows['48h']) : null,
+        '72h': v.windows['72h'] ? kpisOf(v.windows['72h']) : null,
+        '7d': kpisOf(v.windows['7d']),
+      },
       carriers: carrierKpis(v),
       foldedCarrier: v.foldedCarriers ? OTHER_CARRIER : null,
       firstSeen,
       lastSeen: v.lastSeen,
       engines: o.labels?.get(v.number),
     },
-    { now: snap.at, config: o.config ?? DEFAULT_REPUTATION_CONFIG, baselines: snapshotBaselines(snap.carriers) },
+    {
+      now: snap.at,
+      config: o.config ?? DEFAULT_REPUTATION_CONFIG,
+      baselines: snapshotBaselines(snap.carriers),
+      events: snapshotEvents(snap.carriers, o.config ?? DEFAULT_REPUTATION_CONFIG),
+    },
   );
 }
 
@@ -76,6 +109,7 @@ export function verdictOf(a: Assessment): NumberVerdict {
     engines: a.engineFlagged,
     reportRatio: a.reportRatio,
     carriers,
+    diagnosis: a.diagnosis,
     pooled: a.pooled,
   };
 }
@@ -106,6 +140,8 @@ function enrichFrom(assessmentOf: (v: NumberView) => Assessment | undefined, lab
     for (const [c, f] of Object.entries(r.carrier_flags)) {
       json.carriers[c] = { flag: f.flag, reason: f.reason, ...json.carriers[c] };
     }
+    json.diagnosis = r.diagnosis;
+    json.signals = r.signals;
     const l = labels?.get(v.number);
     if (l) {
       json.engines = {};

@@ -1,10 +1,11 @@
 // Recommendation (docs/scoring.md §8): keep | slow_down | rest (until) | retire | remediate (engine),
-// with a one-line reason that names the figures.
+// with a reason that names the figures.
 
 import type { ReputationConfig } from './config.js';
 import type { Band } from './score.js';
-import type { Signal, Status } from './status.js';
-import type { Counts } from './math.js';
+import type { Signal } from './signals.js';
+import type { Status } from './status.js';
+import { velocityReason, type Velocity } from './velocity.js';
 
 export const ACTIONS = ['keep', 'slow_down', 'rest', 'retire', 'remediate'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -16,34 +17,6 @@ export interface Recommendation {
   until: number | null;
   /** The engine to open a review with when action is `remediate`, else null. */
   engine: string | null;
-}
-
-export interface Velocity {
-  calls1h: number | null;
-  calls24h: number;
-  hourlyCap: number;
-  dailyCap: number;
-  overHourly: boolean;
-  overDaily: boolean;
-}
-
-export function velocity(w1h: Counts | null | undefined, w24h: Counts, cfg: ReputationConfig): Velocity {
-  const calls1h = w1h ? w1h.calls : null;
-  return {
-    calls1h,
-    calls24h: w24h.calls,
-    hourlyCap: cfg.velocity.hourlyCap,
-    dailyCap: cfg.velocity.dailyCap,
-    overHourly: calls1h !== null && calls1h > cfg.velocity.hourlyCap,
-    overDaily: w24h.calls > cfg.velocity.dailyCap,
-  };
-}
-
-export function velocityReason(v: Velocity): string | null {
-  const parts: string[] = [];
-  if (v.overHourly) parts.push(`${v.calls1h} calls in the last hour over the ${v.hourlyCap}/hour cap`);
-  if (v.overDaily) parts.push(`${v.calls24h} calls in 24h over the ${v.dailyCap}/day cap`);
-  return parts.length ? parts.join(', ') : null;
 }
 
 export interface RecommendationInput {
@@ -59,8 +32,8 @@ export interface RecommendationInput {
   calls7d: number;
   /** Answer ratio 7d, for the keep reason. */
   answerRatio7d: number | null;
-  /** Pool-wide answer drop in points (rest of pool, 24h vs prior 6 days), when known. */
-  poolDropPoints?: number | null;
+  /** Pool or carrier events the number is exposed to (their reasons), for the keep reason. */
+  events?: string[];
 }
 
 const DAY = 86_400_000;
@@ -84,46 +57,22 @@ export function recommend(inp: RecommendationInput, cfg: ReputationConfig): Reco
     };
   }
   if (inp.status === 'spam') {
-    if (inp.band === 'critical') {
-      return { action: 'retire', reason: `${inp.statusReason}; score ${inp.score}: rotate out of the pool`, until: null, engine: null };
-    }
+    if (inp.band === 'critical') return { action: 'retire', reason: `${inp.statusReason}; score ${inp.score}: rotate out of the pool`, until: null, engine: null };
     return rest(`${inp.statusReason}; score ${inp.score}`);
   }
   if (inp.status === 'mixed') {
-    const hard = inp.signals.some((s) => s.severity === 'flag');
-    if (hard || inp.band === 'critical') return rest(`${inp.statusReason}; score ${inp.score}`);
-    return {
-      action: 'slow_down',
-      reason: `${inp.statusReason}${vr && !inp.statusReason.includes(vr) ? `; ${vr}` : ''}: slow down before it is labelled`,
-      until: null,
-      engine: null,
-    };
+    const blocked = inp.signals.some((s) => s.met && s.effect === 'flagged');
+    if (blocked || inp.band === 'critical') return rest(`${inp.statusReason}; score ${inp.score}`);
+    return { action: 'slow_down', reason: `${inp.statusReason}${vr ? `; ${vr}` : ''}: slow down before it is labelled`, until: null, engine: null };
   }
-  if (inp.status === 'in_progress') {
-    // Too few calls to judge the number, but a carrier blocking it is evidence enough to ease off.
-    const hard = inp.signals.find((s) => s.severity === 'flag');
-    if (hard || vr) {
-      return {
-        action: 'slow_down',
-        reason: `${inp.statusReason}, but ${[hard?.reason, vr].filter(Boolean).join('; ')}`,
-        until: null,
-        engine: null,
-      };
-    }
-    return { action: 'keep', reason: inp.statusReason, until: null, engine: null };
-  }
-  if (vr) return { action: 'slow_down', reason: vr, until: null, engine: null };
+  // Pacing: over a cap recommends slow_down whatever the status; it is a cause, not a verdict on the number.
+  if (vr) return { action: 'slow_down', reason: `${inp.status === 'in_progress' ? `${inp.statusReason}, but ` : ''}${vr}`, until: null, engine: null };
+  if (inp.status === 'in_progress') return { action: 'keep', reason: inp.statusReason, until: null, engine: null };
   const ans = inp.answerRatio7d === null ? 'n/a' : `${Math.round(inp.answerRatio7d * 100)} %`;
-  // A signal that does not make the number mixed on its own (the 24h answer drop): named, not acted on.
-  const alone = inp.signals.filter((x) => x.needsCorroboration).map((x) => x.reason);
-  const note = alone.length ? `; ${alone.join('; ')}, not corroborated yet` : '';
-  const pool =
-    inp.poolDropPoints !== null && inp.poolDropPoints !== undefined && inp.poolDropPoints > cfg.connection.dropPoints
-      ? `; answer rate fell ${inp.poolDropPoints.toFixed(0)} points pool-wide: external, not this number`
-      : '';
+  const ext = inp.events?.length ? `; ${inp.events.join('; ')}: external, not this number` : '';
   return {
     action: 'keep',
-    reason: `score ${inp.score} (${inp.band}), answer rate ${ans} over ${inp.calls7d} calls in 7d, no warnings${pool}${note}`,
+    reason: `score ${inp.score} (${inp.band}), answer rate ${ans} over ${inp.calls7d} calls in 7d, no early warning, block or label${ext}`,
     until: null,
     engine: null,
   };

@@ -10,7 +10,7 @@ export { mulberry32 } from './rng.js';
  * `numrep serve --demo`: the simulator (docs/simulation.md) feeding the inbox, so a newcomer
  * sees numbers move. Seven days of history for ten numbers (generic CSV, `demo-backfill.csv`),
  * then live calls appended to `demo-live.csv` as they end, stamped with the wall clock. The
- * hidden reputation runs on a compressed clock (one model hour every `stepSeconds`, default 15):
+ * hidden reputation runs on a compressed clock (one model hour every `stepSeconds`, default 20):
  * +12025550106 moves to a stale list at 300 calls a day when the live part begins and goes
  * healthy → mixed (a few minutes) → spam (labelled and blocked, about ten minutes).
  */
@@ -18,11 +18,14 @@ export interface DemoOptions {
   inbox: string;
   now: () => number;
   log: (msg: string) => void;
-  /** Mean seconds between live calls across the pool during the story (default 1). */
+  /**
+   * Mean seconds between live calls across the pool during the story (default 0.5): fast enough that the story
+   * number's own evidence (a few hundred calls) shows as `mixed` minutes before its first block.
+   */
   liveEverySeconds?: number;
   /** How long the story's fast feed lasts before the pool drops to its planned volume (default 30 min). */
   storyMinutes?: number;
-  /** Real seconds per model hour of the hidden reputation (default 15). */
+  /** Real seconds per model hour of the hidden reputation (default 20). */
   stepSeconds?: number;
   /** Seed (default 7). */
   seed?: number;
@@ -31,6 +34,7 @@ export interface DemoOptions {
 export const DEMO_HEADER = GENERIC_HEADER;
 
 const HOUR = 3_600_000;
+const DEFAULT_LIVE_EVERY_SECONDS = 0.5;
 
 function firstBytes(path: string, n: number): string {
   const fd = openSync(path, 'r');
@@ -71,7 +75,7 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
   } else {
     o.log(`demo: simulated traffic already in ${backfillPath}; appending live calls to ${livePath}`);
   }
-  const stepSeconds = o.stepSeconds ?? 15;
+  const stepSeconds = o.stepSeconds ?? 20;
   o.log(`demo: +12025550106 moves to a stale list at 300 calls/day now (fewer answers, more short calls and declines); the carriers' hidden reputation moves one model hour every ${stepSeconds} s (healthy → mixed → spam over minutes)`);
   const labelledNow = () => new Set(b.sim.state().flatMap((s) => s.labelled.map((c) => `${s.number} by ${c}`)));
   let labelled = labelledNow();
@@ -81,10 +85,10 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
     sim: b.sim,
     format: 'generic',
     file: livePath,
-    rate: 1 / (o.liveEverySeconds ?? 1),
+    rate: 1 / (o.liveEverySeconds ?? DEFAULT_LIVE_EVERY_SECONDS),
     // After the story the pool dials at its planned volume (about 1 000 calls a day), so a demo left
     // running for days settles back to readable windows instead of every number over the velocity cap.
-    rateAt: (elapsed) => (elapsed < (o.storyMinutes ?? 30) * 60_000 ? 1 / (o.liveEverySeconds ?? 1) : PLANNED_RATE),
+    rateAt: (elapsed) => (elapsed < (o.storyMinutes ?? 30) * 60_000 ? 1 / (o.liveEverySeconds ?? DEFAULT_LIVE_EVERY_SECONDS) : PLANNED_RATE),
     stepSeconds,
     now: o.now,
     onStep: (sim) => {

@@ -119,6 +119,25 @@ export interface EvaluationResult {
   /** Per labelled number: first status spam → first label onset (negative: after the label). */
   statusSpam: LeadStats;
   falseWarnings: FalseWarningStats & { signals: Record<string, number> };
+  /**
+   * Issue 16's figures. An alarm is any of: a carrier warning or flag, status mixed or spam, an action other
+   * than keep. Healthy = never degrading (truth).
+   */
+  alarms: {
+    healthyNumbers: number;
+    /** Healthy numbers with an alarm at any evaluated hour. */
+    healthyAlarmed: number;
+    /** Their assessed hours / 24. */
+    healthyNumberDays: number;
+    /** Alarm onsets (an alarmed hour after one that was not) on healthy numbers. */
+    falseAlarms: number;
+    falseAlarmsPer1000NumberDays: number;
+    /** Labelled numbers (label onset in the evaluated period): any alarm ≥ 24 h before the first label. */
+    degrading: number;
+    warned24h: number;
+    /** Median lead (h) of the first alarm before the first label; missed ones count as the worst. */
+    medianLead: number | null;
+  };
 }
 
 function quantile(sorted: number[], q: number): number | null {
@@ -226,7 +245,7 @@ export async function replay(o: EvaluateOptions, truth: GroundTruth): Promise<{ 
         oc[c][i] = Math.max(on, flagRank[a.carriers[c]?.flag ?? 'clean'] >= 2 ? 1 : 0);
       }
       if (healthy.has(number)) {
-        for (const k of new Set(a.signals.map((x) => `${x.kind} (${x.window})`))) falseSignals[k] = (falseSignals[k] ?? 0) + 1;
+        for (const k of new Set(a.signals.filter((x) => x.met && x.effect !== 'context').map((x) => `${x.name} (${x.window})`))) falseSignals[k] = (falseSignals[k] ?? 0) + 1;
       }
       const f = flags.get(number)!;
       for (const c of CARRIER_IDS) {
@@ -277,6 +296,8 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
   const velocityLeads: Array<number | null> = [];
   const ownLeads: Array<number | null> = [];
   const fw = { numbers: 0, carrier: 0, status: 0, action: 0, velocity: 0, own: 0, hours: 0, hCarrier: 0, hStatus: 0, hAction: 0, hVelocity: 0, hOwn: 0 };
+  const al = { alarmed: 0, onsets: 0 };
+  const alarmLeads: Array<number | null> = [];
   let degrading = 0;
   let labelled = 0;
 
@@ -298,9 +319,15 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
       let aw = false;
       let vw = false;
       let ow = false;
+      let was = false;
+      let ever = false;
       for (let i = 0; i < H.length; i++) {
         if (st[i] < 0) continue;
         seen = true;
+        const alarm = anyFlag[i] >= 1 || st[i] >= 1 || act[i] >= 1;
+        if (alarm && !was) al.onsets++;
+        ever ||= alarm;
+        was = alarm;
         fw.hours++;
         if (anyFlag[i] >= 1) (cw = true), fw.hCarrier++;
         if (st[i] >= 1) (sw = true), fw.hStatus++;
@@ -308,6 +335,7 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
         if (vel[i] >= 1) (vw = true), fw.hVelocity++;
         if (anyOwn[i] >= 1) (ow = true), fw.hOwn++;
       }
+      if (ever) al.alarmed++;
       if (seen) {
         fw.numbers++;
         if (cw) fw.carrier++;
@@ -339,9 +367,11 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
       spamLeads.push(lead(numOnset, firstAtLeast(st, H, numFrom, 2, until)));
       actionLeads.push(lead(numOnset, firstAtLeast(act, H, numFrom, 1, until)));
       velocityLeads.push(lead(numOnset, firstAtLeast(vel, H, numFrom, 1, until)));
+      alarmLeads.push(lead(numOnset, firstAtLeast(maxOver([anyFlag, st, act]), H, numFrom, 1, until)));
     }
   }
   const rate = (x: number) => (fw.hours ? x / fw.hours : 0);
+  const alarmStats = leadStats(alarmLeads);
   return {
     scenario: truth.scenario,
     seed: truth.seed,
@@ -370,6 +400,16 @@ export function score(truth: GroundTruth, tl: Timeline, o: { lookbackHours?: num
       hourlyOwnChangeRate: rate(fw.hOwn),
       signals: Object.fromEntries(Object.entries(tl.falseSignals).sort((a, b) => b[1] - a[1])),
     },
+    alarms: {
+      healthyNumbers: fw.numbers,
+      healthyAlarmed: al.alarmed,
+      healthyNumberDays: fw.hours / 24,
+      falseAlarms: al.onsets,
+      falseAlarmsPer1000NumberDays: fw.hours ? (1000 * al.onsets) / (fw.hours / 24) : 0,
+      degrading: alarmStats.n,
+      warned24h: alarmStats.warned24h,
+      medianLead: alarmStats.median,
+    },
   };
 }
 
@@ -394,9 +434,21 @@ export function leadRow(name: string, s: LeadStats): string {
   return `| ${name} | ${s.n} | ${share(s.warnedBefore, s.n)} | ${share(s.warned24h, s.n)} | ${h(s.median)} | ${h(s.p10)} | ${s.missed} |`;
 }
 
+/** The issue-16 figures per scenario and seed (what docs/early-warning.md quotes first). */
+export function alarmTable(rs: EvaluationResult[]): string[] {
+  const out: string[] = [];
+  out.push('| scenario | seed | healthy numbers ever alarmed | false alarms per 1,000 healthy number-days | degrading numbers warned ≥ 24 h before the label | median lead |');
+  out.push('|---|---|---|---|---|---|');
+  for (const r of rs) {
+    const a = r.alarms;
+    out.push(`| ${r.scenario} | ${r.seed} | ${share(a.healthyAlarmed, a.healthyNumbers)} | ${a.falseAlarmsPer1000NumberDays.toFixed(2)} (${a.falseAlarms} in ${a.healthyNumberDays.toFixed(0)}) | ${share(a.warned24h, a.degrading)} | ${h(a.medianLead)} |`);
+  }
+  return out;
+}
+
 /** Markdown tables (what docs/early-warning.md shows). */
 export function resultMarkdown(rs: EvaluationResult[]): string {
-  const out: string[] = [];
+  const out: string[] = [...alarmTable(rs), ''];
   out.push('| scenario | format | numbers (never degrading / degrading / labelled) | calls read | rejected |');
   out.push('|---|---|---|---|---|');
   for (const r of rs) out.push(`| ${r.scenario} | ${r.format} | ${r.numbers.total} (${r.numbers.neverDegrading} / ${r.numbers.degrading} / ${r.numbers.labelled}) | ${r.accepted} | ${r.rejected} |`);

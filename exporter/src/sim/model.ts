@@ -142,7 +142,7 @@ export const DEFAULT_REPUTATION: ReputationParams = {
   engagementPrior: 0.08,
 };
 
-export type PlanKind = 'steady' | 'burst' | 'ramp' | 'stale_list' | 'new' | 'labelled';
+export type PlanKind = 'steady' | 'burst' | 'ramp' | 'stale_list' | 'new' | 'labelled' | 'carrier_ramp';
 
 /** What happens to one number over the run. Hours count from the scenario start. */
 export interface NumberPlan {
@@ -154,8 +154,12 @@ export interface NumberPlan {
   baseDaily: number;
   /** First hour it dials (new numbers). */
   startHour: number;
-  /** burst: from atHour dial `daily` a day; ramp: from atHour add `perDay` a day; stale_list: from atHour the list turns bad (and `daily` a day, if given). */
-  event?: { atHour: number; daily?: number; perDay?: number };
+  /**
+   * burst: from atHour dial `daily` a day; ramp: from atHour add `perDay` a day; stale_list: from atHour the list
+   * turns bad (and `daily` a day, if given); carrier_ramp: from atHour, on `carrier` only, a share of would-be
+   * answers growing by `perDay` a day (up to 0.6) rings out, declines or hangs up fast.
+   */
+  event?: { atHour: number; daily?: number; perDay?: number; carrier?: CarrierId };
   /** Operations rest the number this many hours after its first label onset (null: never). */
   restAfterLabelHours: number | null;
   /** Length of a rest. */
@@ -175,6 +179,10 @@ export interface Scenario {
   reputation: ReputationParams;
   /** Dial evenly around the clock instead of the business-hours curve (the demo: always fresh data). */
   flat?: boolean;
+  /** Pool-wide days when everyone answers less and fewer calls are made (a holiday). */
+  holidays?: Array<{ fromHour: number; toHour: number; answerFactor: number; volumeFactor: number }>;
+  /** Day-to-day variation of each number's answer propensity (standard deviation of a multiplicative factor). */
+  dailyNoise?: number;
 }
 
 export interface SimCall {
@@ -290,6 +298,9 @@ interface NumberState {
   restUntil: number | null;
   rests: Array<{ from: number; until: number }>;
   calls: number;
+  /** Today's multiplicative answer factor (scenario.dailyNoise), and the day it was drawn for. */
+  noise: number;
+  noiseDay: number;
 }
 
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -343,6 +354,8 @@ export class Simulator {
         restUntil: null,
         rests: [],
         calls: 0,
+        noise: 1,
+        noiseDay: -1,
       };
     });
   }
@@ -364,6 +377,29 @@ export class Simulator {
     return p.baseDaily;
   }
 
+  private holiday(h = this.hour) {
+    return this.scenario.holidays?.find((x) => h >= x.fromHour && h < x.toHour) ?? null;
+  }
+
+  /** The number's answer factor for today (1 unless the scenario has day-to-day noise). */
+  private dayNoise(n: NumberState): number {
+    const sd = this.scenario.dailyNoise;
+    if (!sd) return 1;
+    const day = Math.floor(this.hour / 24);
+    if (n.noiseDay !== day) {
+      n.noiseDay = day;
+      n.noise = Math.max(0.4, 1 + sd * n.rng.normal());
+    }
+    return n.noise;
+  }
+
+  /** carrier_ramp: the share of would-be answers on the plan's carrier that turn bad now. */
+  private carrierRamp(n: NumberState, carrier: CarrierId): number {
+    const e = n.plan.event;
+    if (n.plan.kind !== 'carrier_ramp' || !e || e.carrier !== carrier || this.hour < e.atHour) return 0;
+    return Math.min(0.6, ((e.perDay ?? 0) * (this.hour - e.atHour)) / 24);
+  }
+
   private staleList(n: NumberState, h = this.hour): boolean {
     return n.plan.kind === 'stale_list' && n.plan.event !== undefined && h >= n.plan.event.atHour;
   }
@@ -371,7 +407,7 @@ export class Simulator {
   /** Backfill: every call of the current hour (in time order), then the reputation step. */
   runHour(emit: (c: SimCall) => void): void {
     const t0 = this.now;
-    const share = this.scenario.flat ? 1 / 24 : dialShare(t0);
+    const share = (this.scenario.flat ? 1 / 24 : dialShare(t0)) * (this.holiday()?.volumeFactor ?? 1);
     const calls: SimCall[] = [];
     for (const n of this.numbers) {
       const lambda = this.dailyRate(n) * share;
@@ -481,7 +517,7 @@ export class Simulator {
     }
 
     // Base mix of the number on this carrier (list quality; a stale list answers less, declines more).
-    const human = Math.min(0.7, 0.42 * n.plan.quality * spec.answerBias * (stale ? 0.62 : 1));
+    const human = Math.min(0.7, 0.42 * n.plan.quality * spec.answerBias * (stale ? 0.62 : 1) * (this.holiday()?.answerFactor ?? 1) * this.dayNoise(n));
     const base = {
       human,
       voicemail: 0.14,
@@ -529,6 +565,11 @@ export class Simulator {
     // Draw the base outcome, then let the suspicion change what a human does.
     const k = rng.weighted([base.human, base.voicemail, base.noAnswer, cancelBase, base.busy, base.reject, base.failed]);
     let kind: 'human' | 'short' | SimOutcome = (['human', 'voicemail', 'no_answer', 'cancelled', 'busy', 'rejected', 'failed'] as const)[k];
+    const ramp = this.carrierRamp(n, spec.id);
+    if (kind === 'human' && ramp > 0 && rng.chance(ramp)) {
+      const x = rng.next();
+      kind = x < 0.45 ? 'cancelled' : x < 0.7 ? 'rejected' : 'short';
+    }
     if (kind === 'human' && s > 0 && rng.chance(s)) {
       const x = rng.next();
       kind = x < 0.55 ? 'cancelled' : x < 0.72 ? 'rejected' : x < 0.8 ? 'busy' : 'short';
@@ -702,7 +743,10 @@ export function scenario(name: string, seed: number, o: ScenarioOptions = {}): S
     engagement: [['steady', 0.6], ['stale_list', 0.4]],
     healthy: [['steady', 1]],
     small: [['steady', 0.5], ['burst', 0.25], ['stale_list', 0.25]],
+    carrier_ramp: [['steady', 0.6], ['carrier_ramp', 0.4]],
   };
+  // Scenarios with other assumptions (docs/simulation.md): the pool's mix under different traffic.
+  for (const k of ['low_volume', 'holiday', 'heterogeneous']) mix[k] = mix.pool!;
   const m = mix[name];
   if (!m) throw new Error(`unknown scenario "${name}" (known: ${Object.keys(mix).join(', ')})`);
   // Deterministic counts per kind (largest remainder), shuffled over the pool.
@@ -716,6 +760,8 @@ export function scenario(name: string, seed: number, o: ScenarioOptions = {}): S
   kinds.forEach((kind, i) => {
     const p = steady(i);
     p.kind = kind;
+    if (name === 'low_volume') p.baseDaily = Math.round(rng.uniform(10, 25));
+    if (name === 'heterogeneous') p.quality = rng.uniform(0.5, 1.5);
     switch (kind) {
       case 'burst':
         p.event = { atHour: eventHour(), daily: Math.round(rng.uniform(170, 260)) };
@@ -725,6 +771,9 @@ export function scenario(name: string, seed: number, o: ScenarioOptions = {}): S
         break;
       case 'stale_list':
         p.event = { atHour: eventHour() };
+        break;
+      case 'carrier_ramp':
+        p.event = { atHour: eventHour(), perDay: rng.uniform(0.06, 0.12), carrier: CARRIERS[rng.weighted(CARRIERS.map((c) => c.share))]!.id };
         break;
       case 'new':
         p.startHour = Math.round(rng.uniform(hours * 0.3, hours * 0.7));
@@ -742,11 +791,23 @@ export function scenario(name: string, seed: number, o: ScenarioOptions = {}): S
     engagement: '60 % steady, 40 % switch to a stale list (fewer answers, more short calls and declines)',
     healthy: 'every number steady: only false warnings are possible',
     small: 'test scenario: 12 numbers, half steady, a quarter bursting, a quarter on stale lists',
+    low_volume: "the pool's mix at 10–25 calls a day per number",
+    holiday: "the pool's mix with one pool-wide holiday (a weekday mid-run: answers × 0.55, calls × 0.7)",
+    carrier_ramp: '60 % steady, 40 % whose consumers on ONE carrier slowly ring out, decline and hang up fast (6–12 % more of the would-be answers a day)',
+    heterogeneous: "the pool's mix with list quality 0.5–1.5 across numbers and ±15 % day-to-day answer variation",
   };
-  return { name, description: descriptions[name], hours, plans, reputation: { ...DEFAULT_REPUTATION } };
+  const sc: Scenario = { name, description: descriptions[name]!, hours, plans, reputation: { ...DEFAULT_REPUTATION } };
+  if (name === 'holiday') {
+    // A weekday near the middle of the run (scenarios start on a Monday), local midnight to midnight (UTC−5).
+    let d = Math.floor(days / 2);
+    while (d % 7 >= 5) d++;
+    sc.holidays = [{ fromHour: d * 24 + 5, toHour: d * 24 + 29, answerFactor: 0.55, volumeFactor: 0.7 }];
+  }
+  if (name === 'heterogeneous') sc.dailyNoise = 0.15;
+  return sc;
 }
 
-export const SCENARIOS = ['pool', 'velocity', 'ramp', 'engagement', 'healthy', 'small'];
+export const SCENARIOS = ['pool', 'velocity', 'ramp', 'engagement', 'healthy', 'small', 'low_volume', 'holiday', 'carrier_ramp', 'heterogeneous'];
 
 /**
  * `serve --demo`: ten numbers, seven days of history dialled around the clock, then a live part

@@ -87,7 +87,7 @@ export class WindowSet {
   private touched = new Set<string>();
   private rebuilt = true;
 
-  constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '7d']) {
+  constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '48h', '72h', '7d']) {
     const pool = new VectorPool();
     this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched, pool));
   }

@@ -17,7 +17,7 @@ describe('reputation config', () => {
     expect(c.weights).toEqual({ connection: 0.35, sentiment: 0.35, engagement: 0.2, maturity: 0.1 });
     expect(c.ratings).toEqual({ good: 80, normal: 60, poor: 40 });
     expect(c.bands).toEqual({ excellent: 80, degraded: 50 });
-    expect(c.velocity).toEqual({ dailyCap: 100, hourlyCap: 50 });
+    expect(c.velocity).toEqual({ dailyCap: 100, hourlyCap: 50, sustainedDays: 3 });
     expect(c.restDays).toBe(30);
     expect(c.status.minCalls7d).toBe(20);
     expect(c.engagement.shortCallSeconds).toBe(10);
@@ -35,12 +35,16 @@ describe('reputation config', () => {
   });
 
   it('merges a partial override deeply, leaving the defaults untouched', () => {
-    const c = parseReputationConfig({ velocity: { dailyCap: 75 }, restDays: 14, carrier: { margin: 0.1 } });
-    expect(c.velocity).toEqual({ dailyCap: 75, hourlyCap: 50 });
+    const c = parseReputationConfig({ velocity: { dailyCap: 75 }, restDays: 14, carrier: { baselineMinCalls: 80 } });
+    expect(c.velocity).toEqual({ dailyCap: 75, hourlyCap: 50, sustainedDays: 3 });
     expect(c.restDays).toBe(14);
-    expect(c.carrier.margin).toBe(0.1);
-    expect(c.carrier.z).toBe(1.96);
+    expect(c.carrier.baselineMinCalls).toBe(80);
+    expect(c.carrier.blockMinCount).toBe(1);
     expect(DEFAULT_REPUTATION_CONFIG.velocity.dailyCap).toBe(100);
+  });
+
+  it('still accepts (and ignores) the keys of the tests issue 16 replaced, so existing config files load', () => {
+    expect(() => parseReputationConfig({ carrier: { minCalls: 20, z: 1.96, margin: 0.1, answerMargin: 0.15, ownHistory: { enabled: false } }, signals: { z: 1.645, warningsForFlag: 3, answerDropAlonePoints: 10 } })).not.toThrow();
   });
 
   it('replaces the carrier → engine map wholesale', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REPUTATION_CONFIG as D, parseReputationConfig } from '../../src/reputation/config.js';
 import { countsOf } from '../../src/reputation/math.js';
-import { recommend, velocity, type RecommendationInput } from '../../src/reputation/recommendation.js';
-import type { Signal } from '../../src/reputation/status.js';
+import { recommend, type RecommendationInput } from '../../src/reputation/recommendation.js';
+import { velocity } from '../../src/reputation/velocity.js';
+import type { Signal } from '../../src/reputation/signals.js';
 import { DAY, kpis, NOW } from './helpers.js';
 
 const calm = velocity(countsOf(kpis({ answered: 2 })), countsOf(kpis({ answered: 40 })), D);
@@ -18,31 +19,32 @@ const base: RecommendationInput = {
   calls7d: 300,
   answerRatio7d: 0.43,
 };
-const warn: Signal = { window: '24h', kind: 'carrier_warning', severity: 'warning', carrier: 'tmobile', reason: '487 rate 31 % on tmobile vs 9 % pool baseline over 64 calls (24h; lower bound 21 %)' };
-const flag: Signal = { window: '7d', kind: 'carrier_flagged', severity: 'flag', carrier: 'att', reason: '3 blocked (608/603+) of 90 calls on att (3.3 %, 7d)' };
+const warn: Signal = { name: 'outcome_shift', window: '48h', carrier: 'tmobile', value: 31.2, threshold: 25.9, direction: '>', met: true, effect: 'warning', reason: '487 + declined/busy + short calls 52 % on tmobile in 48h vs 21 % expected' };
+const flag: Signal = { name: 'blocks', window: '7d', carrier: 'att', value: 3, threshold: 1, direction: '>', met: true, effect: 'flagged', reason: '3 blocked (608/603+) of 90 calls on att (3.3 %, 7d)' };
 
 describe('recommendation', () => {
   it('keep a healthy number, naming score and answer rate', () => {
     expect(recommend(base, D)).toEqual({
       action: 'keep',
-      reason: 'score 87 (excellent), answer rate 43 % over 300 calls in 7d, no warnings',
+      reason: 'score 87 (excellent), answer rate 43 % over 300 calls in 7d, no early warning, block or label',
       until: null,
       engine: null,
     });
   });
 
-  it('keep, noting a pool-wide drop as external', () => {
-    expect(recommend({ ...base, poolDropPoints: 18.2 }, D).reason).toBe(
-      'score 87 (excellent), answer rate 43 % over 300 calls in 7d, no warnings; answer rate fell 18 points pool-wide: external, not this number',
+  it('keep, naming a pool or carrier event as external', () => {
+    expect(recommend({ ...base, events: ['answer rate pool-wide 25 % in 24h vs 43 % over the 6 days before (fell 18 points)'] }, D).reason).toBe(
+      'score 87 (excellent), answer rate 43 % over 300 calls in 7d, no early warning, block or label; answer rate pool-wide 25 % in 24h vs 43 % over the 6 days before (fell 18 points): external, not this number',
     );
-    expect(recommend({ ...base, poolDropPoints: 10 }, D).reason).not.toContain('pool-wide');
   });
 
-  it('slow_down over the daily or hourly cap', () => {
-    const day = velocity(null, countsOf(kpis({ answered: 101 })), D);
+  it('slow_down over the daily (sustained) or hourly cap, whatever the status', () => {
+    const day = velocity(null, countsOf(kpis({ answered: 101 })), D, countsOf(kpis({ answered: 301 })));
     expect(day).toMatchObject({ overDaily: true, overHourly: false, calls1h: null });
-    expect(recommend({ ...base, velocity: day }, D)).toMatchObject({ action: 'slow_down', reason: '101 calls in 24h over the 100/day cap' });
+    expect(recommend({ ...base, velocity: day }, D)).toMatchObject({ action: 'slow_down', reason: '101 calls in 24h (301 in 72h) over the 100/day cap' });
     expect(velocity(null, countsOf(kpis({ answered: 100 })), D).overDaily).toBe(false);
+    // Over in 24h but not over 3 days' cap in 72h: a spike, not pacing.
+    expect(velocity(null, countsOf(kpis({ answered: 150 })), D, countsOf(kpis({ answered: 300 }))).overDaily).toBe(false);
     const hour = velocity(countsOf(kpis({ answered: 51 })), countsOf(kpis({ answered: 51 })), D);
     expect(recommend({ ...base, velocity: hour }, D).reason).toBe('51 calls in the last hour over the 50/hour cap');
     const both = velocity(countsOf(kpis({ answered: 51 })), countsOf(kpis({ answered: 120 })), D);
@@ -57,7 +59,7 @@ describe('recommendation', () => {
     const r = recommend({ ...base, status: 'mixed', statusReason: warn.reason, signals: [warn], score: 72, band: 'degraded' }, D);
     expect(r).toEqual({
       action: 'slow_down',
-      reason: '487 rate 31 % on tmobile vs 9 % pool baseline over 64 calls (24h; lower bound 21 %): slow down before it is labelled',
+      reason: '487 + declined/busy + short calls 52 % on tmobile in 48h vs 21 % expected: slow down before it is labelled',
       until: null,
       engine: null,
     });
@@ -122,15 +124,6 @@ describe('recommendation', () => {
     });
   });
 
-  it('in_progress slows down when a carrier already blocks it', () => {
-    const blocked: Signal = { window: '24h', kind: 'carrier_flagged', severity: 'flag', carrier: 'att', reason: '5 blocked (608/603+) of 8 calls on att (62.5 %, 24h)' };
-    expect(recommend({ ...base, status: 'in_progress', statusReason: '8 calls in 7d, fewer than 20 needed to judge', signals: [blocked] }, D)).toEqual({
-      action: 'slow_down',
-      reason: '8 calls in 7d, fewer than 20 needed to judge, but 5 blocked (608/603+) of 8 calls on att (62.5 %, 24h)',
-      until: null,
-      engine: null,
-    });
-    const warnOnly: Signal = { ...blocked, severity: 'warning', kind: 'carrier_warning' };
-    expect(recommend({ ...base, status: 'in_progress', signals: [warnOnly] }, D).action).toBe('keep');
-  });
+  // A blocked number is never in_progress any more (direct evidence needs no volume: decideStatus makes it mixed
+  // or spam), so the old "in_progress slows down when a carrier blocks it" case is gone; see status.test.ts.
 });

@@ -35,23 +35,30 @@ export function healthyDays(perCarrierPerDay = 25, shares = HEALTHY, extra = { s
   });
 }
 
+type W = '24h' | '48h' | '72h' | '7d';
+const WS: Array<[W, number]> = [['24h', 1], ['48h', 2], ['72h', 3], ['7d', 7]];
+
 export interface Built {
   input: NumberInput;
-  perCarrier: Record<string, { '24h': Traffic; '7d': Traffic }>;
+  perCarrier: Record<string, Record<W, Traffic>>;
 }
 
 export function buildNumber(number: string, days: Days, opts: Partial<NumberInput> = {}): Built {
-  const perCarrier: Record<string, { '24h': Traffic; '7d': Traffic }> = {};
-  const carriers: Record<string, { '24h': Kpis; '7d': Kpis }> = {};
+  const perCarrier: Record<string, Record<W, Traffic>> = {};
+  const carriers: Record<string, Record<W, Kpis>> = {};
   for (const c of CARRIERS) {
-    const d24 = sum(days[0]?.[c] ?? {});
     const d7 = sum(...days.map((d) => d[c] ?? {}));
     if ((d7.answered ?? 0) + OUTCOMES.reduce((a, o) => a + (d7[o] ?? 0), 0) === 0) continue;
-    perCarrier[c] = { '24h': d24, '7d': d7 };
-    carriers[c] = { '24h': kpis(d24), '7d': kpis(d7) };
+    perCarrier[c] = {} as Record<W, Traffic>;
+    carriers[c] = {} as Record<W, Kpis>;
+    for (const [w, n] of WS) {
+      perCarrier[c][w] = sum(...days.slice(0, n).map((d) => d[c] ?? {}));
+      carriers[c][w] = kpis(perCarrier[c][w]);
+    }
   }
-  const all24 = sum(...Object.values(perCarrier).map((p) => p['24h']));
-  const all7 = sum(...Object.values(perCarrier).map((p) => p['7d']));
+  const all = (w: W) => sum(...Object.values(perCarrier).map((p) => p[w]));
+  const all24 = all('24h');
+  const all7 = all('7d');
   // Spread the 24h evenly: the last hour carries 1/24 of it.
   const h1: Traffic = {};
   for (const o of OUTCOMES) h1[o] = Math.round((all24[o] ?? 0) / 24);
@@ -59,7 +66,7 @@ export function buildNumber(number: string, days: Days, opts: Partial<NumberInpu
     perCarrier,
     input: {
       number,
-      windows: { '1h': kpis(h1), '24h': kpis(all24), '7d': kpis(all7) },
+      windows: { '1h': kpis(h1), '24h': kpis(all24), '48h': kpis(all('48h')), '72h': kpis(all('72h')), '7d': kpis(all7) },
       carriers,
       firstSeen: NOW - 120 * DAY,
       lastSeen: NOW - 60_000,
@@ -70,11 +77,10 @@ export function buildNumber(number: string, days: Days, opts: Partial<NumberInpu
 }
 
 export function poolBaselines(numbers: Built[]): Baselines {
-  const per: Record<string, { '24h': Kpis; '7d': Kpis }> = {};
+  const per: Record<string, Record<W, Kpis>> = {};
   for (const c of CARRIERS) {
-    const t24 = sum(...numbers.map((n) => n.perCarrier[c]?.['24h'] ?? {}));
-    const t7 = sum(...numbers.map((n) => n.perCarrier[c]?.['7d'] ?? {}));
-    per[c] = { '24h': kpis(t24), '7d': kpis(t7) };
+    per[c] = {} as Record<W, Kpis>;
+    for (const [w] of WS) per[c][w] = kpis(sum(...numbers.map((n) => n.perCarrier[c]?.[w] ?? {})));
   }
   return carrierBaselines(per);
 }

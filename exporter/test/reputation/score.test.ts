@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_REPUTATION_CONFIG as D } from '../../src/reputation/config.js';
+import { parseReputationConfig, DEFAULT_REPUTATION_CONFIG as D } from '../../src/reputation/config.js';
 import { countsOf, ZERO_COUNTS } from '../../src/reputation/math.js';
 import { band, composite, scoreCaps } from '../../src/reputation/score.js';
 import type { Subscores } from '../../src/reputation/subscores.js';
@@ -51,14 +51,16 @@ describe('composite score', () => {
     expect(capped.band).toBe('critical');
   });
 
-  it('caps at 49 too when one carrier blocks ≥ 5 % of its calls (at least 2 blocks)', () => {
+  it('caps at 49 too when one carrier blocks ≥ 5 % of its calls (at least carrier.blockMinCount blocks, default 1)', () => {
     const none = { ...ZERO_COUNTS };
     const w7d = countsOf(kpis({ blocked: 3, answered: 197 })); // 1.5 % overall
     const carriers = { att: { '24h': none, '7d': countsOf(kpis({ blocked: 3, answered: 47 })) }, tmobile: { '24h': none, '7d': countsOf(kpis({ answered: 150 })) } };
     const caps = scoreCaps({ w24h: none, w7d, carriers, labels: [] }, D);
     expect(caps).toEqual([{ kind: 'blocked', max: 49, reason: 'att blocks 6.0 % of 50 calls (7d) ≥ 5.0 %' }]);
+    // A block is direct evidence at any count (issue 16): one block of 10 calls caps too; with blockMinCount 2 it did not.
     const one = { att: { '24h': none, '7d': countsOf(kpis({ blocked: 1, answered: 9 })) } };
-    expect(scoreCaps({ w24h: none, w7d, carriers: one, labels: [] }, D)).toEqual([]);
+    expect(scoreCaps({ w24h: none, w7d, carriers: one, labels: [] }, D).map((c) => c.kind)).toEqual(['blocked']);
+    expect(scoreCaps({ w24h: none, w7d, carriers: one, labels: [] }, parseReputationConfig({ carrier: { blockMinCount: 2 } }))).toEqual([]);
   });
 
   it('caps at 30 when an engine labels the number; the lowest cap wins', () => {
