@@ -65,7 +65,8 @@ async function drain(caps: Capture[], port: number): Promise<void> {
 
 /** tcpdump or dumpcap writing `file`, started once it says it listens. */
 async function capture(tool: 'tcpdump' | 'dumpcap', iface: string, file: string, filter: string, extra: string[] = []): Promise<Capture> {
-  const args = tool === 'tcpdump' ? ['-i', iface, '--immediate-mode', '-U', '-Z', 'root', '-w', file, ...extra, filter] : ['-i', iface, '-w', file, '-f', filter, ...extra];
+  // A 32 MiB kernel buffer: with the default 2 MiB the `any` capture lost packets on a busy 2-core machine.
+  const args = tool === 'tcpdump' ? ['-i', iface, '--immediate-mode', '-U', '-B', '32768', '-Z', 'root', '-w', file, ...extra, filter] : ['-i', iface, '-w', file, '-f', filter, ...extra];
   const proc = spawn(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
