@@ -264,6 +264,22 @@ export async function serve(flags: ServeFlags): Promise<void> {
   });
   // Where our numbers live: the default calling code's geocoding table decoded before the first scrape needs it.
   loadGeocoding(countryCodeOf(c));
+  // A stop asked for while serve is still starting (the first poll of a backlog can take a while) is held and
+  // carried out once the full stop is in place; the deadline runs from the signal, not from then.
+  let stopHandler: ((signal: string) => void) | null = null;
+  let earlySignal: string | null = null;
+  const onSignal = (signal: string) => {
+    if (stopHandler) return stopHandler(signal);
+    if (earlySignal !== null) return;
+    earlySignal = signal;
+    log(`${signal} while starting: stopping once the read in progress is committed`);
+    setTimeout(() => {
+      log(`${signal}: not stopped after ${STOP_DEADLINE_MS} ms; exiting without waiting (uncommitted input is read again at the next start)`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   let server;
   try {
     server = await listen(app, host, port, web, log);
@@ -431,6 +447,6 @@ export async function serve(flags: ServeFlags): Promise<void> {
     log('stopped cleanly');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  stopHandler = (signal) => void stop(signal);
+  if (earlySignal !== null) stopHandler(earlySignal);
 }

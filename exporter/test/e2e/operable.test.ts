@@ -186,6 +186,25 @@ describe('serve readiness and sources', () => {
   });
 });
 
+describe('stopping while starting', () => {
+  it('SIGTERM during the first read of a start-up backlog: held, then a clean stop (exit 0), not a kill', async () => {
+    const dir = tmp('numrep-early-stop-');
+    mkdirSync(join(dir, 'inbox'));
+    const text = readFileSync(join(EXAMPLES, 'Master.csv'), 'utf8');
+    writeFileSync(join(dir, 'inbox', 'backlog.csv'), text.repeat(Math.ceil(20e6 / text.length)));
+    const port = await freeTcpPort();
+    // settle_ms 0: the backlog is read by the first poll, before serve's set-up is complete
+    writeFileSync(join(dir, 'numrep.yml'), 'settle_ms: 0\n');
+    const p = serveCli(['--listen', `127.0.0.1:${port}`, '--inbox', join(dir, 'inbox'), '--db', join(dir, 'numrep.db'), '--config', join(dir, 'numrep.yml')]);
+    // Listening, and the first poll of the backlog under way: before, SIGTERM's default action killed it here.
+    await until('listening', async () => (p.log().includes('serving http://') ? true : undefined), 30_000);
+    expect(p.log()).not.toContain('ready in');
+    expect(await stopWith(p, 'SIGTERM')).toBe(0);
+    expect(p.log()).toContain('SIGTERM while starting: stopping once the read in progress is committed');
+    expect(p.log()).toContain('stopped cleanly');
+  });
+});
+
 describe('side files have a size limit', () => {
   it('inventory import of a file over 64 MiB exits 2 naming the file, without reading it', () => {
     const dir = tmp('numrep-side-');
