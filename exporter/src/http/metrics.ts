@@ -268,7 +268,7 @@ const VERDICT_FAMILIES = [
   ['numrep_number_rest_until_timestamp_seconds', 'End of the recommended rest period.'],
   ['numrep_number_engine_flagged', '1 when the engine\'s latest label for the number is not clean.'],
   ['numrep_number_report_ratio', 'Spam reports / calls, where reports are known.'],
-  ['numrep_number_diagnosis', 'Diagnosis of the number: healthy, external (the pool or a carrier moved), degrading (early warning), blacklisted (blocks or labels); 1 for the current one only.'],
+  ['numrep_number_diagnosis', 'Diagnosis of the number: healthy, external (the pool or a carrier moved), engagement (answers stable, conversions fell), degrading (early warning), blacklisted (blocks or labels); 1 for the current one only.'],
 ] as const;
 const PAIR_DATA_FAMILIES = [
   ['numrep_number_carrier_calls', 'Calls from the number terminating on the carrier.'],

@@ -12,6 +12,7 @@ import { recommend, type Recommendation } from './recommendation.js';
 import { velocity, type Velocity } from './velocity.js';
 import { budgetLevel, EVIDENCE_WINDOWS, outcomeShift, thresholdFor, type EvidenceCounts } from './evidence.js';
 import { diagnose, type Diagnosis } from './diagnosis.js';
+import { conversionDrop, type ConversionCounts } from './engagement.js';
 import { ALL_CARRIERS, carrierEvents, type CarrierEvent } from './events.js';
 import type { Signal } from './signals.js';
 
@@ -44,6 +45,8 @@ export interface NumberInput {
   engines?: Partial<Record<string, EngineLabel | null>>;
   /** Spam reports for the number; when absent, the largest `reports` among the engine labels. */
   spamReports?: number | null;
+  /** The dialer's dispositions in 24h and 7d, when the number's records carried any (the diagnosis reads them). */
+  dispositions?: { '24h'?: ConversionCounts | null; '7d'?: ConversionCounts | null } | null;
 }
 
 export interface AssessContext {
@@ -182,6 +185,8 @@ export function assessNumber(input: NumberInput, ctx: AssessContext): Assessment
   const rr = reportRatio(spamReports, w7d);
   const vel = velocity(w1h, w24h, cfg, ownAll['72h'] ?? null);
   const signals = numberSignals({ w24h, w7d, carriers, evidence, reportRatio: rr, velocity: vel }, cfg);
+  const conversion = conversionDrop({ w24h, w7d, dispositions: input.dispositions }, cfg);
+  if (conversion) signals.push(conversion);
   const st = decideStatus({ calls7d: w7d.calls, labels, carriers, signals, blocked24h: w24h.blocked, blocked7d: w7d.blocked }, cfg);
   // Events come with the baselines they are made of (evaluate.ts makes them once per snapshot).
   const events = (ctx.events ?? carrierEvents(baselines, cfg)).filter((e) => e.active && (e.carrier === ALL_CARRIERS || carriers[e.carrier]));

@@ -163,6 +163,17 @@ export interface ReputationConfig {
     /** Calls the pool (or carrier) needs in 24h and in the 6 days before. */
     minCalls: number;
   };
+  /** The diagnosis' reading of the dialer's dispositions (docs/scoring.md §7.1, engagement.ts). */
+  diagnosis: {
+    /** People reached (connected_human) the last 24h and the 6 days before each need before conversions are compared. */
+    minPeopleReached: number;
+    /** The conversion ratio must fall at least this many points, 24h against the 6 days before. */
+    conversionDropPoints: number;
+    /** …beyond chance: Newcombe's lower bound of the fall above 0 at this normal quantile. */
+    z: number;
+    /** Answers count as stable when the answer rate moved at most this many points. */
+    stableAnswerPoints: number;
+  };
   labels: {
     /** Labels that do not count as flagged. */
     benign: string[];
@@ -236,6 +247,7 @@ export const DEFAULT_REPUTATION_CONFIG: ReputationConfig = {
   },
   earlyWarning: { falseWarningsPer1000NumberDays: 1, crossingsPerDay: 5, minCalls: 10, poolMinCalls: 100, shrinkCalls: 30, dayToDay: 0.04, test: 'multinomial' },
   events: { answerDropPoints: 10, refusalRisePoints: 10, minCalls: 200 },
+  diagnosis: { minPeopleReached: 20, conversionDropPoints: 5, z: 3, stableAnswerPoints: 5 },
   labels: { benign: ['clean', 'unknown'] },
   restDays: 30,
 };
@@ -353,6 +365,10 @@ const schema = z
       .strict()
       .partial(),
     events: z.object({ answerDropPoints: points, refusalRisePoints: points, minCalls: nonNegInt }).strict().partial(),
+    diagnosis: z
+      .object({ minPeopleReached: posInt, conversionDropPoints: points, z: z.number().finite().positive('must be > 0'), stableAnswerPoints: points })
+      .strict()
+      .partial(),
     carrier: z
       .object({
         baselineMinCalls: nonNegInt,

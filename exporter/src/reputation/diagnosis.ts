@@ -1,6 +1,8 @@
-// Diagnosis (docs/scoring.md §7.1): the three situations operators reason with, and healthy.
+// Diagnosis (docs/scoring.md §7.1): the situations operators reason with, and healthy.
 //   blacklisted — blocks or an engine label (direct evidence);
 //   degrading   — this number's own early-warning evidence, before any block or label;
+//   engagement  — "declining score, stable answers": recipients answer as before but the people reached
+//                 convert less (the dialer's dispositions; engagement.ts) — the list or script, not the number;
 //   external    — the pool or a carrier it dials moved (an event), not this number;
 //   healthy     — none of these.
 
@@ -9,7 +11,7 @@ import type { CarrierEvent } from './events.js';
 import { ALL_CARRIERS } from './events.js';
 import type { Signal } from './signals.js';
 
-export const DIAGNOSES = ['healthy', 'external', 'degrading', 'blacklisted'] as const;
+export const DIAGNOSES = ['healthy', 'external', 'engagement', 'degrading', 'blacklisted'] as const;
 export type Diagnosis = (typeof DIAGNOSES)[number];
 
 export function diagnose(
@@ -19,6 +21,8 @@ export function diagnose(
   if (inp.labelled || flagged.length) return { diagnosis: 'blacklisted', reason: [...new Set(flagged)].join('; ') || 'labelled by an engine' };
   const warned = inp.signals.filter((s) => s.met && s.effect === 'warning').map((s) => s.reason);
   if (warned.length) return { diagnosis: 'degrading', reason: warned.join('; ') };
+  const conversion = inp.signals.find((s) => s.met && s.name === 'conversion_drop');
+  if (conversion) return { diagnosis: 'engagement', reason: conversion.reason };
   const mine = inp.events.filter((e) => e.active && (e.carrier === ALL_CARRIERS || inp.carriers[e.carrier]));
   if (mine.length) return { diagnosis: 'external', reason: mine.map((e) => e.reason).join('; ') };
   return { diagnosis: 'healthy', reason: 'no block, label, early warning or pool/carrier event' };

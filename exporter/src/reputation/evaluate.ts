@@ -1,7 +1,7 @@
 // Glue between the windows and the pure engine: a snapshot of every number → one Assessment each.
 
 import { OTHER_CARRIER, type Snapshot, type NumberView } from '../stats/snapshot.js';
-import { kpisOf } from '../stats/vector.js';
+import { dispositionWindows, kpisOf } from '../stats/vector.js';
 import type { Kpis } from '../model/types.js';
 import { assessNumber, assessmentJson, type Assessment, type EngineLabel } from './assess.js';
 import { carrierBaselines, type Baselines } from './carrierFlag.js';
@@ -81,6 +81,7 @@ export function assessView(v: NumberView, snap: Pick<Snapshot, 'at' | 'carriers'
       firstSeen,
       lastSeen: v.lastSeen,
       engines: o.labels?.get(v.number),
+      dispositions: dispositionWindows(v.windows),
     },
     {
       now: snap.at,

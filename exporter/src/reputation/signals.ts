@@ -14,7 +14,7 @@ export type SignalEffect =
   | 'context';
 
 export interface Signal {
-  /** blocks, label, outcome_shift, answer_rate, short_calls, rejection, voicemail, reports, velocity_hourly, velocity_daily, event. */
+  /** blocks, label, outcome_shift, answer_rate, short_calls, rejection, voicemail, reports, velocity_hourly, velocity_daily, event, conversion_drop. */
   name: string;
   /** The carrier the figure is about; absent: the number over all carriers. */
   carrier?: string;
