@@ -495,8 +495,10 @@ async function benchMetrics(): Promise<void> {
   results.metrics = { rss0, rows, dialogs };
   out('');
   out(
-    `Numbers with 6 calls each over the last 20 h on 3 carriers (Asterisk, trunk map), and a busy row: 10k numbers with ${opts.busyCalls} calls each ` +
-      "(over the engine's 20-call gates, so a commit can move any verdict); every number is scored. " +
+    'Numbers with 6 calls each over the last 20 h on 3 carriers (Asterisk, trunk map)' +
+      (opts.busyCalls > 0 ? `, and a busy row: 10k numbers with ${opts.busyCalls} calls each (over the engine's 20-call gates, so a commit can move any verdict)` : '') +
+      (opts.numbers.includes(10_000) ? '; held-out shape: 10k DIDs of the real-shaped Asterisk generator (~8 outbound calls each over 20 h among inbound, internal and agent rows, four trunks), an inventory of four pools with campaigns and engine labels for one DID in ten, dropped into the inbox before start' : '') +
+      '; every number is scored. ' +
       'Scrape: an HTTP GET of /metrics as Prometheus sees it (render, transfer, decode), repeated on unchanged data (a Prometheus pair scraping between commits). ' +
       'Server render: `numrep_metrics_render_seconds`. First scrape: the first after start-up, every number assessed and every series rendered. ' +
       'After a new call: a scrape once one appended call is counted (a commit moves the windows and the pool baselines; the numbers whose verdict can depend on them are assessed again, unchanged series text is reused), median of 5. ' +
