@@ -3,12 +3,12 @@
 // and ratios leave here: never a consumer's number or its hash.
 
 import type { Runtime } from '../runtime.js';
-import type { Snapshot } from '../stats/snapshot.js';
+import type { NumberView, Snapshot } from '../stats/snapshot.js';
 import { addInto, dispositionsOf, dispositionWindows, emptyVector, type Vector } from '../stats/vector.js';
 import { emptyScope, FATIGUE_WINDOWS, type FatigueScope, type FatigueSnapshot, type FatigueWindow } from '../stats/fatigue.js';
 import { DEFAULT_ABANDONED_LIMIT } from '../model/disposition.js';
 import { withFatigueReason } from '../reputation/recommendation.js';
-import { Family, labels } from './exposition.js';
+import { Family, formatValue, labels } from './exposition.js';
 import type { CampaignJson, Enrich, PoolJson } from './json.js';
 
 export interface Management {
@@ -80,14 +80,49 @@ export function campaignsJson(snap: Snapshot, m: Management): CampaignJson[] {
 
 const fam = (name: string, help: string) => new Family(`numrep_${name}`, help, 'gauge');
 
-/** The management families of /metrics (docs/metrics.md), rendered from the snapshot and the fatigue figures. */
-export function renderManagement(snap: Snapshot, m: Management, out: string[]): void {
+/** The per-number management families of /metrics, in the order they are written (before the pool families). */
+export const NUMBER_MANAGEMENT_FAMILIES = [
+  ['numrep_number_consumers', 'Distinct consumers the number dialled in the window (counted by keyed hash, never shown).'],
+  ['numrep_number_repeat_dial_ratio', 'Calls to a consumer the number already dialled in the window / calls.'],
+  ['numrep_number_consumers_over_cap', 'Consumers the number called more than the daily cap within 24 h, in the window.'],
+  ['numrep_number_attempts_over_cap', 'Calls beyond the daily cap to one consumer from the number, in the window.'],
+  ['numrep_number_conversion_ratio', "Conversions / calls that reached a person, by the dialer's dispositions."],
+] as const;
+
+/**
+ * One number's management series, one string per NUMBER_MANAGEMENT_FAMILIES entry: its fatigue `fz`
+ * (undefined: it dialled no one in the windows) and the dispositions of its 24h/7d vectors. `base` is its
+ * rendered `number`, `pool` labels.
+ */
+export function numberManagementRows(v: NumberView, fz: FatigueScope | undefined, base: string): string[] {
+  const segs = NUMBER_MANAGEMENT_FAMILIES.map(() => '');
+  for (const w of FATIGUE_WINDOWS) {
+    const l = `${base},window="${w}"`;
+    if (fz && fz[w].calls > 0) {
+      segs[0] += seriesLine(NUMBER_MANAGEMENT_FAMILIES[0][0], l, fz[w].consumers);
+      segs[1] += seriesLine(NUMBER_MANAGEMENT_FAMILIES[1][0], l, fz[w].repeat_dial_ratio);
+      segs[2] += seriesLine(NUMBER_MANAGEMENT_FAMILIES[2][0], l, fz[w].consumers_over_cap);
+      segs[3] += seriesLine(NUMBER_MANAGEMENT_FAMILIES[3][0], l, fz[w].attempts_over_cap);
+    }
+    const d = v.windows[w] ? dispositionsOf(v.windows[w]) : null;
+    if (d) segs[4] += seriesLine(NUMBER_MANAGEMENT_FAMILIES[4][0], l, d.conversion_ratio);
+  }
+  return segs;
+}
+
+/** As Family.add writes one series, '\n'-terminated; absent values write nothing. */
+function seriesLine(name: string, labelText: string, value: number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  return `${name}{${labelText}} ${formatValue(value)}\n`;
+}
+
+/**
+ * The management families of /metrics (docs/metrics.md), rendered from the snapshot and the fatigue figures.
+ * `numbers: false` leaves out the per-number families (serve's /metrics keeps their text between scrapes and
+ * writes them itself, before these).
+ */
+export function renderManagement(snap: Snapshot, m: Management, out: string[], opts: { numbers?: boolean } = {}): void {
   const f = {
-    consumers: fam('number_consumers', 'Distinct consumers the number dialled in the window (counted by keyed hash, never shown).'),
-    repeat: fam('number_repeat_dial_ratio', 'Calls to a consumer the number already dialled in the window / calls.'),
-    over: fam('number_consumers_over_cap', 'Consumers the number called more than the daily cap within 24 h, in the window.'),
-    attempts: fam('number_attempts_over_cap', 'Calls beyond the daily cap to one consumer from the number, in the window.'),
-    conversion: fam('number_conversion_ratio', "Conversions / calls that reached a person, by the dialer's dispositions."),
     poolConsumers: fam('pool_consumers', 'Distinct consumers the pool dialled in the window.'),
     poolRepeat: fam('pool_repeat_dial_ratio', 'Calls to a consumer the pool already dialled in the window / calls.'),
     poolOver: fam('pool_consumers_over_cap', 'Consumers the pool (any of its numbers) called more than the daily cap within 24 h, in the window.'),
@@ -98,19 +133,13 @@ export function renderManagement(snap: Snapshot, m: Management, out: string[]): 
     campaignAbandoned: fam('campaign_abandoned_ratio', 'Abandoned calls / (calls that reached a person + abandoned) of the campaign (the 3 % rule).'),
     limit: fam('abandoned_ratio_limit', 'The abandoned share a campaign may reach (dispositions.abandoned_limit).'),
   };
-  for (const v of snap.numbers.values()) {
-    const fz = m.fatigue.numbers.get(v.number);
-    for (const w of FATIGUE_WINDOWS) {
-      const l = labels({ number: v.number, pool: v.pool, window: w });
-      if (fz && fz[w].calls > 0) {
-        f.consumers.add(l, fz[w].consumers);
-        f.repeat.add(l, fz[w].repeat_dial_ratio);
-        f.over.add(l, fz[w].consumers_over_cap);
-        f.attempts.add(l, fz[w].attempts_over_cap);
-      }
-      const d = v.windows[w] ? dispositionsOf(v.windows[w]) : null;
-      if (d) f.conversion.add(l, d.conversion_ratio);
-    }
+  if (opts.numbers !== false) {
+    const segs: string[][] = [];
+    for (const v of snap.numbers.values()) segs.push(numberManagementRows(v, m.fatigue.numbers.get(v.number), labels({ number: v.number, pool: v.pool })));
+    NUMBER_MANAGEMENT_FAMILIES.forEach(([name, help], i) => {
+      const text = segs.map((s) => s[i]).join('');
+      if (text !== '') out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, text.slice(0, -1));
+    });
   }
   const pools = poolsJson(snap, m);
   for (const p of pools) {

@@ -7,7 +7,8 @@ import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type
 import type { Kpis, WindowName } from '../model/types.js';
 import { escapeLabel, Family, formatValue, labels } from './exposition.js';
 import { Turns } from '../stats/turns.js';
-import { managementOf, renderManagement } from './management.js';
+import { managementOf, NUMBER_MANAGEMENT_FAMILIES, numberManagementRows, renderManagement } from './management.js';
+import type { FatigueScope } from '../stats/fatigue.js';
 
 /** What the reputation engine says about one number, as far as /metrics needs it. */
 export interface NumberVerdict {
@@ -344,6 +345,18 @@ function sameVerdict(a: NumberVerdict, b: NumberVerdict): boolean {
   return true;
 }
 
+/** Equal in every figure a number's management rows print (the cap is not printed per number). */
+function sameFatigue(a: FatigueScope | undefined, b: FatigueScope | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  for (const w of ['24h', '7d'] as const) {
+    const x = a[w];
+    const y = b[w];
+    if (x.calls !== y.calls || x.consumers !== y.consumers || x.repeat_dial_ratio !== y.repeat_dial_ratio || x.consumers_over_cap !== y.consumers_over_cap || x.attempts_over_cap !== y.attempts_over_cap) return false;
+  }
+  return true;
+}
+
 /** A number's window series, one string per NUMBER_DATA_FAMILIES entry. */
 function numberDataRows(v: NumberView, base: string): string[] {
   const segs = NUMBER_DATA_FAMILIES.map(() => '');
@@ -415,6 +428,11 @@ interface NumberState {
   rowsVerdict: NumberVerdict | undefined;
   /** Per carrier of the number. */
   pairs: Map<string, PairState>;
+  /** Recipient fatigue and conversion rows (http/management.ts), and the fatigue figures they were made from. */
+  mgmt: Rows;
+  fatigue: FatigueScope | undefined;
+  /** False until mgmt was first written; then true while the rows match the view and `fatigue`. */
+  mgmtMade: boolean;
 }
 
 /** What /metrics keeps per number × carrier pair between scrapes. */
@@ -600,6 +618,7 @@ export class MetricsExporter {
   private readonly verdictSection = new Section<NumberState>(VERDICT_FAMILIES, (st) => st.verdictRows, (st) => verdictRows(st.verdict!, st.base));
   private readonly pairSection = new Section<PairState>(PAIR_DATA_FAMILIES, (ps) => ps.data, (ps) => pairDataRows(ps.base, ps.w));
   private readonly flagSection = new Section<PairState>(PAIR_FLAG_FAMILIES, (ps) => ps.flagRows, (ps) => pairFlagRows(ps.base, ps.flag));
+  private readonly mgmtSection = new Section<NumberState>(NUMBER_MANAGEMENT_FAMILIES, (st) => st.mgmt, (st) => numberManagementRows(st.view, st.fatigue, st.base));
   private lastCarriers: Snapshot['carriers'] | null = null;
   /** Every pair in rank order after the last ranking, when that order was strict (else null: rank afresh). */
   private ranked: PairState[] | null = null;
@@ -683,7 +702,7 @@ export class MetricsExporter {
       let st = this.numberStates.get(v.number);
       if (!st) {
         const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
-        st = { gen, view: v, base, data: new Rows(), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(), rowsVerdict: undefined, pairs: new Map() };
+        st = { gen, view: v, base, data: new Rows(), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(), rowsVerdict: undefined, pairs: new Map(), mgmt: new Rows(), fatigue: undefined, mgmtMade: false };
         this.numberStates.set(v.number, st);
         changed.add(st);
         pairsChanged = true;
@@ -827,11 +846,24 @@ export class MetricsExporter {
     for (const e of this.opts.carrierEvents?.(snap) ?? []) events.add(labels({ carrier: e.carrier, event: e.event }), e.active ? 1 : 0);
     const out: string[] = [];
     for (const f of [...Object.values(c), pool, events]) f.render(out);
-    // Recipient fatigue and dispositions (http/management.ts): rendered every time, from figures the Runtime keeps
-    // (remade here in slices when due, so a large dial log does not hold the event loop).
-    await this.rt.refreshFatigue(snap.at, () => turns.maybe());
-    renderManagement(snap, managementOf(this.rt, snap.at, true), out);
     if (out.length > 0) chunks.push(Buffer.from(out.join('\n') + '\n'));
+    // Recipient fatigue and dispositions (http/management.ts), from figures the Runtime keeps (remade here in
+    // slices when due, so a large dial log does not hold the event loop). The per-number rows are kept like the
+    // window rows: rendered again only for a number whose view or fatigue figures changed (the figures are remade
+    // at most every fatigue.refresh_seconds, most of them equal); the pool families are rendered every time.
+    await this.rt.refreshFatigue(snap.at, () => turns.maybe());
+    const m = managementOf(this.rt, snap.at, true);
+    const mgmtStale = (st: NumberState) => !st.mgmtMade || changed.has(st) || rebased.has(st);
+    for (const st of states) {
+      const fz = m.fatigue.numbers.get(st.view.number);
+      if (fz !== st.fatigue && !sameFatigue(fz, st.fatigue)) st.mgmtMade = false;
+      st.fatigue = fz;
+    }
+    await this.mgmtSection.build(states, mgmtStale, chunks, turns);
+    for (const st of states) st.mgmtMade = true;
+    const poolOut: string[] = [];
+    renderManagement(snap, m, poolOut, { numbers: false });
+    if (poolOut.length > 0) chunks.push(Buffer.from(poolOut.join('\n') + '\n'));
   }
 
   private counters: { key: string; chunk: Buffer | null } | null = null;

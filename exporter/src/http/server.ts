@@ -18,6 +18,7 @@ import { numbersPage, parseNumbersQuery, DEFAULT_LIMIT } from './numbersQuery.js
 import { LANDING_CSP, apiIndex, landingHtml } from './landing.js';
 import { BasicAuth, createWebServer, type WebConfig } from './webConfig.js';
 import { VERSION } from '../version.js';
+import { acceptsGzip, GzipMembers } from './gzipBody.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -135,13 +136,18 @@ export function createApp(o: HttpOptions): express.Express {
   });
   app.get(['/api', '/api/v1'], metricsAuth, (_req, res) => res.json(apiIndex(VERSION)));
 
-  app.get('/metrics', metricsAuth, async (_req, res, next) => {
+  const gzipMembers = new GzipMembers();
+  app.get('/metrics', metricsAuth, async (req, res, next) => {
     try {
-      // Written as the Buffers /metrics keeps (no 60 MB string to join and encode per scrape).
-      const chunks = await o.metrics.renderBody();
+      // Written as the Buffers /metrics keeps (no 60 MB string to join and encode per scrape); gzipped when the
+      // scraper asks (Prometheus does), each kept Buffer compressed once while it lives (http/gzipBody.ts).
+      const plain = await o.metrics.renderBody();
+      const gz = acceptsGzip(req.get('accept-encoding'));
+      const chunks = gz ? await gzipMembers.of(plain) : plain;
       let length = 0;
       for (const c of chunks) length += c.length;
-      res.status(200).set({ 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(length) });
+      res.status(200).set({ 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(length), Vary: 'Accept-Encoding' });
+      if (gz) res.set('Content-Encoding', 'gzip');
       res.cork();
       for (const c of chunks) res.write(c);
       res.end();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync, deflateSync } from 'node:zlib';
+import { gzipSync, gunzipSync, deflateSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Runtime } from '../../src/runtime.js';
 import { CarrierResolver } from '../../src/model/carrier.js';
@@ -172,6 +172,35 @@ describe('HTTP', () => {
     if (promtool.error && process.env.CI !== 'true') return; // promtool missing outside CI: covered there
     expect(promtool.stdout + promtool.stderr).toBe('');
     expect(promtool.status).toBe(0);
+  });
+
+  it('gzips /metrics when the scraper asks (Prometheus does), the same body; plain when it does not', async () => {
+    await start();
+    const raw = (headers: Record<string, string>) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const req = request(`${rig!.base}/metrics`, { headers }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(parts) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const series = (b: string) => b.split('\n').filter((l) => /^numrep_(number|carrier|pool|calls)_/.test(l)).join('\n');
+    const plain = await raw({});
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(Number(plain.headers['content-length'])).toBe(plain.body.length);
+    for (const ae of ['gzip', 'br;q=1.0, gzip;q=0.8, *;q=0.1']) {
+      const gz = await raw({ 'Accept-Encoding': ae });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gz.headers.vary).toMatch(/Accept-Encoding/);
+      expect(Number(gz.headers['content-length'])).toBe(gz.body.length);
+      const text = gunzipSync(gz.body).toString();
+      expect(text).toContain('numrep_number_calls{number="+12025550101",pool="default",window="24h"} 5');
+      expect(series(text)).toBe(series(plain.body.toString()));
+    }
+    const refused = await raw({ 'Accept-Encoding': 'gzip;q=0, identity' });
+    expect(refused.headers['content-encoding']).toBeUndefined();
   });
 
   it('returns the docs/architecture.md#json JSON for all numbers, one number and carriers', async () => {
