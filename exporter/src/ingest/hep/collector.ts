@@ -12,6 +12,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket as TcpSocket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ReaderOptions } from '../reader.js';
 import type { RawCall } from '../../model/types.js';
 import type { SipCall } from '../sip/dialogs.js';
@@ -34,6 +35,31 @@ export interface HepCollectorOptions {
   log(msg: string): void;
 }
 
+/**
+ * UDP receive buffer asked for: ~0.5 s of 50k packets/s of ~600-byte HEP packets. Linux caps what a process
+ * gets at net.core.rmem_max (often 208 KiB); the start-up log says when it was capped (docs/operations.md).
+ */
+export const UDP_RECV_BUFFER = 32 * 1_048_576;
+/** Kernel UDP drops are logged at most this often. */
+const DROP_LOG_MS = 60_000;
+
+/**
+ * Datagrams the kernel dropped on the UDP sockets bound to `port` (hex, the `drops` column of
+ * /proc/net/udp or /proc/net/udp6 — its receive buffer was full), or null when no line matches.
+ */
+export function udpDropsFromProc(text: string, port: number): number | null {
+  const want = port.toString(16).toUpperCase().padStart(4, '0');
+  let drops: number | null = null;
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13 || !f[1].includes(':')) continue;
+    if (f[1].slice(f[1].lastIndexOf(':') + 1) !== want) continue;
+    const d = Number(f[f.length - 1]);
+    if (Number.isFinite(d)) drops = (drops ?? 0) + d;
+  }
+  return drops;
+}
+
 /** Distinct capture agent ids kept as label values; more become `other`. */
 const MAX_AGENTS = 64;
 const PROTO_NAMES: Record<number, string> = { 1: 'sip', 5: 'rtcp', 34: 'rtp_agent', 35: 'rtcp_xr', 53: 'dns', 100: 'log' };
@@ -47,6 +73,10 @@ export interface HepStats {
   ignored: Map<string, number>;
   sipMessages: number;
   connectionsRefused: number;
+  /** UDP datagrams the kernel dropped on our socket since it was bound (null: not readable here, e.g. not Linux). */
+  udpDrops: number | null;
+  /** Receive buffer the kernel gave the UDP socket (bytes; Linux reports twice what was set). */
+  udpRecvBuffer: number;
 }
 
 export class HepCollector {
@@ -66,7 +96,10 @@ export class HepCollector {
   private lastTs = 0;
   private lastArrival = 0;
   private readonly agents = new Set<string>();
-  readonly stats: HepStats = { packets: new Map(), bytes: new Map(), malformed: new Map(), ignored: new Map(), sipMessages: 0, connectionsRefused: 0 };
+  readonly stats: HepStats = { packets: new Map(), bytes: new Map(), malformed: new Map(), ignored: new Map(), sipMessages: 0, connectionsRefused: 0, udpDrops: null, udpRecvBuffer: 0 };
+  private dropsAtBind = 0;
+  private dropsLogged = 0;
+  private dropLogAt = 0;
   /** Called after every commit (tests await it instead of sleeping). */
   onCommit?: () => void;
   /** Port bound (the configured one, or the one chosen for port 0). */
@@ -106,7 +139,7 @@ export class HepCollector {
     const addr = this.tcp.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.o.port;
     this.tcp.on('error', (err) => this.o.log(`hep: tcp: ${err.message}`));
-    const udp = createSocket({ type: family, recvBufferSize: 4 * 1_048_576 });
+    const udp = createSocket({ type: family, recvBufferSize: UDP_RECV_BUFFER });
     this.udp = udp;
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
@@ -120,6 +153,14 @@ export class HepCollector {
     });
     udp.on('message', (msg) => this.onPacket(msg, 'udp'));
     udp.on('error', (err) => this.o.log(`hep: udp: ${err.message}`));
+    this.stats.udpRecvBuffer = udp.getRecvBufferSize();
+    // Linux doubles what it grants; below the ask, net.core.rmem_max capped it and bursts overflow sooner.
+    if (this.stats.udpRecvBuffer < UDP_RECV_BUFFER) {
+      this.o.log(`hep: UDP receive buffer ${mib(this.stats.udpRecvBuffer)} MiB (asked ${mib(UDP_RECV_BUFFER)} MiB; the kernel caps it at net.core.rmem_max: sysctl -w net.core.rmem_max=${UDP_RECV_BUFFER})`);
+    }
+    const atBind = this.kernelDrops();
+    this.dropsAtBind = atBind ?? 0;
+    this.stats.udpDrops = atBind === null ? null : 0;
     this.ticker = setInterval(() => this.tick(), 1000);
     this.ticker.unref();
   }
@@ -224,8 +265,34 @@ export class HepCollector {
     }, this.o.commitMs ?? 250);
   }
 
+  /** The kernel's drop count for our UDP port (Linux /proc), or null. */
+  private kernelDrops(): number | null {
+    const file = this.udp?.address().family === 'IPv6' ? '/proc/net/udp6' : '/proc/net/udp';
+    try {
+      return udpDropsFromProc(readFileSync(file, 'latin1'), this.port);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Kernel drops into the metric, and a log line (at most one a minute) when they grew: loss is never silent. */
+  pollDrops(now = Date.now()): void {
+    const k = this.kernelDrops();
+    if (k === null) return;
+    this.stats.udpDrops = Math.max(0, k - this.dropsAtBind);
+    if (this.stats.udpDrops > this.dropsLogged && now - this.dropLogAt >= DROP_LOG_MS) {
+      this.o.log(
+        `hep: the kernel dropped ${this.stats.udpDrops - this.dropsLogged} UDP packet(s) (receive buffer full, ${mib(this.stats.udpRecvBuffer)} MiB; ` +
+          `numrep_hep_udp_drops_total): raise net.core.rmem_max, or send HEP over TCP`,
+      );
+      this.dropsLogged = this.stats.udpDrops;
+      this.dropLogAt = now;
+    }
+  }
+
   /** Time passes without packets: end calls whose final response never came. */
   private tick(): void {
+    this.pollDrops();
     if (this.lastTs === 0) return;
     const out: SipCall[] = [];
     this.dialogs.tracker.advance(this.lastTs + (Date.now() - this.lastArrival), out);
@@ -279,6 +346,10 @@ export class HepCollector {
       // logged by flush
     }
   }
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1_048_576).toFixed(bytes < 1_048_576 ? 2 : 0);
 }
 
 export { HEP_MALFORMED };
