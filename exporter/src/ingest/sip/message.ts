@@ -300,10 +300,18 @@ export function startLine(start: string, bodyLines: number): SipMessage | null {
   return msg;
 }
 
+/** Header names as written → full lower-case name: a capture repeats the same few dozen spellings. */
+const headerNames = new Map<string, string>();
+
 /** Full lower-case name of a header name as written (compact forms expanded). */
 export function fullHeaderName(name: string): string {
-  const n = name.toLowerCase();
-  return COMPACT[n] ?? n;
+  let full = headerNames.get(name);
+  if (full === undefined) {
+    const n = name.toLowerCase();
+    full = COMPACT[n] ?? n;
+    if (headerNames.size < 4096) headerNames.set(name, full); // bounded: a hostile sender's invented names stop being kept
+  }
+  return full;
 }
 
 /** Parse a whole message from text (tests, tools). Blank lines are ignored like the tailer does. */
