@@ -716,7 +716,7 @@ async function benchHep(): Promise<void> {
   const packets = benchHepPackets(calls);
   out(`## HEP collector: serve --hep-listen, ${kfmt(packets.length)} HEPv3 packets (${kfmt(calls)} calls)`);
   out('');
-  out('| transport | receiver | offered packets/s | packets/s | counted | lost | kernel drops | calls counted | CPU s |');
+  out('| transport | receiver | offered packets/s | packets/s | counted | lost | dropped unread (metric) | calls counted | CPU s |');
   out('|---|---|---|---|---|---|---|---|---|');
   const rows: Record<string, unknown>[] = [];
   const TARGET = 50_000;
@@ -796,7 +796,7 @@ async function benchHep(): Promise<void> {
   rows.push({ receiver: 'dialog memory', ...mem });
   results.hep = rows;
   out('');
-  out('Packets: INVITE, 180 and a final answer per call, a BYE after a 200, a CANCEL before a 487 (4 1/3 a call on average). TCP: the stream as fast as the receiver reads it, packets/s = packets / time until all were counted. UDP: bursts of 64 datagrams from one connected socket, a turn of the event loop between them, at will or paced; "offered" is what the sender managed (one Node process on the same machine); what a receiver cannot keep up with is lost (the bare loop only counts), and numrep counts what the kernel dropped on its socket (`numrep_hep_udp_drops_total`, from /proc/net/udp). numrep asks for a 32 MiB UDP receive buffer (the kernel caps it at net.core.rmem_max) and commits finished calls every 250 ms while packets arrive. CPU s: the serve process, from the first packet sent to the calls counted.');
+  out('Packets: INVITE, 180 and a final answer per call, a BYE after a 200, a CANCEL before a 487 (4 1/3 a call on average). TCP: the stream as fast as the receiver reads it, packets/s = packets / time until all were counted. UDP: bursts of 64 datagrams from one connected socket, a turn of the event loop between them, at will or paced; "offered" is what the sender managed (one Node process on the same machine); what a receiver cannot keep up with is lost (the bare loop only counts), and numrep counts what was dropped unread (`numrep_hep_udp_drops_total`: the kernel's drops on its socket from /proc/net/udp, and its receive thread's). numrep asks for a 32 MiB UDP receive buffer (the kernel caps it at net.core.rmem_max) and commits finished calls every 250 ms while packets arrive. CPU s: the serve process, from the first packet sent to the calls counted.');
   out('');
 }
 

@@ -59,7 +59,7 @@ export function registerHepMetrics(registry: client.Registry, hep: HepCollector)
   });
   new client.Counter({
     name: 'numrep_hep_udp_drops_total',
-    help: 'HEP datagrams the kernel dropped on the UDP socket (receive buffer full: numrep read too slowly), from /proc/net/udp (Linux; stays 0 where that file cannot be read).',
+    help: 'HEP datagrams dropped unread: by the kernel on the UDP socket (receive buffer full, from /proc/net/udp; Linux) and by the receive thread (more than 64 MiB waiting for the main thread).',
     registers: [registry],
     collect() {
       this.reset();

@@ -5,7 +5,8 @@
 // tracker's state in one transaction, as a file's step does (ingest/live.ts): a restart resumes the
 // calls in flight. A crash loses what arrived since the last commit (at most `commitMs` of packets):
 // a call whose messages fell in that gap is still counted, from the messages around it, unless the gap
-// held its INVITE.
+// held its INVITE. UDP is read by a receive thread (UDP_RECEIVER) so that a commit does not stop the
+// reading; what is dropped unread — by the kernel or that thread — is counted (numrep_hep_udp_drops_total).
 //
 // Nothing from a packet is logged: payloads hold the called number.
 
