@@ -57,6 +57,22 @@ export function registerHepMetrics(registry: client.Registry, hep: HepCollector)
       this.set(hep.openDialogs);
     },
   });
+  new client.Counter({
+    name: 'numrep_hep_udp_drops_total',
+    help: 'HEP datagrams dropped unread: by the kernel on the UDP socket (receive buffer full, from /proc/net/udp; Linux) and by the receive thread (more than 64 MiB waiting for the main thread).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      hep.pollDrops();
+      if (hep.stats.udpDrops !== null) this.inc(hep.stats.udpDrops);
+    },
+  });
+  new client.Gauge({
+    name: 'numrep_hep_udp_receive_buffer_bytes', help: 'Receive buffer the kernel granted the HEP UDP socket (capped by net.core.rmem_max).', registers: [registry],
+    collect() {
+      this.set(hep.stats.udpRecvBuffer);
+    },
+  });
   new client.Gauge({
     name: 'numrep_hep_tcp_connections', help: 'HEP senders connected over TCP.', registers: [registry],
     collect() {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { CHUNK, decodeHep, encodeHep, hepChunk, hepFrameLength, HEP_MAGIC } from '../../src/ingest/hep/hep.js';
 import { sipFromBytes, sipStreamLength } from '../../src/ingest/sip/packet.js';
 import { header } from '../../src/ingest/sip/message.js';
+import { udpDropsFromProc } from '../../src/ingest/hep/collector.js';
 
 const INVITE = [
   'INVITE sip:+12125550100@10.0.0.2:5060 SIP/2.0',
@@ -136,5 +137,19 @@ describe('captured SIP into the dialog tracker (HEP, pcap)', () => {
     expect(out).toHaveLength(1);
     expect(out[0].record).toMatchObject({ outcome: 'busy', sipCode: 486, inTrunk: '198.51.100.7', trunk: 'gw.carrier.example:5060', source: 'hep' });
     expect(out[0].record.direction).toBeUndefined();
+  });
+});
+
+describe('kernel UDP drops (/proc/net/udp)', () => {
+  const proc = [
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    '  105: 0100007F:2382 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 41233 2 0000000000000000 1187',
+    '  200: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1021 2 0000000000000000 0',
+  ].join('\n');
+  it('reads the drops column of the socket bound to the port, null when none is', () => {
+    expect(udpDropsFromProc(proc, 9090)).toBe(1187);
+    expect(udpDropsFromProc(proc, 68)).toBe(0);
+    expect(udpDropsFromProc(proc, 5060)).toBeNull();
+    expect(udpDropsFromProc('', 9090)).toBeNull();
   });
 });

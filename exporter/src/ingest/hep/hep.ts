@@ -128,7 +128,7 @@ export function decodeHep(buf: Buffer): HepResult {
   const total = buf.readUInt16BE(4);
   if (total !== buf.length) return { ok: false, reason: 'bad_length' };
   const p: HepPacket = { skipped: 0 };
-  const seen = new Set<number>();
+  let seen = 0; // bit per generic type read (types 0x01-0x13): no Set allocated per packet
   let at = 6;
   while (at < total) {
     if (total - at < 6) return { ok: false, reason: 'truncated_chunk' };
@@ -145,8 +145,8 @@ export function decodeHep(buf: Buffer): HepResult {
       continue;
     }
     if (FIXED[type] !== undefined && FIXED[type] !== size) return { ok: false, reason: 'chunk_size' };
-    if (seen.has(type)) return { ok: false, reason: 'duplicate_chunk' };
-    seen.add(type);
+    if ((seen & (1 << type)) !== 0) return { ok: false, reason: 'duplicate_chunk' };
+    seen |= 1 << type;
     switch (type) {
       case CHUNK.family: p.family = buf[body]; break;
       case CHUNK.protocol: p.protocol = buf[body]; break;
@@ -168,10 +168,11 @@ export function decodeHep(buf: Buffer): HepResult {
       default: break; // keep-alive, VLAN: read for their size only
     }
   }
-  if (seen.has(CHUNK.payload) && seen.has(CHUNK.compressed)) return { ok: false, reason: 'duplicate_chunk' };
+  const has = (t: number) => (seen & (1 << t)) !== 0;
+  if (has(CHUNK.payload) && has(CHUNK.compressed)) return { ok: false, reason: 'duplicate_chunk' };
   // Addresses must agree with each other and with the family chunk.
-  const v4 = seen.has(CHUNK.src4) || seen.has(CHUNK.dst4);
-  const v6 = seen.has(CHUNK.src6) || seen.has(CHUNK.dst6);
+  const v4 = has(CHUNK.src4) || has(CHUNK.dst4);
+  const v6 = has(CHUNK.src6) || has(CHUNK.dst6);
   if (v4 && v6) return { ok: false, reason: 'family_mismatch' };
   if (p.family !== undefined && ((p.family === 2 && v6) || (p.family === 10 && v4))) return { ok: false, reason: 'family_mismatch' };
   if (p.payload === undefined || p.protoType === undefined) return { ok: false, reason: 'missing_chunk' };

@@ -27,7 +27,7 @@ const COMPACT: Record<string, string> = {
   y: 'identity',
 };
 
-const HEADER = /^([A-Za-z0-9!%*+.^_`|~-]+)[ \t]*:(.*)$/;
+export const HEADER = /^([A-Za-z0-9!%*+.^_`|~-]+)[ \t]*:(.*)$/;
 const REQUEST_LINE = /^([A-Z][A-Z0-9_.!%*+`'~-]*) (\S+) SIP\/2\.0$/;
 const STATUS_LINE = /^SIP\/2\.0 ([1-6]\d\d)(?: (.*))?$/;
 
@@ -268,18 +268,8 @@ export class MessageBuilder {
   /** The parsed message, or null when the start line is not SIP. */
   build(): SipMessage | null {
     if (this.lines.length === 0) return null;
-    const start = this.lines[0];
-    const msg: SipMessage = { headers: new Map(), bodyLines: this.bodyLines };
-    const st = STATUS_LINE.exec(start);
-    if (st) {
-      msg.status = Number(st[1]);
-      msg.reason = (st[2] ?? '').trim();
-    } else {
-      const rq = REQUEST_LINE.exec(start);
-      if (!rq) return null;
-      msg.method = rq[1].toUpperCase();
-      msg.uri = rq[2];
-    }
+    const msg = startLine(this.lines[0], this.bodyLines);
+    if (msg === null) return null;
     for (let i = 1; i < this.lines.length; i++) {
       const m = HEADER.exec(this.lines[i]);
       if (!m) continue;
@@ -292,6 +282,36 @@ export class MessageBuilder {
     }
     return msg;
   }
+}
+
+/** A message with no headers yet from its start line (trimmed), or null when it is no SIP start line. */
+export function startLine(start: string, bodyLines: number): SipMessage | null {
+  const msg: SipMessage = { headers: new Map(), bodyLines };
+  const st = STATUS_LINE.exec(start);
+  if (st) {
+    msg.status = Number(st[1]);
+    msg.reason = (st[2] ?? '').trim();
+  } else {
+    const rq = REQUEST_LINE.exec(start);
+    if (!rq) return null;
+    msg.method = rq[1].toUpperCase();
+    msg.uri = rq[2];
+  }
+  return msg;
+}
+
+/** Header names as written → full lower-case name: a capture repeats the same few dozen spellings. */
+const headerNames = new Map<string, string>();
+
+/** Full lower-case name of a header name as written (compact forms expanded). */
+export function fullHeaderName(name: string): string {
+  let full = headerNames.get(name);
+  if (full === undefined) {
+    const n = name.toLowerCase();
+    full = COMPACT[n] ?? n;
+    if (headerNames.size < 4096) headerNames.set(name, full); // bounded: a hostile sender's invented names stop being kept
+  }
+  return full;
 }
 
 /** Parse a whole message from text (tests, tools). Blank lines are ignored like the tailer does. */

@@ -3,7 +3,7 @@
 // from Content-Length on a stream). The same SipMessage as the log readers build, so the dialog
 // tracker cannot tell where a message came from.
 
-import { MessageBuilder, header, type SipMessage } from './message.js';
+import { HEADER, MAX_HEADER_BYTES, MAX_HEADER_LINES, fullHeaderName, header, startLine, type SipMessage } from './message.js';
 
 /** Messages larger than this are not SIP we read (a UDP datagram is at most 64 KiB anyway). */
 export const MAX_SIP_MESSAGE = 64 * 1024;
@@ -18,9 +18,16 @@ function headerEnd(buf: Buffer, start: number, end: number): { body: number } | 
   return null;
 }
 
+/** Any byte above ASCII (the header text is read as Latin-1, one char a byte). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /**
  * One SIP message from its bytes, or null when they are not one (no SIP start line). A message whose
  * headers have no end (a truncated datagram) is still read from the headers it has.
+ *
+ * The same message, header for header, as `MessageBuilder` makes of these lines (the SIP log readers'
+ * path; test/sip/packetParse.test.ts compares the two), in one pass: each header line is matched once,
+ * and its value goes straight into the message (the builder matches every line twice and keeps the lines).
  */
 export function sipFromBytes(buf: Buffer, start = 0, end = buf.length): SipMessage | null {
   // Keep-alives (CRLF) and leading blank lines are skipped.
@@ -29,16 +36,76 @@ export function sipFromBytes(buf: Buffer, start = 0, end = buf.length): SipMessa
   const he = headerEnd(buf, start, end);
   const headEnd = he ? he.body : end;
   const text = buf.toString('latin1', start, headEnd);
-  const b = new MessageBuilder(null);
-  let lines = 0;
-  for (const raw of text.split('\n')) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  const ascii = !NON_ASCII.test(text);
+  let msg: SipMessage | null = null;
+  let haveStart = false;
+  let inBody = false;
+  let stored = 1; // lines kept, the start line included (MAX_HEADER_LINES)
+  let headerBytes = 0;
+  // The last header kept: a folded line continues it.
+  let lastValues: string[] | null = null;
+  let lastIndex = 0;
+  let lastRaw = '';
+  let lastName = '';
+  let lastBroken = false;
+  let at = 0;
+  while (at <= text.length && !inBody) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    let lineEnd = nl;
+    if (lineEnd > at && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+    const line = text.slice(at, lineEnd);
+    at = nl + 1;
     if (line === '') continue;
-    b.add(line);
-    lines++;
+    if (!haveStart) {
+      const t = line.trim();
+      if (t === '') continue;
+      haveStart = true;
+      msg = startLine(t, 0);
+      if (msg === null) return null;
+      continue;
+    }
+    const n = ascii ? line.length : Buffer.byteLength(line, 'utf8');
+    const c = line.charCodeAt(0);
+    if (c === 32 || c === 9) {
+      // folded continuation of the previous header kept
+      if (lastValues !== null && headerBytes + n <= MAX_HEADER_BYTES) {
+        headerBytes += n;
+        if (lastBroken) continue;
+        lastRaw += ' ' + line.trim();
+        if (lastRaw.includes('\r')) {
+          // The builder's joined line no longer matches a header (a CR inside it): that header is dropped.
+          lastValues.splice(lastIndex, 1);
+          if (lastValues.length === 0) msg!.headers.delete(lastName);
+          lastBroken = true;
+        } else lastValues[lastIndex] = lastRaw.trim();
+      }
+      continue;
+    }
+    const m = HEADER.exec(line);
+    if (m === null) {
+      inBody = true; // the builder's body starts here: nothing after it is a header
+      continue;
+    }
+    if (stored >= MAX_HEADER_LINES || headerBytes + n > MAX_HEADER_BYTES) continue;
+    stored++;
+    headerBytes += n;
+    const name = fullHeaderName(m[1]);
+    lastName = name;
+    lastBroken = false;
+    lastRaw = m[2];
+    const value = lastRaw.trim();
+    const list = msg!.headers.get(name);
+    if (list) {
+      lastIndex = list.length;
+      list.push(value);
+      lastValues = list;
+    } else {
+      lastIndex = 0;
+      lastValues = [value];
+      msg!.headers.set(name, lastValues);
+    }
   }
-  if (lines === 0) return null;
-  const msg = b.build();
   if (msg === null) return null;
   // Body lines, for hasSdp when Content-Length is absent.
   let bodyLines = 0;
@@ -49,9 +116,10 @@ export function sipFromBytes(buf: Buffer, start = 0, end = buf.length): SipMessa
   msg.bodyLines = bodyLines;
   // Header values were read as Latin-1 so that any byte survives; numbers and tokens are ASCII, and a
   // UTF-8 display name only matters as text: re-read values that are not pure ASCII as UTF-8.
-  for (const [k, vs] of msg.headers) {
-    for (let i = 0; i < vs.length; i++) if (/[^\x00-\x7f]/.test(vs[i])) vs[i] = Buffer.from(vs[i], 'latin1').toString('utf8');
-    msg.headers.set(k, vs);
+  if (!ascii) {
+    for (const vs of msg.headers.values()) {
+      for (let i = 0; i < vs.length; i++) if (NON_ASCII.test(vs[i])) vs[i] = Buffer.from(vs[i], 'latin1').toString('utf8');
+    }
   }
   return msg;
 }
