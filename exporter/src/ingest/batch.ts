@@ -16,7 +16,8 @@ interface PairEntry {
   carrier: string;
   lastBucket: number;
   last: BucketDelta | null;
-  byBucket: Map<number, BucketDelta>;
+  /** null in call-log batches (report), which never look buckets up: a real-shaped step opens ~15k pairs. */
+  byBucket: Map<number, BucketDelta> | null;
   outcomes: Float64Array;
   /** Index in CallLog.pairs (call-log batches), -1 until logged. */
   id: number;
@@ -158,7 +159,7 @@ export class Batch {
 
     let p = ne.pairs.get(carrier);
     if (p === undefined) {
-      p = { number: caller, carrier, lastBucket: Number.NaN, last: null, byBucket: new Map(), outcomes: new Float64Array(OUTCOMES.length), id: -1 };
+      p = { number: caller, carrier, lastBucket: Number.NaN, last: null, byBucket: null, outcomes: new Float64Array(OUTCOMES.length), id: -1 };
       ne.pairs.set(carrier, p);
     }
     const bucket = Math.floor(ts / this.bucketMs) * this.bucketMs;
@@ -177,10 +178,11 @@ export class Batch {
     } else {
       let b = p.last;
       if (b === null || p.lastBucket !== bucket) {
-        b = p.byBucket.get(bucket) ?? null;
+        const byBucket = (p.byBucket ??= new Map());
+        b = byBucket.get(bucket) ?? null;
         if (b === null) {
           b = { number: caller, carrier, bucket, v: emptyVector() };
-          p.byBucket.set(bucket, b);
+          byBucket.set(bucket, b);
           this.deltas.push(b);
         }
         p.last = b;
