@@ -156,6 +156,7 @@ const colourBy = (byName) =>
   Object.entries(byName).map(([name, color]) => ({ matcher: { id: 'byName', options: name }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }] }));
 const STATUS_COLOURS = colourBy({ healthy: 'green', in_progress: 'blue', mixed: 'orange', spam: 'red' });
 const ACTION_COLOURS = colourBy({ keep: 'green', slow_down: 'yellow', rest: 'orange', retire: 'red', remediate: 'purple' });
+const DIAGNOSIS_COLOURS = colourBy({ healthy: 'green', external: 'blue', engagement: 'yellow', degrading: 'orange', blacklisted: 'red' });
 
 function fieldConfig(unit, { min, max, th = thresholds(GREEN), custom, mappings = [], decimals, colorMode, overrides = [] } = {}) {
   return {
@@ -461,7 +462,7 @@ const poolOverview = dashboard({
     ),
     reputationPanel(
       'Worst numbers',
-      'The $worst lowest-scoring numbers of the selected pools: status, score, sub-score ratings, per-carrier flags, calls and answer ratio over 24h with its trend, the recommended action, where the number lives and its registration. Click a row for the number\'s detail dashboard.',
+      'The $worst lowest-scoring numbers of the selected pools: status, score, sub-score ratings, per-carrier flags, calls and answer ratio over 24h with its trend, the recommended action (its tooltip adds the diagnosis when the number is not healthy), where the number lives and its registration. Click a row for the number\'s detail dashboard.',
       [24, 12],
       [
         q('A', `(numrep_number_status{${P}} or numrep_number_engine_flagged{${P}})\n${worst}`, '__auto', { table: true }),
@@ -473,6 +474,7 @@ const poolOverview = dashboard({
         q('G', `numrep_number_answer_ratio{${P},window="24h"}\n${worst}`, '__auto', { interval: '1h' }),
         q('H', `(numrep_number_consumers_over_cap{${P},window="24h"} or numrep_number_attempts_over_cap{${P},window="24h"} or numrep_number_repeat_dial_ratio{${P},window="24h"})\n${worst}`, '__auto', { table: true }),
         q('I', `numrep_number_info{${P}}\n${worst}`, '__auto', { table: true }),
+        q('J', `numrep_number_diagnosis{${P}}\n${worst}`, '__auto', { table: true }),
       ],
       {
         version: 1,
@@ -879,9 +881,17 @@ const numberDetail = dashboard({
       { th: badAbove(0.01, 0.02), decimals: 2, graphMode: 'area' },
     ),
     stat(
+      'Diagnosis',
+      'What the evidence points at (numrep_number_diagnosis): healthy; external (the pool or a carrier moved, not this number); engagement (answers stable while the people reached convert less: the list or the script); degrading (the number\'s own calls are getting worse: early warning); blacklisted (blocks or engine labels). /api/v1/numbers/<number> gives its reason and every signal behind it.',
+      [10, 3],
+      [q('A', `numrep_number_diagnosis{${N}} == 1`, '{{diagnosis}}', { instant: true })],
+      'none',
+      { textMode: 'name', statColor: 'background', th: thresholds([[null, 'blue']]), colorMode: 'fixed', overrides: DIAGNOSIS_COLOURS },
+    ),
+    stat(
       'Where it lives and registration',
       'The country and area of the number (libphonenumber geocoding data; empty for ranges it does not place, such as mobile ones) and its registration state from the inventory `registered` column: registered, not_registered or unknown (numrep_number_info).',
-      [24, 3],
+      [14, 3],
       [q('A', `numrep_number_info{${N}}`, '{{country}} · {{area}} · {{registration}}', { instant: true })],
       'none',
       { textMode: 'name', th: thresholds([[null, 'text']]) },

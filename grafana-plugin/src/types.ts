@@ -1,4 +1,5 @@
 import type { FatigueFacts } from './data/fatigue';
+import type { Diagnosis } from './data/diagnosis';
 
 /** Panel options and the row model shared by the data transforms and the components. */
 
@@ -53,6 +54,8 @@ export interface NumberRow {
   area: string | null;
   /** The inventory's registration state (numrep_number_info `registration`); null when the series is absent. */
   registration: Registration | null;
+  /** The exporter's diagnosis (numrep_number_diagnosis); null when the series is absent. */
+  diagnosis?: Diagnosis | null;
 }
 
 export const REGISTRATIONS = ['registered', 'not_registered', 'unknown'] as const;

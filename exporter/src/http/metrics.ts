@@ -20,7 +20,7 @@ export interface NumberVerdict {
   engines: Record<string, 0 | 1>;
   reportRatio?: number | null;
   carriers: Record<string, { flag: string }>;
-  /** healthy | external | degrading | blacklisted (numrep_number_diagnosis). */
+  /** healthy | external | engagement | degrading | blacklisted (numrep_number_diagnosis). */
   diagnosis?: string;
   /**
    * False when nothing above can depend on the pool's per-carrier sums (Assessment.pooled): a change of

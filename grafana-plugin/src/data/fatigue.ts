@@ -1,3 +1,5 @@
+import { Diagnosis, diagnosisNote } from './diagnosis';
+
 /**
  * Recipient fatigue in the panel (docs/metrics.md#recipient-fatigue): the number's 24h figures, and the sentence the
  * recommendation tooltip adds when the number called consumers more than the daily cap. Pure: no Grafana imports.
@@ -27,11 +29,19 @@ export function fatigueNote(f: FatigueFacts | null): string | null {
   return `Recipient fatigue: ${parts.join(', ')}`;
 }
 
-/** The recommendation's tooltip: its reason, then the fatigue note unless the reason already names it. */
-export function recommendationTooltip(reason: string, f: FatigueFacts | null): string {
+/**
+ * The recommendation's tooltip: its reason, then the fatigue note unless the reason already names it, then the
+ * diagnosis unless it is healthy.
+ */
+export function recommendationTooltip(reason: string, f: FatigueFacts | null, diagnosis?: Diagnosis | null): string {
+  const parts = [reason];
   const note = fatigueNote(f);
-  if (!note || /more than \d+ times in 24h/.test(reason)) {
-    return reason;
+  if (note && !/more than \d+ times in 24h/.test(reason)) {
+    parts.push(note);
   }
-  return `${reason}. ${note}`;
+  const d = diagnosisNote(diagnosis);
+  if (d) {
+    parts.push(d);
+  }
+  return parts.join('. ');
 }

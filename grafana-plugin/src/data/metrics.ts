@@ -16,6 +16,7 @@ export const METRIC = {
   attemptsOverCap: 'numrep_number_attempts_over_cap',
   repeatDialRatio: 'numrep_number_repeat_dial_ratio',
   info: 'numrep_number_info',
+  diagnosis: 'numrep_number_diagnosis',
 } as const;
 
 export type MetricKey = keyof typeof METRIC;
@@ -62,6 +63,9 @@ export function inferFromLabels(labels: Record<string, string>): MetricKey | und
   }
   if (labels.registration !== undefined) {
     return 'info';
+  }
+  if (labels.diagnosis !== undefined) {
+    return 'diagnosis';
   }
   return undefined;
 }

@@ -16,6 +16,7 @@ import { EXPECTED, METRIC, MetricKey } from './metrics';
 import { isStatus, ratingFor } from './ratings';
 import { deriveReason } from './reason';
 import { recommendationTooltip } from './fatigue';
+import { isDiagnosis } from './diagnosis';
 import { framesToSamples, mentionsNumrep, Sample } from './samples';
 
 interface OneHot {
@@ -39,6 +40,7 @@ interface Builder {
   /** Recipient fatigue: the 24h series only (the 7d ones count yesterday's re-dials too). */
   fatigue: Partial<Record<'consumersOverCap' | 'attemptsOverCap' | 'repeatDialRatio', number | null>>;
   info?: { country: string | null; area: string | null; registration: Registration | null; t: number };
+  diagnosis?: OneHot;
 }
 
 /** Windows in order of preference for the "24h" columns: the 24h window, a series without a window label, then the rest. */
@@ -162,6 +164,13 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
         }
         break;
       }
+      case 'diagnosis': {
+        const d = s.labels.diagnosis;
+        if (isDiagnosis(d)) {
+          b.diagnosis = pickOneHot(b.diagnosis, s, d);
+        }
+        break;
+      }
       case 'info': {
         // An info series: its labels are the data. Empty label values (no area for the prefix) are absent in PromQL.
         const reg = s.labels.registration;
@@ -200,6 +209,8 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
       b.fatigue.consumersOverCap !== undefined
         ? { consumersOverCap: b.fatigue.consumersOverCap, attemptsOverCap: b.fatigue.attemptsOverCap ?? null, repeatDialRatio: b.fatigue.repeatDialRatio ?? null }
         : null;
+    const diagnosisValue = b.diagnosis?.value;
+    const diagnosis = isDiagnosis(diagnosisValue) ? diagnosisValue : null;
     let recommendation: NumberRow['recommendation'] = null;
     if (b.recommendation) {
       const action = b.recommendation.value as Action;
@@ -217,7 +228,7 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
           flaggedCarriers: Object.keys(carriers).filter((c) => carriers[c] === 'flagged').sort(),
           warningCarriers: Object.keys(carriers).filter((c) => carriers[c] === 'warning').sort(),
         });
-      recommendation = { action, until, reasonFromLabel: !!labelled, reason, tooltip: recommendationTooltip(reason, fatigue24h) };
+      recommendation = { action, until, reasonFromLabel: !!labelled, reason, tooltip: recommendationTooltip(reason, fatigue24h, diagnosis) };
     }
     rows.push({
       number: b.number,
@@ -236,6 +247,7 @@ export function transformFrames(frames: DataFrame[], exprByRefId: Record<string,
       country: b.info?.country ?? null,
       area: b.info?.area ?? null,
       registration: b.info?.registration ?? null,
+      diagnosis,
     });
   }
   rows.sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));

@@ -113,9 +113,9 @@ describe('CSV export', () => {
     );
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe(
-      'number,pool,status,score,connection_rating,engagement_rating,sentiment_rating,maturity_rating,carrier_att,carrier_verizon,carrier_tmobile,calls_24h,answer_ratio_24h,recommendation,reason,country,area,registration'
+      'number,pool,status,score,connection_rating,engagement_rating,sentiment_rating,maturity_rating,carrier_att,carrier_verizon,carrier_tmobile,calls_24h,answer_ratio_24h,recommendation,reason,diagnosis,country,area,registration'
     );
-    expect(lines[1]).toBe(`'+12025550101,sales,healthy,87,good,normal,poor,very_poor,clean,,flagged,40,0.4568,rest,"'=cmd|""/c calc""!A0, rest",,,`);
+    expect(lines[1]).toBe(`'+12025550101,sales,healthy,87,good,normal,poor,very_poor,clean,,flagged,40,0.4568,rest,"'=cmd|""/c calc""!A0, rest",,,,`);
     expect(lines[2]).toBe('');
   });
 
