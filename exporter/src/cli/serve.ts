@@ -191,6 +191,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
+  if (rt.store.unreadableStates > 0) {
+    log(`warning: ${rt.store.unreadableStates} source state(s) were sealed under another secret than ${c.db}.secret (was it replaced?): their calls in flight are lost; the sources read on from their offsets`);
+  }
   for (const f of rt.store.narrowed) log(`${f}: permissions narrowed to ${fileMode.toString(8).padStart(4, '0')} (group_readable: ${c.group_readable})`);
 
   if (c.track === 'inventory' && rt.pools.size === 0) {

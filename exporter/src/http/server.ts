@@ -207,7 +207,7 @@ export function createApp(o: HttpOptions): express.Express {
   app.get('/api/v1/sources', auth, (_req, res) => {
     const t = o.runtime.tailer;
     // Files, then the live sources (HEP collector, pushed CDRs: ingest/live.ts), which have no size.
-    const live = o.runtime.store.sources().filter((s) => s.dev === 'live');
+    const live = o.runtime.store.sources({ readerState: false }).filter((s) => s.dev === 'live');
     res.json({ sources: [...t.states().map((s) => sourceJson(s, t.sizeOf(s.path))), ...live.map((s) => sourceJson(s, null))] });
   });
   app.get('/api/v1/carriers', auth, (_req, res) => {

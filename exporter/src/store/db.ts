@@ -6,6 +6,7 @@ import { addLogged, type CallLog } from '../stats/callLog.js';
 import { OUTCOMES } from '../model/types.js';
 import { keyFromRowId, keyRowId, type CallKeySet } from '../classify/callKeys.js';
 import { createRemediationTables, Remediations } from './remediation.js';
+import { StateSealer } from './sealed.js';
 
 /**
  * SQLite state (docs/architecture.md#durability). better-sqlite3 is synchronous, so one `transaction()` call
@@ -422,6 +423,10 @@ export class Store {
   readonly remediations: Remediations;
   private readonly benign: ReadonlySet<string>;
   private readonly now: () => number;
+  /** Seals reader state at rest (store/sealed.ts); made on first use, null for a database in memory. */
+  private sealer: StateSealer | null | undefined;
+  /** Reader states that could not be opened (sealed under another secret): dropped, counted for the log. */
+  unreadableStates = 0;
 
   constructor(readonly file: string, opts: StoreOptions = {}) {
     this.mem = opts.memoryBuckets && file === ':memory:' ? new MemoryBuckets() : null;
@@ -645,13 +650,38 @@ export class Store {
     }
   }
 
+  private stateSealer(): StateSealer | null {
+    if (this.sealer === undefined) this.sealer = StateSealer.forDatabase(this.file);
+    return this.sealer;
+  }
+
+  /** A reader's state as stored: JSON, sealed when the database is a file (it may hold consumers' numbers). */
+  private sealState(state: unknown): string | null {
+    if (state === undefined) return null;
+    const json = JSON.stringify(state);
+    return this.stateSealer()?.seal(json) ?? json;
+  }
+
+  private openState(stored: unknown): unknown {
+    if (stored == null) return undefined;
+    const sealer = this.stateSealer();
+    const json = sealer ? sealer.open(String(stored)) : String(stored);
+    if (json === null) {
+      this.unreadableStates++;
+      return undefined;
+    }
+    return JSON.parse(json);
+  }
+
   saveSource(src: SourceState): void {
-    const row = { ...src, readerState: src.readerState === undefined ? null : JSON.stringify(src.readerState), counts: JSON.stringify(src.counts) };
+    const row = { ...src, readerState: this.sealState(src.readerState), counts: JSON.stringify(src.counts) };
     if (src.id > 0) this.stmts.updateSource.run(row);
     else src.id = Number(this.stmts.insertSource.run(row).lastInsertRowid);
   }
 
-  sources(): SourceState[] {
+  /** Every source; `readerState: false` leaves the (sealed) reader states unread, for listings. */
+  sources(opts: { readerState?: boolean } = {}): SourceState[] {
+    const withState = opts.readerState !== false;
     const rows = this.db.prepare('SELECT * FROM sources ORDER BY id').all() as Record<string, unknown>[];
     return rows.map((r) => ({
       id: Number(r.id),
@@ -663,7 +693,7 @@ export class Store {
       offset: Number(r.offset),
       line: Number(r.line),
       format: (r.format as string | null) ?? null,
-      readerState: r.reader_state == null ? undefined : JSON.parse(String(r.reader_state)),
+      readerState: withState ? this.openState(r.reader_state) : undefined,
       newestTs: r.newest_ts == null ? null : Number(r.newest_ts),
       rotations: Number(r.rotations),
       truncations: Number(r.truncations),

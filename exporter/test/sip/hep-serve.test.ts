@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { encodeHep, hepChunk, CHUNK, HEP_MAGIC } from '../../src/ingest/hep/hep.js';
 import { tmp } from '../core/helpers.js';
 import { freeTcpPort, killAll, scrapeNumber, serveCli, stopWith, until, type Served } from '../support/proc.js';
+import { StateSealer } from '../../src/store/sealed.js';
 
 // The HEP collector in a running serve: hostile senders (truncated chunks, lengths that lie, 64 KiB
 // payloads, floods bounded in count, over UDP and TCP) are counted and survived; the auth key is
@@ -137,7 +138,8 @@ describe('serve --hep-listen against hostile senders', () => {
       const db = new Database(join(dir, 'hep.db'), { readonly: true, fileMustExist: true });
       try {
         const row = db.prepare("SELECT reader_state FROM sources WHERE path = 'hep'").get() as { reader_state: string | null } | undefined;
-        return row?.reader_state && (JSON.parse(row.reader_state) as { dialogs: { open: unknown[] } }).dialogs.open.length === 1 ? true : undefined;
+        const state = row?.reader_state ? StateSealer.forDatabase(join(dir, 'hep.db'))!.open(row.reader_state) : null;
+        return state && (JSON.parse(state) as { dialogs: { open: unknown[] } }).dialogs.open.length === 1 ? true : undefined;
       } finally {
         db.close();
       }
