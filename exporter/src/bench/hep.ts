@@ -43,7 +43,7 @@ export function benchHepPackets(calls: number, t0 = Date.now() - 3_600_000): Buf
 
 /**
  * Memory per open dialog: `n` calls' INVITEs fed to the capture dialog tracker (as the collector does) with no
- * answer, the heap before and after (after a full GC), and the JSON the tracker's state adds to every commit.
+ * answer, the heap before and after (after a full GC), and the JSON an open dialog's row holds in the dialog table.
  */
 export function dialogMemory(n: number): { bytesPerDialog: number; snapshotBytesPerDialog: number; open: number } {
   setFlagsFromString('--expose-gc');

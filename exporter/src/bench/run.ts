@@ -858,7 +858,7 @@ async function benchHep(): Promise<void> {
   }
   const mem = dialogMemory(quick ? 20_000 : 100_000);
   out('');
-  out(`Memory per open dialog (${fmt(mem.open)} INVITEs with no answer in the capture tracker, heap after a full GC): ${fmt(mem.bytesPerDialog)} bytes; the tracker's state committed every 250 ms adds ${fmt(mem.snapshotBytesPerDialog)} bytes of JSON per open dialog.`);
+  out(`Memory per open dialog (${fmt(mem.open)} INVITEs with no answer in the capture tracker, heap after a full GC): ${fmt(mem.bytesPerDialog)} bytes; each open dialog is a row of ${fmt(mem.snapshotBytesPerDialog)} bytes of JSON in the dialog table, written when the dialog changes (not with every commit).`);
   rows.push({ receiver: 'dialog memory', ...mem });
   results.hep = rows;
   out('');

@@ -85,6 +85,12 @@ export interface BatchCommit {
   /** Dials of counted calls (stats/fatigue.ts): our number and (consumer hash hi, lo, start second) triples. */
   dials?: { numbers: string[]; words: ArrayLike<number> };
   source?: SourceState;
+  /**
+   * A live capture's dialog changes (ingest/sip/dialogs.ts DialogChanges), keyed by Call-ID in `live_dialogs`:
+   * open dialogs as JSON, finished Call-IDs with their finish time, forgotten ones deleted. With the rows
+   * that came of them, in the same transaction.
+   */
+  dialogs?: { sourceId: number; open: Array<{ callId: string }>; done: Array<[string, number]>; gone: string[] };
   /** Engine-label snapshots and inventory rows imported from a side file. */
   labels?: Iterable<LabelSnapshot>;
   inventory?: Iterable<InventoryEntry>;
@@ -490,6 +496,8 @@ export class Store {
       CREATE TABLE IF NOT EXISTS call_keys (h INTEGER NOT NULL, source INTEGER NOT NULL, ts INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS consumer_dials (h INTEGER NOT NULL, number TEXT NOT NULL, ts INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS consumer_dials_by_time ON consumer_dials (ts);
+      CREATE TABLE IF NOT EXISTS live_dialogs (source INTEGER NOT NULL, call_id TEXT NOT NULL, done_at INTEGER, state TEXT,
+        PRIMARY KEY (source, call_id)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
         registered_at INTEGER) WITHOUT ROWID;
     `);
@@ -544,6 +552,11 @@ export class Store {
         `INSERT INTO ingest_counts (format, result, reason, count) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
+      putDialog: db.prepare(
+        `INSERT INTO live_dialogs (source, call_id, done_at, state) VALUES (?, ?, ?, ?)
+         ON CONFLICT (source, call_id) DO UPDATE SET done_at = excluded.done_at, state = excluded.state`,
+      ),
+      deleteDialog: db.prepare('DELETE FROM live_dialogs WHERE source = ? AND call_id = ?'),
       insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES (?, ?, ?)'),
       insertCallKey: db.prepare('INSERT INTO call_keys (h, source, ts) VALUES (?, ?, ?)'),
       insertQuarantine: db.prepare(
@@ -632,6 +645,12 @@ export class Store {
       for (const i of batch.inventory ?? [])
         s.upsertInventory.run(i.number, i.pool, i.campaign, i.registered === null ? null : i.registered ? 1 : 0, i.registeredAt);
       if (batch.source) this.saveSource(batch.source);
+      const dl = batch.dialogs;
+      if (dl) {
+        for (const d of dl.open) s.putDialog.run(dl.sourceId, d.callId, null, JSON.stringify(d));
+        for (const [id, at] of dl.done) s.putDialog.run(dl.sourceId, id, at, null);
+        for (const id of dl.gone) s.deleteDialog.run(dl.sourceId, id);
+      }
     })();
     // In memory only once the transaction stood: a failed commit leaves no trace here either.
     this.quarantinePruned += pruned;
@@ -672,6 +691,17 @@ export class Store {
       contentHash: (r.content_hash as string | null) ?? null,
       counts: r.counts == null ? {} : JSON.parse(String(r.counts)),
     }));
+  }
+
+  /** A live capture's dialog table (BatchCommit.dialogs): open dialogs as stored, finished Call-IDs with their time. */
+  liveDialogs(sourceId: number): { open: unknown[]; done: Array<[string, number]> } {
+    const open: unknown[] = [];
+    const done: Array<[string, number]> = [];
+    for (const r of this.db.prepare('SELECT call_id, done_at, state FROM live_dialogs WHERE source = ?').iterate(sourceId) as Iterable<{ call_id: string; done_at: number | null; state: string | null }>) {
+      if (r.state !== null) open.push(JSON.parse(r.state));
+      else if (r.done_at !== null) done.push([r.call_id, Number(r.done_at)]);
+    }
+    return { open, done };
   }
 
   /** Another source with this content hash that was read (not itself skipped as a duplicate). */

@@ -90,6 +90,27 @@ export interface DialogSnapshot {
   engines?: string[];
 }
 
+/**
+ * What changed since the last `takeChanges()` (live captures commit this instead of the whole snapshot: the
+ * commit follows the traffic, not the open calls). Keyed by Call-ID, so applying it to a table of dialogs
+ * keeps that table exactly the tracker's state: open dialogs, finished Call-IDs, nothing else.
+ */
+export interface DialogChanges {
+  /** Dialogs opened or changed. */
+  open: Dialog[];
+  /** Call-IDs finished (or refused) since, with the log time they finished. */
+  done: Array<[string, number]>;
+  /** Call-IDs forgotten (finished longer ago than the tracker remembers). */
+  gone: string[];
+}
+
+/** The small part of the state kept beside the dialog table (`snapshotHead()`). */
+export interface DialogHead {
+  v: 2;
+  now: number;
+  engines: string[];
+}
+
 export type Rejected = { reason: 'invalid_number' | 'missing_field'; detail: string };
 
 const MAX_OPEN = 200_000;
@@ -114,6 +135,8 @@ export class DialogTracker {
   private now = 0;
   private nextSweep = 0;
   private engines = new Set<string>();
+  /** Call-IDs whose entry (open or done) changed since the last takeChanges(); null: not tracked (file readers). */
+  private changed: Set<string> | null = null;
 
   constructor(
     private readonly opts: SipOptions,
@@ -138,6 +161,11 @@ export class DialogTracker {
   onMessage(msg: SipMessage, ts: number, dir: Direction, out: SipCall[], src?: string): Rejected | null {
     if (ts > this.now) this.now = ts;
     const res = this.handle(msg, ts, dir, out, src);
+    if (this.changed !== null) {
+      // Any message of an open dialog may have changed it; finishing marks its own Call-ID (emit).
+      const callId = header(msg, 'call-id');
+      if (callId && this.open.has(callId)) this.changed.add(callId);
+    }
     if (this.now >= this.nextSweep) {
       this.sweep(out);
       this.nextSweep = this.now + 1000;
@@ -366,6 +394,7 @@ export class DialogTracker {
     for (const [id, at] of this.done) {
       if (at >= keep) break; // insertion order is finish order
       this.done.delete(id);
+      this.changed?.add(id);
     }
     const noFinal = this.now - this.opts.timeoutSeconds * 1000;
     const maxCall = this.now - this.opts.maxCallSeconds * 1000;
@@ -399,7 +428,63 @@ export class DialogTracker {
   private remember(callId: string): void {
     this.done.delete(callId);
     this.done.set(callId, this.now);
-    if (this.done.size > MAX_DONE) this.done.delete(this.done.keys().next().value as string);
+    this.changed?.add(callId);
+    if (this.done.size > MAX_DONE) {
+      const oldest = this.done.keys().next().value as string;
+      this.done.delete(oldest);
+      this.changed?.add(oldest);
+    }
+  }
+
+  /** Track changes from now on (live captures: takeChanges() after each commit instead of snapshot()). */
+  trackChanges(): void {
+    this.changed ??= new Set();
+  }
+
+  /**
+   * What changed since the last call, and forget it. A commit that fails hands the ids back (`unchanged`
+   * undone with markChanged) so the next commit writes their state as it is then.
+   */
+  takeChanges(): { ids: string[]; changes: DialogChanges } {
+    const ids = this.changed === null ? [] : [...this.changed];
+    this.changed?.clear();
+    const changes: DialogChanges = { open: [], done: [], gone: [] };
+    for (const id of ids) {
+      const d = this.open.get(id);
+      if (d !== undefined) changes.open.push({ ...d });
+      else {
+        const at = this.done.get(id);
+        if (at !== undefined) changes.done.push([id, at]);
+        else changes.gone.push(id);
+      }
+    }
+    return { ids, changes };
+  }
+
+  /** Every open dialog and finished Call-ID as changed (state restored from a whole snapshot, to be written as rows). */
+  markAllChanged(): void {
+    this.markChanged(this.open.keys());
+    this.markChanged(this.done.keys());
+  }
+
+  /** Call-IDs whose change was not committed: written with the next takeChanges(). */
+  markChanged(ids: Iterable<string>): void {
+    if (this.changed === null) return;
+    for (const id of ids) this.changed.add(id);
+  }
+
+  /** Everything but the dialogs and finished Call-IDs (committed whole: a few hundred bytes). */
+  snapshotHead(): DialogHead {
+    return { v: 2, now: this.now, engines: [...this.engines] };
+  }
+
+  /**
+   * State from a head and the rows of a dialog table. Open dialogs by INVITE time and finished Call-IDs by
+   * finish time: the order the tracker relies on (the oldest open dialog gives way first; expiry stops at the
+   * first finished Call-ID still kept).
+   */
+  restoreRows(head: DialogHead, open: Dialog[], done: Array<[string, number]>): void {
+    this.restore({ v: 1, now: head.now, engines: head.engines, open: [...open].sort((a, b) => a.ts - b.ts), done: [...done].sort((a, b) => a[1] - b[1]) });
   }
 
   snapshot(): DialogSnapshot {
@@ -412,6 +497,7 @@ export class DialogTracker {
     this.engines = new Set();
     this.now = 0;
     this.nextSweep = 0;
+    this.changed?.clear();
     if (!s || s.v !== 1) return;
     for (const e of s.engines ?? []) if (this.engines.size < MAX_ENGINES) this.engines.add(e);
     this.now = typeof s.now === 'number' ? s.now : 0;
