@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { Store } from '../../src/store/db.js';
 import { CaptureDialogs } from '../../src/ingest/sip/capture.js';
 import type { Dialog, DialogSnapshot, SipCall } from '../../src/ingest/sip/dialogs.js';
 import { tmp } from '../core/helpers.js';
 
-// The HEP collector commits the dialog tracker's changes (keyed by Call-ID in `live_dialogs`) instead of its
-// whole state. Differential: after every commit of interleaved random traffic, the table read back gives the
-// tracker the state the whole snapshot would have (open dialogs, finished Call-IDs, engines), and the table
-// holds nothing more than that state (bounded storage without a log to compact).
+// The HEP collector commits the dialog tracker's changes instead of its whole state: open dialogs keyed by
+// Call-ID (`live_dialogs`), finished Call-IDs appended a row a commit (`live_done`) and dropped by age.
+// Differential: after every commit of interleaved random traffic, what is stored, read back, gives the tracker
+// the state the whole snapshot would have (open dialogs, finished Call-IDs still remembered, engines), and the
+// store holds no open dialog more than the tracker and no finished Call-IDs past their age.
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -48,10 +50,12 @@ function traffic(calls: number, seed: number): Array<{ at: number; bytes: Buffer
   return out.sort((a, b) => a.at - b.at);
 }
 
+/** The tracker forgets finished Call-IDs at its sweep (once a second of log time); a restore does it at once. */
+const DONE_KEEP_MS = 120_000;
 const sorted = (s: DialogSnapshot) => ({
   now: s.now,
   open: [...s.open].sort((a, b) => a.callId.localeCompare(b.callId)),
-  done: [...s.done].sort((a, b) => a[0].localeCompare(b[0])),
+  done: s.done.filter((e) => e[1] >= s.now - DONE_KEEP_MS).sort((a, b) => a[0].localeCompare(b[0])),
   engines: [...(s.engines ?? [])].sort(),
 });
 
@@ -76,6 +80,7 @@ describe('the dialog table the HEP collector commits', () => {
           if (r() > 0.02 && i !== msgs.length - 1) continue; // a commit every ~50 messages, and one at the end
           const { changes } = live.tracker.takeChanges();
           store.commit({ ...empty, dialogs: { sourceId: 1, ...changes } });
+          expect(changes.keepFrom).toBe(live.snapshot().now - DONE_KEEP_MS);
           commits++;
           const head = live.tracker.snapshotHead();
           const rows = store.liveDialogs(1);
@@ -83,7 +88,12 @@ describe('the dialog table the HEP collector commits', () => {
           again.tracker.restoreRows(JSON.parse(JSON.stringify(head)), rows.open as Dialog[], rows.done);
           const whole = live.snapshot();
           expect(sorted(again.snapshot())).toEqual(sorted(whole));
-          expect(rows.open.length + rows.done.length).toBe(whole.open.length + whole.done.length);
+          const raw = new Database(join(dir, 'db'), { readonly: true });
+          const stored = raw.prepare('SELECT count(*) AS n FROM live_dialogs').get() as { n: number };
+          const oldest = raw.prepare('SELECT min(last_at) AS at FROM live_done').get() as { at: number | null };
+          raw.close();
+          expect(stored.n).toBe(whole.open.length);
+          if (oldest.at !== null) expect(oldest.at).toBeGreaterThanOrEqual(whole.now - DONE_KEEP_MS);
         }
         emitted = out.length;
         expect(commits).toBeGreaterThan(20);
@@ -94,6 +104,28 @@ describe('the dialog table the HEP collector commits', () => {
       }
     });
   }
+
+  it('finished Call-IDs stored are the newest maxDone and at most one commit\'s more', () => {
+    const dir = tmp('numrep-dialog-done-');
+    const store = new Store(join(dir, 'db'));
+    try {
+      for (let c = 0; c < 30; c++) {
+        const done = Array.from({ length: 10 }, (_, i): [string, number] => [`id-${c * 10 + i}`, c * 1_000 + i]);
+        store.commit({ ...empty, dialogs: { sourceId: 1, open: [], closed: [], done, keepFrom: 0, maxDone: 25 } });
+        const kept = store.liveDialogs(1).done.map((e) => e[0]);
+        const upto = (c + 1) * 10;
+        expect(kept.length).toBeGreaterThanOrEqual(Math.min(upto, 25));
+        expect(kept.length).toBeLessThan(25 + 10);
+        expect(kept[kept.length - 1]).toBe(`id-${upto - 1}`);
+      }
+      // By age: rows whose newest Call-ID finished before keepFrom go.
+      store.commit({ ...empty, dialogs: { sourceId: 1, open: [], closed: [], done: [['late', 40_000]], keepFrom: 29_005, maxDone: 25 } });
+      expect(store.liveDialogs(1).done.map((e) => e[0])).toEqual([...Array.from({ length: 10 }, (_, i) => `id-${290 + i}`), 'late']);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a failed commit hands its Call-IDs back: the next one writes their state as it is then', () => {
     const live = new CaptureDialogs(undefined, 'hep');

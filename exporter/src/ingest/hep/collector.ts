@@ -2,7 +2,7 @@
 // one port, from Kamailio siptrace, OpenSIPS proto_hep, FreeSWITCH capture-server, Asterisk res_hep or
 // heplify. SIP payloads go through the same dialog tracker as the SIP log readers
 // (ingest/sip/capture.ts); finished calls go through the classification stage and commit with what
-// changed in the tracker (rows of live_dialogs, keyed by Call-ID) in one transaction, as a file's step
+// changed in the tracker (live_dialogs, live_done: store/db.ts) in one transaction, as a file's step
 // does (ingest/live.ts): a restart resumes the calls in flight. A crash loses what arrived since the last commit (at most `commitMs` of packets):
 // a call whose messages fell in that gap is still counted, from the messages around it, unless the gap
 // held its INVITE. UDP is read by a receive thread (UDP_RECEIVER) so that a commit does not stop the
@@ -143,6 +143,8 @@ export class HepCollector {
   private rows: RawCall[] = [];
   private rejects: LiveReject[] = [];
   private dirty = false;
+  /** Call-IDs whose open dialog is in the store (a call that starts and ends between two commits never is). */
+  private readonly stored = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private failing = false;
@@ -170,6 +172,7 @@ export class HepCollector {
     if (st?.dialogs?.v === 2) {
       const rows = o.live.store.liveDialogs(this.source.state.id);
       tracker.restoreRows(st.dialogs, rows.open as Dialog[], rows.done);
+      for (const d of rows.open as Dialog[]) this.stored.add(d.callId);
     } else if (st?.dialogs?.v === 1) {
       // Written whole by an older numrep: into the dialog table with the first commit.
       tracker.restore(st.dialogs);
@@ -395,8 +398,11 @@ export class HepCollector {
     this.dirty = false;
     const tracker = this.dialogs.tracker;
     const { ids, changes } = tracker.takeChanges();
+    const closed = changes.closed.filter((id) => this.stored.has(id));
     try {
-      this.source.commit(rows, rejects, { dialogs: tracker.snapshotHead(), lastTs: this.lastTs }, changes);
+      this.source.commit(rows, rejects, { dialogs: tracker.snapshotHead(), lastTs: this.lastTs }, { ...changes, closed });
+      for (const d of changes.open) this.stored.add(d.callId);
+      for (const id of closed) this.stored.delete(id);
       if (this.failing) this.o.log('hep: commits work again');
       this.failing = false;
     } catch (err) {

@@ -92,16 +92,20 @@ export interface DialogSnapshot {
 
 /**
  * What changed since the last `takeChanges()` (live captures commit this instead of the whole snapshot: the
- * commit follows the traffic, not the open calls). Keyed by Call-ID, so applying it to a table of dialogs
- * keeps that table exactly the tracker's state: open dialogs, finished Call-IDs, nothing else.
+ * commit follows the traffic, not the open calls). Open dialogs are kept keyed by Call-ID; finished Call-IDs
+ * are appended in finish order and dropped by age and count, as the tracker forgets them (restoreRows).
  */
 export interface DialogChanges {
   /** Dialogs opened or changed. */
   open: Dialog[];
-  /** Call-IDs finished (or refused) since, with the log time they finished. */
+  /** Call-IDs no longer open (finished, refused or given way): their open dialog, if stored, goes. */
+  closed: string[];
+  /** Call-IDs finished (or refused) since, with the log time they finished, in that order. */
   done: Array<[string, number]>;
-  /** Call-IDs forgotten (finished longer ago than the tracker remembers). */
-  gone: string[];
+  /** Finished Call-IDs older than this (log time) are forgotten. */
+  keepFrom: number;
+  /** At most this many finished Call-IDs are remembered (the newest). */
+  maxDone: number;
 }
 
 /** The small part of the state kept beside the dialog table (`snapshotHead()`). */
@@ -394,7 +398,6 @@ export class DialogTracker {
     for (const [id, at] of this.done) {
       if (at >= keep) break; // insertion order is finish order
       this.done.delete(id);
-      this.changed?.add(id);
     }
     const noFinal = this.now - this.opts.timeoutSeconds * 1000;
     const maxCall = this.now - this.opts.maxCallSeconds * 1000;
@@ -429,11 +432,7 @@ export class DialogTracker {
     this.done.delete(callId);
     this.done.set(callId, this.now);
     this.changed?.add(callId);
-    if (this.done.size > MAX_DONE) {
-      const oldest = this.done.keys().next().value as string;
-      this.done.delete(oldest);
-      this.changed?.add(oldest);
-    }
+    if (this.done.size > MAX_DONE) this.done.delete(this.done.keys().next().value as string);
   }
 
   /** Track changes from now on (live captures: takeChanges() after each commit instead of snapshot()). */
@@ -448,16 +447,17 @@ export class DialogTracker {
   takeChanges(): { ids: string[]; changes: DialogChanges } {
     const ids = this.changed === null ? [] : [...this.changed];
     this.changed?.clear();
-    const changes: DialogChanges = { open: [], done: [], gone: [] };
+    const changes: DialogChanges = { open: [], closed: [], done: [], keepFrom: this.now - DONE_KEEP_MS, maxDone: MAX_DONE };
     for (const id of ids) {
       const d = this.open.get(id);
       if (d !== undefined) changes.open.push({ ...d });
       else {
+        changes.closed.push(id);
         const at = this.done.get(id);
         if (at !== undefined) changes.done.push([id, at]);
-        else changes.gone.push(id);
       }
     }
+    changes.done.sort((a, b) => a[1] - b[1]);
     return { ids, changes };
   }
 
@@ -479,12 +479,20 @@ export class DialogTracker {
   }
 
   /**
-   * State from a head and the rows of a dialog table. Open dialogs by INVITE time and finished Call-IDs by
-   * finish time: the order the tracker relies on (the oldest open dialog gives way first; expiry stops at the
-   * first finished Call-ID still kept).
+   * State from a head, the stored open dialogs and the finished Call-IDs as appended (oldest first; a Call-ID
+   * may come more than once, the last counts). Open dialogs by INVITE time and finished Call-IDs by finish
+   * time: the order the tracker relies on (the oldest open dialog gives way first; expiry stops at the first
+   * finished Call-ID still kept); finished ones the tracker would have forgotten are left out.
    */
   restoreRows(head: DialogHead, open: Dialog[], done: Array<[string, number]>): void {
-    this.restore({ v: 1, now: head.now, engines: head.engines, open: [...open].sort((a, b) => a.ts - b.ts), done: [...done].sort((a, b) => a[1] - b[1]) });
+    const byId = new Map<string, number>();
+    for (const [id, at] of done) {
+      byId.delete(id);
+      byId.set(id, at);
+    }
+    const keepFrom = head.now - DONE_KEEP_MS;
+    const kept = [...byId].filter((e) => e[1] >= keepFrom).sort((a, b) => a[1] - b[1]);
+    this.restore({ v: 1, now: head.now, engines: head.engines, open: [...open].sort((a, b) => a.ts - b.ts), done: kept.slice(Math.max(0, kept.length - MAX_DONE)) });
   }
 
   snapshot(): DialogSnapshot {
