@@ -42,8 +42,25 @@ export function benchHepPackets(calls: number, t0 = Date.now() - 3_600_000): Buf
 }
 
 /**
+ * `n` INVITEs never answered, all at capture time `at`: dialogs a collector holds open (long calls, slow
+ * answers) beside the measured traffic, so that what a commit costs with many calls open shows.
+ */
+export function heldInvites(n: number, at: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const called = `+1646${String(2000000 + i).padStart(7, '0')}`;
+    const payload =
+      `INVITE sip:${called}@10.0.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-o${i}\r\n` +
+      `From: <sip:+12025551${String(i % 1000).padStart(3, '0')}@10.0.0.9>;tag=o${i}\r\nTo: <sip:${called}@10.0.0.2>\r\n` +
+      `Call-ID: held-${i}@10.0.0.9\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
+    out.push(encodeHep({ srcIp: '10.0.0.9', dstIp: '10.0.0.2', srcPort: 5060, dstPort: 5060, timeSec: Math.floor(at / 1000), timeUsec: 0, agentId: 1, payload }));
+  }
+  return out;
+}
+
+/**
  * Memory per open dialog: `n` calls' INVITEs fed to the capture dialog tracker (as the collector does) with no
- * answer, the heap before and after (after a full GC), and the JSON the tracker's state adds to every commit.
+ * answer, the heap before and after (after a full GC), and the JSON an open dialog's row holds in the dialog table.
  */
 export function dialogMemory(n: number): { bytesPerDialog: number; snapshotBytesPerDialog: number; open: number } {
   setFlagsFromString('--expose-gc');

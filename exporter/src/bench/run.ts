@@ -16,7 +16,7 @@
 // (BENCH_BUSY_CALLS, default 30, 0 = skip) for the busy 10k-number /metrics row.
 // The bench never fails: targets are printed as met / not met.
 
-import { benchHepPackets, bareReceiver, dialogMemory, sendTcp, sendUdp } from './hep.js';
+import { benchHepPackets, bareReceiver, dialogMemory, heldInvites, sendTcp, sendUdp } from './hep.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -779,7 +779,11 @@ async function benchBackfill(): Promise<void> {
 
 async function benchHep(): Promise<void> {
   const calls = quick ? 20_000 : 50_000;
-  const packets = benchHepPackets(calls);
+  const callsFrom = Date.now() - 3_600_000;
+  const packets = benchHepPackets(calls, callsFrom);
+  // The tcp-held row: this many dialogs opened first (not timed), 250 s into the calls' capture time, so
+  // that neither they nor the calls time out (sip.timeout_seconds) while the calls are sent.
+  const HELD = quick ? 20_000 : 100_000;
   out(`## HEP collector: serve --hep-listen, ${kfmt(packets.length)} HEPv3 packets (${kfmt(calls)} calls)`);
   out('');
   out('| transport | receiver | offered packets/s | packets/s | counted | lost | dropped unread (metric) | calls counted | CPU s |');
@@ -787,10 +791,10 @@ async function benchHep(): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   const TARGET = 50_000;
   const sent = (ms: number) => (ms > 0 ? packets.length / (ms / 1000) : NaN);
-  for (const mode of ['tcp', 'udp', 'udp-20k', 'udp-50k'] as const) {
-    const transport = mode === 'tcp' ? 'tcp' : 'udp';
+  for (const mode of ['tcp', 'tcp-held', 'udp', 'udp-20k', 'udp-50k'] as const) {
+    const transport = mode === 'tcp' || mode === 'tcp-held' ? 'tcp' : 'udp';
     const rate = mode === 'udp-20k' ? 20_000 : mode === 'udp-50k' ? TARGET : undefined;
-    const label = rate ? `udp, paced to ${kfmt(rate)}/s` : mode === 'udp' ? 'udp, at will' : 'tcp';
+    const label = rate ? `udp, paced to ${kfmt(rate)}/s` : mode === 'udp' ? 'udp, at will' : mode === 'tcp-held' ? `tcp, ${kfmt(HELD)} dialogs held open` : 'tcp';
     // bare loop
     const bare = await bareReceiver(transport, packets.length);
     const b0 = performance.now();
@@ -807,8 +811,19 @@ async function benchHep(): Promise<void> {
     const s = await startServe(`hep-${mode}`, [], ['--hep-listen', `127.0.0.1:${hepPort}`]);
     try {
       const metric = new RegExp(`numrep_hep_packets_total\\{agent="[^"]*",transport="${transport}"\\} (\\d+)`, 'g');
-      const counted = async () => [...(await timedGet(`${s.url}/metrics`)).body.matchAll(metric)].reduce((a, m) => a + Number(m[1]), 0);
+      let before = 0; // the held INVITEs' packets
+      const counted = async () => [...(await timedGet(`${s.url}/metrics`)).body.matchAll(metric)].reduce((a, m) => a + Number(m[1]), 0) - before;
       for (let i = 0; i < 50 && !s.stderr().includes('HEP') && (await counted()) === 0; i++) await sleep(20);
+      if (mode === 'tcp-held') {
+        await sendTcp(heldInvites(HELD, callsFrom + 250_000), hepPort);
+        for (let i = 0; i < 1200; i++) {
+          const body = (await timedGet(`${s.url}/metrics`)).body;
+          if (Number(/^numrep_hep_dialogs_open (\d+)/m.exec(body)?.[1] ?? 0) >= HELD) break;
+          await sleep(100);
+        }
+        before = await counted();
+        await sleep(500); // the commit of the last of them
+      }
       const cpu0 = cpuSecondsOf(s.proc.pid!);
       const t0 = performance.now();
       if (transport === 'tcp') await sendTcp(packets, hepPort);
@@ -843,7 +858,7 @@ async function benchHep(): Promise<void> {
       const cpu = cpuSecondsOf(s.proc.pid!) - cpu0;
       const offeredN = transport === 'tcp' ? '—' : fmt(sent(sendMs));
       out(`| ${label} | numrep serve --hep-listen | ${offeredN} | ${fmt(pps)} | ${fmt(n)} | ${fmt(100 * (1 - n / packets.length), 1)} % | ${transport === 'udp' ? fmt(drops) : '—'} | ${fmt(callsCounted)} ${callsCounted === calls ? '✓' : '✗'} | ${fmt(cpu, 2)} |`);
-      rows.push({ mode, receiver: 'numrep', offered: transport === 'tcp' ? null : sent(sendMs), packetsPerSec: pps, counted: n, kernelDrops: drops, calls: callsCounted, cpuS: cpu });
+      rows.push({ mode, receiver: 'numrep', held: mode === 'tcp-held' ? HELD : 0, offered: transport === 'tcp' ? null : sent(sendMs), packetsPerSec: pps, counted: n, kernelDrops: drops, calls: callsCounted, cpuS: cpu });
       if (mode === 'udp-50k') {
         const offeredRate = sent(sendMs);
         targets.push({
@@ -858,11 +873,11 @@ async function benchHep(): Promise<void> {
   }
   const mem = dialogMemory(quick ? 20_000 : 100_000);
   out('');
-  out(`Memory per open dialog (${fmt(mem.open)} INVITEs with no answer in the capture tracker, heap after a full GC): ${fmt(mem.bytesPerDialog)} bytes; the tracker's state committed every 250 ms adds ${fmt(mem.snapshotBytesPerDialog)} bytes of JSON per open dialog.`);
+  out(`Memory per open dialog (${fmt(mem.open)} INVITEs with no answer in the capture tracker, heap after a full GC): ${fmt(mem.bytesPerDialog)} bytes; each open dialog is a row of ${fmt(mem.snapshotBytesPerDialog)} bytes of JSON in the dialog table, written when the dialog changes (not with every commit).`);
   rows.push({ receiver: 'dialog memory', ...mem });
   results.hep = rows;
   out('');
-  out('Packets: INVITE, 180 and a final answer per call, a BYE after a 200, a CANCEL before a 487 (4 1/3 a call on average). TCP: the stream as fast as the receiver reads it, packets/s = packets / time until all were counted. UDP: bursts of 64 datagrams from one connected socket, a turn of the event loop between them, at will or paced; "offered" is what the sender managed (one Node process on the same machine); what a receiver cannot keep up with is lost (the bare loop only counts), and numrep counts what was dropped unread (`numrep_hep_udp_drops_total`: drops by the kernel on its socket, from /proc/net/udp, and by its receive thread). numrep asks for a 32 MiB UDP receive buffer (the kernel caps it at net.core.rmem_max) and commits finished calls every 250 ms while packets arrive. CPU s: the serve process, from the first packet sent to the calls counted.');
+  out('Packets: INVITE, 180 and a final answer per call, a BYE after a 200, a CANCEL before a 487 (4 1/3 a call on average). TCP: the stream as fast as the receiver reads it, packets/s = packets / time until all were counted; the held row first opens that many dialogs that are never answered (INVITEs sent before the timing starts), as a collector in front of long calls holds them (the bare loop gets the same packets without them). UDP: bursts of 64 datagrams from one connected socket, a turn of the event loop between them, at will or paced; "offered" is what the sender managed (one Node process on the same machine); what a receiver cannot keep up with is lost (the bare loop only counts), and numrep counts what was dropped unread (`numrep_hep_udp_drops_total`: drops by the kernel on its socket, from /proc/net/udp, and by its receive thread). numrep asks for a 32 MiB UDP receive buffer (the kernel caps it at net.core.rmem_max) and commits finished calls every 250 ms while packets arrive. CPU s: the serve process, from the first packet sent to the calls counted.');
   out('');
 }
 

@@ -5,7 +5,7 @@
 // transaction (docs/architecture.md#durability).
 
 import type { RawCall } from '../model/types.js';
-import type { SourceState, Store } from '../store/db.js';
+import type { BatchCommit, SourceState, Store } from '../store/db.js';
 import type { Classifier, ClassifySink } from '../classify/classifier.js';
 import { Batch } from './batch.js';
 import { newSourceState } from './fileSource.js';
@@ -52,9 +52,10 @@ export class LiveSource {
 
   /**
    * Commit rows (and rejections) in one transaction with `readerState`. Throws when the commit fails:
-   * nothing of it stands then (the caller answers 5xx, or keeps the rows for the next try).
+   * nothing of it stands then (the caller answers 5xx, or keeps the rows for the next try). `dialogs`: the HEP
+   * tracker's changes since its last commit, in the same transaction.
    */
-  commit(rows: RawCall[], rejects: LiveReject[] = [], readerState?: unknown): Batch {
+  commit(rows: RawCall[], rejects: LiveReject[] = [], readerState?: unknown, dialogs?: Omit<NonNullable<BatchCommit['dialogs']>, 'sourceId'>): Batch {
     const rt = this.rt;
     const st = this.state;
     const saved = { ...st, counts: { ...st.counts } };
@@ -100,7 +101,7 @@ export class LiveSource {
     if (batch.newestTs !== null && (st.newestTs === null || batch.newestTs > st.newestTs)) st.newestTs = batch.newestTs;
     if (readerState !== undefined) st.readerState = readerState;
     try {
-      rt.store.commit({ ...batch.toCommit(), source: st });
+      rt.store.commit({ ...batch.toCommit(), source: st, dialogs: dialogs && { ...dialogs, sourceId: st.id } });
     } catch (err) {
       Object.assign(st, saved);
       throw err;

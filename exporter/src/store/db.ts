@@ -86,6 +86,13 @@ export interface BatchCommit {
   /** Dials of counted calls (stats/fatigue.ts): our number and (consumer hash hi, lo, start second) triples. */
   dials?: { numbers: string[]; words: ArrayLike<number> };
   source?: SourceState;
+  /**
+   * A live capture's dialog changes (ingest/sip/dialogs.ts DialogChanges), with the rows that came of them in
+   * the same transaction: open dialogs as JSON keyed by Call-ID in `live_dialogs` (`closed`: stored ones that
+   * ended), finished Call-IDs appended as one row of `live_done` a commit, rows dropped once older than
+   * `keepFrom` or beyond the newest `maxDone` Call-IDs.
+   */
+  dialogs?: { sourceId: number; open: Array<{ callId: string }>; closed: string[]; done: Array<[string, number]>; keepFrom: number; maxDone: number };
   /** Engine-label snapshots and inventory rows imported from a side file. */
   labels?: Iterable<LabelSnapshot>;
   inventory?: Iterable<InventoryEntry>;
@@ -495,6 +502,10 @@ export class Store {
       CREATE TABLE IF NOT EXISTS call_keys (h INTEGER NOT NULL, source INTEGER NOT NULL, ts INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS consumer_dials (h INTEGER NOT NULL, number TEXT NOT NULL, ts INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS consumer_dials_by_time ON consumer_dials (ts);
+      CREATE TABLE IF NOT EXISTS live_dialogs (source INTEGER NOT NULL, call_id TEXT NOT NULL, state TEXT NOT NULL,
+        PRIMARY KEY (source, call_id)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS live_done (id INTEGER PRIMARY KEY, source INTEGER NOT NULL, last_at INTEGER NOT NULL, n INTEGER NOT NULL,
+        call_ids TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
         registered_at INTEGER) WITHOUT ROWID;
     `);
@@ -548,6 +559,19 @@ export class Store {
       upsertCounter: db.prepare(
         `INSERT INTO ingest_counts (format, result, reason, count) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
+      ),
+      putDialog: db.prepare(
+        `INSERT INTO live_dialogs (source, call_id, state) VALUES (?, ?, ?)
+         ON CONFLICT (source, call_id) DO UPDATE SET state = excluded.state`,
+      ),
+      deleteDialog: db.prepare('DELETE FROM live_dialogs WHERE source = ? AND call_id = ?'),
+      appendDone: db.prepare('INSERT INTO live_done (source, last_at, n, call_ids) VALUES (?, ?, ?, ?)'),
+      pruneDoneByAge: db.prepare('DELETE FROM live_done WHERE source = ? AND last_at < ?'),
+      // Rows older than the one that takes the count (newest first) past maxDone: what is left holds the newest
+      // maxDone Call-IDs and at most one row more (a few hundred rows: 120 s of commits).
+      pruneDoneByCount: db.prepare(
+        `DELETE FROM live_done WHERE source = @source AND id < (SELECT max(id) FROM
+           (SELECT id, sum(n) OVER (ORDER BY id DESC) AS upto FROM live_done WHERE source = @source) WHERE upto > @max)`,
       ),
       insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES (?, ?, ?)'),
       insertCallKey: db.prepare('INSERT INTO call_keys (h, source, ts) VALUES (?, ?, ?)'),
@@ -637,6 +661,16 @@ export class Store {
       for (const i of batch.inventory ?? [])
         s.upsertInventory.run(i.number, i.pool, i.campaign, i.registered === null ? null : i.registered ? 1 : 0, i.registeredAt);
       if (batch.source) this.saveSource(batch.source);
+      const dl = batch.dialogs;
+      if (dl) {
+        for (const d of dl.open) s.putDialog.run(dl.sourceId, d.callId, this.sealState(d)); // holds the consumer's number: sealed
+        for (const id of dl.closed) s.deleteDialog.run(dl.sourceId, id);
+        if (dl.done.length > 0) {
+          s.appendDone.run(dl.sourceId, dl.done[dl.done.length - 1][1], dl.done.length, JSON.stringify(dl.done));
+          s.pruneDoneByAge.run(dl.sourceId, dl.keepFrom);
+          s.pruneDoneByCount.run({ source: dl.sourceId, max: dl.maxDone });
+        }
+      }
     })();
     // In memory only once the transaction stood: a failed commit leaves no trace here either.
     this.quarantinePruned += pruned;
@@ -702,6 +736,20 @@ export class Store {
       contentHash: (r.content_hash as string | null) ?? null,
       counts: r.counts == null ? {} : JSON.parse(String(r.counts)),
     }));
+  }
+
+  /** A live capture's dialogs (BatchCommit.dialogs): the open ones as stored, finished Call-IDs as appended (oldest first). */
+  liveDialogs(sourceId: number): { open: unknown[]; done: Array<[string, number]> } {
+    const open: unknown[] = [];
+    for (const r of this.db.prepare('SELECT state FROM live_dialogs WHERE source = ?').iterate(sourceId) as Iterable<{ state: string }>) {
+      const d = this.openState(r.state);
+      if (d !== undefined) open.push(d);
+    }
+    const done: Array<[string, number]> = [];
+    for (const r of this.db.prepare('SELECT call_ids FROM live_done WHERE source = ? ORDER BY id').iterate(sourceId) as Iterable<{ call_ids: string }>) {
+      for (const e of JSON.parse(r.call_ids) as Array<[string, number]>) done.push(e);
+    }
+    return { open, done };
   }
 
   /** Another source with this content hash that was read (not itself skipped as a duplicate). */

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeHep, hepChunk, CHUNK, HEP_MAGIC } from '../../src/ingest/hep/hep.js';
@@ -68,6 +68,21 @@ async function start(extraConfig = ''): Promise<{ srv: Served; base: string; hep
 const malformed = (base: string, reason: string) => scrapeNumber(base, new RegExp(`numrep_hep_packets_malformed_total\\{reason="${reason}"\\} (\\d+)`));
 const accepted = (base: string) => scrapeNumber(base, /numrep_ingest_records_total\{format="hep",result="accepted",reason="ok"\} (\d+)/);
 
+/** Open dialogs in the HEP source's dialog table, as committed (store/db.ts live_dialogs). */
+async function committedOpen(): Promise<number> {
+  const db = new Database(join(dir, 'hep.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM live_dialogs d JOIN sources s ON s.id = d.source WHERE s.path = 'hep' AND d.state IS NOT NULL").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+async function callsOf(base: string, caller: string): Promise<{ calls: number; answered: number; avg_talk_seconds: number }> {
+  const n = (await (await fetch(`${base}/api/v1/numbers/${caller}`)).json()) as { windows: Record<string, { calls: number; answered: number; avg_talk_seconds: number }> };
+  return n.windows['24h'];
+}
+
 describe('serve --hep-listen against hostile senders', () => {
   it('counts truncated chunks, lying lengths, 64 KiB payloads and a bounded flood, and still counts the next real call', async () => {
     const { srv, base, hepPort } = await start();
@@ -133,17 +148,8 @@ describe('serve --hep-listen against hostile senders', () => {
     const c = call('crash-1', '+12025550163', '+12125550103');
     const t = now() - 5_000;
     await udpSend(first.hepPort, [hep(c.invite, t), hep(c.ringing, t + 300), hep(c.ok, t + 1_000)]);
-    // Wait until the dialog is committed with the source state (the collector commits within 250 ms).
-    await until('the open dialog committed', async () => {
-      const db = new Database(join(dir, 'hep.db'), { readonly: true, fileMustExist: true });
-      try {
-        const row = db.prepare("SELECT reader_state FROM sources WHERE path = 'hep'").get() as { reader_state: string | null } | undefined;
-        const state = row?.reader_state ? StateSealer.forDatabase(join(dir, 'hep.db'))!.open(row.reader_state) : null;
-        return state && (JSON.parse(state) as { dialogs: { open: unknown[] } }).dialogs.open.length === 1 ? true : undefined;
-      } finally {
-        db.close();
-      }
-    });
+    // Wait until the dialog is committed (the collector commits within 250 ms).
+    await until('the open dialog committed', async () => ((await committedOpen()) === 1 ? true : undefined));
     first.srv.kill('SIGKILL');
     await new Promise((r) => first.srv.once('exit', r));
     const second = await start();
@@ -154,5 +160,92 @@ describe('serve --hep-listen against hostile senders', () => {
     const n = (await (await fetch(`${second.base}/api/v1/numbers/+12025550163`)).json()) as { windows: Record<string, { calls: number; answered: number; avg_talk_seconds: number }> };
     expect(n.windows['24h']).toMatchObject({ calls: 1, answered: 1, avg_talk_seconds: 3 });
     expect(await stopWith(second.srv, 'SIGTERM')).toBe(0);
+  }, 40_000);
+
+  it('killed mid-traffic and restarted: open dialogs resume, and a replay of everything counts every call once', async () => {
+    rmSync(join(dir, 'hep.db'), { force: true });
+    const first = await start();
+    const t = now() - 30_000;
+    // done: finished before the kill; open: INVITE and 200 before, BYE after; stream: sent while numrep is killed.
+    const done = Array.from({ length: 40 }, (_, i) => call(`mid-done-${i}`, '+12025550171', `+1212555${String(1000 + i)}`));
+    const open = Array.from({ length: 30 }, (_, i) => call(`mid-open-${i}`, '+12025550172', `+1212555${String(2000 + i)}`));
+    const stream = Array.from({ length: 2_000 }, (_, i) => call(`mid-stream-${i}`, '+12025550173', `+121255${String(30000 + i)}`));
+    const finished = (c: ReturnType<typeof call>, i: number, at: number): Buffer[] =>
+      i % 2 === 0 ? [hep(c.invite, at), hep(c.ok, at + 1_000), hep(c.bye, at + 4_000)] : [hep(c.invite, at), hep(c.busy, at + 500)];
+    await tcpSend(first.hepPort, Buffer.concat([
+      ...done.flatMap((c, i) => finished(c, i, t + i * 10)),
+      ...open.flatMap((c, i) => [hep(c.invite, t + i * 10), hep(c.ringing, t + i * 10 + 300), hep(c.ok, t + i * 10 + 1_000)]),
+    ]));
+    await until('the first calls committed', async () => ((await accepted(first.base)) === 40 && (await committedOpen()) === 30 ? true : undefined));
+    // The 30 open dialogs are in the database, sealed: none of their consumers' numbers is in its bytes.
+    const bytes = Buffer.concat(['', '-wal'].map((x) => join(dir, `hep.db${x}`)).filter((f) => existsSync(f)).map((f) => readFileSync(f))).toString('latin1');
+    for (let i = 0; i < open.length; i++) expect(bytes.includes(`1212555${2000 + i}`), `consumer ${i} stored in clear`).toBe(false);
+    // The stream goes on in bursts; numrep is killed once part of it is committed.
+    const streamPackets = stream.flatMap((c, i) => finished(c, i, t + 1_000 + i * 10));
+    let stop = false;
+    const sending = (async () => {
+      const s = createSocket('udp4');
+      s.on('error', () => undefined); // the port goes away with the process
+      for (let i = 0; i < streamPackets.length && !stop; i += 20) {
+        const burst = streamPackets.slice(i, i + 20);
+        await new Promise<void>((r) => burst.forEach((p, j) => s.send(p, first.hepPort, '127.0.0.1', j === burst.length - 1 ? () => r() : undefined)));
+        await new Promise((r) => setImmediate(r));
+      }
+      s.close();
+    })();
+    await until('part of the stream committed', async () => ((await accepted(first.base) ?? 0) >= 140 ? true : undefined));
+    first.srv.kill('SIGKILL');
+    await new Promise((r) => first.srv.once('exit', r));
+    stop = true;
+    await sending;
+
+    const second = await start();
+    const resumed = Number(/(\d+) dialog\(s\) resumed/.exec(second.srv.log())?.[1]);
+    expect(resumed).toBeGreaterThanOrEqual(30);
+    expect(await scrapeNumber(second.base, /numrep_hep_dialogs_open (\d+)/)).toBe(resumed);
+    // Over one TCP stream, in order: the open calls' BYEs, the whole stream again, the finished calls' BYEs again
+    // (late retransmissions), then a last call: once it is counted, everything before it was handled.
+    const last = call('mid-last', '+12025550174', '+12125559999');
+    await tcpSend(second.hepPort, Buffer.concat([
+      ...open.map((c, i) => hep(c.bye, t + i * 10 + 4_000)),
+      ...streamPackets,
+      ...done.map((c, i) => hep(c.bye, t + i * 10 + 4_000)),
+      hep(last.invite, t + 9_000), hep(last.busy, t + 9_500),
+    ]));
+    await until('the last call counted', async () => ((await callsOf(second.base, '+12025550174')).calls === 1 ? true : undefined));
+    expect(await callsOf(second.base, '+12025550171')).toMatchObject({ calls: 40, answered: 20 });
+    expect(await callsOf(second.base, '+12025550172')).toMatchObject({ calls: 30, answered: 30, avg_talk_seconds: 3 });
+    expect(await callsOf(second.base, '+12025550173')).toMatchObject({ calls: 2_000, answered: 1_000 });
+    expect(await accepted(second.base)).toBe(40 + 30 + 2_000 + 1);
+    expect(await scrapeNumber(second.base, /numrep_hep_dialogs_open (\d+)/)).toBe(0);
+    expect(await stopWith(second.srv, 'SIGTERM')).toBe(0);
+  }, 60_000);
+
+  it('dialogs an older numrep committed whole (reader_state) resume, and move into the dialog tables', async () => {
+    rmSync(join(dir, 'hep.db'), { force: true });
+    const first = await start();
+    expect(await stopWith(first.srv, 'SIGTERM')).toBe(0);
+    const c = call('older-1', '+12025550175', '+12125550105');
+    const t = now() - 5_000;
+    const dialog = { callId: 'older-1', cseq: 1, ts: t, caller: '+12025550175', called: '+12125550105', trunk: '10.0.0.2:5060', attestation: 'none', earlyMedia: false, answeredAt: t + 1_000, sipCode: 200, inTrunk: '10.0.0.1' };
+    const db = new Database(join(dir, 'hep.db'));
+    db.prepare("UPDATE sources SET reader_state = ? WHERE path = 'hep'").run(JSON.stringify({ dialogs: { v: 1, now: t + 1_000, open: [dialog], done: [], engines: [] }, lastTs: t + 1_000 }));
+    db.close();
+    const second = await start();
+    expect(second.srv.log()).toContain('1 dialog(s) resumed');
+    await udpSend(second.hepPort, [hep(c.bye, t + 4_000)]);
+    await until('the call counted', async () => ((await callsOf(second.base, '+12025550175')).calls === 1 ? true : undefined));
+    expect(await callsOf(second.base, '+12025550175')).toMatchObject({ answered: 1, avg_talk_seconds: 3 });
+    expect(await stopWith(second.srv, 'SIGTERM')).toBe(0);
+    const after = new Database(join(dir, 'hep.db'), { readonly: true });
+    const open = after.prepare('SELECT count(*) AS n FROM live_dialogs').get() as { n: number };
+    const done = (after.prepare('SELECT call_ids FROM live_done').all() as { call_ids: string }[]).flatMap((r) => JSON.parse(r.call_ids) as unknown[]);
+    const stored = (after.prepare("SELECT reader_state FROM sources WHERE path = 'hep'").get() as { reader_state: string }).reader_state;
+    expect(stored.startsWith('s1:')).toBe(true); // the state in clear from the older numrep is sealed now
+    const head = JSON.parse(StateSealer.forDatabase(join(dir, 'hep.db'))!.open(stored)!) as { dialogs: { v: number } };
+    after.close();
+    expect(open.n).toBe(0);
+    expect(done).toEqual([['older-1', t + 4_000]]);
+    expect(head.dialogs.v).toBe(2);
   }, 40_000);
 });

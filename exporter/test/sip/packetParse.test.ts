@@ -72,8 +72,10 @@ describe('sipFromBytes (one pass) agrees with MessageBuilder', () => {
       seed = (seed * 1103515245 + 12345) >>> 0;
       return seed % n;
     };
-    const names = ['Call-ID', 'i', 'CSeq', 'From', 'f', 'To', 't', 'Via', 'v', 'Reason', 'Content-Type', 'c', 'l', 'P-Asserted-Identity', 'Identity', 'y', 'X-Long'];
-    const values = ['a@b', '1 INVITE', '<sip:+12025550123@h>;tag=x', ' spaced ', '', 'caf\xc3\xa9', 'x\ry', 'SIP;cause=603;text="v=analytics"', 'z'.repeat(3000)];
+    // Names and values where a byte scanner can go wrong: every token character, blanks before the colon, no name,
+    // what String.prototype.trim removes in Latin-1 (VT, FF, no-break space), a CR inside, a colon in the value.
+    const names = ['Call-ID', 'i', 'CSeq', 'From', 'f', 'To', 't', 'Via', 'v', 'Reason', 'Content-Type', 'c', 'l', 'P-Asserted-Identity', 'Identity', 'y', 'X-Long', 'X_!%*+.^`|~-9', 'Call-ID \t', '', 'Bad Name', 'Caf\xe9'];
+    const values = ['a@b', '1 INVITE', '<sip:+12025550123@h>;tag=x', ' spaced ', '', 'caf\xc3\xa9', 'x\ry', 'SIP;cause=603;text="v=analytics"', 'z'.repeat(3000), '\xa0nbsp\xa0', '\x0bvt\x0c', 'a:b:c', '\t\xa0 \x85'];
     const starts = ['INVITE sip:+1212@h SIP/2.0', 'SIP/2.0 200 OK', 'SIP/2.0 487 Request Terminated', 'BYE sip:x@h SIP/2.0', ' SIP/2.0 180 Ringing ', 'garbage'];
     for (let k = 0; k < 3000; k++) {
       const lines = [starts[rnd(starts.length)]];
@@ -90,6 +92,10 @@ describe('sipFromBytes (one pass) agrees with MessageBuilder', () => {
       const text = lines.join(eol) + (rnd(2) ? eol + eol + 'v=0' + eol : eol);
       const b = Buffer.from(text, 'latin1');
       expect(norm(sipFromBytes(b)), JSON.stringify(text.slice(0, 300))).toEqual(norm(reference(b)));
+      // The message inside a larger buffer (a HEP packet's payload, a capture's frame): nothing past `end` is read.
+      const framed = Buffer.concat([Buffer.from('junk\r\nX: y\r\n'), b, Buffer.from('\r\nCall-ID: past-end\n\n')]);
+      const at = 'junk\r\nX: y\r\n'.length;
+      expect(norm(sipFromBytes(framed, at, at + b.length)), JSON.stringify(text.slice(0, 300))).toEqual(norm(reference(framed, at, at + b.length)));
     }
   });
 });

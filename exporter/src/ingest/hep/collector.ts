@@ -1,9 +1,9 @@
 // The HEP collector (`serve --hep-listen HOST:PORT`, config `hep.listen`): HEPv3 over UDP and TCP on
 // one port, from Kamailio siptrace, OpenSIPS proto_hep, FreeSWITCH capture-server, Asterisk res_hep or
 // heplify. SIP payloads go through the same dialog tracker as the SIP log readers
-// (ingest/sip/capture.ts); finished calls go through the classification stage and commit with the
-// tracker's state in one transaction, as a file's step does (ingest/live.ts): a restart resumes the
-// calls in flight. A crash loses what arrived since the last commit (at most `commitMs` of packets):
+// (ingest/sip/capture.ts); finished calls go through the classification stage and commit with what
+// changed in the tracker (live_dialogs, live_done: store/db.ts) in one transaction, as a file's step
+// does (ingest/live.ts): a restart resumes the calls in flight. A crash loses what arrived since the last commit (at most `commitMs` of packets):
 // a call whose messages fell in that gap is still counted, from the messages around it, unless the gap
 // held its INVITE. UDP is read by a receive thread (UDP_RECEIVER) so that a commit does not stop the
 // reading; what is dropped unread — by the kernel or that thread — is counted (numrep_hep_udp_drops_total).
@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import type { ReaderOptions } from '../reader.js';
 import type { RawCall } from '../../model/types.js';
 import type { SipCall } from '../sip/dialogs.js';
-import type { DialogSnapshot } from '../sip/dialogs.js';
+import type { Dialog, DialogHead, DialogSnapshot } from '../sip/dialogs.js';
 import { CaptureDialogs } from '../sip/capture.js';
 import { LiveSource, type LiveReject, type LiveRuntime } from '../live.js';
 import { decodeHep, hepFrameLength, HEP_MALFORMED, type HepMalformed } from './hep.js';
@@ -143,6 +143,8 @@ export class HepCollector {
   private rows: RawCall[] = [];
   private rejects: LiveReject[] = [];
   private dirty = false;
+  /** Call-IDs whose open dialog is in the store (a call that starts and ends between two commits never is). */
+  private readonly stored = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private failing = false;
@@ -163,8 +165,20 @@ export class HepCollector {
     this.authKey = o.authKey ? Buffer.from(o.authKey) : null;
     this.dialogs = new CaptureDialogs(o.readerOptions, 'hep');
     this.source = new LiveSource(o.live, 'hep', 'hep');
-    const st = this.source.readerState as { dialogs?: DialogSnapshot; lastTs?: number } | undefined;
-    this.dialogs.restore(st?.dialogs);
+    const st = this.source.readerState as { dialogs?: DialogSnapshot | DialogHead; lastTs?: number } | undefined;
+    // The tracker's changes are committed, not its whole state (a commit follows the traffic, not the open calls).
+    const tracker = this.dialogs.tracker;
+    tracker.trackChanges();
+    if (st?.dialogs?.v === 2) {
+      const rows = o.live.store.liveDialogs(this.source.state.id);
+      tracker.restoreRows(st.dialogs, rows.open as Dialog[], rows.done);
+      for (const d of rows.open as Dialog[]) this.stored.add(d.callId);
+    } else if (st?.dialogs?.v === 1) {
+      // Written whole by an older numrep: into the dialog table with the first commit.
+      tracker.restore(st.dialogs);
+      tracker.markAllChanged();
+      this.dirty = true;
+    }
     if (typeof st?.lastTs === 'number') this.lastTs = st.lastTs;
   }
 
@@ -382,14 +396,20 @@ export class HepCollector {
     this.rows = [];
     this.rejects = [];
     this.dirty = false;
+    const tracker = this.dialogs.tracker;
+    const { ids, changes } = tracker.takeChanges();
+    const closed = changes.closed.filter((id) => this.stored.has(id));
     try {
-      this.source.commit(rows, rejects, { dialogs: this.dialogs.snapshot(), lastTs: this.lastTs });
+      this.source.commit(rows, rejects, { dialogs: tracker.snapshotHead(), lastTs: this.lastTs }, { ...changes, closed });
+      for (const d of changes.open) this.stored.add(d.callId);
+      for (const id of closed) this.stored.delete(id);
       if (this.failing) this.o.log('hep: commits work again');
       this.failing = false;
     } catch (err) {
       // Kept for the next try: the tracker moved on, its state is committed with the rows that came of it.
       this.rows = rows.concat(this.rows);
       this.rejects = rejects.concat(this.rejects);
+      tracker.markChanged(ids);
       this.dirty = true;
       if (!this.failing) this.o.log(`hep: commit failed (${(err as Error).message}); retrying`);
       this.failing = true;

@@ -90,6 +90,31 @@ export interface DialogSnapshot {
   engines?: string[];
 }
 
+/**
+ * What changed since the last `takeChanges()` (live captures commit this instead of the whole snapshot: the
+ * commit follows the traffic, not the open calls). Open dialogs are kept keyed by Call-ID; finished Call-IDs
+ * are appended in finish order and dropped by age and count, as the tracker forgets them (restoreRows).
+ */
+export interface DialogChanges {
+  /** Dialogs opened or changed. */
+  open: Dialog[];
+  /** Call-IDs no longer open (finished, refused or given way): their open dialog, if stored, goes. */
+  closed: string[];
+  /** Call-IDs finished (or refused) since, with the log time they finished, in that order. */
+  done: Array<[string, number]>;
+  /** Finished Call-IDs older than this (log time) are forgotten. */
+  keepFrom: number;
+  /** At most this many finished Call-IDs are remembered (the newest). */
+  maxDone: number;
+}
+
+/** The small part of the state kept beside the dialog table (`snapshotHead()`). */
+export interface DialogHead {
+  v: 2;
+  now: number;
+  engines: string[];
+}
+
 export type Rejected = { reason: 'invalid_number' | 'missing_field'; detail: string };
 
 const MAX_OPEN = 200_000;
@@ -114,6 +139,8 @@ export class DialogTracker {
   private now = 0;
   private nextSweep = 0;
   private engines = new Set<string>();
+  /** Call-IDs whose entry (open or done) changed since the last takeChanges(); null: not tracked (file readers). */
+  private changed: Set<string> | null = null;
 
   constructor(
     private readonly opts: SipOptions,
@@ -138,6 +165,11 @@ export class DialogTracker {
   onMessage(msg: SipMessage, ts: number, dir: Direction, out: SipCall[], src?: string): Rejected | null {
     if (ts > this.now) this.now = ts;
     const res = this.handle(msg, ts, dir, out, src);
+    if (this.changed !== null) {
+      // Any message of an open dialog may have changed it; finishing marks its own Call-ID (emit).
+      const callId = header(msg, 'call-id');
+      if (callId && this.open.has(callId)) this.changed.add(callId);
+    }
     if (this.now >= this.nextSweep) {
       this.sweep(out);
       this.nextSweep = this.now + 1000;
@@ -399,7 +431,68 @@ export class DialogTracker {
   private remember(callId: string): void {
     this.done.delete(callId);
     this.done.set(callId, this.now);
+    this.changed?.add(callId);
     if (this.done.size > MAX_DONE) this.done.delete(this.done.keys().next().value as string);
+  }
+
+  /** Track changes from now on (live captures: takeChanges() after each commit instead of snapshot()). */
+  trackChanges(): void {
+    this.changed ??= new Set();
+  }
+
+  /**
+   * What changed since the last call, and forget it. A commit that fails hands the ids back (`unchanged`
+   * undone with markChanged) so the next commit writes their state as it is then.
+   */
+  takeChanges(): { ids: string[]; changes: DialogChanges } {
+    const ids = this.changed === null ? [] : [...this.changed];
+    this.changed?.clear();
+    const changes: DialogChanges = { open: [], closed: [], done: [], keepFrom: this.now - DONE_KEEP_MS, maxDone: MAX_DONE };
+    for (const id of ids) {
+      const d = this.open.get(id);
+      if (d !== undefined) changes.open.push({ ...d });
+      else {
+        changes.closed.push(id);
+        const at = this.done.get(id);
+        if (at !== undefined) changes.done.push([id, at]);
+      }
+    }
+    changes.done.sort((a, b) => a[1] - b[1]);
+    return { ids, changes };
+  }
+
+  /** Every open dialog and finished Call-ID as changed (state restored from a whole snapshot, to be written as rows). */
+  markAllChanged(): void {
+    this.markChanged(this.open.keys());
+    this.markChanged(this.done.keys());
+  }
+
+  /** Call-IDs whose change was not committed: written with the next takeChanges(). */
+  markChanged(ids: Iterable<string>): void {
+    if (this.changed === null) return;
+    for (const id of ids) this.changed.add(id);
+  }
+
+  /** Everything but the dialogs and finished Call-IDs (committed whole: a few hundred bytes). */
+  snapshotHead(): DialogHead {
+    return { v: 2, now: this.now, engines: [...this.engines] };
+  }
+
+  /**
+   * State from a head, the stored open dialogs and the finished Call-IDs as appended (oldest first; a Call-ID
+   * may come more than once, the last counts). Open dialogs by INVITE time and finished Call-IDs by finish
+   * time: the order the tracker relies on (the oldest open dialog gives way first; expiry stops at the first
+   * finished Call-ID still kept); finished ones the tracker would have forgotten are left out.
+   */
+  restoreRows(head: DialogHead, open: Dialog[], done: Array<[string, number]>): void {
+    const byId = new Map<string, number>();
+    for (const [id, at] of done) {
+      byId.delete(id);
+      byId.set(id, at);
+    }
+    const keepFrom = head.now - DONE_KEEP_MS;
+    const kept = [...byId].filter((e) => e[1] >= keepFrom).sort((a, b) => a[1] - b[1]);
+    this.restore({ v: 1, now: head.now, engines: head.engines, open: [...open].sort((a, b) => a.ts - b.ts), done: kept.slice(Math.max(0, kept.length - MAX_DONE)) });
   }
 
   snapshot(): DialogSnapshot {
@@ -412,6 +505,7 @@ export class DialogTracker {
     this.engines = new Set();
     this.now = 0;
     this.nextSweep = 0;
+    this.changed?.clear();
     if (!s || s.v !== 1) return;
     for (const e of s.engines ?? []) if (this.engines.size < MAX_ENGINES) this.engines.add(e);
     this.now = typeof s.now === 'number' ? s.now : 0;
