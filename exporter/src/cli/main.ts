@@ -69,8 +69,11 @@ common(
       process.exit(1);
     }
     process.stdout.write(text);
-  } else if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-  else if (opts.csv) process.stdout.write(reportCsv(json));
+  } else if (opts.json) {
+    const { batchedChunks, indentedJsonChunks } = await import('./jsonChunks.js');
+    for (const chunk of batchedChunks(indentedJsonChunks(json))) process.stdout.write(chunk);
+    process.stdout.write('\n');
+  } else if (opts.csv) process.stdout.write(reportCsv(json));
   else process.stdout.write(reportTable(json, { wide: opts.wide === true, width: process.stdout.isTTY ? process.stdout.columns : 100 }));
   process.exitCode = reportExitCode(result, { allowRejects: opts.allowRejects === true });
 });
