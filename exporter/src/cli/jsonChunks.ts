@@ -46,18 +46,25 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Pieces joined into strings of about `bytes` characters (fewer writes than one per number, none of them huge). */
-export function* batchedChunks(pieces: Iterable<string>, bytes = 1 << 20): Generator<string> {
-  let parts: string[] = [];
-  let length = 0;
+/**
+ * Pieces encoded as UTF-8 straight into buffers of about `bytes` bytes, each handed to `write` when full (a fresh
+ * buffer each time: `write` may keep it): no joined string and no second copy for the encoding.
+ */
+export function writePiecesUtf8(pieces: Iterable<string>, write: (chunk: Buffer) => void, bytes = 1 << 20): void {
+  let buf = Buffer.allocUnsafe(bytes);
+  let used = 0;
   for (const p of pieces) {
-    parts.push(p);
-    length += p.length;
-    if (length >= bytes) {
-      yield parts.join('');
-      parts = [];
-      length = 0;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
+    if (used + p.length * 3 > buf.length) {
+      if (used > 0) write(buf.subarray(0, used));
+      buf = Buffer.allocUnsafe(bytes);
+      used = 0;
+      if (p.length * 3 > buf.length) {
+        write(Buffer.from(p, 'utf8'));
+        continue;
+      }
     }
+    used += buf.write(p, used, 'utf8');
   }
-  if (parts.length > 0) yield parts.join('');
+  if (used > 0) write(buf.subarray(0, used));
 }

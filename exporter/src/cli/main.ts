@@ -70,8 +70,8 @@ common(
     }
     process.stdout.write(text);
   } else if (opts.json) {
-    const { batchedChunks, indentedJsonChunks } = await import('./jsonChunks.js');
-    for (const chunk of batchedChunks(indentedJsonChunks(json))) process.stdout.write(chunk);
+    const { indentedJsonChunks, writePiecesUtf8 } = await import('./jsonChunks.js');
+    writePiecesUtf8(indentedJsonChunks(json), (chunk) => process.stdout.write(chunk));
     process.stdout.write('\n');
   } else if (opts.csv) process.stdout.write(reportCsv(json));
   else process.stdout.write(reportTable(json, { wide: opts.wide === true, width: process.stdout.isTTY ? process.stdout.columns : 100 }));

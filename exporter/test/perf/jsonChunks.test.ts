@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { batchedChunks, indentedJsonChunks } from '../../src/cli/jsonChunks.js';
+import fc from 'fast-check';
+import { indentedJsonChunks, writePiecesUtf8 } from '../../src/cli/jsonChunks.js';
 import { runReport } from '../../src/cli/report.js';
 import { generateReal } from '../../src/bench/genReal.js';
 import { join } from 'node:path';
@@ -8,6 +9,12 @@ import { tmp } from '../core/helpers.js';
 // `report --json` writes its JSON in pieces (cli/jsonChunks.ts); the pieces must join to JSON.stringify(x, null, 2).
 
 const joined = (v: unknown) => [...indentedJsonChunks(v)].join('');
+
+function utf8Of(pieces: string[], size: number): Buffer {
+  const chunks: Buffer[] = [];
+  writePiecesUtf8(pieces, (c) => chunks.push(Buffer.from(c)), size);
+  return Buffer.concat(chunks);
+}
 
 describe('indentedJsonChunks', () => {
   const cases: [string, unknown][] = [
@@ -38,19 +45,25 @@ describe('indentedJsonChunks', () => {
       expect(pieces.join('')).toBe(JSON.stringify(json, null, 2));
       expect(pieces.length).toBeGreaterThan(json.numbers.length);
       expect(pieces.every((p) => (p.match(/"number": /g) ?? []).length <= 1)).toBe(true);
-      expect([...batchedChunks(pieces, 4096)].join('')).toBe(pieces.join(''));
+      expect(utf8Of(pieces, 4096).equals(Buffer.from(pieces.join('')))).toBe(true);
     } finally {
       process.stderr.write = write;
     }
   });
 });
 
-describe('batchedChunks', () => {
-  it('joins pieces into strings of at least the size asked but the last, in order', () => {
-    const pieces = Array.from({ length: 100 }, (_, i) => `${i},`.repeat(i % 7));
-    const batches = [...batchedChunks(pieces, 50)];
-    expect(batches.join('')).toBe(pieces.join(''));
-    expect(batches.slice(0, -1).every((b) => b.length >= 50)).toBe(true);
-    expect([...batchedChunks([], 50)]).toEqual([]);
+describe('writePiecesUtf8', () => {
+  it('writes the UTF-8 of the pieces joined, in buffers no larger than asked unless one piece is', () => {
+    const piece = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('≥ 3× ✓', '😀🎉', 'x'.repeat(200)));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.integer({ min: 8, max: 300 }), (pieces, size) => {
+        const chunks: Buffer[] = [];
+        writePiecesUtf8(pieces, (c) => chunks.push(Buffer.from(c)), size);
+        expect(Buffer.concat(chunks).equals(Buffer.from(pieces.join(''), 'utf8'))).toBe(true);
+        for (const c of chunks) expect(c.length <= size || pieces.some((p) => Buffer.byteLength(p) === c.length)).toBe(true);
+        expect(chunks.every((c) => c.length > 0)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
