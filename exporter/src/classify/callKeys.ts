@@ -237,11 +237,19 @@ export interface CallKey {
  * An open-addressing set of 64-bit key hashes → (source, start second): 16 bytes a slot, one slot's
  * four words side by side (one cache line per probe), at most 3/4 full, so ~21–32 bytes per
  * remembered key. Hash 0:0 marks an empty slot (a key hashing to it is stored as 0:1 — a collision of 2⁻⁶⁴).
+ *
+ * Most look-ups are of keys never seen (each new call's keys), and a miss in a table of millions of keys is a
+ * cache miss (64 MB for 2.2M keys). A bitmap of 4 bits a slot (1/8 of the table), one bit set per key by its hash's
+ * high word, answers most misses from memory that stays in cache; a set bit (the key, or another key with that
+ * bit: ~1 in 8 at the most full) sends the look-up on to the table.
  */
 export class CallKeySet {
   /** hi, lo, source, start second per slot */
   private t: Uint32Array;
   private mask: number;
+  /** The bitmap of keys held: bit (hi & filterMask) of each key. */
+  private filter: Int32Array;
+  private filterMask: number;
   size = 0;
 
   constructor(capacity = 1024) {
@@ -249,11 +257,23 @@ export class CallKeySet {
     while (cap * 0.75 < capacity) cap *= 2;
     this.t = new Uint32Array(cap * 4);
     this.mask = cap - 1;
+    this.filter = new Int32Array(cap / 8);
+    this.filterMask = cap * 4 - 1;
   }
 
-  /** Bytes held by the table (for the bench and docs). */
+  /** Bytes held by the table and its bitmap (for the bench and docs). */
   get bytes(): number {
-    return this.t.byteLength;
+    return this.t.byteLength + this.filter.byteLength;
+  }
+
+  private mayHold(hi: number): boolean {
+    const bit = hi & this.filterMask;
+    return (this.filter[bit >>> 5] & (1 << (bit & 31))) !== 0;
+  }
+
+  private markHeld(hi: number): void {
+    const bit = hi & this.filterMask;
+    this.filter[bit >>> 5] |= 1 << (bit & 31);
   }
 
   private slot(hi: number, lo: number): number {
@@ -271,6 +291,7 @@ export class CallKeySet {
   /** The source that counted this key, or -1. */
   sourceOf(hi: number, lo: number): number {
     if (hi === 0 && lo === 0) lo = 1;
+    if (!this.mayHold(hi)) return -1;
     const i = this.slot(hi, lo);
     return this.t[i] === 0 && this.t[i + 1] === 0 ? -1 : this.t[i + 2];
   }
@@ -293,6 +314,7 @@ export class CallKeySet {
     u[i + 1] = lo;
     u[i + 2] = source;
     u[i + 3] = tsSec;
+    this.markHeld(hi);
     this.size++;
   }
 
@@ -307,6 +329,8 @@ export class CallKeySet {
     const old = this.t;
     this.t = new Uint32Array(cap * 4);
     this.mask = cap - 1;
+    this.filter = new Int32Array(cap / 8);
+    this.filterMask = cap * 4 - 1;
     this.size = 0;
     const t = this.t;
     for (let i = 0; i < old.length; i += 4) {
@@ -316,6 +340,7 @@ export class CallKeySet {
       t[j + 1] = old[i + 1];
       t[j + 2] = old[i + 2];
       t[j + 3] = old[i + 3];
+      this.markHeld(old[i]);
       this.size++;
     }
   }

@@ -69,8 +69,11 @@ common(
       process.exit(1);
     }
     process.stdout.write(text);
-  } else if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-  else if (opts.csv) process.stdout.write(reportCsv(json));
+  } else if (opts.json) {
+    const { indentedJsonChunks, writePiecesUtf8 } = await import('./jsonChunks.js');
+    writePiecesUtf8(indentedJsonChunks(json), (chunk) => process.stdout.write(chunk));
+    process.stdout.write('\n');
+  } else if (opts.csv) process.stdout.write(reportCsv(json));
   else process.stdout.write(reportTable(json, { wide: opts.wide === true, width: process.stdout.isTTY ? process.stdout.columns : 100 }));
   process.exitCode = reportExitCode(result, { allowRejects: opts.allowRejects === true });
 });

@@ -18,14 +18,21 @@ interface PairEntry {
   last: BucketDelta | null;
   /** null in call-log batches (report), which never look buckets up: a real-shaped step opens ~15k pairs. */
   byBucket: Map<number, BucketDelta> | null;
-  outcomes: Float64Array;
+  /** Where its all-time outcome counts start in the batch's `pairOutcomes` (OUTCOMES.length of them). */
+  outcomes: number;
   /** Index in CallLog.pairs (call-log batches), -1 until logged. */
   id: number;
 }
 
+/** Carriers a number's pairs are searched through in a list before a Map is made (most numbers have 1–4). */
+const PAIR_LIST_MAX = 8;
+
 interface NumberEntry {
   seen: NumberSeen;
-  pairs: Map<string, PairEntry>;
+  /** In first-seen order. */
+  pairs: PairEntry[];
+  /** By carrier, once the number has more than PAIR_LIST_MAX carriers. */
+  byCarrier: Map<string, PairEntry> | null;
 }
 
 /**
@@ -43,6 +50,9 @@ export class Batch {
   private readonly accepted = new Map<string, number>();
   private lastNumber: NumberEntry | null = null;
   private lastCaller = '';
+  /** Every pair's all-time outcome counts, OUTCOMES.length per pair: one array, not a typed array per pair. */
+  private pairOutcomes = new Float64Array(64 * OUTCOMES.length);
+  private pairCount = 0;
   readonly blocks = new Map<string, { carrier: string; engine: string; count: number }>();
   /** Rejections and skips by format and reason (accepted records are counted separately, see `counters`). */
   private readonly rejections = new Map<string, CounterDelta>();
@@ -116,9 +126,9 @@ export class Batch {
   get totals(): Map<string, { number: string; carrier: string; outcome: string; count: number }> {
     const m = new Map<string, { number: string; carrier: string; outcome: string; count: number }>();
     for (const e of this.numbers.values()) {
-      for (const p of e.pairs.values()) {
+      for (const p of e.pairs) {
         for (let i = 0; i < OUTCOMES.length; i++) {
-          const count = p.outcomes[i];
+          const count = this.pairOutcomes[p.outcomes + i];
           if (count > 0) m.set(`${p.number}\u0000${p.carrier}\u0000${OUTCOMES[i]}`, { number: p.number, carrier: p.carrier, outcome: OUTCOMES[i], count });
         }
       }
@@ -139,6 +149,28 @@ export class Batch {
     this.addCall(r, r.carrier);
   }
 
+  /** The number's pair for `carrier`, made on its first call. */
+  private pairOf(ne: NumberEntry, caller: string, carrier: string): PairEntry {
+    const list = ne.pairs;
+    if (ne.byCarrier === null) {
+      for (let k = 0; k < list.length; k++) if (list[k].carrier === carrier) return list[k];
+    } else {
+      const p = ne.byCarrier.get(carrier);
+      if (p !== undefined) return p;
+    }
+    const width = OUTCOMES.length;
+    if ((this.pairCount + 1) * width > this.pairOutcomes.length) {
+      const more = new Float64Array(this.pairOutcomes.length * 2);
+      more.set(this.pairOutcomes);
+      this.pairOutcomes = more;
+    }
+    const p: PairEntry = { number: caller, carrier, lastBucket: Number.NaN, last: null, byBucket: null, outcomes: this.pairCount++ * width, id: -1 };
+    list.push(p);
+    if (ne.byCarrier !== null) ne.byCarrier.set(carrier, p);
+    else if (list.length > PAIR_LIST_MAX) ne.byCarrier = new Map(list.map((q) => [q.carrier, q]));
+    return p;
+  }
+
   /** A record whose carrier was resolved apart (saves building a CallRecord per line). */
   addCall(r: Call, carrier: string): void {
     const ts = r.ts;
@@ -147,7 +179,7 @@ export class Batch {
     if (ne === null || this.lastCaller !== caller) {
       ne = this.numbers.get(caller) ?? null;
       if (ne === null) {
-        ne = { seen: { number: caller, first: ts, last: ts }, pairs: new Map() };
+        ne = { seen: { number: caller, first: ts, last: ts }, pairs: [], byCarrier: null };
         this.numbers.set(caller, ne);
       }
       this.lastNumber = ne;
@@ -157,14 +189,10 @@ export class Batch {
     if (ts < s.first) s.first = ts;
     if (ts > s.last) s.last = ts;
 
-    let p = ne.pairs.get(carrier);
-    if (p === undefined) {
-      p = { number: caller, carrier, lastBucket: Number.NaN, last: null, byBucket: null, outcomes: new Float64Array(OUTCOMES.length), id: -1 };
-      ne.pairs.set(carrier, p);
-    }
+    const p = this.pairOf(ne, caller, carrier);
     const bucket = Math.floor(ts / this.bucketMs) * this.bucketMs;
     const outcome = OUTCOME_INDEX[r.outcome as Outcome];
-    p.outcomes[outcome] += 1;
+    this.pairOutcomes[p.outcomes + outcome] += 1;
     const log = this.calls;
     if (log !== null) {
       if (p.id < 0) {

@@ -154,8 +154,7 @@ export function emptyScope(cap: number): FatigueScope {
 
 /**
  * The figures at `at` (UTC ms) per number and per pool. Dials after `at` are left out. Cost: one pass over the
- * dials of the last 8 days per scope kind, in an open-addressing table of (scope, consumer) slots built for the
- * pass and dropped after it.
+ * dials of the last 8 days per scope kind, grouped by (scope, consumer) with a radix sort (see pass).
  */
 export function fatigueAt(log: DialLog, at: number, o: FatigueOptions): FatigueSnapshot {
   const steps = fatigueSteps(log, at, o);
@@ -246,94 +245,161 @@ function capOf(o: FatigueOptions, pool: string): number {
   return c;
 }
 
+/** The 32-bit hash a dial is grouped by: its scope and consumer (a (scope, consumer) pair's dials share it). */
+export function pairHash(scope: number, hi: number, lo: number): number {
+  return (lo ^ Math.imul(hi, 0x9e3779b1) ^ Math.imul(scope + 1, 0x85ebca6b)) >>> 0;
+}
+
+/** Words per dial record in a pass: the pair's hash, the scope, the consumer hash's halves, the start. */
+const REC = 5;
+
 /**
- * One kind of scope (numbers or pools): every dial in time order into its (scope, consumer) slot. A slot keeps the
- * starts of the consumer's last `cap` dials in that scope (a ring), so a dial is over the cap when the oldest of
- * them is less than 24 h before it; and the start of its last dial and of its last dial over the cap, to count
- * consumers per window at the end.
+ * Records of `stride` words ordered by their first word (unsigned 32-bit), equal keys in their order: a radix
+ * sort on 11-bit digits (three passes, 2,048 buckets: few enough write streams to stay in cache), moving the
+ * records themselves so that what reads them afterwards reads memory in order. Returns a new array.
+ */
+export function sortRecordsByKey(records: Uint32Array, stride: number): Uint32Array {
+  const m = Math.floor(records.length / stride);
+  let from = records.slice(0, m * stride);
+  let to = new Uint32Array(m * stride);
+  const offsets = new Uint32Array(1 << 11);
+  for (const shift of [0, 11, 22]) {
+    offsets.fill(0);
+    for (let r = 0; r < from.length; r += stride) offsets[(from[r] >>> shift) & 0x7ff]++;
+    let sum = 0;
+    for (let d = 0; d < offsets.length; d++) {
+      const c = offsets[d];
+      offsets[d] = sum * stride;
+      sum += c;
+    }
+    for (let r = 0; r < from.length; r += stride) {
+      const d = (from[r] >>> shift) & 0x7ff;
+      const w = offsets[d];
+      offsets[d] = w + stride;
+      for (let k = 0; k < stride; k++) to[w + k] = from[r + k];
+    }
+    [from, to] = [to, from];
+  }
+  return from;
+}
+
+/**
+ * One kind of scope (numbers or pools). The dials (in time order) are grouped by (scope, consumer): ordered by
+ * the pair's hash with a stable radix sort, so a pair's dials are adjacent and still in time order, then each
+ * pair is counted in a linear scan — no table of pairs (the held-out file's 856k dials are ~all distinct pairs).
+ * Within a pair the starts of its last `cap` dials are kept (a ring), so a dial is over the cap when the oldest of
+ * them is less than 24 h before it.
  */
 function* pass(log: Dials, sel: Uint32Array, atSec: number, scopeOf: Uint32Array, capOfScope: Int32Array): Generator<void, (FatigueScope | undefined)[]> {
   const out: (FatigueScope | undefined)[] = new Array(capOfScope.length);
-  if (sel.length === 0) return out;
+  const m = sel.length;
+  if (m === 0) return out;
   let maxCap = 1;
   for (let s = 0; s < capOfScope.length; s++) maxCap = Math.max(maxCap, capOfScope[s]);
-  // Slot: scope + 1 (0: empty), the consumer hash's halves, dials in the ring, ring head, last start, last start
-  // over the cap, then the ring: 40 bytes at the default cap, so a dial costs one random access into the table.
-  const W = 7 + maxCap;
-  let size = 1024;
-  while (size * 0.75 < sel.length) size *= 2;
-  const t = new Uint32Array(size * W);
-  const mask = size - 1;
-  const from24 = atSec - WINDOW_SEC['24h'];
-  const from7d = atSec - WINDOW_SEC['7d'];
   const { hi: his, lo: los, ts: starts } = log;
-  const counts = new Float64Array(capOfScope.length * 4);
-  const seen = new Uint8Array(capOfScope.length);
-  for (let j = 0; j < sel.length; j++) {
-    if ((j & (SLICE_DIALS - 1)) === SLICE_DIALS - 1) yield;
+  const unsorted = new Uint32Array(m * REC);
+  for (let j = 0, r = 0; j < m; j++, r += REC) {
     const i = sel[j];
     const scope = scopeOf[i];
-    const hi = his[i];
-    const lo = los[i];
-    const ts = starts[i];
-    let o = ((((lo ^ Math.imul(hi, 0x9e3779b1) ^ Math.imul(scope + 1, 0x85ebca6b)) >>> 0) & mask) * W) | 0;
-    for (;;) {
-      const sc = t[o];
-      if (sc === 0) {
-        t[o] = scope + 1;
-        t[o + 1] = hi;
-        t[o + 2] = lo;
-        break;
+    unsorted[r] = pairHash(scope, his[i], los[i]);
+    unsorted[r + 1] = scope;
+    unsorted[r + 2] = his[i];
+    unsorted[r + 3] = los[i];
+    unsorted[r + 4] = starts[i];
+  }
+  const recs = sortRecordsByKey(unsorted, REC);
+  yield;
+  const from24 = atSec - WINDOW_SEC['24h'];
+  const from7d = atSec - WINDOW_SEC['7d'];
+  // Per scope: calls and calls over the cap in 7d and in 24h, then consumers and consumers over the cap in 7d and
+  // in 24h (typed counters: no object touched per dial).
+  const counts = new Float64Array(capOfScope.length * 8);
+  const seen = new Uint8Array(capOfScope.length);
+  const ring = new Uint32Array(maxCap);
+  // Record offsets of a run of equal hashes that belong to another pair than the one being counted (a hash
+  // collision): counted after it, in their order.
+  let pending: number[] = [];
+  /** The pair of the record at `first` over the records at `offsets` (all of a run, or those left of it). */
+  const countPair = (offsets: number[] | null, first: number, end: number): void => {
+    const scope = recs[first + 1];
+    const hi = recs[first + 2];
+    const lo = recs[first + 3];
+    const cap = capOfScope[scope];
+    const c = scope * 8;
+    let count = 0;
+    let head = 0;
+    let last = 0;
+    let lastOver = 0;
+    const n = offsets === null ? (end - first) / REC : offsets.length;
+    for (let k = 0; k < n; k++) {
+      const r = offsets === null ? first + k * REC : offsets[k];
+      if (offsets !== null && (recs[r + 1] !== scope || recs[r + 2] !== hi || recs[r + 3] !== lo)) {
+        pending.push(r);
+        continue;
       }
-      if (sc === scope + 1 && t[o + 1] === hi && t[o + 2] === lo) break;
-      o += W;
-      if (o === t.length) o = 0;
+      const ts = recs[r + 4];
+      // The ring holds the last `cap` starts; at `head` is the oldest once it is full.
+      const over = count >= cap && ts - ring[head] < DAY_SEC;
+      ring[head] = ts;
+      head = head + 1 === cap ? 0 : head + 1;
+      if (count < cap) count++;
+      last = ts;
+      if (over) lastOver = ts;
+      if (ts > from7d) {
+        counts[c]++;
+        if (over) counts[c + 1]++;
+        if (ts > from24) {
+          counts[c + 2]++;
+          if (over) counts[c + 3]++;
+        }
+      }
     }
     seen[scope] = 1;
-    const cap = capOfScope[scope];
-    const count = t[o + 3];
-    const head = t[o + 4];
-    // The ring holds the last `cap` starts; at `head` is the oldest once it is full.
-    const over = count >= cap && ts - t[o + 7 + head] < DAY_SEC;
-    t[o + 7 + head] = ts;
-    t[o + 4] = head + 1 === cap ? 0 : head + 1;
-    if (count < cap) t[o + 3] = count + 1;
-    t[o + 5] = ts;
-    if (over) t[o + 6] = ts;
-    // Per scope: calls and calls over the cap in 7d and in 24h (typed counters: no object touched per dial).
-    if (ts > from7d) {
-      const c = scope * 4;
-      counts[c]++;
-      if (over) counts[c + 1]++;
-      if (ts > from24) {
-        counts[c + 2]++;
-        if (over) counts[c + 3]++;
+    if (last > from7d) counts[c + 4]++;
+    if (last > from24) counts[c + 5]++;
+    if (lastOver > from7d) counts[c + 6]++;
+    if (lastOver > from24) counts[c + 7]++;
+  };
+  const total = m * REC;
+  let sliceEnd = SLICE_DIALS * REC;
+  for (let r = 0; r < total; ) {
+    if (r >= sliceEnd) {
+      sliceEnd = r + SLICE_DIALS * REC;
+      yield;
+    }
+    const h = recs[r];
+    let end = r + REC;
+    let collided = false;
+    for (; end < total && recs[end] === h; end += REC) {
+      collided ||= recs[end + 1] !== recs[r + 1] || recs[end + 2] !== recs[r + 2] || recs[end + 3] !== recs[r + 3];
+    }
+    if (!collided) countPair(null, r, end);
+    else {
+      // Each pair of the run in turn: the first record left decides the pair; the others wait for the next turn.
+      let rest: number[] = [];
+      for (let q = r; q < end; q += REC) rest.push(q);
+      while (rest.length > 0) {
+        pending = [];
+        countPair(rest, rest[0], end);
+        rest = pending;
       }
     }
+    r = end;
   }
   for (let s = 0; s < capOfScope.length; s++) {
     if (seen[s] === 0) continue;
-    const c = s * 4;
+    const c = s * 8;
     const f = emptyScope(capOfScope[s]);
     f['7d'].calls = counts[c];
     f['7d'].attempts_over_cap = counts[c + 1];
     f['24h'].calls = counts[c + 2];
     f['24h'].attempts_over_cap = counts[c + 3];
-    out[s] = f;
-  }
-  for (let o = 0; o < t.length; o += W) {
-    if (t[o] === 0) continue;
-    const f = out[t[o] - 1]!;
-    const last = t[o + 5];
-    const lastOver = t[o + 6];
-    if (last > from7d) f['7d'].consumers++;
-    if (last > from24) f['24h'].consumers++;
-    if (lastOver > from7d) f['7d'].consumers_over_cap++;
-    if (lastOver > from24) f['24h'].consumers_over_cap++;
-  }
-  for (const f of out) {
-    if (!f) continue;
+    f['7d'].consumers = counts[c + 4];
+    f['24h'].consumers = counts[c + 5];
+    f['7d'].consumers_over_cap = counts[c + 6];
+    f['24h'].consumers_over_cap = counts[c + 7];
     for (const w of FATIGUE_WINDOWS) f[w].repeat_dial_ratio = f[w].calls > 0 ? (f[w].calls - f[w].consumers) / f[w].calls : null;
+    out[s] = f;
   }
   return out;
 }

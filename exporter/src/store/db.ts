@@ -411,6 +411,30 @@ export function openHint(file: string): string {
   return '';
 }
 
+/** Numbers per multi-row first/last-seen upsert (one statement's call into SQLite instead of one per number). */
+const SEEN_ROWS_PER_UPSERT = 256;
+
+function upsertSeenSql(rows: number): string {
+  return `INSERT INTO numbers (number, first_seen, last_seen) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')}
+         ON CONFLICT (number) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`;
+}
+
+/** Upsert every number's first/last seen: full statements of SEEN_ROWS_PER_UPSERT rows, the rest one by one, in order. */
+function upsertSeenRows(many: Database.Statement, one: Database.Statement, seen: Iterable<NumberSeen>): void {
+  const args: (string | number)[] = new Array(SEEN_ROWS_PER_UPSERT * 3);
+  let k = 0;
+  for (const n of seen) {
+    args[k++] = n.number;
+    args[k++] = n.first;
+    args[k++] = n.last;
+    if (k === args.length) {
+      many.run(args);
+      k = 0;
+    }
+  }
+  for (let i = 0; i < k; i += 3) one.run(args[i], args[i + 1], args[i + 2]);
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<Store['prepare']>;
@@ -545,10 +569,9 @@ export class Store {
         `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES (?, ?, ?, ${placeholders})
          ON CONFLICT (number, carrier, bucket) DO UPDATE SET ${updates}`,
       ),
-      upsertSeen: db.prepare(
-        `INSERT INTO numbers (number, first_seen, last_seen) VALUES (?, ?, ?)
-         ON CONFLICT (number) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
-      ),
+      upsertSeen: db.prepare(upsertSeenSql(1)),
+      /** SEEN_ROWS_PER_UPSERT numbers in one statement: a dialer's step carries thousands. */
+      upsertSeenMany: db.prepare(upsertSeenSql(SEEN_ROWS_PER_UPSERT)),
       upsertTotal: db.prepare(
         `INSERT INTO totals (number, carrier, outcome, count) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
@@ -628,7 +651,7 @@ export class Store {
         for (let i = 0; i < FIELDS; i++) args[3 + i] = b.v[i];
         s.upsertBucket.run(args);
       }
-      for (const n of batch.seen) s.upsertSeen.run(n.number, n.first, n.last);
+      upsertSeenRows(s.upsertSeenMany, s.upsertSeen, batch.seen);
       if (!this.mem) {
         for (const t of batch.totals) {
           s.upsertTotal.run(t.number, t.carrier, t.outcome, t.count);

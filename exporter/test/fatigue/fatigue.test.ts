@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DialLog, fatigueAt, fatigueAtSliced, type FatigueFigures, type FatigueScope } from '../../src/stats/fatigue.js';
+import { DialLog, fatigueAt, fatigueAtSliced, pairHash, sortRecordsByKey, type FatigueFigures, type FatigueScope } from '../../src/stats/fatigue.js';
 
 // Recipient fatigue (stats/fatigue.ts) against a plain loop: for every scope (a number, a pool) and consumer, the
 // calls in time order; a call is over the cap when `cap` earlier calls to that consumer from that scope started less
@@ -120,6 +120,47 @@ describe('recipient fatigue', () => {
     const dials: Dial[] = [0, 1, 2].map((k) => ({ number: '+12025550103', consumer: 3, ts: AT_SEC - 3000 + k * 600 }));
     const snap = fatigueAt(logOf(dials), AT, { poolOf, capOf });
     expect(snap.numbers.get('+12025550103')).toMatchObject({ cap: 2, '24h': { attempts_over_cap: 1, consumers_over_cap: 1 } });
+  });
+});
+
+describe('recipient fatigue: pairs whose grouping hashes collide', () => {
+  // fatigue groups a scope's dials by pairHash; consumers whose hashes collide must still be counted apart. For one
+  // number (scope 0 in the per-number pass) the consumers (x, lo ^ x·0x9e3779b1) all hash alike for any x.
+  const lo0 = 0x1234567;
+  const consumerHalves = (c: number): [number, number] => [c, (lo0 ^ Math.imul(c, 0x9e3779b1)) >>> 0];
+
+  it('the constructed consumers do collide', () => {
+    const hashes = new Set([1, 2, 3, 4, 5].map((c) => pairHash(0, ...consumerHalves(c))));
+    expect(hashes.size).toBe(1);
+  });
+
+  it('equals the plain loop when every consumer of a number collides with the others', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ consumer: fc.integer({ min: 1, max: 5 }), ts: fc.integer({ min: AT_SEC - 3 * DAY, max: AT_SEC }) }), { minLength: 1, maxLength: 80 }), (raw) => {
+        const dials: Dial[] = raw.map((d) => ({ number: '+12025550104', ...d }));
+        const log = new DialLog();
+        for (const d of dials) log.add(d.number, ...consumerHalves(d.consumer), d.ts);
+        const snap = fatigueAt(log, AT, { poolOf, capOf });
+        expect(Object.fromEntries(snap.numbers)).toEqual(Object.fromEntries(reference(dials, (d) => d.number, (n) => capOf(poolOf(n)))));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('sortRecordsByKey', () => {
+  it('orders records by their first word, equal keys in their order, like a stable comparator sort', () => {
+    const key = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 0xffffffff }), fc.constantFrom(0x800, 0x7ff, 0x400000, 0x3fffff, 0xffffffff));
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 300 }), (keys) => {
+        // Records of 3 words: the key, its position, a check word.
+        const records = Uint32Array.from(keys.flatMap((k, j) => [k, j, j ^ 0xabcdef]));
+        const expected = keys.map((_, j) => j).sort((a, b) => keys[a] - keys[b] || a - b).flatMap((j) => [keys[j], j, j ^ 0xabcdef]);
+        expect(Array.from(sortRecordsByKey(records, 3))).toEqual(expected);
+        expect(Array.from(records)).toEqual(keys.flatMap((k, j) => [k, j, j ^ 0xabcdef]));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

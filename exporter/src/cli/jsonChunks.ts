@@ -1,0 +1,70 @@
+// `report --json` writes JSON.stringify(report, null, 2) in pieces: a dialer's report holds one entry per number
+// (121 MB for 12,000 numbers), and one string of it costs a second full copy for its UTF-8 encoding — slower still
+// when a single non-Latin-1 character anywhere makes the whole string two-byte.
+
+/**
+ * The pieces of JSON.stringify(value, null, 2), in order: their concatenation is that string, byte for byte.
+ * A plain object's members come one by one and the elements of its arrays one by one, so no piece is larger than
+ * one member or element; anything else (a top-level array, a value with toJSON) is one piece.
+ */
+export function* indentedJsonChunks(value: unknown): Generator<string> {
+  if (!isPlainObject(value)) {
+    const whole = JSON.stringify(value, null, 2);
+    if (whole !== undefined) yield whole;
+    return;
+  }
+  let members = 0;
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (Array.isArray(v) && v.length > 0 && !hasToJson(v)) {
+      // An array member is never left out: `"key": [`, its elements at depth 2, `]`.
+      yield `${members++ === 0 ? '{\n  ' : ',\n  '}${JSON.stringify(key)}: [\n    `;
+      for (let i = 0; i < v.length; i++) {
+        // [x] under a key of a top-level object puts x at depth 2, indented as in the whole:
+        // '{\n  "a": [\n    ' … '\n  ]\n}' (and an element JSON leaves out becomes null there, as in the whole).
+        const wrapped = JSON.stringify({ a: [v[i]] }, null, 2);
+        yield (i === 0 ? '' : ',\n    ') + wrapped.slice(15, -6);
+      }
+      yield '\n  ]';
+      continue;
+    }
+    // {key: v} puts the member at depth 1 as in the whole: '{\n  ' … '\n}'; '{}' when JSON leaves it out.
+    const wrapped = JSON.stringify({ [key]: v }, null, 2);
+    if (wrapped === '{}') continue;
+    yield (members++ === 0 ? '{\n  ' : ',\n  ') + wrapped.slice(4, -2);
+  }
+  yield members === 0 ? '{}' : '\n}';
+}
+
+function hasToJson(v: object): boolean {
+  return typeof (v as { toJSON?: unknown }).toJSON === 'function';
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || hasToJson(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Pieces encoded as UTF-8 straight into buffers of about `bytes` bytes, each handed to `write` when full (a fresh
+ * buffer each time: `write` may keep it): no joined string and no second copy for the encoding.
+ */
+export function writePiecesUtf8(pieces: Iterable<string>, write: (chunk: Buffer) => void, bytes = 1 << 20): void {
+  let buf = Buffer.allocUnsafe(bytes);
+  let used = 0;
+  for (const p of pieces) {
+    // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
+    if (used + p.length * 3 > buf.length) {
+      if (used > 0) write(buf.subarray(0, used));
+      buf = Buffer.allocUnsafe(bytes);
+      used = 0;
+      if (p.length * 3 > buf.length) {
+        write(Buffer.from(p, 'utf8'));
+        continue;
+      }
+    }
+    used += buf.write(p, used, 'utf8');
+  }
+  if (used > 0) write(buf.subarray(0, used));
+}
