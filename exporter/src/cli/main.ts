@@ -9,6 +9,12 @@ program.name('numrep').description('Number reputation from CDRs and SIP logs: Pr
 // Exit codes (README): 0 ok, 1 a runtime failure, 2 a usage or configuration error — commander's own usage
 // errors (an unknown option, a missing argument, a bad choice) included; --help and --version exit 0.
 program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+// A reader that stops early (`numrep report … | head`) closes the pipe: stop quietly, as a Unix filter does,
+// instead of an unhandled EPIPE and its stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 const common = (c: Command) =>
   c

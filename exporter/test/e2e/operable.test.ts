@@ -110,6 +110,18 @@ describe('report inputs', () => {
     expect(sub.stderr).toContain('1 subfolder(s) not read');
   });
 
+  it('a reader that stops early (| head) ends the run quietly: exit 0, no EPIPE on stderr', async () => {
+    const dir = tmp('numrep-epipe-');
+    const file = join(dir, 'Master.csv');
+    const { generateReal } = await import('../../src/bench/genReal.js');
+    generateReal('asterisk', file, { rows: 20_000, numbers: 2_000, endMs: Date.now() - 3_600_000, spanMs: 86_400_000 });
+    for (const flag of ['--json', '--csv', '--wide']) {
+      const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${CLI}" report ${flag} "${file}" | head -c 100 > /dev/null`], { encoding: 'utf8' });
+      expect(r.stderr, flag).not.toMatch(/EPIPE|Unhandled|node:events/);
+      expect(r.status, flag).toBe(0);
+    }
+  }, 60_000);
+
   it('--quarantine is checked before the run: a path that cannot be written fails at once, naming it', () => {
     const r = run(['report', '--quarantine', '/nonexistent/q.jsonl', join(EXAMPLES, 'Master.csv')]);
     expect(r.status).toBe(2);
