@@ -38,6 +38,9 @@ export interface RuntimeOptions {
   oneShot?: boolean;
   maxRecordBytes: number;
   chunkBytes?: number;
+  /** Input bytes and longest time per SQLite transaction of several read steps (IngestOptions; tests and bench). */
+  transactionBytes?: number;
+  transactionMs?: number;
   futureToleranceMs?: number;
   now: () => number;
   onRotation?(src: SourceState, kind: 'rename' | 'truncate'): void;
@@ -202,6 +205,8 @@ export class Runtime {
       classifier: this.classifier,
       formatFor,
       chunkBytes: opts.chunkBytes ?? 4 * 1_048_576,
+      transactionBytes: opts.transactionBytes,
+      transactionMs: opts.transactionMs,
       responsive: opts.oneShot !== true,
       maxRecordBytes: opts.maxRecordBytes,
       futureToleranceMs: opts.futureToleranceMs,

@@ -95,6 +95,16 @@ function earliest(group: number[], rows: RawCall[]): number {
 /** The kind the consumer's number is hashed under (keyHash's first part): apart from every call-id kind. */
 export const CONSUMER_KIND = 'numrep:consumer';
 
+/**
+ * What the steps of a transaction still being filled remembered (FileIngestor commits several read steps in one
+ * SQLite transaction): their calls' keys and the callers they admitted. Looked up like committed ones, so a leg or
+ * duplicate in the next step is still found; forgotten whole when the transaction rolls back.
+ */
+export class Uncommitted {
+  readonly keys = new CallKeySet();
+  readonly callers = new Set<string>();
+}
+
 /** At most this many learned trunk peers (a switch has a handful). */
 const MAX_LEARNED_TRUNKS = 256;
 
@@ -104,6 +114,8 @@ export class Classifier {
   /** Trunks learned from phones' outbound calls (DirectionContext.learnedTrunks), kept across steps. */
   private readonly learned = new Set<string>();
   private readonly legs = new LegGroups();
+  /** Transactions being filled (one per file being read): every step looks keys and callers up in all of them. */
+  private readonly open = new Set<Uncommitted>();
 
   constructor(readonly opts: ClassifierOptions) {
     this.parties = new PhoneNormalizer(opts.plan, 4096);
@@ -177,8 +189,10 @@ export class Classifier {
    * Classify the rows one read step of one source produced (in file order). `source` identifies
    * the file, so a key met again in the same file is a further leg and in another a duplicate.
    */
-  step(rows: RawCall[], source: number, sink: ClassifySink): void {
+  step(rows: RawCall[], source: number, sink: ClassifySink, pending?: Uncommitted): void {
     const o = this.opts;
+    let openCallers = 0;
+    for (const u of this.open) openCallers += u.callers.size;
     const inventory = o.inventory();
     const ctx: DirectionContext = {};
     if (inventory.size > 0) ctx.isOurs = (n) => inventory.has(n);
@@ -278,13 +292,13 @@ export class Classifier {
       for (let g = 0; g < group.length; g++) {
         const i = group[g];
         if (rows[i].ts < ts) ts = rows[i].ts;
-        for (let x = memoStart[i]; by < 0 && x < memoStart[i + 1]; x += 2) by = keySet.sourceOf(sh[x], sh[x + 1]);
+        for (let x = memoStart[i]; by < 0 && x < memoStart[i + 1]; x += 2) by = this.sourceOf(keySet, sh[x], sh[x + 1]);
       }
       if (o.shard && shardOf(caller, o.shard.count) !== o.shard.index) reason = 'other_shard';
       else if (o.track === 'inventory' && !inventory.has(caller)) reason = 'not_ours';
       else if (by >= 0) reason = by === source ? 'leg' : 'duplicate_call';
-      else if (!o.tracked.has(caller) && !admitted.has(caller) && !inventory.has(caller)) {
-        if (o.tracked.size + admitted.size >= o.maxTrackedNumbers) reason = 'numbers_over_cap';
+      else if (!o.tracked.has(caller) && !admitted.has(caller) && !inventory.has(caller) && !this.openHas(caller)) {
+        if (o.tracked.size + admitted.size + openCallers >= o.maxTrackedNumbers) reason = 'numbers_over_cap';
         else admitted.add(caller);
       }
       if (reason !== null) {
@@ -303,13 +317,47 @@ export class Classifier {
       for (let g = 0; g < group.length; g++) {
         const i = group[g];
         if (i !== best) sink.skip(rows[i], 'leg');
-        for (let x = memoStart[i]; x < memoStart[i + 1]; x += 2) sink.remember(sh[x], sh[x + 1], source, tsSec);
+        for (let x = memoStart[i]; x < memoStart[i + 1]; x += 2) {
+          sink.remember(sh[x], sh[x + 1], source, tsSec);
+          pending?.keys.add(sh[x], sh[x + 1], source, tsSec);
+        }
       }
     });
+    if (pending !== undefined) for (const c of admitted) pending.callers.add(c);
+  }
+
+  /** The source that counted a key: committed, or remembered by a transaction still being filled; -1 if none. */
+  private sourceOf(keySet: CallKeySet, hi: number, lo: number): number {
+    const by = keySet.sourceOf(hi, lo);
+    if (by >= 0 || this.open.size === 0) return by;
+    for (const u of this.open) {
+      const s = u.keys.sourceOf(hi, lo);
+      if (s >= 0) return s;
+    }
+    return -1;
+  }
+
+  private openHas(caller: string): boolean {
+    if (this.open.size === 0) return false;
+    for (const u of this.open) if (u.callers.has(caller)) return true;
+    return false;
+  }
+
+  /** A transaction starts: its steps' keys and callers are held here until `committed` or `rolledBack`. */
+  begin(): Uncommitted {
+    const u = new Uncommitted();
+    this.open.add(u);
+    return u;
+  }
+
+  /** A transaction that will not be committed: what its steps remembered is forgotten (they are read again). */
+  rolledBack(pending: Uncommitted): void {
+    this.open.delete(pending);
   }
 
   /** A step's keys, once its batch is committed (a failed commit leaves no trace here, so its rows are judged afresh). */
-  committed(keys: ArrayLike<number>): void {
+  committed(keys: ArrayLike<number>, pending?: Uncommitted): void {
+    if (pending !== undefined) this.open.delete(pending);
     for (let i = 0; i + 3 < keys.length; i += 4) this.opts.keys.add(keys[i], keys[i + 1], keys[i + 2], keys[i + 3]);
   }
 }

@@ -9,7 +9,7 @@ import { isCleanAscii } from './bytes.js';
 import { captureKind } from './pcap/capture.js';
 import { detectCsvKind, parseReputationCsv, type InventoryRow, type LabelRow } from '../reputation/labels.js';
 import type { InventoryEntry, LabelSnapshot } from '../store/db.js';
-import type { Classifier, ClassifySink } from '../classify/classifier.js';
+import type { Classifier, ClassifySink, Uncommitted } from '../classify/classifier.js';
 import type { QuarantineLimits } from './redact.js';
 
 /** How a file turns into committed batches: shared by the live tailer and one-shot reports. */
@@ -24,8 +24,15 @@ export interface IngestOptions {
   classifier: Classifier;
   /** Forced format for every file (CLI --format), or per path. */
   formatFor?(path: string): string | undefined;
-  /** Bytes read per step; a batch commits per step. */
+  /** Bytes read per step. */
   chunkBytes: number;
+  /**
+   * Input bytes per SQLite transaction (default 4 MiB): steps are read into one batch until this many bytes
+   * or `transactionMs` have gone into it, then committed with the offset past them. 0: a commit per step.
+   */
+  transactionBytes?: number;
+  /** The longest a transaction stays open while steps are read into it (default 1 s): how stale a scrape may be. */
+  transactionMs?: number;
   /**
    * Keep the event loop responsive (serve): slow steps shrink, and each step ends with a turn for I/O. A
    * one-shot run reads in full steps without turns.
@@ -84,6 +91,9 @@ export function newSourceState(path: string, dev: number | bigint, ino: number |
 
 const NL = 10;
 
+export const DEFAULT_TRANSACTION_BYTES = 4 * 1_048_576;
+export const DEFAULT_TRANSACTION_MS = 1000;
+
 /** A step slower than this is halved next time (adaptStep). */
 const SLOW_STEP_MS = 200;
 
@@ -117,6 +127,11 @@ export class FileIngestor {
   private rowStarts = new Int32Array(1024);
   private rowEnds = new Int32Array(1024);
   private stepBuf: Buffer | null = null;
+  /**
+   * The transaction being filled: the steps read since the last commit, in one batch, with the source state to
+   * put back and the keys and callers they remembered (forgotten if it is not committed).
+   */
+  private tx: { batch: Batch; undo: () => void; pending: Uncommitted; bytes: number; startedAt: number } | null = null;
 
   constructor(readonly state: SourceState, private readonly opts: IngestOptions) {}
 
@@ -177,7 +192,7 @@ export class FileIngestor {
    * The step's rows through the classification stage, into the batch. The source needs its id first:
    * keys remember which file counted a call (a key met again in the same file is a leg).
    */
-  private classifyRows(batch: Batch): void {
+  private classifyRows(batch: Batch, pending?: Uncommitted): void {
     if (this.rows.length === 0) return;
     const st = this.state;
     if (st.id === 0) this.opts.store.saveSource(st);
@@ -193,7 +208,7 @@ export class FileIngestor {
       dial: (caller, hi, lo, tsSec) => batch.addDial(caller, hi, lo, tsSec),
     };
     try {
-      this.opts.classifier.step(this.rows, st.id, sink);
+      this.opts.classifier.step(this.rows, st.id, sink, pending);
     } finally {
       this.clearRows();
       this.stepBuf = null;
@@ -222,6 +237,7 @@ export class FileIngestor {
   /** Records a reader still holds (e.g. Kamailio calls waiting for a BYE): emitted at the end of a one-shot run. */
   flushReader(): void {
     if (!this.reader?.flush) return;
+    this.commitTransaction();
     const undo = this.checkpoint();
     const pending = this.reader.flush();
     if (pending.length === 0) return;
@@ -266,12 +282,14 @@ export class FileIngestor {
         if (framed) {
           // Whole records only; lengths that cannot be true make the rest of the file unreadable (said once).
           if (end < 0 || (end === 0 && final && atEnd)) {
+            this.commitTransaction();
             consumed += this.skipUnframed(size);
             break;
           }
           if (end === 0) break; // the writer is still on the record
         } else if (end < 0) {
           if (bytesRead > this.opts.maxRecordBytes) {
+            this.commitTransaction();
             const skipped = await this.skipLongLine(fh, size, final);
             if (skipped === 0) {
               this.waitingOnLine = true; // no newline yet: the writer is still on it
@@ -305,6 +323,10 @@ export class FileIngestor {
           if (st.offset < size) await turn();
         }
       }
+      this.commitTransaction(); // a drain ends with everything it read committed
+    } catch (err) {
+      this.rollBackTransaction();
+      throw err;
     } finally {
       // Never leave a read writing into a buffer the next drain may use.
       if (ahead !== null) await ahead.read.catch(() => undefined);
@@ -401,20 +423,43 @@ export class FileIngestor {
     return skipped;
   }
 
-  /** One step: the complete lines in buf[0, byteLen) become one batch and one commit. */
+  /**
+   * One step: the complete lines in buf[0, byteLen) go into the open transaction's batch, which is committed
+   * (with the offset past them) once it holds transactionBytes of input or has been open transactionMs. A
+   * crash before then loses nothing: the restart reads again from the last committed offset.
+   */
   private process(buf: Buffer, byteLen: number): void {
     const st = this.state;
-    const undo = this.checkpoint();
+    const tx = (this.tx ??= { batch: this.newBatch(), undo: this.checkpoint(), pending: this.opts.classifier.begin(), bytes: 0, startedAt: performance.now() });
     this.clearRows();
     if (st.format === null) st.format = this.opts.formatFor?.(st.path) ?? this.detect(headLines(buf, byteLen, st.offset === 0)) ?? 'unknown';
-    const batch = this.newBatch();
+    const batch = tx.batch;
     const reader = st.format === 'unknown' ? null : this.ensureReader(st.format);
     if (reader?.parseFrame) this.processFrames(batch, reader, buf, byteLen);
     else this.processLines(batch, reader, buf, byteLen);
-    this.classifyRows(batch);
+    this.classifyRows(batch, tx.pending);
     st.offset += byteLen;
     st.bytesTotal += byteLen;
-    this.commit(batch, undo);
+    tx.bytes += byteLen;
+    const maxBytes = this.opts.transactionBytes ?? DEFAULT_TRANSACTION_BYTES;
+    if (tx.bytes >= maxBytes || performance.now() - tx.startedAt >= (this.opts.transactionMs ?? DEFAULT_TRANSACTION_MS)) this.commitTransaction();
+  }
+
+  /** Commit the open transaction, if any (a failed commit puts the source state back and forgets its keys). */
+  private commitTransaction(): void {
+    const tx = this.tx;
+    if (tx === null) return;
+    this.tx = null;
+    this.commit(tx.batch, tx.undo, tx.pending);
+  }
+
+  /** Drop the open transaction: the source state goes back to the last commit, its steps are read again. */
+  private rollBackTransaction(): void {
+    const tx = this.tx;
+    if (tx === null) return;
+    this.tx = null;
+    tx.undo();
+    this.opts.classifier.rolledBack(tx.pending);
   }
 
   /**
@@ -568,7 +613,7 @@ export class FileIngestor {
     };
   }
 
-  private commit(batch: Batch, undo: () => void): void {
+  private commit(batch: Batch, undo: () => void, pending?: Uncommitted): void {
     const st = this.state;
     st.lastReadAt = this.opts.now();
     countInto(st, batch);
@@ -578,10 +623,11 @@ export class FileIngestor {
       this.opts.store.commit({ ...batch.toCommit(), source: st });
     } catch (err) {
       undo();
+      if (pending !== undefined) this.opts.classifier.rolledBack(pending);
       throw err;
     }
     // Only a committed step's calls are remembered: a failed commit's rows are judged afresh when read again.
-    this.opts.classifier.committed(batch.callKeys);
+    this.opts.classifier.committed(batch.callKeys, pending);
     this.opts.onCommit?.(batch, st);
   }
 }

@@ -28,7 +28,7 @@ export interface QuarantineLimits {
   maxRawChars: number;
   /** Characters of the reason's detail kept (it may quote the input, e.g. a 100,000-character CSV header name). */
   maxDetailChars: number;
-  /** Rejected lines kept per read step (`quarantine.max_per_step`); the others are counted only. */
+  /** Rejected lines kept per transaction of read steps, i.e. per Batch (`quarantine.max_per_step`); the others are counted only. */
   maxPerStep: number;
 }
 
