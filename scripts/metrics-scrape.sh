@@ -4,10 +4,12 @@
 # starts `serve` from DIST (an exporter/dist, e.g. an older build copied aside next to a node_modules) on FILE
 # (Asterisk Master.csv), makes a cold scrape and two warm-ups, then N scrapes with curl (not decoded) and prints
 # their wall ms, the serve's CPU ms per scrape (utime+stime from /proc), RSS and peak RSS; ENC=identity asks for
-# the text body instead of gzip. Listens on 127.0.0.1 only; the serve it starts is stopped at the end.
+# the text body instead of gzip; SIDE=DIR copies DIR's files (an inventory, labels) into the inbox before the start.
+# Listens on 127.0.0.1 only; the serve it starts is stopped at the end.
 set -euo pipefail
 dist=$1; file=$2; n=${3:-8}; port=${4:-19499}; enc=${ENC:-gzip}
 d=$(mktemp -d); mkdir -p "$d/inbox"
+if [ -n "${SIDE:-}" ]; then cp "$SIDE"/* "$d/inbox/"; fi
 node "$dist/cli/main.js" serve --quiet --listen "127.0.0.1:$port" --inbox "$d/inbox" --db "$d/numrep.db" \
   --trunk-map "$(dirname "$0")/../examples/trunk-map.csv" --timezone UTC --source "$file" 2>"$d/err" & pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$d"' EXIT

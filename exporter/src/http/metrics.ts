@@ -6,6 +6,7 @@ import type { NumberView, Snapshot } from '../stats/snapshot.js';
 import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from '../stats/vector.js';
 import type { Kpis, WindowName } from '../model/types.js';
 import { escapeLabel, Family, formatValue, labels } from './exposition.js';
+import { type BodyChunk, joinPlain, Packed, packAll } from './gzipBody.js';
 import { Turns } from '../stats/turns.js';
 import { managementOf, NUMBER_MANAGEMENT_FAMILIES, numberManagementRows, renderManagement } from './management.js';
 import type { FatigueScope } from '../stats/fatigue.js';
@@ -77,21 +78,24 @@ const I_BUSY = F_OUTCOME0 + OUTCOME_INDEX.busy;
 
 let rowsMade = 0;
 
-/** Where one item's rows (a number's, a pair's) sit in each family buffer of a Section's block. */
+/** Where one item's rows (a number's, a pair's) sit in each family's text of a Section's block. */
 class Rows {
-  readonly at: number[] = [];
-  readonly len: number[] = [];
+  /** Per family f: byte offset at [2f], length at [2f + 1] (one exact-size array: 100k items × 2 grown arrays cost ~35 MB). */
+  readonly pos: number[];
   /** Block boundaries fall after items whose mark has its low bits zero: a hash of a creation counter, so they do not move when items come, go or move. */
   readonly mark = Math.imul((++rowsMade) ^ 0x9e3779b9, 0x85ebca6b) >>> 16;
-  /** The block whose buffers hold these rows (valid while `built` is the Section's last build). */
+  /** The block whose members hold these rows (valid while `built` is the Section's last build). */
   blk: Block | null = null;
   /** Stamp of the Section build that last wrote these rows (-1: never, so they must be rendered). */
   built = -1;
+  constructor(families: number) {
+    this.pos = new Array<number>(2 * families).fill(0);
+  }
 }
 
-/** A run of consecutive items and their bytes, one Buffer per family (null: no rows there). */
+/** A run of consecutive items and their text, one gzip member per family (null: no rows there). */
 class Block {
-  constructor(readonly items: Rows[], readonly bufs: (Buffer | null)[]) {}
+  constructor(readonly items: Rows[], public packed: (Packed | null)[]) {}
 }
 
 /** A Buffer that grows as text and bytes are appended (one per family while a Section is built). */
@@ -133,16 +137,16 @@ const BLOCK_MAX = 4 << BLOCK_BITS;
 
 /**
  * Families whose series come item by item in one order (every number; every shown pair). Each
- * family's text is kept between scrapes in blocks of a few hundred items, one Buffer per family and
- * block. A block whose items are the same, in the same order and none stale, is reused as it is;
- * another is rebuilt by copying its unchanged items' bytes out of their last block and rendering only
- * the changed items (their text lives only while it is copied in). Boundaries depend on the items
- * (not on their positions), so one new, gone or moved item rebuilds about one block per family, not
- * the whole family. The body goes to the socket as these Buffers: no 60 MB string to join and encode.
+ * family's text is kept between scrapes in blocks of a few hundred items, one gzip member per family
+ * and block (10k numbers: ~4 MB of members instead of ~80 MB of text; a scraper asking for gzip gets
+ * the members as they are). A block whose items are the same, in the same order and none stale, is
+ * reused as it is; another is rebuilt by copying its unchanged items' bytes out of their last block
+ * (inflated for the copy, then let go) and rendering only the changed items. Boundaries depend on the
+ * items (not on their positions), so one new, gone or moved item rebuilds about one block per family,
+ * not the whole family.
  */
 class Section<T> {
   private readonly heads: Buffer[];
-  private blocks: Block[] = [];
   private stamp = 0;
 
   constructor(families: readonly (readonly [name: string, help: string])[], private readonly rowsOf: (item: T) => Rows, private readonly render: (item: T) => string[]) {
@@ -158,46 +162,60 @@ class Section<T> {
    * `stale(item)`: its rows must be rendered again even if the last build wrote them. Gives the event loop
    * a turn between blocks when one is due (a first render of 100k numbers takes seconds).
    */
-  async build(items: T[], stale: (item: T) => boolean, out: Buffer[], turns: Turns): Promise<void> {
+  async build(items: T[], stale: (item: T) => boolean, out: BodyChunk[], turns: Turns): Promise<void> {
     const rows = items.map(this.rowsOf);
     const blocks: Block[] = [];
+    // Rebuilt blocks are compressed on zlib's threads while the next ones are built; their text lives until then.
+    const packing: Promise<void>[] = [];
+    const sources = new SourceTexts();
     let start = 0;
     for (let i = 0; i < rows.length; i++) {
       if (i + 1 < rows.length && (rows[i].mark & BLOCK_MASK) !== 0 && i + 1 - start < BLOCK_MAX) continue;
-      blocks.push(this.block(items, rows, start, i + 1, stale));
+      const made = this.block(items, rows, start, i + 1, stale, sources);
+      blocks.push(made.block);
+      if (made.texts) {
+        const texts = made.texts;
+        packing.push(packAll(texts.filter((t): t is Buffer => t !== null)).then((members) => {
+          let k = 0;
+          made.block.packed = texts.map((t) => (t === null ? null : members[k++]));
+        }));
+        if (packing.length >= PACKING_IN_FLIGHT) await packing.shift();
+      }
       start = i + 1;
       await turns.maybe();
     }
+    await Promise.all(packing);
     this.stamp++;
     for (const r of rows) r.built = this.stamp;
-    this.blocks = blocks;
     for (let f = 0; f < this.heads.length; f++) {
       let any = false;
       for (const b of blocks) {
-        const buf = b.bufs[f];
-        if (!buf) continue;
+        const member = b.packed[f];
+        if (!member) continue;
         if (!any) out.push(this.heads[f]);
         any = true;
-        out.push(buf);
+        out.push(member);
       }
     }
   }
 
-  /** The block of items [from, to): the last one as it is when nothing in it changed, else rebuilt. */
-  private block(items: T[], rows: Rows[], from: number, to: number, stale: (item: T) => boolean): Block {
+  /**
+   * The block of items [from, to): the last one as it is when nothing in it changed, else a new one with its
+   * text per family (`texts`, to be compressed into its members).
+   */
+  private block(items: T[], rows: Rows[], from: number, to: number, stale: (item: T) => boolean, sources: SourceTexts): { block: Block; texts?: (Buffer | null)[] } {
     const old = rows[from].blk;
     if (old && this.holds(rows[from]) && old.items.length === to - from) {
       let same = true;
       for (let i = from; same && i < to; i++) if (old.items[i - from] !== rows[i] || stale(items[i])) same = false;
-      if (same) return old;
+      if (same) return { block: old };
     }
     const families = this.heads.length;
     const list = rows.slice(from, to);
-    const bufs: (Buffer | null)[] = new Array(families).fill(null);
-    const block = new Block(list, bufs);
+    const block = new Block(list, new Array(families).fill(null));
     // Capacity: the old block's size where there is one, else grown as it fills.
-    const writers = this.heads.map((_, f) => new ByteWriter(Math.ceil((old?.bufs[f]?.length ?? (to - from) * 64) * 1.1)));
-    // Unchanged items that sat next to each other in one old buffer are copied as one run.
+    const writers = this.heads.map((_, f) => new ByteWriter(Math.ceil((old?.packed[f]?.length ?? (to - from) * 64) * 1.1)));
+    // Unchanged items that sat next to each other in one old block are copied as one run.
     const runSrc: (Buffer | null)[] = new Array(families).fill(null);
     const runFrom = new Array<number>(families).fill(0);
     const runTo = new Array<number>(families).fill(0);
@@ -209,6 +227,7 @@ class Section<T> {
     };
     for (let i = from; i < to; i++) {
       const r = rows[i];
+      const pos = r.pos;
       const segs = stale(items[i]) || !this.holds(r) ? this.render(items[i]) : null;
       const srcBlk = r.blk;
       for (let f = 0; f < families; f++) {
@@ -217,15 +236,15 @@ class Section<T> {
           flush(f);
           const start = w.pos;
           w.text(segs[f]);
-          r.at[f] = start;
-          r.len[f] = w.pos - start;
+          pos[2 * f] = start;
+          pos[2 * f + 1] = w.pos - start;
           continue;
         }
-        const src = srcBlk!.bufs[f];
-        const at = r.at[f];
-        const len = r.len[f];
+        const at = pos[2 * f];
+        const len = pos[2 * f + 1];
         const dst = w.pos + (runTo[f] - runFrom[f]);
-        if (len > 0 && src) {
+        if (len > 0) {
+          const src = sources.of(srcBlk!, f);
           if (runSrc[f] === src && runTo[f] === at) runTo[f] += len;
           else {
             flush(f);
@@ -234,16 +253,37 @@ class Section<T> {
             runTo[f] = at + len;
           }
         }
-        r.at[f] = dst;
+        pos[2 * f] = dst;
       }
       r.blk = block;
     }
+    const texts: (Buffer | null)[] = new Array(families).fill(null);
     for (let f = 0; f < families; f++) {
       flush(f);
       const w = writers[f];
-      bufs[f] = w.pos > 0 ? w.done() : null;
+      texts[f] = w.pos > 0 ? w.done() : null;
     }
-    return block;
+    return { block, texts };
+  }
+}
+
+/** Rebuilt blocks whose compression may be under way at once (each holds its text until it is done). */
+const PACKING_IN_FLIGHT = 4;
+
+/**
+ * The text of old blocks a rebuild copies from, inflated on first use. Items of one old block sit together,
+ * so only the last few blocks are kept: a rebuild of every block holds a few blocks' text, not the body's.
+ */
+class SourceTexts {
+  private readonly kept: { blk: Block; texts: (Buffer | null)[] }[] = [];
+  of(blk: Block, f: number): Buffer {
+    let e = this.kept.find((k) => k.blk === blk);
+    if (!e) {
+      e = { blk, texts: new Array(blk.packed.length).fill(null) };
+      this.kept.push(e);
+      if (this.kept.length > 3) this.kept.shift();
+    }
+    return (e.texts[f] ??= blk.packed[f]!.text());
   }
 }
 
@@ -574,7 +614,7 @@ export class MetricsExporter {
     });
   }
 
-  private rendering: Promise<Buffer[]> | null = null;
+  private rendering: Promise<BodyChunk[]> | null = null;
   /** Turns the last render gave the event loop (tests). */
   lastRenderTurns = 0;
 
@@ -583,7 +623,7 @@ export class MetricsExporter {
    * (see Turns), so scrapes that arrive during one share its body instead of starting another over the same
    * state: the work per scrape stays one render however many scrapers wait.
    */
-  renderBody(): Promise<Buffer[]> {
+  renderBody(): Promise<BodyChunk[]> {
     if (!this.rendering) {
       this.rendering = this.renderOnce().finally(() => {
         this.rendering = null;
@@ -592,11 +632,11 @@ export class MetricsExporter {
     return this.rendering;
   }
 
-  private async renderOnce(): Promise<Buffer[]> {
+  private async renderOnce(): Promise<BodyChunk[]> {
     const t0 = performance.now();
     const turns = new Turns(this.opts.sliceMs);
     const snap = this.rt.snapshotNow();
-    const chunks: Buffer[] = [];
+    const chunks: BodyChunk[] = [];
     await this.renderSnapshot(snap, chunks, turns);
     this.lastRenderTurns = turns.given;
     chunks.push(...this.counterChunks());
@@ -610,7 +650,7 @@ export class MetricsExporter {
 
   /** The body as one string (tests, tools). */
   async render(): Promise<string> {
-    return Buffer.concat(await this.renderBody()).toString('utf8');
+    return joinPlain(await this.renderBody()).toString('utf8');
   }
 
   private readonly numberStates = new Map<string, NumberState>();
@@ -689,7 +729,7 @@ export class MetricsExporter {
     return true;
   }
 
-  private async renderSnapshot(snap: Snapshot, chunks: Buffer[], turns: Turns): Promise<void> {
+  private async renderSnapshot(snap: Snapshot, chunks: BodyChunk[], turns: Turns): Promise<void> {
     const gen = ++this.generation;
     // Numbers: a state per number, its window rows re-rendered only when its inputs changed.
     const states: NumberState[] = [];
@@ -702,7 +742,7 @@ export class MetricsExporter {
       let st = this.numberStates.get(v.number);
       if (!st) {
         const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
-        st = { gen, view: v, base, data: new Rows(), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(), rowsVerdict: undefined, pairs: new Map(), mgmt: new Rows(), fatigue: undefined, mgmtMade: false };
+        st = { gen, view: v, base, data: new Rows(NUMBER_DATA_FAMILIES.length), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(VERDICT_FAMILIES.length), rowsVerdict: undefined, pairs: new Map(), mgmt: new Rows(NUMBER_MANAGEMENT_FAMILIES.length), fatigue: undefined, mgmtMade: false };
         this.numberStates.set(v.number, st);
         changed.add(st);
         pairsChanged = true;
@@ -766,7 +806,7 @@ export class MetricsExporter {
           const isNew = !ps;
           if (!ps) {
             const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`;
-            ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(), dataStale: true, flag: '', flagRows: new Rows(), rowsFlag: null, badness: 0, movedAt: -1 };
+            ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(PAIR_DATA_FAMILIES.length), dataStale: true, flag: '', flagRows: new Rows(PAIR_FLAG_FAMILIES.length), rowsFlag: null, badness: 0, movedAt: -1 };
             st.pairs.set(carrier, ps);
           } else if (ps.pool !== v.pool || !sameVector(ps.w['24h'], w['24h']) || !sameVector(ps.w['7d'], w['7d'])) {
             ps.pool = v.pool;

@@ -18,7 +18,7 @@ import { numbersPage, parseNumbersQuery, DEFAULT_LIMIT } from './numbersQuery.js
 import { LANDING_CSP, apiIndex, landingHtml } from './landing.js';
 import { BasicAuth, createWebServer, type WebConfig } from './webConfig.js';
 import { VERSION } from '../version.js';
-import { acceptsGzip, GzipMembers } from './gzipBody.js';
+import { acceptsGzip, GzipMembers, plainOf } from './gzipBody.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -139,11 +139,12 @@ export function createApp(o: HttpOptions): express.Express {
   const gzipMembers = new GzipMembers();
   app.get('/metrics', metricsAuth, async (req, res, next) => {
     try {
-      // Written as the Buffers /metrics keeps (no 60 MB string to join and encode per scrape); gzipped when the
-      // scraper asks (Prometheus does), each kept Buffer compressed once while it lives (http/gzipBody.ts).
-      const plain = await o.metrics.renderBody();
+      // Written as the chunks /metrics keeps (no 60 MB string to join and encode per scrape); gzipped when the
+      // scraper asks (Prometheus does): the per-number blocks are kept as gzip members already, every other
+      // Buffer is compressed once while it lives (http/gzipBody.ts). Without gzip the members are inflated.
+      const body = await o.metrics.renderBody();
       const gz = acceptsGzip(req.get('accept-encoding'));
-      const chunks = gz ? await gzipMembers.of(plain) : plain;
+      const chunks = gz ? await gzipMembers.of(body) : await plainOf(body);
       let length = 0;
       for (const c of chunks) length += c.length;
       res.status(200).set({ 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(length), Vary: 'Accept-Encoding' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
-import { acceptsGzip, GzipMembers } from '../../src/http/gzipBody.js';
+import { acceptsGzip, GzipMembers, joinPlain, packAll, Packed, plainOf } from '../../src/http/gzipBody.js';
 
 // /metrics gzips its kept Buffers one member each and keeps the members beside them: the members read back
 // as one stream must be the plain body, and an unchanged Buffer must not be compressed again.
@@ -26,6 +26,24 @@ describe('gzip members', () => {
     // An equal Buffer that is another object is compressed again (identity, not content, is the key).
     await g.of([Buffer.from(chunks[0])]);
     expect(g.lastCompressedBytes).toBe(chunks[0].length);
+  });
+
+  it('members kept compressed (Packed) pass through as they are and read back, mixed with plain Buffers, as the plain body', async () => {
+    const plain = [chunk(4), Buffer.alloc(0), chunk(5, 7)];
+    const packed = await packAll(plain);
+    expect(packed.map((p) => p.length)).toEqual(plain.map((b) => b.length));
+    for (let i = 0; i < plain.length; i++) expect(packed[i].text().equals(plain[i])).toBe(true);
+    const head = Buffer.from('# HELP numrep_number_calls x\n');
+    const body = [head, packed[0], packed[1], Buffer.from('tail 1\n'), packed[2]];
+    const want = Buffer.concat([head, plain[0], plain[1], Buffer.from('tail 1\n'), plain[2]]);
+    const g = new GzipMembers();
+    const wire = await g.of(body);
+    expect(wire[1]).toBe(packed[0].gz); // not compressed again
+    expect(g.lastCompressedBytes).toBe(head.length + 'tail 1\n'.length);
+    expect(gunzipSync(Buffer.concat(wire)).equals(want)).toBe(true);
+    expect(Buffer.concat(await plainOf(body)).equals(want)).toBe(true); // a scraper without gzip
+    expect(joinPlain(body).equals(want)).toBe(true);
+    expect(new Packed(Buffer.alloc(0), 0).text().length).toBe(0);
   });
 
   it('empty bodies and empty chunks still make a valid gzip stream', async () => {
