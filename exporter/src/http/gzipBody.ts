@@ -1,39 +1,47 @@
-import { gunzip, gunzipSync, gzip } from 'node:zlib';
+import { constants, crc32, deflateRaw, inflateRaw, inflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
 
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
+const deflateRawAsync = promisify(deflateRaw);
+const inflateRawAsync = promisify(inflateRaw) as (b: Buffer, o: { finishFlush: number }) => Promise<Buffer>;
+/** Segments end on a sync flush (byte-aligned, no final block), so they can be joined into one deflate stream. */
+const SEGMENT = { finishFlush: constants.Z_SYNC_FLUSH };
 
 /**
- * A piece of a body kept only compressed (one gzip member) with its plain length: what /metrics keeps of its
- * per-number text between scrapes, so 10k numbers hold ~4 MB of members instead of ~80 MB of text.
+ * A piece of a body kept only compressed: a raw deflate segment of its own (no shared window, sync-flushed, no
+ * final block), its CRC-32 and plain length — what /metrics keeps of its per-number text between scrapes, so 10k
+ * numbers hold ~4 MB of segments instead of ~80 MB of text. Segments join into one gzip member (gzipStream).
  */
 export class Packed {
-  constructor(readonly gz: Buffer, readonly length: number) {}
+  constructor(readonly seg: Buffer, readonly crc: number, readonly length: number) {}
   /** The plain bytes (made on demand: a rebuild that copies from it, a scraper without gzip, a test). */
   text(): Buffer {
-    return this.length === 0 ? Buffer.alloc(0) : gunzipSync(this.gz);
+    return this.length === 0 ? Buffer.alloc(0) : inflateRawSync(this.seg, SEGMENT);
   }
 }
 
-/** A body: plain Buffers and kept members, in order. */
+/** A body: plain Buffers and kept segments, in order. */
 export type BodyChunk = Buffer | Packed;
 
-/** Compress `bufs` (each one member), at most GZIP_IN_FLIGHT at a time on zlib's thread pool. */
+/** One segment for `buf` (on zlib's thread pool). */
+async function pack(buf: Buffer, level: number): Promise<Packed> {
+  return new Packed(buf.length === 0 ? Buffer.alloc(0) : await deflateRawAsync(buf, { level, ...SEGMENT }), crc32(buf), buf.length);
+}
+
+/** Compress `bufs` (a segment each), at most GZIP_IN_FLIGHT at a time on zlib's thread pool. */
 export async function packAll(bufs: Buffer[], level = 1): Promise<Packed[]> {
   const out: Packed[] = new Array(bufs.length);
   let next = 0;
   const worker = async () => {
     while (next < bufs.length) {
       const i = next++;
-      out[i] = new Packed(await gzipAsync(bufs[i], { level }), bufs[i].length);
+      out[i] = await pack(bufs[i], level);
     }
   };
   await Promise.all(Array.from({ length: Math.min(GZIP_IN_FLIGHT, bufs.length) }, worker));
   return out;
 }
 
-/** The plain body (a scraper without gzip): kept members inflated a few at a time off the event loop. */
+/** The plain body (a scraper without gzip): kept segments inflated a few at a time off the event loop. */
 export async function plainOf(chunks: BodyChunk[]): Promise<Buffer[]> {
   const out: Buffer[] = new Array(chunks.length);
   const todo: number[] = [];
@@ -47,7 +55,7 @@ export async function plainOf(chunks: BodyChunk[]): Promise<Buffer[]> {
     while (next < todo.length) {
       const i = todo[next++];
       const p = chunks[i] as Packed;
-      out[i] = p.length === 0 ? Buffer.alloc(0) : await gunzipAsync(p.gz);
+      out[i] = p.length === 0 ? Buffer.alloc(0) : await inflateRawAsync(p.seg, SEGMENT);
     }
   };
   await Promise.all(Array.from({ length: Math.min(GZIP_IN_FLIGHT, todo.length) }, worker));
@@ -59,36 +67,92 @@ export function joinPlain(chunks: BodyChunk[]): Buffer {
   return Buffer.concat(chunks.map((c) => (c instanceof Packed ? c.text() : c)));
 }
 
+// CRC-32 of a concatenation from the parts' CRCs (zlib's crc32_combine, as multmodp/x2nmodp in its crc32.c):
+// the whole body's CRC for the gzip trailer without its plain bytes, which /metrics no longer keeps.
+const POLY = 0xedb88320;
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+/** X2N[k] = x^(2^k) mod p. */
+const X2N = (() => {
+  const t = new Array<number>(32);
+  let p = 0x40000000; // x^1
+  t[0] = p;
+  for (let n = 1; n < 32; n++) t[n] = p = multModP(p, p);
+  return t;
+})();
+/** CRC-32 of A followed by B, from crc(A), crc(B) and B's length in bytes. */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  let p = 0x80000000; // x^0
+  let k = 3; // bytes → bits: x^(8 × length)
+  for (let n = lengthB; n > 0; n = Math.floor(n / 2), k++) if (n % 2) p = multModP(X2N[k & 31], p);
+  return (multModP(p, crcA) ^ crcB) >>> 0;
+}
+
+/** gzip header (RFC 1952): deflate, no name, no time, OS unknown. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+/** An empty final stored block: ends the joined deflate stream. */
+const FINAL_BLOCK = Buffer.from([3, 0]);
+
+/** The segments as one gzip member: header, segments, a final block, CRC-32 and length (mod 2^32) of the plain body. */
+export function gzipStream(parts: Packed[]): Buffer[] {
+  let crc = 0;
+  let length = 0;
+  const out: Buffer[] = [GZIP_HEADER];
+  for (const p of parts) {
+    if (p.length === 0) continue;
+    crc = crc32Combine(crc, p.crc, p.length);
+    length += p.length;
+    out.push(p.seg);
+  }
+  const trailer = Buffer.alloc(10);
+  FINAL_BLOCK.copy(trailer, 0);
+  trailer.writeUInt32LE(crc, 2);
+  trailer.writeUInt32LE(length % 2 ** 32, 6);
+  out.push(trailer);
+  return out;
+}
+
 /**
  * /metrics compressed for a scraper that asks for gzip (Prometheus always does). The body is a list of chunks
- * that /metrics keeps between scrapes: the per-number blocks come as members kept compressed (Packed), sent as
- * they are; every other Buffer becomes a gzip member of its own, kept beside its Buffer while that Buffer lives,
- * so an unchanged chunk is compressed once, not at every scrape. A gzip file may hold several members one after the other (RFC 1952 §2.2); Go's gzip reader (Prometheus),
- * zlib's gunzip (Node, curl) and browsers read them as one stream.
+ * that /metrics keeps between scrapes: the per-number blocks come as segments kept compressed (Packed), sent as
+ * they are; every other Buffer gets a segment of its own, kept beside its Buffer while that Buffer lives, so an
+ * unchanged chunk is compressed once, not at every scrape. The segments are joined into one gzip member (one
+ * deflate stream, as pigz joins its blocks): every gzip reader reads it — curl's --compressed reads only the
+ * first member of a multi-member file, so one member a chunk is not an option.
  */
 export class GzipMembers {
-  private readonly members = new WeakMap<Buffer, Buffer>();
+  private readonly kept = new WeakMap<Buffer, Packed>();
   /** Bytes compressed by the last call (what was not found kept): for tests and the docs' figures. */
   lastCompressedBytes = 0;
 
   constructor(private readonly level = 1) {}
 
+  /** The gzip body to write for `body`: header, one segment per chunk, trailer. */
   async of(body: BodyChunk[]): Promise<Buffer[]> {
-    const out: Buffer[] = new Array(body.length);
+    const parts: Packed[] = new Array(body.length);
     const todo: number[] = [];
-    const chunks = body as Buffer[]; // read only where the chunk is not Packed
     let compressed = 0;
     for (let i = 0; i < body.length; i++) {
       const c = body[i];
-      if (c instanceof Packed) {
-        out[i] = c.gz; // kept compressed already
-        continue;
-      }
-      const kept = this.members.get(c);
-      if (kept) out[i] = kept;
+      if (c instanceof Packed) parts[i] = c; // kept compressed already
       else {
-        todo.push(i);
-        compressed += chunks[i].length;
+        const kept = this.kept.get(c);
+        if (kept) parts[i] = kept;
+        else {
+          todo.push(i);
+          compressed += c.length;
+        }
       }
     }
     // On zlib's thread pool (the event loop stays free, a second core does the work), a few at a time: each
@@ -98,14 +162,15 @@ export class GzipMembers {
     const worker = async () => {
       while (next < todo.length) {
         const i = todo[next++];
-        const g = await gzipAsync(chunks[i], { level: this.level });
-        out[i] = g;
-        this.members.set(chunks[i], g);
+        const c = body[i] as Buffer;
+        const p = await pack(c, this.level);
+        parts[i] = p;
+        this.kept.set(c, p);
       }
     };
     await Promise.all(Array.from({ length: Math.min(GZIP_IN_FLIGHT, todo.length) }, worker));
     this.lastCompressedBytes = compressed;
-    return out;
+    return gzipStream(parts);
   }
 }
 
