@@ -6,6 +6,7 @@ import { parseReputationConfig } from './reputation/config.js';
 import { DEFAULT_MAX_CARRIERS_PER_NUMBER } from './stats/snapshot.js';
 import { DEFAULT_DAILY_CAP, DEFAULT_MAX_DIALS } from './stats/fatigue.js';
 import { DEFAULT_ABANDONED_LIMIT } from './model/disposition.js';
+import { ALERTED_FAMILIES, EXCLUDABLE_FAMILIES } from './http/numberFamilies.js';
 
 /** The YAML parser, loaded only when a config file is read (~30 ms of start-up `report` without one skips). */
 function parseYaml(text: string): unknown {
@@ -55,6 +56,25 @@ export const configSchema = z
     max_upload_bytes: z.number().int().min(1024).default(50 * 1_048_576),
     future_tolerance_seconds: z.number().min(0).default(300),
     series_budget: z.number().int().min(0).default(100_000),
+    metrics: z
+      .object({
+        // Per-number families left out of /metrics (fewer series for a large pool: docs/scaling.md); the
+        // families the shipped alert rules read cannot be left out.
+        exclude: z
+          .array(z.string())
+          .default([])
+          .superRefine((names, ctx) => {
+            names.forEach((name, i) => {
+              if (EXCLUDABLE_FAMILIES.includes(name)) return;
+              const message = ALERTED_FAMILIES.includes(name)
+                ? `${name} is read by the shipped alert rules (alerting/rules/), so it cannot be left out`
+                : `${JSON.stringify(name)} is not a per-number family that can be left out${suggest(name, [...EXCLUDABLE_FAMILIES])}; see docs/metrics.md`;
+              ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i], message });
+            });
+          }),
+      })
+      .strict()
+      .default({}),
     // Named carriers per number; the rest are summed into carrier "other" (docs/operations.md, Limits).
     max_carriers_per_number: z.number().int().min(1).max(1000).default(DEFAULT_MAX_CARRIERS_PER_NUMBER),
     // The database, its WAL/SHM, lock and quarantine.jsonl are created 0600; true makes them 0640 (group-readable).

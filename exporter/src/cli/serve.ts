@@ -229,6 +229,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const metrics = new MetricsExporter(rt, {
     version: VERSION,
     seriesBudget: c.series_budget,
+    exclude: c.metrics.exclude,
     verdicts: (snap) => new Map([...assessSnapshot(snap, evaluate)].map(([n, a]) => [n, verdictOf(a)])),
     extraChunks: numberInfoFamily({ registration: rt.registration, sideVersion: () => rt.sideDataVersion }),
     carrierEvents: (snap) => snapshotEvents(snap.carriers, reputation),
@@ -302,6 +303,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (!inboxWritable) log(`warning: inbox ${inbox} is not writable by this user: it is read, but uploads (POST /api/v1/upload) will fail`);
   log(`watching ${inbox} — drop CDR or SIP log files there${existsSync('examples') ? `, e.g. cp examples/Master.csv ${c.inbox}/` : ''}`);
   for (const g of globs) log(`tailing ${g}`);
+  if (c.metrics.exclude.length > 0) log(`/metrics leaves out ${c.metrics.exclude.join(', ')} (config metrics.exclude)`);
 
   let demo: { stop(): Promise<void> } | undefined;
   if (flags.demo) {

@@ -9,6 +9,7 @@ import { emptyScope, FATIGUE_WINDOWS, type FatigueScope, type FatigueSnapshot, t
 import { DEFAULT_ABANDONED_LIMIT } from '../model/disposition.js';
 import { withFatigueReason } from '../reputation/recommendation.js';
 import { Family, formatValue, labels } from './exposition.js';
+import { NUMBER_MANAGEMENT_FAMILIES } from './numberFamilies.js';
 import type { CampaignJson, Enrich, PoolJson } from './json.js';
 
 export interface Management {
@@ -81,13 +82,6 @@ export function campaignsJson(snap: Snapshot, m: Management): CampaignJson[] {
 const fam = (name: string, help: string) => new Family(`numrep_${name}`, help, 'gauge');
 
 /** The per-number management families of /metrics, in the order they are written (before the pool families). */
-export const NUMBER_MANAGEMENT_FAMILIES = [
-  ['numrep_number_consumers', 'Distinct consumers the number dialled in the window (counted by keyed hash, never shown).'],
-  ['numrep_number_repeat_dial_ratio', 'Calls to a consumer the number already dialled in the window / calls.'],
-  ['numrep_number_consumers_over_cap', 'Consumers the number called more than the daily cap within 24 h, in the window.'],
-  ['numrep_number_attempts_over_cap', 'Calls beyond the daily cap to one consumer from the number, in the window.'],
-  ['numrep_number_conversion_ratio', "Conversions / calls that reached a person, by the dialer's dispositions."],
-] as const;
 
 /**
  * One number's management series, one string per NUMBER_MANAGEMENT_FAMILIES entry: its fatigue `fz`

@@ -8,7 +8,8 @@ import type { Kpis, WindowName } from '../model/types.js';
 import { escapeLabel, Family, formatValue, labels } from './exposition.js';
 import { type BodyChunk, joinPlain, Packed, packAll } from './gzipBody.js';
 import { Turns } from '../stats/turns.js';
-import { managementOf, NUMBER_MANAGEMENT_FAMILIES, numberManagementRows, renderManagement } from './management.js';
+import { managementOf, numberManagementRows, renderManagement } from './management.js';
+import { NUMBER_DATA_FAMILIES, NUMBER_MANAGEMENT_FAMILIES, PAIR_DATA_FAMILIES, PAIR_FLAG_FAMILIES, VERDICT_FAMILIES } from './numberFamilies.js';
 import type { FatigueScope } from '../stats/fatigue.js';
 
 /** What the reputation engine says about one number, as far as /metrics needs it. */
@@ -46,6 +47,8 @@ export interface MetricsOptions {
   verdictHorizonMs?: number;
   /** How long a render may hold the event loop before it gives a turn (default DEFAULT_SLICE_MS). */
   sliceMs?: number;
+  /** Per-number and per-pair families left out (config metrics.exclude; http/numberFamilies.ts EXCLUDABLE_FAMILIES). */
+  exclude?: readonly string[];
   /** More families rendered from the same snapshot (numrep_number_info: http/managementMetrics.ts). */
   extraChunks?: (s: Snapshot) => Buffer[];
 }
@@ -147,10 +150,13 @@ const BLOCK_MAX = 4 << BLOCK_BITS;
  */
 class Section<T> {
   private readonly heads: Buffer[];
+  /** False for a family the config leaves out (metrics.exclude): its rows are never written. */
+  private readonly shown: boolean[];
   private stamp = 0;
 
-  constructor(families: readonly (readonly [name: string, help: string])[], private readonly rowsOf: (item: T) => Rows, private readonly render: (item: T) => string[]) {
+  constructor(families: readonly (readonly [name: string, help: string])[], excluded: ReadonlySet<string>, private readonly rowsOf: (item: T) => Rows, private readonly render: (item: T) => string[]) {
     this.heads = families.map(([name, help]) => Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} gauge\n`));
+    this.shown = families.map(([name]) => !excluded.has(name));
   }
 
   /** True when `rows` were written by the last build, so their bytes can be reused. */
@@ -231,6 +237,7 @@ class Section<T> {
       const segs = stale(items[i]) || !this.holds(r) ? this.render(items[i]) : null;
       const srcBlk = r.blk;
       for (let f = 0; f < families; f++) {
+        if (!this.shown[f]) continue; // positions stay 0, 0: nothing to copy
         const w = writers[f];
         if (segs) {
           flush(f);
@@ -286,39 +293,6 @@ class SourceTexts {
     return (e.texts[f] ??= blk.packed[f]!.text());
   }
 }
-
-const NUMBER_DATA_FAMILIES = [
-  ['numrep_number_calls', 'Call attempts from the number in the window.'],
-  ['numrep_number_answered', 'Answered calls (voicemail excluded) in the window.'],
-  ['numrep_number_answer_ratio', 'Answered / calls.'],
-  ['numrep_number_cancel_ratio', 'Cancelled (SIP 487) / calls.'],
-  ['numrep_number_rejection_ratio', '(Rejected + busy) / calls.'],
-  ['numrep_number_block_ratio', 'Blocked (608, 603+) / calls.'],
-  ['numrep_number_voicemail_ratio', 'Voicemail / calls.'],
-  ['numrep_number_short_call_ratio', 'Answered calls shorter than 10 s / answered.'],
-  ['numrep_number_talk_seconds_avg', 'Mean talk seconds of answered calls.'],
-  ['numrep_number_attestation_ratio', 'Share of calls by STIR/SHAKEN attestation level.'],
-  ['numrep_number_first_seen_timestamp_seconds', 'First call seen from the number.'],
-  ['numrep_number_last_seen_timestamp_seconds', 'Newest call seen from the number.'],
-] as const;
-const VERDICT_FAMILIES = [
-  ['numrep_number_reputation_score', 'Composite reputation score 0-100.'],
-  ['numrep_number_subscore', 'Reputation sub-score 0-100 by dimension.'],
-  ['numrep_number_status', 'Current status of the number (1 for the current status only).'],
-  ['numrep_number_recommendation', 'Recommended action (1 for the current action only).'],
-  ['numrep_number_rest_until_timestamp_seconds', 'End of the recommended rest period.'],
-  ['numrep_number_engine_flagged', '1 when the engine\'s latest label for the number is not clean.'],
-  ['numrep_number_report_ratio', 'Spam reports / calls, where reports are known.'],
-  ['numrep_number_diagnosis', 'Diagnosis of the number: healthy, external (the pool or a carrier moved), engagement (answers stable, conversions fell), degrading (early warning), blacklisted (blocks or labels); 1 for the current one only.'],
-] as const;
-const PAIR_DATA_FAMILIES = [
-  ['numrep_number_carrier_calls', 'Calls from the number terminating on the carrier.'],
-  ['numrep_number_carrier_answer_ratio', 'Answered / calls on the carrier.'],
-  ['numrep_number_carrier_cancel_ratio', 'Cancelled (487) / calls on the carrier.'],
-  ['numrep_number_carrier_rejection_ratio', '(Rejected + busy) / calls on the carrier.'],
-  ['numrep_number_carrier_block_ratio', 'Blocked / calls on the carrier.'],
-] as const;
-const PAIR_FLAG_FAMILIES = [['numrep_number_carrier_flag', 'Per number x carrier state (1 for the current state only).']] as const;
 
 /** One exposition line, as Family.add writes it, '\n'-terminated; absent values write nothing (docs/architecture.md#kpis). */
 function line(name: string, labels: string, value: number | null | undefined): string {
@@ -544,6 +518,12 @@ export class MetricsExporter {
   private readonly carriersFolded: client.Gauge;
 
   constructor(private readonly rt: Runtime, private readonly opts: MetricsOptions) {
+    const out = new Set(opts.exclude ?? []);
+    this.dataSection = new Section<NumberState>(NUMBER_DATA_FAMILIES, out, (st) => st.data, (st) => numberDataRows(st.view, st.base));
+    this.verdictSection = new Section<NumberState>(VERDICT_FAMILIES, out, (st) => st.verdictRows, (st) => verdictRows(st.verdict!, st.base));
+    this.pairSection = new Section<PairState>(PAIR_DATA_FAMILIES, out, (ps) => ps.data, (ps) => pairDataRows(ps.base, ps.w));
+    this.flagSection = new Section<PairState>(PAIR_FLAG_FAMILIES, out, (ps) => ps.flagRows, (ps) => pairFlagRows(ps.base, ps.flag));
+    this.mgmtSection = new Section<NumberState>(NUMBER_MANAGEMENT_FAMILIES, out, (st) => st.mgmt, (st) => numberManagementRows(st.view, st.fatigue, st.base));
     const r = this.registry;
     client.collectDefaultMetrics({ register: r, prefix: 'numrep_' });
     new client.Gauge({ name: 'numrep_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node'], registers: [r] })
@@ -654,11 +634,11 @@ export class MetricsExporter {
   }
 
   private readonly numberStates = new Map<string, NumberState>();
-  private readonly dataSection = new Section<NumberState>(NUMBER_DATA_FAMILIES, (st) => st.data, (st) => numberDataRows(st.view, st.base));
-  private readonly verdictSection = new Section<NumberState>(VERDICT_FAMILIES, (st) => st.verdictRows, (st) => verdictRows(st.verdict!, st.base));
-  private readonly pairSection = new Section<PairState>(PAIR_DATA_FAMILIES, (ps) => ps.data, (ps) => pairDataRows(ps.base, ps.w));
-  private readonly flagSection = new Section<PairState>(PAIR_FLAG_FAMILIES, (ps) => ps.flagRows, (ps) => pairFlagRows(ps.base, ps.flag));
-  private readonly mgmtSection = new Section<NumberState>(NUMBER_MANAGEMENT_FAMILIES, (st) => st.mgmt, (st) => numberManagementRows(st.view, st.fatigue, st.base));
+  private readonly dataSection: Section<NumberState>;
+  private readonly verdictSection: Section<NumberState>;
+  private readonly pairSection: Section<PairState>;
+  private readonly flagSection: Section<PairState>;
+  private readonly mgmtSection: Section<NumberState>;
   private lastCarriers: Snapshot['carriers'] | null = null;
   /** Every pair in rank order after the last ranking, when that order was strict (else null: rank afresh). */
   private ranked: PairState[] | null = null;

@@ -32,4 +32,15 @@ describe('config validation', () => {
   it('accepts a good config, and a default_region alone', () => {
     expect(errors({ timezone: 'UTC', default_region: 'UZ', track: 'inventory', dial_prefixes: ['9'] })).toEqual([]);
   });
+
+  it('metrics.exclude: names per-number families, suggests the closest, refuses those alert rules read', () => {
+    expect(errors({ metrics: { exclude: ['numrep_number_attestation_ratio', 'numrep_number_voicemail_ratio'] } })).toEqual([]);
+    expect(errors({ metrics: { exclude: ['numrep_number_attestation'] } })).toEqual([
+      'numrep.yml: metrics.exclude.0: "numrep_number_attestation" is not a per-number family that can be left out (did you mean "numrep_number_attestation_ratio"?); see docs/metrics.md',
+    ]);
+    expect(errors({ metrics: { exclude: ['numrep_number_talk_seconds_avg', 'numrep_number_calls'] } })).toEqual([
+      'numrep.yml: metrics.exclude.1: numrep_number_calls is read by the shipped alert rules (alerting/rules/), so it cannot be left out',
+    ]);
+    expect(errors({ metrics: { exlude: [] } })).toEqual(['numrep.yml: metrics.exlude: unknown key (did you mean "exclude"?)']);
+  });
 });
