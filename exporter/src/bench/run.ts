@@ -199,12 +199,14 @@ async function timedGet(url: string): Promise<{ ms: number; body: string; wire: 
 }
 
 /**
- * A scrape as a compiled scraper makes it: curl, in its own process, asks for gzip, inflates the body with zlib and
- * discards it (Prometheus's Go client reads the bytes the same way; it then parses them, which costs it, not numrep).
+ * A scrape as a compiled scraper makes it: curl, in its own process, asks for gzip, inflates the whole body with
+ * zlib and discards it (Prometheus's Go client reads the bytes the same way; it then parses them, which costs it,
+ * not numrep). `inflate: false`: the gzip bytes are not inflated — the server's part (render and transfer).
  * time_total in ms; null when curl is missing or the GET failed.
  */
-function curlScrapeMs(url: string): number | null {
-  const r = spawnSync('curl', ['-s', '-f', '-o', '/dev/null', '--compressed', '-w', '%{time_total}', url], { encoding: 'utf8', timeout: 120_000 });
+function curlScrapeMs(url: string, inflate = true): number | null {
+  const how = inflate ? ['--compressed'] : ['-H', 'Accept-Encoding: gzip'];
+  const r = spawnSync('curl', ['-s', '-f', '-o', '/dev/null', ...how, '-w', '%{time_total}', url], { encoding: 'utf8', timeout: 120_000 });
   return r.status === 0 && r.stdout ? Number(r.stdout) * 1000 : null;
 }
 
@@ -405,8 +407,8 @@ async function benchMetrics(): Promise<void> {
   await s0.stop();
   out(`Baseline: an idle serve with no numbers: RSS ${fmt(rss0)} MB.`);
   out('');
-  out('| numbers | series | body MB (gzip on the wire) | /metrics scrape median ms (min), curl | Node fetch + text() median ms | server render ms | first scrape ms | first / prom-client | scrape after a new call, median ms (Node fetch) | prom-client, same series, ms | RSS MB (after the new calls) | peak RSS MB | RSS per number KB | catch-up s |');
-  out('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out('| numbers | series | body MB (gzip on the wire) | /metrics scrape median ms (min), curl --compressed | server part: to the last gzip byte, median ms | Node fetch + text() median ms | server render ms | first scrape ms | first / prom-client | scrape after a new call, median ms (Node fetch) | prom-client, same series, ms | RSS MB (after the new calls) | peak RSS MB | RSS per number KB | catch-up s |');
+  out('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const rows: unknown[] = [];
   // The standard rows (6 calls per number), then 10k busier numbers (each over the engine's 20-call gates,
   // so every commit can move every verdict: the harder live case).
@@ -452,6 +454,12 @@ async function benchMetrics(): Promise<void> {
       times.push(r.ms);
       fetchTimes.push(r.ms);
     }
+    // The server's part: the same GET, gzip bytes not inflated.
+    const serverTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = curlScrapeMs(`${s.url}/metrics`, false);
+      if (c !== null) serverTimes.push(c);
+    }
     // The same scrape through Node's fetch (undici inflates in JS streams and makes a UTF-16 string of the body).
     while (fetchTimes.length < 3) {
       const r = await timedGet(`${s.url}/metrics`);
@@ -489,7 +497,7 @@ async function benchMetrics(): Promise<void> {
     log(`metrics ${kfmt(n)}: prom-client baseline`);
     const pc = await promClientBaseline(body);
     const r = {
-      numbers: n, kind, run: rep + 1, tracked, series, bodyMb: Buffer.byteLength(body) / 1_048_576, wireMb: wire / 1_048_576, medianMs: median(times), minMs: Math.min(...times), fetchMedianMs: median(fetchTimes), renderMs: median(renders),
+      numbers: n, kind, run: rep + 1, tracked, series, bodyMb: Buffer.byteLength(body) / 1_048_576, wireMb: wire / 1_048_576, medianMs: median(times), minMs: Math.min(...times), fetchMedianMs: median(fetchTimes), serverMedianMs: serverTimes.length ? median(serverTimes) : NaN, renderMs: median(renders),
       firstMs: cold.ms, warmUpMs: warmUps, afterCallMs: median(afterCall), callsPerNumber: callsPer, rssAfterCallsMb: memAfterCalls.rss,
       promClientMs: pc.ms, promClientScaled: pc.scaled, rssMb: mem.rss, peakRssMb: mem.hwm, rssPerNumberKb: ((mem.rss - rss0) * 1024) / n, catchUpS: catchUp,
       seriesPerNumber: series / n, bytesPerSeries: Buffer.byteLength(body) / series,
@@ -497,7 +505,7 @@ async function benchMetrics(): Promise<void> {
     rows.push(r);
     const what = kind === 'busy' ? ` busy (${callsPer} calls each)` : kind === 'held-out' ? ' held-out shape' : '';
     const runNo = kind === 'held-out' || (n === 10_000 && kind === 'standard' && opts.reps > 1) ? `, run ${rep + 1}` : '';
-    out(`| ${fmt(n)}${what} (tracked ${fmt(tracked)}${runNo}) | ${fmt(series)} | ${fmt(r.bodyMb, 1)} (${fmt(r.wireMb, 1)}) | ${fmt(r.medianMs)} (${fmt(r.minMs)}) | ${fmt(r.fetchMedianMs)} | ${fmt(r.renderMs)} | ${fmt(r.firstMs)} | ${fmt(r.firstMs / pc.ms, 2)}× | ${fmt(r.afterCallMs)} | ${pc.scaled ? '≈' : ''}${fmt(pc.ms)} | ${fmt(mem.rss)} (${fmt(memAfterCalls.rss)}) | ${fmt(memAfterCalls.hwm)} | ${fmt(r.rssPerNumberKb, 1)} | ${fmt(catchUp, 1)} |`);
+    out(`| ${fmt(n)}${what} (tracked ${fmt(tracked)}${runNo}) | ${fmt(series)} | ${fmt(r.bodyMb, 1)} (${fmt(r.wireMb, 1)}) | ${fmt(r.medianMs)} (${fmt(r.minMs)}) | ${fmt(r.serverMedianMs)} | ${fmt(r.fetchMedianMs)} | ${fmt(r.renderMs)} | ${fmt(r.firstMs)} | ${fmt(r.firstMs / pc.ms, 2)}× | ${fmt(r.afterCallMs)} | ${pc.scaled ? '≈' : ''}${fmt(pc.ms)} | ${fmt(mem.rss)} (${fmt(memAfterCalls.rss)}) | ${fmt(memAfterCalls.hwm)} | ${fmt(r.rssPerNumberKb, 1)} | ${fmt(catchUp, 1)} |`);
     if (n === 10_000 && kind !== 'busy') {
       const w = worst.get(kind) ?? { ms: [], rss: [], peak: [] };
       w.ms.push(r.medianMs);
@@ -535,7 +543,8 @@ async function benchMetrics(): Promise<void> {
       (opts.busyCalls > 0 ? `, and a busy row: 10k numbers with ${opts.busyCalls} calls each (over the engine's 20-call gates, so a commit can move any verdict)` : '') +
       (opts.numbers.includes(10_000) ? '; held-out shape: 10k DIDs of the real-shaped Asterisk generator (~8 outbound calls each over 20 h among inbound, internal and agent rows, four trunks), an inventory of four pools with campaigns and engine labels for one DID in ten, dropped into the inbox before start' : '') +
       '; every number is scored. ' +
-      'Scrape: an HTTP GET of /metrics asking for gzip, as a compiled scraper makes it — curl in its own process, body inflated with zlib and discarded (render, transfer, inflate) — 9 times on unchanged data after the first scrape and two warm-ups (a Prometheus pair scraping between commits: steady state); median and min. ' +
+      'Scrape: an HTTP GET of /metrics asking for gzip, as a compiled scraper makes it — curl --compressed in its own process, the whole body inflated with zlib and discarded (render, transfer, inflate) — 9 times on unchanged data after the first scrape and two warm-ups (a Prometheus pair scraping between commits: steady state); median and min. ' +
+      'Server part: the same GET without inflating the gzip bytes (render and transfer), median of 5. ' +
       'Node fetch + text(): the same GET from this Node process, which also inflates in JS streams and makes a string of the whole body (most of its time at 10k numbers is that client work, not the server\'s). ' +
       'Server render: `numrep_metrics_render_seconds`. First scrape: the first after start-up (a Node fetch), every number assessed and every series rendered; the second checks every verdict an hour ahead once (both warm-ups are in results.json). ' +
       'After a new call: a scrape once one appended call is counted (a commit moves the windows and the pool baselines; the numbers whose verdict can depend on them are assessed again, unchanged series text is reused), median of 5. ' +
