@@ -50,13 +50,45 @@ class VectorPool {
   }
 }
 
+/**
+ * One number × carrier pair's strings, shared by every window that holds it: five windows used to keep five
+ * copies of the number, the carrier and the map key (strings read from SQLite rows are new each time), ~0.5 KB a
+ * pair (~150 MB at 100k numbers). `holders`: windows holding the pair; at 0 it is forgotten.
+ */
+interface Pair {
+  number: string;
+  carrier: string;
+  key: string;
+  holders: number;
+}
+
+class Pairs {
+  private readonly byKey = new Map<string, Pair>();
+  hold(number: string, carrier: string, key: string): Pair {
+    let p = this.byKey.get(key);
+    if (!p) {
+      p = { number, carrier, key, holders: 0 };
+      this.byKey.set(key, p);
+    }
+    p.holders++;
+    return p;
+  }
+  release(key: string): void {
+    const p = this.byKey.get(key);
+    if (p && --p.holders <= 0) this.byKey.delete(key);
+  }
+}
+
 class Window {
   readonly sums = new Map<string, KeyedVector>();
   edge = Number.NaN;
-  constructor(readonly name: WindowName, readonly widthMs: number, private readonly touched: Set<string>, private readonly pool: VectorPool) {}
+  constructor(readonly name: WindowName, readonly widthMs: number, private readonly touched: Set<string>, private readonly pool: VectorPool, private readonly pairs: Pairs) {}
 
   clear(): void {
-    for (const s of this.sums.values()) this.pool.give(s.v);
+    for (const [key, s] of this.sums) {
+      this.pool.give(s.v);
+      this.pairs.release(key);
+    }
     this.sums.clear();
   }
 
@@ -66,13 +98,15 @@ class Window {
     let s = this.sums.get(key);
     if (!s) {
       if (sign < 0) return;
-      s = { number: d.number, carrier: d.carrier, v: this.pool.take() };
-      this.sums.set(key, s);
+      const pair = this.pairs.hold(d.number, d.carrier, key);
+      s = { number: pair.number, carrier: pair.carrier, v: this.pool.take() };
+      this.sums.set(pair.key, s);
     }
     addInto(s.v, d.v, sign);
     if (s.v[F_CALLS] <= 0) {
       this.sums.delete(key);
       this.pool.give(s.v);
+      this.pairs.release(key);
     }
   }
 }
@@ -89,7 +123,8 @@ export class WindowSet {
 
   constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '48h', '72h', '7d']) {
     const pool = new VectorPool();
-    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched, pool));
+    const pairs = new Pairs();
+    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched, pool, pairs));
   }
 
   /** The numbers whose sums may have changed since the last call, or 'all' after a build; then starts afresh. */
