@@ -7,6 +7,7 @@ import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type
 import type { Kpis, WindowName } from '../model/types.js';
 import { escapeLabel, Family, formatValue, labels } from './exposition.js';
 import { type BodyChunk, joinPlain, Packed, packAll } from './gzipBody.js';
+import { flatString } from '../model/flatString.js';
 import { Turns } from '../stats/turns.js';
 import { managementOf, numberManagementRows, renderManagement } from './management.js';
 import { NUMBER_DATA_FAMILIES, NUMBER_MANAGEMENT_FAMILIES, PAIR_DATA_FAMILIES, PAIR_FLAG_FAMILIES, VERDICT_FAMILIES } from './numberFamilies.js';
@@ -721,7 +722,7 @@ export class MetricsExporter {
       folded += v.foldedCarriers ?? 0;
       let st = this.numberStates.get(v.number);
       if (!st) {
-        const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
+        const base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`);
         st = { gen, view: v, base, data: new Rows(NUMBER_DATA_FAMILIES.length), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(VERDICT_FAMILIES.length), rowsVerdict: undefined, pairs: new Map(), mgmt: new Rows(NUMBER_MANAGEMENT_FAMILIES.length), fatigue: undefined, mgmtMade: false };
         this.numberStates.set(v.number, st);
         changed.add(st);
@@ -730,7 +731,7 @@ export class MetricsExporter {
         // A view kept from the last snapshot (the Runtime hands unchanged numbers' views on) is unchanged data.
         const pairsMoved = !samePairData(st.view, v);
         if (pairsMoved || !sameNumberData(st.view, v)) {
-          const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`;
+          const base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`);
           if (base !== st.base) rebased.add(st);
           st.base = base;
           changed.add(st);
@@ -785,12 +786,12 @@ export class MetricsExporter {
           let ps = st.pairs.get(carrier);
           const isNew = !ps;
           if (!ps) {
-            const base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`;
+            const base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`);
             ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(PAIR_DATA_FAMILIES.length), dataStale: true, flag: '', flagRows: new Rows(PAIR_FLAG_FAMILIES.length), rowsFlag: null, badness: 0, movedAt: -1 };
             st.pairs.set(carrier, ps);
           } else if (ps.pool !== v.pool || !sameVector(ps.w['24h'], w['24h']) || !sameVector(ps.w['7d'], w['7d'])) {
             ps.pool = v.pool;
-            ps.base = `number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`;
+            ps.base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`);
             ps.dataStale = true;
             ps.rowsFlag = null; // the flag rows carry the pool label too
           }
