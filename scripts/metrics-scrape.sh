@@ -4,7 +4,7 @@
 # starts `serve` from DIST (an exporter/dist, e.g. an older build copied aside next to a node_modules) on FILE
 # (Asterisk Master.csv), makes a cold scrape and two warm-ups, then N scrapes with curl (not decoded) and prints
 # their wall ms, the serve's CPU ms per scrape (utime+stime from /proc), RSS and peak RSS; ENC=identity asks for
-# the text body instead of gzip; CONFIG=FILE passes --config FILE; SIDE=DIR copies DIR's files (an inventory, labels) into the inbox before the start.
+# the text body instead of gzip; INFLATE=1 times curl --compressed (the whole body inflated, as a scraper does); CONFIG=FILE passes --config FILE; SIDE=DIR copies DIR's files (an inventory, labels) into the inbox before the start.
 # Listens on 127.0.0.1 only; the serve it starts is stopped at the end.
 set -euo pipefail
 dist=$1; file=$2; n=${3:-8}; port=${4:-19499}; enc=${ENC:-gzip}
@@ -14,7 +14,10 @@ node "$dist/cli/main.js" serve --quiet --listen "127.0.0.1:$port" --inbox "$d/in
   --trunk-map "$(dirname "$0")/../examples/trunk-map.csv" --timezone UTC --source "$file" ${CONFIG:+--config "$CONFIG"} 2>"$d/err" & pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$d"' EXIT
 for _ in $(seq 1 1500); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
-get() { curl -s -o /dev/null -w '%{time_total}' -H "Accept-Encoding: $enc" "http://127.0.0.1:$port/metrics"; }
+get() {
+  if [ -n "${INFLATE:-}" ]; then curl -s -o /dev/null -w '%{time_total}' --compressed "http://127.0.0.1:$port/metrics"
+  else curl -s -o /dev/null -w '%{time_total}' -H "Accept-Encoding: $enc" "http://127.0.0.1:$port/metrics"; fi
+}
 cold=$(get); get >/dev/null; get >/dev/null
 cpu() { awk '{print $14+$15}' "/proc/$pid/stat"; }
 tck=$(getconf CLK_TCK); c0=$(cpu); ws=""
