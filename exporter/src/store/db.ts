@@ -14,7 +14,7 @@ import { StateSealer } from './sealed.js';
  * lands either before or after the whole batch, never between.
  */
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 
 function byCarrierOutcome(a: { carrier: string; outcome: string }, b: { carrier: string; outcome: string }): number {
@@ -502,8 +502,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS buckets (
         number TEXT NOT NULL, carrier TEXT NOT NULL, bucket INTEGER NOT NULL, ${vec},
-        PRIMARY KEY (number, carrier, bucket)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS buckets_by_time ON buckets (bucket);
+        PRIMARY KEY (bucket, number, carrier)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS numbers (number TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS totals (number TEXT NOT NULL, carrier TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY (number, carrier, outcome)) WITHOUT ROWID;
@@ -557,6 +556,19 @@ export class Store {
           DROP TABLE call_keys_v2;`);
       })();
     }
+    // Schema 4: buckets keyed by time first. Keyed by number first, a backfill's rows (in time order, over thousands of
+    // numbers) landed on every leaf page of the table in every transaction, and each page went to the WAL again; keyed by
+    // time they are appended at the end of the B-tree, and the window queries (a time range) need no second index.
+    if ((this.db.prepare('PRAGMA table_info(buckets)').all() as { name: string; pk: number }[]).some((c) => c.name === 'number' && c.pk === 1)) {
+      this.db.transaction(() => {
+        this.db.exec(`ALTER TABLE buckets RENAME TO buckets_v3;
+          DROP INDEX IF EXISTS buckets_by_time;
+          CREATE TABLE buckets (number TEXT NOT NULL, carrier TEXT NOT NULL, bucket INTEGER NOT NULL, ${vec},
+            PRIMARY KEY (bucket, number, carrier)) WITHOUT ROWID;
+          INSERT INTO buckets (number, carrier, bucket, ${COLS}) SELECT number, carrier, bucket, ${COLS} FROM buckets_v3 ORDER BY bucket, number, carrier;
+          DROP TABLE buckets_v3;`);
+      })();
+    }
     if (v === null || Number(v) < SCHEMA_VERSION) this.setMeta('schema_version', String(SCHEMA_VERSION));
   }
 
@@ -567,7 +579,7 @@ export class Store {
     return {
       upsertBucket: db.prepare(
         `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES (?, ?, ?, ${placeholders})
-         ON CONFLICT (number, carrier, bucket) DO UPDATE SET ${updates}`,
+         ON CONFLICT (bucket, number, carrier) DO UPDATE SET ${updates}`,
       ),
       upsertSeen: db.prepare(upsertSeenSql(1)),
       /** SEEN_ROWS_PER_UPSERT numbers in one statement: a dialer's step carries thousands. */
