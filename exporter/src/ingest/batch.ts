@@ -136,6 +136,21 @@ export class Batch {
     return m;
   }
 
+  /** The number × carrier × outcome rows of `totals`, in the same order, without keying them (a commit only iterates them). */
+  private totalRows(): { number: string; carrier: string; outcome: string; count: number }[] {
+    const rows: { number: string; carrier: string; outcome: string; count: number }[] = [];
+    const counts = this.pairOutcomes;
+    for (const e of this.numbers.values()) {
+      for (const p of e.pairs) {
+        for (let i = 0; i < OUTCOMES.length; i++) {
+          const count = counts[p.outcomes + i];
+          if (count > 0) rows.push({ number: p.number, carrier: p.carrier, outcome: OUTCOMES[i], count });
+        }
+      }
+    }
+    return rows;
+  }
+
   /** Records by format, result and reason. */
   get counters(): Map<string, CounterDelta> {
     this.flushSourceCount();
@@ -327,7 +342,7 @@ export class Batch {
       buckets: this.calls !== null ? this.buckets.values() : this.deltas,
       calls: this.calls ?? undefined,
       seen: this.seen.values(),
-      totals: this.calls !== null ? { [Symbol.iterator]: () => this.totals.values() } : this.totals.values(),
+      totals: this.calls !== null ? { [Symbol.iterator]: () => this.totals.values() } : this.totalRows(),
       blocks: this.blocks.values(),
       counters: this.counters.values(),
       quarantine: this.quarantine,

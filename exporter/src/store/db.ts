@@ -453,6 +453,29 @@ export function keyBlock(keys: ArrayLike<number>): { blob: Buffer; maxTs: number
   return { blob, maxTs };
 }
 
+/** Buckets per multi-row upsert (21 values a row: 16 rows stay far below SQLite's limit of 32,766 variables). */
+const BUCKET_ROWS_PER_UPSERT = 16;
+
+/** Upsert a batch's buckets: full statements of BUCKET_ROWS_PER_UPSERT rows, the rest one by one, in order. */
+function upsertBucketRows(many: Database.Statement, one: Database.Statement, buckets: Iterable<BucketDelta>): void {
+  const width = 3 + FIELDS;
+  const args: (string | number)[] = new Array(BUCKET_ROWS_PER_UPSERT * width);
+  let k = 0;
+  for (const b of buckets) {
+    args[k] = b.number;
+    args[k + 1] = b.carrier;
+    args[k + 2] = b.bucket;
+    const v = b.v;
+    for (let i = 0; i < FIELDS; i++) args[k + 3 + i] = v[i];
+    k += width;
+    if (k === args.length) {
+      many.run(args);
+      k = 0;
+    }
+  }
+  for (let i = 0; i < k; i += width) one.run(args.slice(i, i + width));
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<Store['prepare']>;
@@ -629,6 +652,11 @@ export class Store {
         `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES (?, ?, ?, ${placeholders})
          ON CONFLICT (bucket, number, carrier) DO UPDATE SET ${updates}`,
       ),
+      /** BUCKET_ROWS_PER_UPSERT buckets in one statement: a backfill's transaction carries ~15k, most of them new. */
+      upsertBucketMany: db.prepare(
+        `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES ${Array.from({ length: BUCKET_ROWS_PER_UPSERT }, () => `(?, ?, ?, ${placeholders})`).join(', ')}
+         ON CONFLICT (bucket, number, carrier) DO UPDATE SET ${updates}`,
+      ),
       upsertSeen: db.prepare(upsertSeenSql(1)),
       /** SEEN_ROWS_PER_UPSERT numbers in one statement: a dialer's step carries thousands. */
       upsertSeenMany: db.prepare(upsertSeenSql(SEEN_ROWS_PER_UPSERT)),
@@ -703,14 +731,7 @@ export class Store {
     const added: { carrier: string; outcome: string; count: number }[] | null = this.byCarrier ? [] : null;
     let pruned = 0;
     this.db.transaction(() => {
-      const args: (string | number)[] = new Array(3 + FIELDS);
-      if (!this.mem) for (const b of batch.buckets) {
-        args[0] = b.number;
-        args[1] = b.carrier;
-        args[2] = b.bucket;
-        for (let i = 0; i < FIELDS; i++) args[3 + i] = b.v[i];
-        s.upsertBucket.run(args);
-      }
+      if (!this.mem) upsertBucketRows(s.upsertBucketMany, s.upsertBucket, batch.buckets);
       upsertSeenRows(s.upsertSeenMany, s.upsertSeen, batch.seen);
       if (!this.mem) {
         for (const t of batch.totals) {

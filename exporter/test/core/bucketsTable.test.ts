@@ -57,4 +57,24 @@ describe('buckets', () => {
       again.close();
     }
   });
+
+  it('a batch of buckets is upserted in multi-row statements and the rest one by one: every row stored, stored rows added into', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'numrep-buckets-')), 'numrep.db');
+    const store = new Store(file, { bucketMs: 60_000 });
+    try {
+      const rows = (n: number, calls: number) =>
+        Array.from({ length: n }, (_, i) => ({ number: `+1202555${String(i % 7).padStart(4, '0')}`, carrier: ['att', 'verizon'][i % 2], bucket: 60_000 * (1 + i), v: vec(calls, i % 2) }));
+      store.commit(commitOf(rows(37, 1))); // two statements of 16, then 5 rows one by one
+      store.commit(commitOf(rows(21, 2))); // the first 21 again: added into what is stored
+      expect(store.db.prepare('SELECT count(*) FROM buckets').pluck().get()).toBe(37);
+      const stored = store.bucketsBetween(0, 60_000 * 40);
+      expect(stored.length).toBe(37);
+      for (const r of stored) {
+        const i = r.bucket / 60_000 - 1;
+        expect([r.number, r.carrier, r.v[0], r.v[1]]).toEqual([`+1202555${String(i % 7).padStart(4, '0')}`, ['att', 'verizon'][i % 2], i < 21 ? 3 : 1, i < 21 ? 2 * (i % 2) : i % 2]);
+      }
+    } finally {
+      store.close();
+    }
+  });
 });
