@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
 import { addLogged, type CallLog } from '../stats/callLog.js';
 import { OUTCOMES } from '../model/types.js';
-import { keyFromRowId, keyRowId, type CallKeySet } from '../classify/callKeys.js';
+import { keyFromRowId, type CallKeySet } from '../classify/callKeys.js';
 import { createRemediationTables, Remediations } from './remediation.js';
 import { StateSealer } from './sealed.js';
 
@@ -453,6 +453,9 @@ export function keyBlock(keys: ArrayLike<number>): { blob: Buffer; maxTs: number
   return { blob, maxTs };
 }
 
+/** Rows per multi-row statement of four values a row (totals, dials). */
+const ROWS_PER_STATEMENT = 64;
+
 /** Buckets per multi-row upsert (21 values a row: 16 rows stay far below SQLite's limit of 32,766 variables). */
 const BUCKET_ROWS_PER_UPSERT = 16;
 
@@ -664,6 +667,10 @@ export class Store {
         `INSERT INTO totals (number, carrier, outcome, count) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
+      upsertTotalMany: db.prepare(
+        `INSERT INTO totals (number, carrier, outcome, count) VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => '(?, ?, ?, ?)').join(', ')}
+         ON CONFLICT DO UPDATE SET count = count + excluded.count`,
+      ),
       upsertBlock: db.prepare(
         `INSERT INTO blocks (carrier, engine, count) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
@@ -684,7 +691,10 @@ export class Store {
         `DELETE FROM live_done WHERE source = @source AND id < (SELECT max(id) FROM
            (SELECT id, sum(n) OVER (ORDER BY id DESC) AS upto FROM live_done WHERE source = @source) WHERE upto > @max)`,
       ),
-      insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES (?, ?, ?)'),
+      // The consumer hash's two 32-bit halves made into the stored signed 64-bit integer by SQLite (keyRowId's value,
+      // without a BigInt per dial).
+      insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES ((? << 32) | ?, ?, ?)'),
+      insertDialMany: db.prepare(`INSERT INTO consumer_dials (h, number, ts) VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => '((? << 32) | ?, ?, ?)').join(', ')}`),
       insertKeyBlock: db.prepare('INSERT INTO call_key_blocks (max_ts, keys) VALUES (?, ?)'),
       insertQuarantine: db.prepare(
         `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -734,10 +744,20 @@ export class Store {
       if (!this.mem) upsertBucketRows(s.upsertBucketMany, s.upsertBucket, batch.buckets);
       upsertSeenRows(s.upsertSeenMany, s.upsertSeen, batch.seen);
       if (!this.mem) {
+        const args: (string | number)[] = new Array(ROWS_PER_STATEMENT * 4);
+        let k = 0;
         for (const t of batch.totals) {
-          s.upsertTotal.run(t.number, t.carrier, t.outcome, t.count);
+          args[k++] = t.number;
+          args[k++] = t.carrier;
+          args[k++] = t.outcome;
+          args[k++] = t.count;
+          if (k === args.length) {
+            s.upsertTotalMany.run(args);
+            k = 0;
+          }
           if (added) added.push(t);
         }
+        for (let i = 0; i < k; i += 4) s.upsertTotal.run(args[i], args[i + 1], args[i + 2], args[i + 3]);
       }
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
       for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
@@ -759,7 +779,19 @@ export class Store {
       const dials = batch.dials;
       if (dials && !this.mem) {
         const w = dials.words;
-        for (let i = 0; i < dials.numbers.length; i++) s.insertDial.run(keyRowId(w[i * 3], w[i * 3 + 1]), dials.numbers[i], w[i * 3 + 2]);
+        const n = dials.numbers.length;
+        const args: (string | number)[] = new Array(ROWS_PER_STATEMENT * 4);
+        let i = 0;
+        for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
+          for (let j = 0, k = 0; j < ROWS_PER_STATEMENT; j++) {
+            args[k++] = w[(i + j) * 3];
+            args[k++] = w[(i + j) * 3 + 1];
+            args[k++] = dials.numbers[i + j];
+            args[k++] = w[(i + j) * 3 + 2];
+          }
+          s.insertDialMany.run(args);
+        }
+        for (; i < n; i++) s.insertDial.run(w[i * 3], w[i * 3 + 1], dials.numbers[i], w[i * 3 + 2]);
       }
       const labels = batch.labels ? [...batch.labels] : [];
       for (const l of labels) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
