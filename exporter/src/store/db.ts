@@ -439,18 +439,20 @@ function upsertSeenRows(many: Database.Statement, one: Database.Statement, seen:
 const KEYS_PER_MOVED_BLOCK = 65_536;
 
 /** A transaction's call keys, (hash hi, hash lo, source, start second) quads, as one stored block: 32-bit words, little-endian. */
-export function keyBlock(keys: ArrayLike<number>): { blob: Buffer; maxTs: number } {
+export function keyBlock(keys: ArrayLike<number>): { blob: Buffer; minTs: number; maxTs: number } {
   const n = keys.length - (keys.length % 4);
   const blob = Buffer.allocUnsafe(n * 4);
   let maxTs = 0;
+  let minTs = Infinity;
   for (let i = 0; i < n; i += 4) {
     blob.writeUInt32LE(keys[i] >>> 0, i * 4);
     blob.writeUInt32LE(keys[i + 1] >>> 0, i * 4 + 4);
     blob.writeUInt32LE(keys[i + 2] >>> 0, i * 4 + 8);
     blob.writeUInt32LE(keys[i + 3] >>> 0, i * 4 + 12);
     if (keys[i + 3] > maxTs) maxTs = keys[i + 3];
+    if (keys[i + 3] < minTs) minTs = keys[i + 3];
   }
-  return { blob, maxTs };
+  return { blob, minTs: n === 0 ? 0 : minTs, maxTs };
 }
 
 /** Rows per multi-row statement of four values a row (totals, dials). */
@@ -566,8 +568,8 @@ export class Store {
         reports INTEGER, PRIMARY KEY (number, engine, checked_at)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS history (number TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, score REAL NOT NULL,
         action TEXT NOT NULL, subscores TEXT NOT NULL, reason TEXT NOT NULL, event TEXT, PRIMARY KEY (number, at)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS call_key_blocks (id INTEGER PRIMARY KEY, max_ts INTEGER NOT NULL, keys BLOB NOT NULL);
-      CREATE INDEX IF NOT EXISTS call_key_blocks_by_time ON call_key_blocks (max_ts);
+      CREATE TABLE IF NOT EXISTS call_key_blocks (id INTEGER PRIMARY KEY, min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, keys BLOB NOT NULL);
+      CREATE INDEX IF NOT EXISTS call_key_blocks_by_time ON call_key_blocks (min_ts);
       CREATE TABLE IF NOT EXISTS consumer_dials (h INTEGER NOT NULL, number TEXT NOT NULL, ts INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS consumer_dials_by_time ON consumer_dials (ts);
       CREATE TABLE IF NOT EXISTS live_dialogs (source INTEGER NOT NULL, call_id TEXT NOT NULL, state TEXT NOT NULL,
@@ -607,12 +609,12 @@ export class Store {
     // The table is only read back whole at start and pruned by age, so nothing needs a key's own row.
     if (keyCols.length > 0) {
       this.db.transaction(() => {
-        const put = this.db.prepare('INSERT INTO call_key_blocks (max_ts, keys) VALUES (?, ?)');
+        const put = this.db.prepare('INSERT INTO call_key_blocks (min_ts, max_ts, keys) VALUES (?, ?, ?)');
         let quads: number[] = [];
         const flush = () => {
           if (quads.length === 0) return;
           const b = keyBlock(quads);
-          put.run(b.maxTs, b.blob);
+          put.run(b.minTs, b.maxTs, b.blob);
           quads = [];
         };
         // A block at a time (no write while a statement is reading).
@@ -695,7 +697,7 @@ export class Store {
       // without a BigInt per dial).
       insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES ((? << 32) | ?, ?, ?)'),
       insertDialMany: db.prepare(`INSERT INTO consumer_dials (h, number, ts) VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => '((? << 32) | ?, ?, ?)').join(', ')}`),
-      insertKeyBlock: db.prepare('INSERT INTO call_key_blocks (max_ts, keys) VALUES (?, ?)'),
+      insertKeyBlock: db.prepare('INSERT INTO call_key_blocks (min_ts, max_ts, keys) VALUES (?, ?, ?)'),
       insertQuarantine: db.prepare(
         `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
@@ -774,7 +776,7 @@ export class Store {
       // A one-shot run keeps its call keys in memory only (classify/callKeys.ts): nothing here outlives it.
       if (keys && keys.length >= 4 && !this.mem) {
         const b = keyBlock(keys);
-        s.insertKeyBlock.run(b.maxTs, b.blob);
+        s.insertKeyBlock.run(b.minTs, b.maxTs, b.blob);
       }
       const dials = batch.dials;
       if (dials && !this.mem) {
@@ -1025,9 +1027,30 @@ export class Store {
   /** Drop buckets older than the retention edge, and the keys of calls that old; totals keep the all-time counts. */
   prune(before: number): number {
     if (this.mem) return this.mem.prune(before);
-    // A block goes once its newest key is that old (its older keys are left out when read back).
-    this.db.prepare('DELETE FROM call_key_blocks WHERE max_ts < ?').run(Math.floor(before / 1000));
+    this.pruneCallKeys(Math.floor(before / 1000));
     return this.db.prepare('DELETE FROM buckets WHERE bucket < ?').run(before).changes;
+  }
+
+  /**
+   * Forget the keys of calls that started before `beforeSec`: a block whose keys are all that old goes, one that
+   * holds some (a backfill's transaction spans hours of calls, a file out of time order more) is written again
+   * without them, so no key outlives the retention in the database either.
+   */
+  private pruneCallKeys(beforeSec: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM call_key_blocks WHERE max_ts < ?').run(beforeSec);
+      const rewrite = this.db.prepare('UPDATE call_key_blocks SET min_ts = ?, max_ts = ?, keys = ? WHERE id = ?');
+      const straddling = this.db.prepare('SELECT id, keys FROM call_key_blocks WHERE min_ts < ?').raw(true).all(beforeSec) as [number, Buffer][];
+      for (const [id, blob] of straddling) {
+        const kept: number[] = [];
+        for (let o = 0; o + 16 <= blob.length; o += 16) {
+          const ts = blob.readUInt32LE(o + 12);
+          if (ts >= beforeSec) kept.push(blob.readUInt32LE(o), blob.readUInt32LE(o + 4), blob.readUInt32LE(o + 8), ts);
+        }
+        const b = keyBlock(kept);
+        rewrite.run(b.minTs, b.maxTs, b.blob, id);
+      }
+    })();
   }
 
   /** The remembered call keys (classify/callKeys.ts) of calls that started at or after `fromSec`. */

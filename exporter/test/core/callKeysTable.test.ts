@@ -61,20 +61,24 @@ describe('call_keys', () => {
     store.close();
   });
 
-  it('pruning drops a block once its newest key is older than the edge', () => {
+  it('pruning drops a block whose keys are all older than the edge and writes one that holds some again without them', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'numrep-keys-')), 'numrep.db');
     const store = new Store(file);
     const batch = (quads: number[]) => ({ buckets: [], seen: [], totals: [], blocks: [], counters: [], quarantine: [], callKeys: Uint32Array.from(quads) });
     store.commit(batch([1, 1, 1, 100, 2, 2, 1, 200]));
-    store.commit(batch([3, 3, 1, 150, 4, 4, 1, 300]));
+    store.commit(batch([3, 3, 1, 150, 4, 4, 1, 300, 5, 5, 2, 250]));
     store.prune(250_000);
-    expect(store.db.prepare('SELECT max_ts FROM call_key_blocks').pluck().all()).toEqual([300]);
+    const rows = (store.db.prepare('SELECT min_ts, max_ts, keys FROM call_key_blocks ORDER BY id').raw(true).all() as [number, number, Buffer][]).map(([a, b, k]) => [
+      a,
+      b,
+      Array.from({ length: k.length / 4 }, (_, i) => k.readUInt32LE(i * 4)),
+    ]);
+    expect(rows).toEqual([[250, 300, [4, 4, 1, 300, 5, 5, 2, 250]]]);
     const set = keysOf(store);
     expect(set.size).toBe(2);
-    const edge = new CallKeySet();
-    store.loadCallKeys(edge, 250);
-    expect(edge.size).toBe(1);
-    expect(edge.sourceOf(4, 4)).toBe(1);
+    expect(set.sourceOf(4, 4)).toBe(1);
+    expect(set.sourceOf(5, 5)).toBe(2);
+    expect(set.sourceOf(3, 3)).toBe(-1);
     store.close();
   });
 
@@ -84,11 +88,12 @@ describe('call_keys', () => {
     const batch = (quads: number[]) => ({ buckets: [], seen: [], totals: [], blocks: [], counters: [], quarantine: [], callKeys: Uint32Array.from(quads) });
     store.commit(batch([5, 6, 1, 100, 0xffffffff, 1, 1, 101]));
     store.commit(batch([7, 8, 2, 102, 5, 6, 2, 99]));
-    const rows = (store.db.prepare('SELECT max_ts, keys FROM call_key_blocks ORDER BY id').raw(true).all() as [number, Buffer][]).map(([maxTs, b]) => [
+    const rows = (store.db.prepare('SELECT min_ts, max_ts, keys FROM call_key_blocks ORDER BY id').raw(true).all() as [number, number, Buffer][]).map(([minTs, maxTs, b]) => [
+      minTs,
       maxTs,
       Array.from({ length: b.length / 4 }, (_, i) => b.readUInt32LE(i * 4)),
     ]);
-    expect(rows).toEqual([[101, [5, 6, 1, 100, 0xffffffff, 1, 1, 101]], [102, [7, 8, 2, 102, 5, 6, 2, 99]]]);
+    expect(rows).toEqual([[100, 101, [5, 6, 1, 100, 0xffffffff, 1, 1, 101]], [99, 102, [7, 8, 2, 102, 5, 6, 2, 99]]]);
     const set = keysOf(store);
     expect(set.size).toBe(3);
     // The first file that counted it, as the set kept it while running.
