@@ -1,7 +1,7 @@
 import type { CallRecord, Outcome } from '../model/types.js';
 import { OUTCOMES } from '../model/types.js';
 import type { BatchCommit, BucketDelta, CounterDelta, NumberSeen, QuarantineEntry } from '../store/db.js';
-import { addRecord, emptyVector, ATTESTATION_INDEX, DISPOSITION_CODE, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
+import { addRecord, emptyVector, FIELDS, ATTESTATION_INDEX, DISPOSITION_CODE, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
 import { CallLog, addLogged } from '../stats/callLog.js';
 import type { SkipReason } from '../classify/classifier.js';
 import { DEFAULT_QUARANTINE_LIMITS, keptText, type QuarantineLimits } from './redact.js';
@@ -136,6 +136,21 @@ export class Batch {
     return m;
   }
 
+  /** The number × carrier × outcome rows of `totals`, in the same order, without keying them (a commit only iterates them). */
+  private totalRows(): { number: string; carrier: string; outcome: string; count: number }[] {
+    const rows: { number: string; carrier: string; outcome: string; count: number }[] = [];
+    const counts = this.pairOutcomes;
+    for (const e of this.numbers.values()) {
+      for (const p of e.pairs) {
+        for (let i = 0; i < OUTCOMES.length; i++) {
+          const count = counts[p.outcomes + i];
+          if (count > 0) rows.push({ number: p.number, carrier: p.carrier, outcome: OUTCOMES[i], count });
+        }
+      }
+    }
+    return rows;
+  }
+
   /** Records by format, result and reason. */
   get counters(): Map<string, CounterDelta> {
     this.flushSourceCount();
@@ -209,7 +224,7 @@ export class Batch {
         const byBucket = (p.byBucket ??= new Map());
         b = byBucket.get(bucket) ?? null;
         if (b === null) {
-          b = { number: caller, carrier, bucket, v: emptyVector() };
+          b = { number: caller, carrier, bucket, v: this.vector() };
           byBucket.set(bucket, b);
           this.deltas.push(b);
         }
@@ -230,6 +245,25 @@ export class Batch {
     else this.countSource(r.source);
     this.records++;
     if (this.newestTs === null || ts > this.newestTs) this.newestTs = ts;
+  }
+
+  /**
+   * The buckets' vectors, cut from shared slabs: a Float64Array of FIELDS on its own gets a backing store outside
+   * V8's heap (over its on-heap limit), and a backfill's transaction opens ~15k buckets (the GC's sweeping of
+   * them was a visible part of serve's profile). A view of a slab is an object on the heap only.
+   */
+  private slab = new Float64Array(0);
+  private slabUsed = 0;
+
+  private vector(): Float64Array {
+    if (this.slabUsed + FIELDS > this.slab.length) {
+      // Small first (a live step holds a few calls), then 1,024 vectors a slab.
+      this.slab = new Float64Array(FIELDS * (this.slab.length === 0 ? 32 : 1024));
+      this.slabUsed = 0;
+    }
+    const v = this.slab.subarray(this.slabUsed, this.slabUsed + FIELDS);
+    this.slabUsed += FIELDS;
+    return v;
   }
 
   /** Accepted records of the format of the last call, not yet in `accepted` (one Map update per run of a format). */
@@ -327,7 +361,7 @@ export class Batch {
       buckets: this.calls !== null ? this.buckets.values() : this.deltas,
       calls: this.calls ?? undefined,
       seen: this.seen.values(),
-      totals: this.calls !== null ? { [Symbol.iterator]: () => this.totals.values() } : this.totals.values(),
+      totals: this.calls !== null ? { [Symbol.iterator]: () => this.totals.values() } : this.totalRows(),
       blocks: this.blocks.values(),
       counters: this.counters.values(),
       quarantine: this.quarantine,

@@ -92,9 +92,9 @@ class Window {
     this.sums.clear();
   }
 
-  apply(d: { number: string; carrier: string; v: ArrayLike<number> }, sign: 1 | -1): void {
+  /** `key`: the pair's key when the caller made it already (one string for every window a bucket falls in). */
+  apply(d: { number: string; carrier: string; v: ArrayLike<number> }, sign: 1 | -1, key = `${d.number}\u0000${d.carrier}`): void {
     this.touched.add(d.number);
-    const key = `${d.number}\u0000${d.carrier}`;
     let s = this.sums.get(key);
     if (!s) {
       if (sign < 0) return;
@@ -170,7 +170,9 @@ export class WindowSet {
     this.version++;
     for (const b of buckets) {
       if (b.bucket >= this.upper) continue;
-      for (const w of this.windows) if (b.bucket >= w.edge) w.apply(b, 1);
+      // One key string per bucket, not one per window: the same string object keeps its hash for every Map lookup.
+      let key: string | undefined;
+      for (const w of this.windows) if (b.bucket >= w.edge) w.apply(b, 1, (key ??= `${b.number}\u0000${b.carrier}`));
     }
   }
 

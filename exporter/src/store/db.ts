@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { VECTOR_COLUMNS, FIELDS, type Vector } from '../stats/vector.js';
 import { addLogged, type CallLog } from '../stats/callLog.js';
 import { OUTCOMES } from '../model/types.js';
-import { keyFromRowId, keyRowId, type CallKeySet } from '../classify/callKeys.js';
+import { keyFromRowId, type CallKeySet } from '../classify/callKeys.js';
 import { createRemediationTables, Remediations } from './remediation.js';
 import { StateSealer } from './sealed.js';
 
@@ -14,7 +14,7 @@ import { StateSealer } from './sealed.js';
  * lands either before or after the whole batch, never between.
  */
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 5;
 
 
 function byCarrierOutcome(a: { carrier: string; outcome: string }, b: { carrier: string; outcome: string }): number {
@@ -435,6 +435,52 @@ function upsertSeenRows(many: Database.Statement, one: Database.Statement, seen:
   for (let i = 0; i < k; i += 3) one.run(args[i], args[i + 1], args[i + 2]);
 }
 
+/** Keys per block when a schema-4 call_keys table is moved into blocks. */
+const KEYS_PER_MOVED_BLOCK = 65_536;
+
+/** A transaction's call keys, (hash hi, hash lo, source, start second) quads, as one stored block: 32-bit words, little-endian. */
+export function keyBlock(keys: ArrayLike<number>): { blob: Buffer; minTs: number; maxTs: number } {
+  const n = keys.length - (keys.length % 4);
+  const blob = Buffer.allocUnsafe(n * 4);
+  let maxTs = 0;
+  let minTs = Infinity;
+  for (let i = 0; i < n; i += 4) {
+    blob.writeUInt32LE(keys[i] >>> 0, i * 4);
+    blob.writeUInt32LE(keys[i + 1] >>> 0, i * 4 + 4);
+    blob.writeUInt32LE(keys[i + 2] >>> 0, i * 4 + 8);
+    blob.writeUInt32LE(keys[i + 3] >>> 0, i * 4 + 12);
+    if (keys[i + 3] > maxTs) maxTs = keys[i + 3];
+    if (keys[i + 3] < minTs) minTs = keys[i + 3];
+  }
+  return { blob, minTs: n === 0 ? 0 : minTs, maxTs };
+}
+
+/** Rows per multi-row statement of four values a row (totals, dials). */
+const ROWS_PER_STATEMENT = 64;
+
+/** Buckets per multi-row upsert (21 values a row: 16 rows stay far below SQLite's limit of 32,766 variables). */
+const BUCKET_ROWS_PER_UPSERT = 16;
+
+/** Upsert a batch's buckets: full statements of BUCKET_ROWS_PER_UPSERT rows, the rest one by one, in order. */
+function upsertBucketRows(many: Database.Statement, one: Database.Statement, buckets: Iterable<BucketDelta>): void {
+  const width = 3 + FIELDS;
+  const args: (string | number)[] = new Array(BUCKET_ROWS_PER_UPSERT * width);
+  let k = 0;
+  for (const b of buckets) {
+    args[k] = b.number;
+    args[k + 1] = b.carrier;
+    args[k + 2] = b.bucket;
+    const v = b.v;
+    for (let i = 0; i < FIELDS; i++) args[k + 3 + i] = v[i];
+    k += width;
+    if (k === args.length) {
+      many.run(args);
+      k = 0;
+    }
+  }
+  for (let i = 0; i < k; i += width) one.run(args.slice(i, i + width));
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<Store['prepare']>;
@@ -502,8 +548,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS buckets (
         number TEXT NOT NULL, carrier TEXT NOT NULL, bucket INTEGER NOT NULL, ${vec},
-        PRIMARY KEY (number, carrier, bucket)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS buckets_by_time ON buckets (bucket);
+        PRIMARY KEY (bucket, number, carrier)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS numbers (number TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS totals (number TEXT NOT NULL, carrier TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY (number, carrier, outcome)) WITHOUT ROWID;
@@ -523,7 +568,8 @@ export class Store {
         reports INTEGER, PRIMARY KEY (number, engine, checked_at)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS history (number TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, score REAL NOT NULL,
         action TEXT NOT NULL, subscores TEXT NOT NULL, reason TEXT NOT NULL, event TEXT, PRIMARY KEY (number, at)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS call_keys (h INTEGER NOT NULL, source INTEGER NOT NULL, ts INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS call_key_blocks (id INTEGER PRIMARY KEY, min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, keys BLOB NOT NULL);
+      CREATE INDEX IF NOT EXISTS call_key_blocks_by_time ON call_key_blocks (min_ts);
       CREATE TABLE IF NOT EXISTS consumer_dials (h INTEGER NOT NULL, number TEXT NOT NULL, ts INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS consumer_dials_by_time ON consumer_dials (ts);
       CREATE TABLE IF NOT EXISTS live_dialogs (source INTEGER NOT NULL, call_id TEXT NOT NULL, state TEXT NOT NULL,
@@ -549,12 +595,54 @@ export class Store {
     // Schema 3: call keys appended in the order they are counted (a rowid table), no longer a B-tree keyed by the hash,
     // where every key of a backfill landed on a random page (and each transaction wrote a page per key to the WAL).
     // The set in memory (classify/callKeys.ts) is what looks keys up; the table is read back whole at start.
-    if ((this.db.prepare('PRAGMA table_info(call_keys)').all() as { name: string; pk: number }[]).some((c) => c.name === 'h' && c.pk > 0)) {
+    const keyCols = this.db.prepare('PRAGMA table_info(call_keys)').all() as { name: string; pk: number }[];
+    if (keyCols.some((c) => c.name === 'h' && c.pk > 0)) {
       this.db.transaction(() => {
         this.db.exec(`ALTER TABLE call_keys RENAME TO call_keys_v2;
           CREATE TABLE call_keys (h INTEGER NOT NULL, source INTEGER NOT NULL, ts INTEGER NOT NULL);
           INSERT INTO call_keys (h, source, ts) SELECT h, source, ts FROM call_keys_v2 ORDER BY ts;
           DROP TABLE call_keys_v2;`);
+      })();
+    }
+    // Schema 5: the keys a transaction counted are one row (a block of (hash hi, hash lo, source, start second) quads),
+    // no longer a row each: a real-shaped backfill remembers ~3 keys a call, and their inserts were a tenth of its CPU.
+    // The table is only read back whole at start and pruned by age, so nothing needs a key's own row.
+    if (keyCols.length > 0) {
+      this.db.transaction(() => {
+        const put = this.db.prepare('INSERT INTO call_key_blocks (min_ts, max_ts, keys) VALUES (?, ?, ?)');
+        let quads: number[] = [];
+        const flush = () => {
+          if (quads.length === 0) return;
+          const b = keyBlock(quads);
+          put.run(b.minTs, b.maxTs, b.blob);
+          quads = [];
+        };
+        // A block at a time (no write while a statement is reading).
+        const read = this.db.prepare('SELECT rowid, h, source, ts FROM call_keys WHERE rowid > ? ORDER BY rowid LIMIT ?').raw(true).safeIntegers(true);
+        for (let after = -(1n << 63n); ; ) {
+          const rows = read.all(after, KEYS_PER_MOVED_BLOCK) as [bigint, bigint, bigint, bigint][];
+          if (rows.length === 0) break;
+          for (const [rowid, h, source, ts] of rows) {
+            const { hi, lo } = keyFromRowId(h);
+            quads.push(hi, lo, Number(source), Number(ts));
+            after = rowid;
+          }
+          flush();
+        }
+        this.db.exec('DROP TABLE call_keys');
+      })();
+    }
+    // Schema 4: buckets keyed by time first. Keyed by number first, a backfill's rows (in time order, over thousands of
+    // numbers) landed on every leaf page of the table in every transaction, and each page went to the WAL again; keyed by
+    // time they are appended at the end of the B-tree, and the window queries (a time range) need no second index.
+    if ((this.db.prepare('PRAGMA table_info(buckets)').all() as { name: string; pk: number }[]).some((c) => c.name === 'number' && c.pk === 1)) {
+      this.db.transaction(() => {
+        this.db.exec(`ALTER TABLE buckets RENAME TO buckets_v3;
+          DROP INDEX IF EXISTS buckets_by_time;
+          CREATE TABLE buckets (number TEXT NOT NULL, carrier TEXT NOT NULL, bucket INTEGER NOT NULL, ${vec},
+            PRIMARY KEY (bucket, number, carrier)) WITHOUT ROWID;
+          INSERT INTO buckets (number, carrier, bucket, ${COLS}) SELECT number, carrier, bucket, ${COLS} FROM buckets_v3 ORDER BY bucket, number, carrier;
+          DROP TABLE buckets_v3;`);
       })();
     }
     if (v === null || Number(v) < SCHEMA_VERSION) this.setMeta('schema_version', String(SCHEMA_VERSION));
@@ -567,13 +655,22 @@ export class Store {
     return {
       upsertBucket: db.prepare(
         `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES (?, ?, ?, ${placeholders})
-         ON CONFLICT (number, carrier, bucket) DO UPDATE SET ${updates}`,
+         ON CONFLICT (bucket, number, carrier) DO UPDATE SET ${updates}`,
+      ),
+      /** BUCKET_ROWS_PER_UPSERT buckets in one statement: a backfill's transaction carries ~15k, most of them new. */
+      upsertBucketMany: db.prepare(
+        `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES ${Array.from({ length: BUCKET_ROWS_PER_UPSERT }, () => `(?, ?, ?, ${placeholders})`).join(', ')}
+         ON CONFLICT (bucket, number, carrier) DO UPDATE SET ${updates}`,
       ),
       upsertSeen: db.prepare(upsertSeenSql(1)),
       /** SEEN_ROWS_PER_UPSERT numbers in one statement: a dialer's step carries thousands. */
       upsertSeenMany: db.prepare(upsertSeenSql(SEEN_ROWS_PER_UPSERT)),
       upsertTotal: db.prepare(
         `INSERT INTO totals (number, carrier, outcome, count) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count`,
+      ),
+      upsertTotalMany: db.prepare(
+        `INSERT INTO totals (number, carrier, outcome, count) VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => '(?, ?, ?, ?)').join(', ')}
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
       upsertBlock: db.prepare(
@@ -596,8 +693,11 @@ export class Store {
         `DELETE FROM live_done WHERE source = @source AND id < (SELECT max(id) FROM
            (SELECT id, sum(n) OVER (ORDER BY id DESC) AS upto FROM live_done WHERE source = @source) WHERE upto > @max)`,
       ),
-      insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES (?, ?, ?)'),
-      insertCallKey: db.prepare('INSERT INTO call_keys (h, source, ts) VALUES (?, ?, ?)'),
+      // The consumer hash's two 32-bit halves made into the stored signed 64-bit integer by SQLite (keyRowId's value,
+      // without a BigInt per dial).
+      insertDial: db.prepare('INSERT INTO consumer_dials (h, number, ts) VALUES ((? << 32) | ?, ?, ?)'),
+      insertDialMany: db.prepare(`INSERT INTO consumer_dials (h, number, ts) VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => '((? << 32) | ?, ?, ?)').join(', ')}`),
+      insertKeyBlock: db.prepare('INSERT INTO call_key_blocks (min_ts, max_ts, keys) VALUES (?, ?, ?)'),
       insertQuarantine: db.prepare(
         `INSERT INTO quarantine (file, line, format, reason, detail, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
@@ -643,20 +743,23 @@ export class Store {
     const added: { carrier: string; outcome: string; count: number }[] | null = this.byCarrier ? [] : null;
     let pruned = 0;
     this.db.transaction(() => {
-      const args: (string | number)[] = new Array(3 + FIELDS);
-      if (!this.mem) for (const b of batch.buckets) {
-        args[0] = b.number;
-        args[1] = b.carrier;
-        args[2] = b.bucket;
-        for (let i = 0; i < FIELDS; i++) args[3 + i] = b.v[i];
-        s.upsertBucket.run(args);
-      }
+      if (!this.mem) upsertBucketRows(s.upsertBucketMany, s.upsertBucket, batch.buckets);
       upsertSeenRows(s.upsertSeenMany, s.upsertSeen, batch.seen);
       if (!this.mem) {
+        const args: (string | number)[] = new Array(ROWS_PER_STATEMENT * 4);
+        let k = 0;
         for (const t of batch.totals) {
-          s.upsertTotal.run(t.number, t.carrier, t.outcome, t.count);
+          args[k++] = t.number;
+          args[k++] = t.carrier;
+          args[k++] = t.outcome;
+          args[k++] = t.count;
+          if (k === args.length) {
+            s.upsertTotalMany.run(args);
+            k = 0;
+          }
           if (added) added.push(t);
         }
+        for (let i = 0; i < k; i += 4) s.upsertTotal.run(args[i], args[i + 1], args[i + 2], args[i + 3]);
       }
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
       for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
@@ -671,11 +774,26 @@ export class Store {
       }
       const keys = batch.callKeys;
       // A one-shot run keeps its call keys in memory only (classify/callKeys.ts): nothing here outlives it.
-      if (keys && !this.mem) for (let i = 0; i + 3 < keys.length; i += 4) s.insertCallKey.run(keyRowId(keys[i], keys[i + 1]), keys[i + 2], keys[i + 3]);
+      if (keys && keys.length >= 4 && !this.mem) {
+        const b = keyBlock(keys);
+        s.insertKeyBlock.run(b.minTs, b.maxTs, b.blob);
+      }
       const dials = batch.dials;
       if (dials && !this.mem) {
         const w = dials.words;
-        for (let i = 0; i < dials.numbers.length; i++) s.insertDial.run(keyRowId(w[i * 3], w[i * 3 + 1]), dials.numbers[i], w[i * 3 + 2]);
+        const n = dials.numbers.length;
+        const args: (string | number)[] = new Array(ROWS_PER_STATEMENT * 4);
+        let i = 0;
+        for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
+          for (let j = 0, k = 0; j < ROWS_PER_STATEMENT; j++) {
+            args[k++] = w[(i + j) * 3];
+            args[k++] = w[(i + j) * 3 + 1];
+            args[k++] = dials.numbers[i + j];
+            args[k++] = w[(i + j) * 3 + 2];
+          }
+          s.insertDialMany.run(args);
+        }
+        for (; i < n; i++) s.insertDial.run(w[i * 3], w[i * 3 + 1], dials.numbers[i], w[i * 3 + 2]);
       }
       const labels = batch.labels ? [...batch.labels] : [];
       for (const l of labels) s.upsertLabel.run(l.number, l.engine, l.label, l.checkedAt, l.reports);
@@ -909,16 +1027,40 @@ export class Store {
   /** Drop buckets older than the retention edge, and the keys of calls that old; totals keep the all-time counts. */
   prune(before: number): number {
     if (this.mem) return this.mem.prune(before);
-    this.db.prepare('DELETE FROM call_keys WHERE ts < ?').run(Math.floor(before / 1000));
+    this.pruneCallKeys(Math.floor(before / 1000));
     return this.db.prepare('DELETE FROM buckets WHERE bucket < ?').run(before).changes;
+  }
+
+  /**
+   * Forget the keys of calls that started before `beforeSec`: a block whose keys are all that old goes, one that
+   * holds some (a backfill's transaction spans hours of calls, a file out of time order more) is written again
+   * without them, so no key outlives the retention in the database either.
+   */
+  private pruneCallKeys(beforeSec: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM call_key_blocks WHERE max_ts < ?').run(beforeSec);
+      const rewrite = this.db.prepare('UPDATE call_key_blocks SET min_ts = ?, max_ts = ?, keys = ? WHERE id = ?');
+      const straddling = this.db.prepare('SELECT id, keys FROM call_key_blocks WHERE min_ts < ?').raw(true).all(beforeSec) as [number, Buffer][];
+      for (const [id, blob] of straddling) {
+        const kept: number[] = [];
+        for (let o = 0; o + 16 <= blob.length; o += 16) {
+          const ts = blob.readUInt32LE(o + 12);
+          if (ts >= beforeSec) kept.push(blob.readUInt32LE(o), blob.readUInt32LE(o + 4), blob.readUInt32LE(o + 8), ts);
+        }
+        const b = keyBlock(kept);
+        rewrite.run(b.minTs, b.maxTs, b.blob, id);
+      }
+    })();
   }
 
   /** The remembered call keys (classify/callKeys.ts) of calls that started at or after `fromSec`. */
   loadCallKeys(into: CallKeySet, fromSec: number): void {
-    const stmt = this.db.prepare('SELECT h, source, ts FROM call_keys WHERE ts >= ?').raw(true).safeIntegers(true);
-    for (const row of stmt.iterate(fromSec) as IterableIterator<[bigint, bigint, bigint]>) {
-      const { hi, lo } = keyFromRowId(row[0]);
-      into.add(hi, lo, Number(row[1]), Number(row[2]));
+    const stmt = this.db.prepare('SELECT keys FROM call_key_blocks WHERE max_ts >= ? ORDER BY id').pluck();
+    for (const blob of stmt.iterate(fromSec) as IterableIterator<Buffer>) {
+      for (let o = 0; o + 16 <= blob.length; o += 16) {
+        const ts = blob.readUInt32LE(o + 12);
+        if (ts >= fromSec) into.add(blob.readUInt32LE(o), blob.readUInt32LE(o + 4), blob.readUInt32LE(o + 8), ts);
+      }
     }
   }
 

@@ -1,0 +1,41 @@
+// A commit's totals and dials go to SQLite in multi-row statements (64 rows each, the rest one by one): every row
+// is stored as a statement a row would store it, totals added into stored ones, dials' hashes as keyRowId made them.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../src/store/db.js';
+import { keyRowId } from '../../src/classify/callKeys.js';
+
+const OUTCOMES = ['answered', 'cancelled', 'no_answer'];
+
+describe('commit rows', () => {
+  it('totals and dials over several multi-row statements and a rest', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'numrep-rows-')), 'numrep.db');
+    const store = new Store(file, { bucketMs: 60_000 });
+    try {
+      const totals = (n: number, count: number) =>
+        Array.from({ length: n }, (_, i) => ({ number: `+1202555${String(Math.floor(i / 3)).padStart(4, '0')}`, carrier: 'att', outcome: OUTCOMES[i % 3], count }));
+      const words: number[] = [];
+      const numbers: string[] = [];
+      for (let i = 0; i < 131; i++) {
+        numbers.push(`+1202555${String(i % 9).padStart(4, '0')}`);
+        words.push((0xfffffff0 + i * 2654435761) >>> 0, (i * 40503 + 0x80000000) >>> 0, 1_795_000_000 + i);
+      }
+      store.commit({ buckets: [], seen: [], totals: totals(150, 1), blocks: [], counters: [], quarantine: [], dials: { numbers, words: Uint32Array.from(words) } });
+      store.commit({ buckets: [], seen: [], totals: totals(70, 2), blocks: [], counters: [], quarantine: [] });
+      const stored = store.totals();
+      expect(stored.length).toBe(150);
+      const byKey = new Map(stored.map((t) => [`${t.number}|${t.carrier}|${t.outcome}`, t.count]));
+      const want = totals(150, 1);
+      for (let i = 0; i < 150; i++) expect(byKey.get(`${want[i].number}|att|${want[i].outcome}`)).toBe(i < 70 ? 3 : 1);
+      const dials: [string, number, number, number][] = [];
+      store.loadDials((n, hi, lo, t) => dials.push([n, hi, lo, t]), 0);
+      expect(dials).toEqual(numbers.map((n, i) => [n, words[i * 3], words[i * 3 + 1], words[i * 3 + 2]]));
+      const h = store.db.prepare('SELECT h FROM consumer_dials ORDER BY rowid').pluck().safeIntegers(true).all() as bigint[];
+      expect(h).toEqual(numbers.map((_, i) => keyRowId(words[i * 3], words[i * 3 + 1])));
+    } finally {
+      store.close();
+    }
+  });
+});
