@@ -1,7 +1,7 @@
 import type { WindowName } from '../model/types.js';
 import type { NumberSeen } from '../store/db.js';
-import { addInto, emptyVector, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from './vector.js';
-import type { KeyedVector, WindowSet } from './windows.js';
+import { addAt, emptyVector, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from './vector.js';
+import type { WindowSet } from './windows.js';
 
 /** Per-number and per-carrier sums of every window, at one instant: what /metrics and the JSON are made of. */
 export interface NumberView {
@@ -62,13 +62,15 @@ function worseFirst([ca, a]: [string, Vector], [cb, b]: [string, Vector]): numbe
  * carrier called OTHER_CARRIER is always folded, so the name stays unambiguous. Folded calls stay in the
  * number's own windows; pool-wide sums per carrier are untouched.
  */
-function foldPlan(widest: Map<string, KeyedVector>, max: number, only?: Map<string, unknown>): Map<string, Fold> {
+function foldPlan(windows: WindowSet, widest: WindowName, max: number, only?: Map<string, unknown>): Map<string, Fold> {
   const count = new Map<string, number>();
-  for (const kv of widest.values()) if (!only || only.has(kv.number)) count.set(kv.number, (count.get(kv.number) ?? 0) + 1);
+  windows.forEach(widest, (number) => {
+    if (!only || only.has(number)) count.set(number, (count.get(number) ?? 0) + 1);
+  });
   const over = new Map<string, Array<[string, Vector]>>();
   for (const [number, n] of count) if (n > max) over.set(number, []);
   if (over.size === 0) return new Map();
-  for (const kv of widest.values()) over.get(kv.number)?.push([kv.carrier, kv.v]);
+  windows.forEach(widest, (number, carrier, sums, o) => over.get(number)?.push([carrier, sums.subarray(o, o + FIELDS)]));
   const plan = new Map<string, Fold>();
   for (const [number, list] of over) {
     const named = list.filter(([c]) => c !== OTHER_CARRIER).sort(worseFirst);
@@ -138,20 +140,20 @@ export function takeSnapshot(
     return n;
   };
   for (const number of known) view(number);
-  const plan = foldPlan(windows.get(names[names.length - 1]!), max);
+  const plan = foldPlan(windows, names[names.length - 1]!, max);
   for (const name of names) {
-    for (const kv of windows.get(name).values()) {
-      const n = view(kv.number);
-      addInto(n.windows[name], kv.v);
-      const fold = plan.get(kv.number);
-      const key = fold && !fold.keep.has(kv.carrier) ? OTHER_CARRIER : kv.carrier;
+    windows.forEach(name, (number, carrier, sums, o) => {
+      const n = view(number);
+      addAt(n.windows[name], sums, o);
+      const fold = plan.get(number);
+      const key = fold && !fold.keep.has(carrier) ? OTHER_CARRIER : carrier;
       let c = n.carriers.get(key);
       if (!c) n.carriers.set(key, (c = emptyWindows(names, slab)));
-      addInto(c[name], kv.v);
-      let pc = carriers.get(kv.carrier);
-      if (!pc) carriers.set(kv.carrier, (pc = emptyWindows(names)));
-      addInto(pc[name], kv.v);
-    }
+      addAt(c[name], sums, o);
+      let pc = carriers.get(carrier);
+      if (!pc) carriers.set(carrier, (pc = emptyWindows(names)));
+      addAt(pc[name], sums, o);
+    });
   }
   for (const [number, fold] of plan) numbers.get(number)!.foldedCarriers = fold.folded;
   return { at: windows.at, numbers, carriers };
@@ -199,22 +201,22 @@ export function updateSnapshot(
   };
   for (const number of known()) put(number);
   const carriers = new Map<string, Record<WindowName, Vector>>();
-  const plan = foldPlan(windows.get(names[names.length - 1]!), max, fresh);
+  const plan = foldPlan(windows, names[names.length - 1]!, max, fresh);
   for (const name of names) {
-    for (const kv of windows.get(name).values()) {
-      put(kv.number);
-      let pc = carriers.get(kv.carrier);
-      if (!pc) carriers.set(kv.carrier, (pc = emptyWindows(names)));
-      addInto(pc[name], kv.v);
-      const n = fresh.get(kv.number);
-      if (!n) continue;
-      addInto(n.windows[name], kv.v);
-      const fold = plan.get(kv.number);
-      const key = fold && !fold.keep.has(kv.carrier) ? OTHER_CARRIER : kv.carrier;
+    windows.forEach(name, (number, carrier, sums, o) => {
+      put(number);
+      let pc = carriers.get(carrier);
+      if (!pc) carriers.set(carrier, (pc = emptyWindows(names)));
+      addAt(pc[name], sums, o);
+      const n = fresh.get(number);
+      if (!n) return;
+      addAt(n.windows[name], sums, o);
+      const fold = plan.get(number);
+      const key = fold && !fold.keep.has(carrier) ? OTHER_CARRIER : carrier;
       let c = n.carriers.get(key);
       if (!c) n.carriers.set(key, (c = emptyWindows(names, slab)));
-      addInto(c[name], kv.v);
-    }
+      addAt(c[name], sums, o);
+    });
   }
   if (missing) return takeSnapshot(windows, seen, poolOf, known(), o);
   for (const [number, fold] of plan) fresh.get(number)!.foldedCarriers = fold.folded;

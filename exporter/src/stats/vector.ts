@@ -117,6 +117,11 @@ export function addInto(target: Vector, source: ArrayLike<number>, sign = 1): vo
   for (let i = 0; i < FIELDS; i++) target[i] += sign * source[i];
 }
 
+/** target += source[offset…offset + FIELDS): a row of a packed array of vectors. */
+export function addAt(target: Vector, source: Float64Array, offset: number): void {
+  for (let i = 0; i < FIELDS; i++) target[i] += source[offset + i];
+}
+
 export function outcomeCount(v: Vector, o: Outcome): number {
   return v[F_OUTCOME0 + OUTCOME_INDEX[o]];
 }

@@ -1,16 +1,8 @@
 import { WINDOWS, type WindowName } from '../model/types.js';
 import type { BucketDelta, Store } from '../store/db.js';
-import { addInto, F_CALLS, FIELDS, type Vector } from './vector.js';
+import { F_CALLS, FIELDS, type Vector } from './vector.js';
 
-/**
- * Event-time sliding windows over the stored buckets. A window of width W evaluated at
- * `at` holds the calls that started in (at − W, at], to the bucket's resolution b: bucket
- * [s, s + b) counts when lowerEdge ≤ s ≤ upperEdge, with lowerEdge = floor((at − W) / b)·b + b
- * and upperEdge = floor(at / b)·b. With 1 s buckets (reports) that is exact to the second.
- *
- * Only the running sums per number × carrier live in memory; when the lower edge moves,
- * the buckets that fell out are read back from SQLite and subtracted.
- */
+/** A pair's sums in a window, as WindowSet.copyOf gives them. */
 export interface KeyedVector {
   number: string;
   carrier: string;
@@ -26,91 +18,163 @@ export function upperEdge(at: number, bucketMs: number): number {
 }
 
 /**
- * The running sums' vectors, cut from shared slabs and recycled: at 10k numbers there are ~90k of
- * them (number x carrier x window), and a Float64Array of 15 on its own carries a backing store of its
- * own (over V8's on-heap limit), ~20 MB more in all. A vector given back is zeroed when taken again.
+ * Ids for number × carrier pairs, shared by every window: a pair's strings are held once, and its sums sit at
+ * `id × FIELDS` in each window's array. At 10k numbers the windows held ~150k pairs as a Map entry, an object and a
+ * Float64Array view each (~30 MB of heap beside the sums themselves); now they are rows of five typed arrays.
+ * `holders`: windows holding the pair; at 0 its id is free for the next new pair.
  */
-class VectorPool {
-  private slab = new Float64Array(0);
-  private used = 0;
-  private readonly free: Vector[] = [];
-  take(): Vector {
-    const v = this.free.pop();
-    if (v) return v.fill(0);
-    if (this.used + FIELDS > this.slab.length) {
-      this.slab = new Float64Array(FIELDS * 4096);
-      this.used = 0;
-    }
-    const out = this.slab.subarray(this.used, this.used + FIELDS);
-    this.used += FIELDS;
-    return out;
+class PairIds {
+  private readonly byKey = new Map<string, number>();
+  readonly number: string[] = [];
+  readonly carrier: string[] = [];
+  readonly key: string[] = [];
+  private holders = new Int32Array(1024);
+  private readonly free: number[] = [];
+
+  /** One past the highest id given out: every window's arrays cover ids below it. */
+  get size(): number {
+    return this.number.length;
   }
-  give(v: Vector): void {
-    this.free.push(v);
+
+  idOf(key: string): number | undefined {
+    return this.byKey.get(key);
+  }
+
+  hold(number: string, carrier: string, key: string): number {
+    let id = this.byKey.get(key);
+    if (id === undefined) {
+      id = this.free.pop() ?? this.number.length;
+      this.number[id] = number;
+      this.carrier[id] = carrier;
+      this.key[id] = key;
+      if (id >= this.holders.length) {
+        const grown = new Int32Array(this.holders.length * 2);
+        grown.set(this.holders);
+        this.holders = grown;
+      }
+      this.byKey.set(key, id);
+    }
+    this.holders[id]++;
+    return id;
+  }
+
+  release(id: number): void {
+    if (--this.holders[id] > 0) return;
+    this.byKey.delete(this.key[id]);
+    this.number[id] = this.carrier[id] = this.key[id] = '';
+    this.free.push(id);
   }
 }
 
-/**
- * One number × carrier pair's strings, shared by every window that holds it: five windows used to keep five
- * copies of the number, the carrier and the map key (strings read from SQLite rows are new each time), ~0.5 KB a
- * pair (~150 MB at 100k numbers). `holders`: windows holding the pair; at 0 it is forgotten.
- */
-interface Pair {
-  number: string;
-  carrier: string;
-  key: string;
-  holders: number;
-}
-
-class Pairs {
-  private readonly byKey = new Map<string, Pair>();
-  hold(number: string, carrier: string, key: string): Pair {
-    let p = this.byKey.get(key);
-    if (!p) {
-      p = { number, carrier, key, holders: 0 };
-      this.byKey.set(key, p);
-    }
-    p.holders++;
-    return p;
-  }
-  release(key: string): void {
-    const p = this.byKey.get(key);
-    if (p && --p.holders <= 0) this.byKey.delete(key);
-  }
-}
+/** What WindowSet.forEach hands each pair: its strings and its sums at `sums[offset…offset + FIELDS)`. */
+export type PairVisitor = (number: string, carrier: string, sums: Float64Array, offset: number) => void;
 
 class Window {
-  readonly sums = new Map<string, KeyedVector>();
+  /** Sums by pair id (FIELDS each); a row is zeroed when the window takes the pair. */
+  sums = new Float64Array(0);
+  /** Pair ids in the order this window took them (a Map's insertion order, which the JSON and /metrics follow); -1: let go. */
+  private order = new Int32Array(16);
+  private orderLength = 0;
+  private holes = 0;
+  /** Position in `order` by pair id; -1: not held. */
+  private slotOf = new Int32Array(0);
+  held = 0;
   edge = Number.NaN;
-  constructor(readonly name: WindowName, readonly widthMs: number, private readonly touched: Set<string>, private readonly pool: VectorPool, private readonly pairs: Pairs) {}
+  constructor(readonly name: WindowName, readonly widthMs: number, private readonly touched: Set<string>, private readonly pairs: PairIds) {}
 
   clear(): void {
-    for (const [key, s] of this.sums) {
-      this.pool.give(s.v);
-      this.pairs.release(key);
+    for (let i = 0; i < this.orderLength; i++) {
+      const id = this.order[i];
+      if (id < 0) continue;
+      this.slotOf[id] = -1;
+      this.pairs.release(id);
     }
-    this.sums.clear();
+    this.orderLength = this.holes = this.held = 0;
+  }
+
+  forEach(visit: PairVisitor): void {
+    const { order, pairs } = this;
+    for (let i = 0; i < this.orderLength; i++) {
+      const id = order[i];
+      if (id >= 0) visit(pairs.number[id], pairs.carrier[id], this.sums, id * FIELDS);
+    }
   }
 
   /** `key`: the pair's key when the caller made it already (one string for every window a bucket falls in). */
   apply(d: { number: string; carrier: string; v: ArrayLike<number> }, sign: 1 | -1, key = `${d.number}\u0000${d.carrier}`): void {
     this.touched.add(d.number);
-    let s = this.sums.get(key);
-    if (!s) {
+    let id = this.pairs.idOf(key);
+    if (id === undefined || id >= this.slotOf.length || this.slotOf[id] < 0) {
       if (sign < 0) return;
-      const pair = this.pairs.hold(d.number, d.carrier, key);
-      s = { number: pair.number, carrier: pair.carrier, v: this.pool.take() };
-      this.sums.set(pair.key, s);
+      id = this.pairs.hold(d.number, d.carrier, key);
+      this.take(id);
     }
-    addInto(s.v, d.v, sign);
-    if (s.v[F_CALLS] <= 0) {
-      this.sums.delete(key);
-      this.pool.give(s.v);
-      this.pairs.release(key);
+    const o = id * FIELDS;
+    const sums = this.sums;
+    const v = d.v;
+    for (let i = 0; i < FIELDS; i++) sums[o + i] += sign * v[i];
+    if (sums[o + F_CALLS] <= 0) this.letGo(id);
+  }
+
+  private take(id: number): void {
+    this.cover(this.pairs.size);
+    this.sums.fill(0, id * FIELDS, (id + 1) * FIELDS);
+    if (this.orderLength === this.order.length) {
+      if (this.holes * 2 > this.orderLength) this.compact();
+      else {
+        const grown = new Int32Array(this.order.length * 2);
+        grown.set(this.order);
+        this.order = grown;
+      }
     }
+    this.slotOf[id] = this.orderLength;
+    this.order[this.orderLength++] = id;
+    this.held++;
+  }
+
+  private letGo(id: number): void {
+    this.order[this.slotOf[id]] = -1;
+    this.slotOf[id] = -1;
+    this.holes++;
+    this.held--;
+    this.pairs.release(id);
+  }
+
+  /** Drop the holes let-go pairs left in `order`, keeping the others' order. */
+  private compact(): void {
+    let n = 0;
+    for (let i = 0; i < this.orderLength; i++) {
+      const id = this.order[i];
+      if (id < 0) continue;
+      this.slotOf[id] = n;
+      this.order[n++] = id;
+    }
+    this.orderLength = n;
+    this.holes = 0;
+  }
+
+  /** Grow the arrays by id to cover ids below `ids` (doubling, so growth is amortised). */
+  private cover(ids: number): void {
+    if (ids <= this.slotOf.length) return;
+    const cap = Math.max(1024, this.slotOf.length * 2, ids);
+    const slotOf = new Int32Array(cap).fill(-1);
+    slotOf.set(this.slotOf);
+    this.slotOf = slotOf;
+    const sums = new Float64Array(cap * FIELDS);
+    sums.set(this.sums);
+    this.sums = sums;
   }
 }
 
+/**
+ * Event-time sliding windows over the stored buckets. A window of width W evaluated at
+ * `at` holds the calls that started in (at − W, at], to the bucket's resolution b: bucket
+ * [s, s + b) counts when lowerEdge ≤ s ≤ upperEdge, with lowerEdge = floor((at − W) / b)·b + b
+ * and upperEdge = floor(at / b)·b. With 1 s buckets (reports) that is exact to the second.
+ *
+ * Only the running sums per number × carrier live in memory; when the lower edge moves,
+ * the buckets that fell out are read back from SQLite and subtracted.
+ */
 export class WindowSet {
   private readonly windows: Window[];
   private upper = Number.POSITIVE_INFINITY;
@@ -122,9 +186,8 @@ export class WindowSet {
   private rebuilt = true;
 
   constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '48h', '72h', '7d']) {
-    const pool = new VectorPool();
-    const pairs = new Pairs();
-    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched, pool, pairs));
+    const pairs = new PairIds();
+    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched, pairs));
   }
 
   /** The numbers whose sums may have changed since the last call, or 'all' after a build; then starts afresh. */
@@ -176,10 +239,27 @@ export class WindowSet {
     }
   }
 
-  get(name: WindowName): Map<string, KeyedVector> {
+  /** Visit the pairs `name` holds, in the order it took them (see PairVisitor). */
+  forEach(name: WindowName, visit: PairVisitor): void {
+    this.window(name).forEach(visit);
+  }
+
+  /** How many pairs `name` holds. */
+  size(name: WindowName): number {
+    return this.window(name).held;
+  }
+
+  /** A copy of `name`'s sums keyed by `number\u0000carrier`, in forEach's order (tests and tools: it allocates). */
+  copyOf(name: WindowName): Map<string, KeyedVector> {
+    const out = new Map<string, KeyedVector>();
+    this.forEach(name, (number, carrier, sums, o) => out.set(`${number}\u0000${carrier}`, { number, carrier, v: sums.slice(o, o + FIELDS) }));
+    return out;
+  }
+
+  private window(name: WindowName): Window {
     const w = this.windows.find((x) => x.name === name);
     if (!w) throw new Error(`window ${name} not tracked`);
-    return w.sums;
+    return w;
   }
 
   names(): WindowName[] {

@@ -20,6 +20,59 @@ function load(store: Store, bucketMs: number, records: CallRecord[]): Batch {
   return b;
 }
 
+const WIDTHS = { '1h': H, '24h': 24 * H, '48h': 48 * H, '72h': 72 * H, '7d': 168 * H } as const;
+
+/**
+ * Feed a WindowSet calls (hours before the clock, number index, carrier) in len(steps) rounds, the clock moving `step`
+ * hours after each, and check every window's order against the windows as they were kept before pair ids: a Map per
+ * window, an entry made on a pair's first add and deleted when its calls reach 0 (a pair added again goes last).
+ */
+function checkOrder(calls: Array<[number, number, string]>, steps: number[]): void {
+  const store = new Store(':memory:', { bucketMs: 60_000 });
+  const ws = new WindowSet(store, 60_000);
+  ws.build(AT, false);
+  const names = Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>;
+  const ref = new Map(names.map((n) => [n, { map: new Map<string, number>(), edge: lowerEdge(AT, WIDTHS[n], 60_000), width: WIDTHS[n] }]));
+  let at = AT;
+  const pending = [...calls];
+  const perStep = Math.ceil(calls.length / steps.length);
+  for (const step of steps) {
+    const now = pending.splice(0, perStep).map(([h, n, c], i) => rec(at - h * H + i * 1000, 'answered', 20, `+1202555${String(1000 + n)}`, c));
+    const b = load(store, 60_000, now);
+    const deltas = [...b.buckets.values()];
+    ws.addBuckets(deltas);
+    for (const d of deltas) {
+      for (const r of ref.values()) {
+        if (d.bucket < r.edge) continue;
+        const k = `${d.number}\u0000${d.carrier}`;
+        r.map.set(k, (r.map.get(k) ?? 0) + d.v[0]);
+      }
+    }
+    const next = at + step * H;
+    for (const r of ref.values()) {
+      const edge = lowerEdge(next, r.width, 60_000);
+      if (edge <= r.edge) continue;
+      for (const d of store.bucketsBetween(r.edge, edge)) {
+        const k = `${d.number}\u0000${d.carrier}`;
+        if (!r.map.has(k)) continue;
+        const left = r.map.get(k)! - d.v[0];
+        if (left <= 0) r.map.delete(k);
+        else r.map.set(k, left);
+      }
+      r.edge = edge;
+    }
+    ws.advance(next);
+    at = next;
+    for (const n of names) {
+      const got: string[] = [];
+      ws.forEach(n, (number, carrier, sums, o) => got.push(`${number}\u0000${carrier}=${sums[o]}`));
+      expect(got).toEqual([...ref.get(n)!.map].map(([k, c]) => `${k}=${c}`));
+      expect(ws.size(n)).toBe(got.length);
+    }
+  }
+  store.close();
+}
+
 describe('KPIs (docs/architecture.md#kpis)', () => {
   it('computes every ratio from outcome counts; ratios over zero calls are null', () => {
     const v = emptyVector();
@@ -70,7 +123,7 @@ describe('event-time windows', () => {
     ]);
     const w = new WindowSet(store, 1000);
     w.build(AT, true);
-    const calls = (n: '1h' | '24h' | '7d') => [...w.get(n).values()].reduce((s, x) => s + x.v[0], 0);
+    const calls = (n: '1h' | '24h' | '7d') => [...w.copyOf(n).values()].reduce((s, x) => s + x.v[0], 0);
     expect(calls('1h')).toBe(2);
     expect(calls('24h')).toBe(3);
     expect(calls('7d')).toBe(5);
@@ -92,11 +145,11 @@ describe('event-time windows', () => {
           const full = new WindowSet(store, 60_000);
           full.build(AT + stepHours * H, false);
           for (const n of ['1h', '24h', '7d'] as const) {
-            const a = [...inc.get(n).entries()].map(([k, x]) => [k, [...x.v]]).sort();
-            const e = [...full.get(n).entries()].map(([k, x]) => [k, [...x.v]]).sort();
+            const a = [...inc.copyOf(n).entries()].map(([k, x]) => [k, [...x.v]]).sort();
+            const e = [...full.copyOf(n).entries()].map(([k, x]) => [k, [...x.v]]).sort();
             expect(a).toEqual(e);
           }
-          const total = (n: '1h' | '24h' | '7d') => [...full.get(n).values()].reduce((s, x) => s + x.v[0], 0);
+          const total = (n: '1h' | '24h' | '7d') => [...full.copyOf(n).values()].reduce((s, x) => s + x.v[0], 0);
           expect(total('1h')).toBeLessThanOrEqual(total('24h'));
           expect(total('24h')).toBeLessThanOrEqual(total('7d'));
           store.close();
@@ -104,6 +157,25 @@ describe('event-time windows', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('keeps each window in the order a Map keyed by pair would (the JSON and /metrics follow it), through adds, expiries and re-adds (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 59 }), fc.constantFrom('att', 'tmobile', 'verizon')), { minLength: 1, maxLength: 400 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }),
+        (calls, steps) => checkOrder(calls, steps),
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('keeps that order when most pairs leave and new ones come, round after round (the order list is compacted)', () => {
+    // Each round: 50 new pairs in the last minute, then the clock moves 2 h, so the 1h window lets all of them go.
+    const rounds = 30;
+    const calls: Array<[number, number, string]> = [];
+    for (let r = 0; r < rounds; r++) for (let i = 0; i < 50; i++) calls.push([0, (r * 50 + i) % 997, ['att', 'tmobile'][r % 2]]);
+    checkOrder(calls, Array<number>(rounds).fill(2));
   });
 
   it('places the lower edge on bucket boundaries', () => {
