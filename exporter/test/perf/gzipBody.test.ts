@@ -66,6 +66,16 @@ describe('gzip body', () => {
     expect(new Packed(Buffer.alloc(0), 0, 0).text().length).toBe(0);
   });
 
+  it('a kept segment holds a backing store of its own size (not zlib\'s 16 KiB output buffer)', async () => {
+    const texts = Array.from({ length: 20 }, (_, i) => Buffer.from(`numrep_number_calls_total{number="+1202555${1000 + i}"} ${i}\n`.repeat(40 + i)));
+    const packed = await packAll(texts);
+    for (const [i, p] of packed.entries()) {
+      expect(p.seg.length).toBeLessThan(4096);
+      expect(p.seg.buffer.byteLength).toBe(p.seg.length);
+      expect(p.text().equals(texts[i])).toBe(true);
+    }
+  });
+
   it('empty bodies and empty chunks still make a valid gzip stream', async () => {
     const g = new GzipMembers();
     expect(gunzipSync(Buffer.concat(await g.of([Buffer.alloc(0), Buffer.from('\n')]))).toString()).toBe('\n');
