@@ -79,7 +79,11 @@ describe('a failover whose legs two read steps share', () => {
         for (const [outcome, count] of Object.entries(c['7d'].outcomes)) if (count > 0) reported.set(`${n.number}|${carrier}|${outcome}`, count);
       }
     }
-    // report: every failover under its second trunk, with the second leg's outcome.
+    // Failovers go att-trunk → verizon and no other call uses att: only those whose second leg also failed (a tie:
+    // the first leg is kept) stay under att, 25 of the 100.
+    const att = [...reported].filter(([k]) => k.includes('|att|'));
+    expect(att.every(([k]) => k.endsWith('|failed'))).toBe(true);
+    expect(att.reduce((sum, [, n]) => sum + n, 0)).toBe(25);
     expect(ingest).toMatchObject({ accepted: 300, skipped: { leg: 100 }, rejected: { wrong_column_count: 14, invalid_number: 10 } });
     expect(servedCounts).toEqual({ 'accepted:ok': 300, 'skipped:leg': 100, 'rejected:wrong_column_count': 14, 'rejected:invalid_number': 10 });
     expect([...served].sort()).toEqual([...reported].sort());
