@@ -108,6 +108,24 @@ export class Uncommitted {
 /** At most this many learned trunk peers (a switch has a handful). */
 const MAX_LEARNED_TRUNKS = 256;
 
+/**
+ * The last rows of a step whose calls are left open for the next step (with every row of those calls), when the
+ * step ends before the file does: a call's legs written up to this many rows apart are then judged together.
+ */
+export const OPEN_TAIL_ROWS = 256;
+
+/**
+ * Where the calls still open at the end of a step begin: the first row of every group with a row among the last
+ * OPEN_TAIL_ROWS (at most a quarter of the step). `firstRowOf(i)` is the first row of row i's group; the rows from
+ * the answer on are whole groups. `n` (nothing left open) when that would start before `lowest` or leave more
+ * than half the step for the next one (each step must move on).
+ */
+export function openTailStart(n: number, lowest: number, firstRowOf: (i: number) => number): number {
+  let start = n - Math.min(OPEN_TAIL_ROWS, n >> 2);
+  for (let i = n - 1; i >= start; i--) start = Math.min(start, firstRowOf(i));
+  return start < lowest || start < n - (n >> 1) ? n : start;
+}
+
 export class Classifier {
   private readonly parties: PhoneNormalizer;
   private readonly hash = new Uint32Array(2);
@@ -188,8 +206,13 @@ export class Classifier {
   /**
    * Classify the rows one read step of one source produced (in file order). `source` identifies
    * the file, so a key met again in the same file is a further leg and in another a duplicate.
+   *
+   * `openTailFrom`: the step ends before its file does, and rows from this index on may be left for the next step
+   * (the caller reads them again there): the calls among the last rows are not judged yet (openTailStart), so a
+   * further leg in the next step still picks the call's best leg, as within one step. Returns how many rows, from
+   * the first, were judged (all, without `openTailFrom`); the rest gave the sink nothing.
    */
-  step(rows: RawCall[], source: number, sink: ClassifySink, pending?: Uncommitted): void {
+  step(rows: RawCall[], source: number, sink: ClassifySink, pending?: Uncommitted, openTailFrom?: number): number {
     const o = this.opts;
     let openCallers = 0;
     for (const u of this.open) openCallers += u.callers.size;
@@ -252,11 +275,13 @@ export class Classifier {
       }
     }
     memoStart[n] = m;
+    const judged = openTailFrom === undefined || openTailFrom >= n ? n : openTailStart(n, openTailFrom, (i) => legs.root(i));
 
     // Callers new in this step: the tracked set itself moves only once the step is committed.
     const admitted = new Set<string>();
     const keySet = o.keys;
     legs.forEachGroup((group) => {
+      if (group[0] >= judged) return; // left open for the next step (its first row is the group's first)
       // A call that began as an inbound one (its earliest row came in: a Twilio outbound-dial child of an inbound
       // call, a forward on the same linkedid) is inbound as a whole: the legs it made out are not attempts of ours.
       // An outbound call whose later rows look inbound (a transfer bridging the consumer to another phone) is not.
@@ -324,6 +349,7 @@ export class Classifier {
       }
     });
     if (pending !== undefined) for (const c of admitted) pending.callers.add(c);
+    return judged;
   }
 
   /** The source that counted a key: committed, or remembered by a transaction still being filled; -1 if none. */

@@ -3,9 +3,11 @@
 // Rows sharing any key (an id such as Asterisk's linkedid or uniqueid, a Local channel's base,
 // FreeSWITCH uuid/bleg_uuid, a Call-ID, a generic call_id — or the same caller, called number and
 // start second) are one attempt. Rows are joined within one read step (up to 4 MiB of a file in
-// `serve`, 16 MiB in `report`: in practice every row a switch writes when a call hangs up); a row
-// of the same attempt read in a later step is still recognised by its key (classify/callKeys.ts)
-// and skipped as `leg`, but no longer changes the attempt's outcome.
+// `serve`, 16 MiB in `report`: in practice every row a switch writes when a call hangs up). A step
+// that ends before its file does leaves the calls of its last rows (OPEN_TAIL_ROWS, classify/
+// classifier.ts) to the next step, so legs written near each other are joined wherever the step
+// ends. A row of the same attempt read in a later step is still recognised by its key
+// (classify/callKeys.ts) and skipped as `leg`, but no longer changes the attempt's outcome.
 
 import type { Outcome } from '../model/types.js';
 
@@ -71,6 +73,7 @@ export class LegGroups {
     }
   }
 
+  /** The first row of row i's group (a union keeps the earlier root). */
   root(i: number): number {
     const p = this.parent;
     while (p[i] !== i) {

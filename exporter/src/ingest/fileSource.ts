@@ -128,6 +128,11 @@ export class FileIngestor {
   private rowEnds = new Int32Array(1024);
   private stepBuf: Buffer | null = null;
   /**
+   * The first row of the step that may be left for the next step and read again there (Classifier.step's
+   * openTailFrom): past every line that left a trace when parsed (a rejection in the batch) or gave several rows.
+   */
+  private rereadableFrom = 0;
+  /**
    * The transaction being filled: the steps read since the last commit, in one batch, with the source state to
    * put back and the keys and callers they remembered (forgotten if it is not committed).
    */
@@ -186,14 +191,16 @@ export class FileIngestor {
   private clearRows(): void {
     this.rows = [];
     if (this.rowTexts.size > 0) this.rowTexts = new Map();
+    this.rereadableFrom = 0;
   }
 
   /**
    * The step's rows through the classification stage, into the batch. The source needs its id first:
-   * keys remember which file counted a call (a key met again in the same file is a leg).
+   * keys remember which file counted a call (a key met again in the same file is a leg). `openTailFrom`: rows
+   * from there on may be left for the next step (Classifier.step). Returns how many rows were judged.
    */
-  private classifyRows(batch: Batch, pending?: Uncommitted): void {
-    if (this.rows.length === 0) return;
+  private classifyRows(batch: Batch, pending?: Uncommitted, openTailFrom?: number): number {
+    if (this.rows.length === 0) return 0;
     const st = this.state;
     if (st.id === 0) this.opts.store.saveSource(st);
     const now = this.opts.now();
@@ -208,7 +215,7 @@ export class FileIngestor {
       dial: (caller, hi, lo, tsSec) => batch.addDial(caller, hi, lo, tsSec),
     };
     try {
-      this.opts.classifier.step(this.rows, st.id, sink, pending);
+      return this.opts.classifier.step(this.rows, st.id, sink, pending, openTailFrom);
     } finally {
       this.clearRows();
       this.stepBuf = null;
@@ -313,9 +320,10 @@ export class FileIngestor {
           ahead = { buf: other, at: nextAt, read: fh.read(other, 0, Math.min(this.stepBytes || other.length, other.length, size - nextAt), nextAt) };
         }
         const t0 = performance.now();
-        this.process(buf, end);
-        consumed += end;
-        this.opts.onProgress?.(end);
+        // A step cut by the read size (not by the end of the file as it is now) may leave its last calls to the next.
+        const used = this.process(buf, end, !atEnd);
+        consumed += used;
+        this.opts.onProgress?.(used);
         if (this.opts.responsive) {
           this.adaptStep(performance.now() - t0);
           // A turn for the event loop between steps (health probes, scrapes, SIGTERM): the read-ahead is
@@ -427,22 +435,39 @@ export class FileIngestor {
    * One step: the complete lines in buf[0, byteLen) go into the open transaction's batch, which is committed
    * (with the offset past them) once it holds transactionBytes of input or has been open transactionMs. A
    * crash before then loses nothing: the restart reads again from the last committed offset.
+   *
+   * `moreToRead`: the file goes on past this step. Then, for a reader whose lines parse alone, the calls of the
+   * step's last rows may be left open: the offset stops at the first line of their rows, which the next step reads
+   * again with the rows after them (a failover's second leg, just past the cut, still picks the call's outcome).
+   * Returns the bytes the step used (byteLen, or less when it left rows to the next step).
    */
-  private process(buf: Buffer, byteLen: number): void {
+  private process(buf: Buffer, byteLen: number, moreToRead = false): number {
     const st = this.state;
     const tx = (this.tx ??= { batch: this.newBatch(), undo: this.checkpoint(), pending: this.opts.classifier.begin(), bytes: 0, startedAt: performance.now() });
     this.clearRows();
     if (st.format === null) st.format = this.opts.formatFor?.(st.path) ?? this.detect(headLines(buf, byteLen, st.offset === 0)) ?? 'unknown';
     const batch = tx.batch;
     const reader = st.format === 'unknown' ? null : this.ensureReader(st.format);
+    let openTailFrom: number | undefined;
     if (reader?.parseFrame) this.processFrames(batch, reader, buf, byteLen);
-    else this.processLines(batch, reader, buf, byteLen);
-    this.classifyRows(batch, tx.pending);
-    st.offset += byteLen;
-    st.bytesTotal += byteLen;
-    tx.bytes += byteLen;
+    else {
+      this.processLines(batch, reader, buf, byteLen);
+      if (moreToRead && reader?.independentLines === true) openTailFrom = this.rereadableFrom;
+    }
+    const rows = this.rows.length;
+    const judged = this.classifyRows(batch, tx.pending, openTailFrom);
+    let used = byteLen;
+    if (judged < rows) {
+      // Rows from `judged` on are read again by the next step, from the start of the first one's line.
+      used = this.rowStarts[judged];
+      st.line = this.rowLines[judged] - 1;
+    }
+    st.offset += used;
+    st.bytesTotal += used;
+    tx.bytes += used;
     const maxBytes = this.opts.transactionBytes ?? DEFAULT_TRANSACTION_BYTES;
     if (tx.bytes >= maxBytes || performance.now() - tx.startedAt >= (this.opts.transactionMs ?? DEFAULT_TRANSACTION_MS)) this.commitTransaction();
+    return used;
   }
 
   /** Commit the open transaction, if any (a failed commit puts the source state back and forgets its keys). */
@@ -499,7 +524,14 @@ export class FileIngestor {
       }
       let line = decodeLine(buf, s, e);
       if (atFileStart && s === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-      if (line.length > 0) this.processLine(batch, reader, line, lineNo, now);
+      if (line.length === 0) continue;
+      const rowsBefore = this.rows.length;
+      const rejectedBefore = batch.rejected;
+      this.processLine(batch, reader, line, lineNo, now);
+      const added = this.rows.length - rowsBefore;
+      // Read again, this line would be rejected twice or its rows split: no row before it is left to the next step.
+      if (batch.rejected !== rejectedBefore || added > 1) this.rereadableFrom = this.rows.length;
+      else if (added === 1) this.rowStarts[rowsBefore] = s; // where to read it again from (its text stays the reject text)
     }
     st.line = lineNo;
   }

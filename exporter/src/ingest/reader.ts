@@ -43,6 +43,12 @@ export interface Reader {
   frameEnd?(buf: Buffer, len: number, atFileStart: boolean): number;
   frameEnds?: number[];
   parseFrame?(buf: Buffer, start: number, end: number, atFileStart: boolean): LineResult;
+  /**
+   * Every line after the header (if any) parses the same whatever lines were read before it: a read step may then
+   * leave its last lines to the next step and have them parsed again there (FileIngestor, to keep a call's legs in
+   * one step). Readers that pair lines (INVITE and BYE, SIP dialogs) must not set it.
+   */
+  readonly independentLines?: boolean;
   /** Records still pending (e.g. answered calls waiting for BYE) that should be flushed at end of a one-shot run. */
   flush?(): RawCall[];
   snapshot?(): unknown;

@@ -122,6 +122,7 @@ export function looksLikeAsterisk(fields: string[]): boolean {
 
 export class AsteriskReader implements Reader {
   readonly format = 'asterisk';
+  readonly independentLines = true;
   private readonly kit: ReaderKit;
   private readonly f: string[] = [];
   private readonly fields = new CsvFields();

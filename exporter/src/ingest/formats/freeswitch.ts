@@ -167,6 +167,7 @@ function first(f: string[], idxs: number[]): string | undefined {
 
 export class FreeswitchReader implements Reader {
   readonly format = 'freeswitch';
+  readonly independentLines = true;
   private readonly kit: ReaderKit;
   private readonly f: string[] = [];
   private readonly custom: Layout | null;

@@ -121,6 +121,7 @@ function pickDelimiter(header: string): string {
 
 export class GenericReader implements Reader {
   readonly format = 'generic';
+  readonly independentLines = true;
   private readonly kit: ReaderKit;
   private readonly mapping: Partial<Record<GenericField, string>>;
   private layout: Layout | null = null;
