@@ -101,8 +101,64 @@ export const CONSUMER_KIND = 'numrep:consumer';
  * duplicate in the next step is still found; forgotten whole when the transaction rolls back.
  */
 export class Uncommitted {
-  readonly keys = new CallKeySet();
+  readonly keys = new PendingKeys();
   readonly callers = new Set<string>();
+}
+
+/**
+ * The keys a transaction's steps remembered, as (hi, lo, source, start second) quads in the order they were added;
+ * a key set is made of them only when a later step of the same transaction looks one up. A transaction that
+ * commits after its one step (report's 16 MiB steps, serve's steps of a live file) never builds it: inserting
+ * every key a second time, into a table that grew by rehashing from empty in every step, was ~5 % of report's CPU.
+ */
+export class PendingKeys {
+  private quads = new Uint32Array(1024);
+  private n = 0;
+  private set: CallKeySet | null = null;
+  /** Quads already in `set`. */
+  private inSet = 0;
+
+  add(hi: number, lo: number, source: number, tsSec: number): void {
+    if (this.n + 4 > this.quads.length) {
+      const more = new Uint32Array(this.quads.length * 2);
+      more.set(this.quads);
+      this.quads = more;
+    }
+    const q = this.quads;
+    q[this.n] = hi;
+    q[this.n + 1] = lo;
+    q[this.n + 2] = source;
+    q[this.n + 3] = tsSec;
+    this.n += 4;
+  }
+
+  /** Where the step being classified began adding (its own keys are never looked up: see sourceOf). */
+  private stepStart = 0;
+
+  /** Whether a lookup has made the key set (tests: a transaction of one step never does). */
+  get built(): boolean {
+    return this.set !== null;
+  }
+
+  /** A step of this transaction starts. */
+  beginStep(): void {
+    this.stepStart = this.n;
+  }
+
+  /**
+   * As CallKeySet.sourceOf over the keys added so far (added to the set in order: the same answers). `inStep`: the
+   * lookup comes from a step of this transaction, and the keys that step added are left out — it never needs them:
+   * a key it remembered is one its rows were joined by (LegGroups), so no other group of the step carries it.
+   */
+  sourceOf(hi: number, lo: number, inStep: boolean): number {
+    const end = inStep ? this.stepStart : this.n;
+    if (end === 0) return -1;
+    const set = (this.set ??= new CallKeySet(end / 4));
+    const q = this.quads;
+    for (let i = this.inSet; i < end; i += 4) set.add(q[i], q[i + 1], q[i + 2], q[i + 3]);
+    if (end > this.inSet) this.inSet = end;
+    return set.sourceOf(hi, lo);
+  }
 }
 
 /** At most this many learned trunk peers (a switch has a handful). */
@@ -214,6 +270,7 @@ export class Classifier {
    */
   step(rows: RawCall[], source: number, sink: ClassifySink, pending?: Uncommitted, openTailFrom?: number): number {
     const o = this.opts;
+    pending?.keys.beginStep();
     let openCallers = 0;
     for (const u of this.open) openCallers += u.callers.size;
     const inventory = o.inventory();
@@ -317,7 +374,7 @@ export class Classifier {
       for (let g = 0; g < group.length; g++) {
         const i = group[g];
         if (rows[i].ts < ts) ts = rows[i].ts;
-        for (let x = memoStart[i]; by < 0 && x < memoStart[i + 1]; x += 2) by = this.sourceOf(keySet, sh[x], sh[x + 1]);
+        for (let x = memoStart[i]; by < 0 && x < memoStart[i + 1]; x += 2) by = this.sourceOf(keySet, sh[x], sh[x + 1], pending);
       }
       if (o.shard && shardOf(caller, o.shard.count) !== o.shard.index) reason = 'other_shard';
       else if (o.track === 'inventory' && !inventory.has(caller)) reason = 'not_ours';
@@ -353,11 +410,11 @@ export class Classifier {
   }
 
   /** The source that counted a key: committed, or remembered by a transaction still being filled; -1 if none. */
-  private sourceOf(keySet: CallKeySet, hi: number, lo: number): number {
+  private sourceOf(keySet: CallKeySet, hi: number, lo: number, stepping?: Uncommitted): number {
     const by = keySet.sourceOf(hi, lo);
     if (by >= 0 || this.open.size === 0) return by;
     for (const u of this.open) {
-      const s = u.keys.sourceOf(hi, lo);
+      const s = u.keys.sourceOf(hi, lo, u === stepping);
       if (s >= 0) return s;
     }
     return -1;
