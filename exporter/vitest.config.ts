@@ -6,6 +6,7 @@ export default defineConfig({
     root: new URL('.', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
     environment: 'node',
+    globalSetup: ['./test/support/tempRoot.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -9,6 +9,7 @@ export default defineConfig({
     include: ['test/**/*.test.{ts,tsx}'],
     environment: 'jsdom',
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['../exporter/test/support/tempRoot.ts'],
     testTimeout: 30_000,
     hookTimeout: 180_000,
     // @grafana/* ship ESM that imports CommonJS packages by named export: let Vite transform them.

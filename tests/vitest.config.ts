@@ -8,6 +8,7 @@ export default defineConfig({
     root: new URL('.', import.meta.url).pathname,
     include: ['**/*.test.ts'],
     environment: 'node',
+    globalSetup: ['../exporter/test/support/tempRoot.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
