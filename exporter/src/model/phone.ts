@@ -168,6 +168,28 @@ function isPlainE164(s: string): boolean {
 }
 
 /**
+ * The E.164 normalizePhone gives a plain NANP number — `+1NXXNXXXXXX`, or with `nanpPlan` (calling code 1)
+ * `NXXNXXXXXX` or `1NXXNXXXXXX` — without its memo; null for every other shape (those take normalizePhone). The
+ * string readers' fast path: dialled numbers rarely repeat within a memo's reach, and each miss cost a lookup, an
+ * insert and, every 65,536 of them, clearing the memo (~10 % of a Kamailio log's CPU).
+ */
+export function plainNanpE164(text: string, nanpPlan: boolean): string | null {
+  const len = text.length;
+  let n: number; // where the 10 national digits start
+  if (len === 12 && text.charCodeAt(0) === 43 && text.charCodeAt(1) === 49) n = 2;
+  else if (!nanpPlan) return null;
+  else if (len === 10) n = 0;
+  else if (len === 11 && text.charCodeAt(0) === 49) n = 1;
+  else return null;
+  for (let i = n; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  if (text.charCodeAt(n) < 50 || text.charCodeAt(n + 3) < 50) return null;
+  return n === 2 ? text : n === 1 ? '+' + text : '+1' + text;
+}
+
+/**
  * True when buf[s, e) is a `+1` NANP number that normalizePhone returns as those very bytes (the
  * readers' byte fast path for called numbers; other shapes take the string path and its memo).
  */

@@ -13,7 +13,7 @@ import { AsteriskReader } from '../../src/ingest/formats/asterisk.js';
 import { createReader, detectFormat } from '../../src/ingest/formats/index.js';
 import { WallClock } from '../../src/ingest/formats/time.js';
 import { CarrierResolver, channelSuffixStart } from '../../src/model/carrier.js';
-import { isPlainE164Bytes, normalizePhone } from '../../src/model/phone.js';
+import { isPlainE164Bytes, normalizePhone, plainNanpE164 } from '../../src/model/phone.js';
 import type { Reader } from '../../src/ingest/reader.js';
 import { nanpNationalStart } from '../../src/ingest/formats/common.js';
 import { Runtime } from '../../src/runtime.js';
@@ -113,6 +113,22 @@ describe('byte helpers agree with their string versions', () => {
         const r = normalizePhone(v, '1');
         const buf = b(v);
         expect(isPlainE164Bytes(buf, 0, buf.length)).toBe(r.ok && r.e164 === v && v.startsWith('+1'));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('plainNanpE164 gives what normalizePhone gives whenever it answers, and answers for every plain NANP shape', () => {
+    const digit = fc.constantFrom('0', '1', '2', '5', '9');
+    fc.assert(
+      fc.property(fc.constantFrom('', '', '1', '+1', '+', ' ', '+44', '011'), fc.array(digit, { minLength: 6, maxLength: 13 }).map((a) => a.join('')), fc.constantFrom('1', '44', '63'), (p, d, cc) => {
+        const v = p + d;
+        const r = normalizePhone(v, cc);
+        const fast = plainNanpE164(v, cc === '1');
+        if (fast !== null) expect(r).toEqual({ ok: true, e164: fast });
+        // Every shape it promises: +1NXXNXXXXXX in any plan; NXXNXXXXXX and 1NXXNXXXXXX in the NANP plan.
+        const promised = /^\+1[2-9][0-9]{2}[2-9][0-9]{6}$/.test(v) || (cc === '1' && /^1?[2-9][0-9]{2}[2-9][0-9]{6}$/.test(v));
+        expect(fast !== null).toBe(promised);
       }),
       { numRuns: 5000 },
     );

@@ -3,7 +3,7 @@
 import type { LineResult, ReaderOptions, Rejection } from '../reader.js';
 import type { Attestation, Outcome, RawCall } from '../../model/types.js';
 import { connected } from '../../model/outcome.js';
-import { PhoneNormalizer, isPlainE164Bytes, numberPlan } from '../../model/phone.js';
+import { PhoneNormalizer, isPlainE164Bytes, numberPlan, plainNanpE164 } from '../../model/phone.js';
 import { BytesMemo, ascii } from '../bytes.js';
 import { WallClock } from './time.js';
 
@@ -64,6 +64,11 @@ export class ReaderKit {
    * classification stage (an extension, `s`, anonymous, or something that is no number at all).
    */
   caller(rec: { caller: string; callerText?: string }, text: string): void {
+    const plain = plainNanpE164(text, this.nanp);
+    if (plain !== null) {
+      rec.caller = plain;
+      return;
+    }
     const r = this.callers.normalize(text);
     if (r.ok) rec.caller = r.e164;
     else {
@@ -73,6 +78,11 @@ export class ReaderKit {
   }
 
   calledInto(rec: { called: string; calledText?: string }, text: string): void {
+    const plain = plainNanpE164(text, this.nanp);
+    if (plain !== null) {
+      rec.called = plain;
+      return;
+    }
     const r = this.called.normalize(text);
     if (r.ok) rec.called = r.e164;
     else {
