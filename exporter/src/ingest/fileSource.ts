@@ -501,7 +501,9 @@ export class FileIngestor {
     const maxBytes = this.opts.maxRecordBytes;
     const atFileStart = st.offset === 0;
     const fast = reader !== null && reader.parseBytes !== undefined ? reader : null;
-    const clean = fast !== null && isCleanAscii(buf, byteLen);
+    // ASCII without NUL: the byte fast path may skip its checks, and a row's text is its bytes (read again only if
+    // the row is rejected), so no line string outlives its parsing.
+    const clean = isCleanAscii(buf, byteLen);
     this.stepBuf = buf;
     let lineNo = st.line;
     let pos = 0;
@@ -527,7 +529,7 @@ export class FileIngestor {
       if (line.length === 0) continue;
       const rowsBefore = this.rows.length;
       const rejectedBefore = batch.rejected;
-      this.processLine(batch, reader, line, lineNo, now);
+      this.processLine(batch, reader, line, lineNo, now, clean ? s : -1, e);
       const added = this.rows.length - rowsBefore;
       // Read again, this line would be rejected twice or its rows split: no row before it is left to the next step.
       if (batch.rejected !== rejectedBefore || added > 1) this.rereadableFrom = this.rows.length;
@@ -567,7 +569,11 @@ export class FileIngestor {
   }
 
   /** One decoded line (no newline, no CR): its records into the batch, or its rejection into the quarantine. */
-  private processLine(batch: Batch, reader: Reader | null, line: string, lineNo: number, now: number): void {
+  /**
+   * `start`, `end`: where the line's bytes lie in the step's buffer when its text is exactly their UTF-8 (a clean
+   * step): its rows keep those offsets instead of the text (-1: they keep the text).
+   */
+  private processLine(batch: Batch, reader: Reader | null, line: string, lineNo: number, now: number, start = -1, end = -1): void {
     const file = this.state.path;
     const format = this.state.format!;
     let reason: string | null = null;
@@ -590,7 +596,7 @@ export class FileIngestor {
         res = { kind: 'reject' as const, rejection: { reason: 'reader_error', detail: (err as Error).message } };
       }
       if (res.kind === 'records') {
-        for (const raw of res.records) this.accept(batch, raw, lineNo, line, now);
+        for (const raw of res.records) this.accept(batch, raw, lineNo, line, now, start, end);
         return;
       }
       if (res.kind === 'skip') return;
@@ -619,7 +625,7 @@ export class FileIngestor {
   }
 
   /** A row a reader produced: to the classification stage, unless it lies in the future. */
-  private accept(batch: Batch, raw: RawCall, lineNo: number, line = '', now = this.opts.now()): void {
+  private accept(batch: Batch, raw: RawCall, lineNo: number, line = '', now = this.opts.now(), start = -1, end = -1): void {
     const tol = this.opts.futureToleranceMs;
     if (tol !== undefined && raw.ts > now + tol) {
       batch.reject({
@@ -629,7 +635,7 @@ export class FileIngestor {
       });
       return;
     }
-    this.addRow(raw, lineNo, line);
+    this.addRow(raw, lineNo, start >= 0 ? '' : line, start, end);
   }
 
   /**
