@@ -337,7 +337,11 @@ export class KvLine {
     const t = this.text;
     for (let j = this.n - 1; j >= 0; j--) {
       const ks = this.keyStart[j];
-      if (this.keyEnd[j] - ks === key.length && t.startsWith(key, ks)) return t.slice(this.valueStart[j], this.valueEnd[j]).trim();
+      // Length and last character first: most of an acc line's keys differ in one of them (src_user/dst_user do not).
+      const ke = this.keyEnd[j];
+      if (ke - ks === key.length && (ke === ks || t.charCodeAt(ke - 1) === key.charCodeAt(key.length - 1)) && t.startsWith(key, ks)) {
+        return t.slice(this.valueStart[j], this.valueEnd[j]).trim();
+      }
     }
     return undefined;
   }
