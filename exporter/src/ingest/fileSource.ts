@@ -519,6 +519,14 @@ export class FileIngestor {
       if (fast !== null && e - s <= maxBytes) {
         const r = fast.parseBytes!(buf, s, e, clean);
         if (r === 'skip') continue;
+        if (Array.isArray(r)) {
+          // A stateful reader's records (never read again): as processLine takes a line's records.
+          const rowsBefore = this.rows.length;
+          const rejectedBefore = batch.rejected;
+          for (const raw of r) this.accept(batch, raw, lineNo, '', now, s, e);
+          if (batch.rejected !== rejectedBefore || this.rows.length - rowsBefore > 1) this.rereadableFrom = this.rows.length;
+          continue;
+        }
         if (r !== null && r.ts <= latest) {
           this.addRow(r, lineNo, '', s, e);
           continue;
@@ -631,7 +639,7 @@ export class FileIngestor {
       batch.reject({
         file: this.state.path, line: lineNo, format: raw.source, reason: 'future_timestamp',
         detail: `call start ${new Date(raw.ts).toISOString()} is more than ${Math.round(tol / 1000)}s ahead of the clock`,
-        raw: line.slice(0, 65536), at: now,
+        raw: (line !== '' || start < 0 || this.stepBuf === null ? line : this.stepBuf.toString('utf8', start, end)).slice(0, 65536), at: now,
       });
       return;
     }

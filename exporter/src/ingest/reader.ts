@@ -32,9 +32,12 @@ export interface Reader {
    * `parseLine` would return for that line, `'skip'`, or null when the line is not the plain case
    * the fast path handles (the ingestor then decodes it and calls `parseLine`). Must agree with
    * `parseLine` exactly wherever it does not return null (checked by test/readers/bytes.test.ts).
+   * A reader with state (Kamailio's held calls) returns its records as an array, which the ingestor
+   * takes as they are (a record in the future is rejected, never read again through `parseLine`), and
+   * returns null only before it has changed any state.
    * `clean`: the caller has checked that the bytes are ASCII without NUL (ingest/bytes.ts isCleanAscii).
    */
-  parseBytes?(buf: Buffer, start: number, end: number, clean: boolean): RawCall | 'skip' | null;
+  parseBytes?(buf: Buffer, start: number, end: number, clean: boolean): RawCall | RawCall[] | 'skip' | null;
   /**
    * Binary formats cut into records by their own lengths (packet captures: ingest/pcap/capture.ts): the
    * bytes of whole records at the start of `buf` (the record ends in `frameEnds`), -1 when the lengths

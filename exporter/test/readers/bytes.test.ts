@@ -10,11 +10,13 @@ import { join } from 'node:path';
 import { BytesMemo, CsvFields, isCleanAscii } from '../../src/ingest/bytes.js';
 import { splitCsvLine } from '../../src/ingest/csv.js';
 import { AsteriskReader } from '../../src/ingest/formats/asterisk.js';
+import { KvBytes, KvLine } from '../../src/ingest/formats/kamailio.js';
 import { createReader, detectFormat } from '../../src/ingest/formats/index.js';
 import { WallClock } from '../../src/ingest/formats/time.js';
 import { CarrierResolver, channelSuffixStart } from '../../src/model/carrier.js';
 import { isPlainE164Bytes, normalizePhone, plainNanpE164 } from '../../src/model/phone.js';
 import type { Reader } from '../../src/ingest/reader.js';
+import type { RawCall } from '../../src/model/types.js';
 import { nanpNationalStart } from '../../src/ingest/formats/common.js';
 import { Runtime } from '../../src/runtime.js';
 
@@ -348,6 +350,111 @@ describe('FreeswitchReader.parseBytes agrees with parseLine', () => {
   });
 });
 
+// ---------- Kamailio: a reader with state (held INVITEs), so whole sequences must agree ----------
+
+const KAM_PREFIX = ['Nov 22 11:00:00 sbc1 /usr/sbin/kamailio[2200]: NOTICE: acc [acc.c:287]: acc_log_request(): ACC: ', ' 1(2200) NOTICE: acc [acc.c:287]: acc_log_request(): ACC: ', 'Nov 22 11:00:00 sbc1 kamailio[1]: INFO: <core> started: '];
+const KAM_KINDS = ['transaction answered', 'call missed'];
+
+/** One acc line of a small world of calls: a few call ids, so INVITEs, BYEs, re-INVITEs and doubled failures meet. */
+const kamLineArb = fc
+  .record({
+    prefix: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) }),
+    kind: fc.constantFrom(0, 1),
+    call: fc.nat(7),
+    t: fc.nat(25_000), // seconds: beyond maxCallSeconds now and then, so held calls expire
+    method: fc.constantFrom('INVITE', 'INVITE', 'BYE', 'BYE', 'invite', 'Bye', 'ACK', 'CANCEL', ''),
+    code: fc.constantFrom('200', '200', '486', '487', '603', '608', '180', ' 200 ', '2x0', '', '700'),
+    reason: fc.constantFrom('OK', 'Busy Here', 'Network Blocked', 'Request Terminated', '', ' Declined '),
+    toTag: fc.constantFrom('as1', 'as2', ''),
+    caller: fc.constantFrom('+12025550101', '2025550102', '12025550103', '', '1001', 'anonymous', '+442079460018', ' +12025550101 '),
+    called: fc.constantFrom('3125550199', '+13125550188', '13125550177', '011442079460018', '', 'x?y', '+99', '1002'),
+    domain: fc.constantFrom('sip.flowroute.example.com', '10.0.0.5', '', ' att.example.net '),
+    srcIp: fc.constantFrom('10.0.0.5', '198.51.100.20', ''),
+    junk: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7),
+  })
+  .map((r) => {
+    const pairs = [
+      `timestamp=${r.junk === 1 ? 'soon' : 1795345200 + r.t}`, `method=${r.method}`, 'from_tag=f1', `to_tag=${r.toTag}`,
+      `call_id=c${r.call}@10.0.0.5`, `code=${r.code}`, `reason=${r.reason}`, `src_user=${r.caller}`, 'src_domain=10.0.0.5',
+      `src_ip=${r.srcIp}`, `dst_ouser=${r.called}`, `dst_user=${r.junk === 2 ? '' : r.called}`, `dst_domain=${r.domain}`,
+    ];
+    if (r.junk === 3) pairs.splice(4, 1); // no call_id
+    if (r.junk === 4) pairs.push(`code=${r.code === '200' ? '486' : '200'}`); // a later key wins
+    let line = KAM_PREFIX[r.prefix] + (r.prefix === 2 ? 'ready' : `${KAM_KINDS[r.kind]}: ${pairs.join(r.junk === 5 ? ' ; ' : ';')}`);
+    if (r.junk === 6) line = line.replace('src_domain', ' src_domain ');
+    if (r.junk === 7) line = line.replace('reason=', 'reason=Occupé ');
+    return line;
+  });
+
+/** A reader fed through parseBytes (parseLine where it declines) and one through parseLine only: the same, line by line. */
+function kamAgreeOn(lines: string[], options: object = {}): { fast: number; rejected: number } {
+  const viaBytes = createReader('kamailio', { timezone: 'UTC', ...options });
+  const viaText = createReader('kamailio', { timezone: 'UTC', ...options });
+  let fast = 0;
+  let rejected = 0;
+  for (const line of lines) {
+    const buf = b(line);
+    const r = viaBytes.parseBytes!(buf, 0, buf.length, isCleanAscii(buf, buf.length));
+    const got = r === null ? viaBytes.parseLine(line, { file: 't', line: 1 }) : r === 'skip' ? { kind: 'skip' } : { kind: 'records', records: r as RawCall[] };
+    if (r !== null) fast++;
+    const want = viaText.parseLine(line, { file: 't', line: 1 });
+    if (want.kind === 'reject') rejected++;
+    expect(got, line).toEqual(want);
+  }
+  expect(viaBytes.snapshot!()).toEqual(viaText.snapshot!());
+  expect(viaBytes.flush!()).toEqual(viaText.flush!());
+  return { fast, rejected };
+}
+
+describe('KamailioReader.parseBytes agrees with parseLine', () => {
+  it('on random sequences of acc lines (held calls, BYEs, doubled failures, expiries, rejections)', () => {
+    let fast = 0;
+    let total = 0;
+    fc.assert(
+      fc.property(fc.array(kamLineArb, { minLength: 1, maxLength: 60 }), (lines) => {
+        total += lines.length;
+        fast += kamAgreeOn(lines).fast;
+      }),
+      { numRuns: 400 },
+    );
+    expect(fast / total).toBeGreaterThan(0.5); // not vacuous: most lines take the byte path
+  });
+
+  it('on the Kamailio fixtures (real captures among them), every line but the rejected ones through the byte path', () => {
+    const dir = new URL('../fixtures/kamailio/', import.meta.url).pathname;
+    let total = 0;
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.log'))) {
+      const lines = readFileSync(join(dir, name), 'utf8').split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+      let options = {};
+      try {
+        options = JSON.parse(readFileSync(join(dir, name.replace(/\.log$/, '.options.json')), 'utf8'));
+      } catch {
+        /* no options */
+      }
+      const { fast, rejected } = kamAgreeOn(lines, options);
+      expect(fast + rejected, name).toBe(lines.length);
+      total += lines.length;
+    }
+    expect(total).toBeGreaterThan(10);
+  });
+
+  it('KvBytes answers as KvLine on the pairs of random lines', () => {
+    const alphabet = fc.constantFrom('a', 'b', '=', ';', ' ', '\t', 'x', '1', '_');
+    const kvl = new KvLine();
+    const kvb = new KvBytes();
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 40 }).map((a) => a.join('')), fc.constantFrom('a', 'b', 'ab', 'a b', 'x_1', ''), (text, key) => {
+        const buf = b(`..${text}..`);
+        kvl.load(text);
+        kvb.load(buf, 2, buf.length - 2);
+        expect(kvb.get(key)).toBe(kvl.get(key));
+        expect(kvb.getFew(key)).toBe(kvl.get(key));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
 describe('fixture lines of the golden files', () => {
   for (const format of ['asterisk', 'freeswitch']) {
     it(`${format}: parseBytes agrees with parseLine on every line`, () => {
@@ -434,6 +541,21 @@ describe('the ingestor gives the same result with the byte path on and off', () 
     expect(rejected).toBeGreaterThan(100);
     expect(fast.quarantine.some((q) => q.reason === 'future_timestamp')).toBe(true);
     expect(fast.quarantine.some((q) => q.reason === 'record_too_long')).toBe(true);
+  });
+
+  it('on a Kamailio acc log of good, bad, non-ASCII, CRLF and future lines (a reader with state)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'numrep-bytes-'));
+    const file = join(dir, 'acc.log');
+    const lines = fc.sample(kamLineArb, { numRuns: 3000, seed: 13 });
+    // Three lines 2 days ahead of `now`: rejected as future whichever path read them.
+    const future = [1, 2, 3].map((i) => `${KAM_PREFIX[0]}call missed: timestamp=${1795600000 + i};method=INVITE;from_tag=f;to_tag=t;call_id=future${i}@10.0.0.5;code=486;reason=Busy Here;src_user=+12025550101;src_ip=10.0.0.5;dst_user=+1312555019${i};dst_domain=10.0.0.5`);
+    writeFileSync(file, [...lines.slice(0, 1500), ...future, ...lines.slice(1500).map((l, i) => (i % 97 === 0 ? l + '\r' : l))].join('\n') + '\n');
+    const now = Date.parse('2026-11-22T18:00:00Z');
+    const fast = await ingest(file, true, now);
+    expect(fast).toEqual(await ingest(file, false, now));
+    expect(fast.counts.filter((c) => c.format === 'kamailio' && c.result !== 'rejected').reduce((s, c) => s + c.count, 0)).toBeGreaterThan(100);
+    expect(fast.quarantine.filter((q) => q.reason === 'future_timestamp')).toHaveLength(future.length);
+    expect(fast.quarantine.length).toBeGreaterThan(100);
   });
 
   it('on a FreeSWITCH cdr_csv file of good and bad lines', async () => {

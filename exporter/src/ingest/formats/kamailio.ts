@@ -36,6 +36,7 @@ import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, parseAttestation, reject, withDefaults } from './common.js';
 import { parseDirection } from '../../classify/direction.js';
 import { pushKey } from '../../classify/callKeys.js';
+import { BytesMemo, ascii, skipSpace, trimEnd } from '../bytes.js';
 
 export type { KamailioOptions };
 
@@ -92,6 +93,7 @@ export class KamailioReader implements Reader {
   private seenOrder = new FifoQueue<string>();
   private newest = 0;
   private readonly kv = new KvLine();
+  private readonly kvBytes = new KvBytes();
   private readonly fields: { caller: string; called: string };
 
   constructor(options?: Partial<ReaderOptions>) {
@@ -124,8 +126,30 @@ export class KamailioReader implements Reader {
     return out.length > 0 ? { kind: 'records', records: out } : SKIP;
   }
 
+  /**
+   * The same line read from its bytes (a clean ASCII step: no line string is made, only the values asked for):
+   * what parseLine returns — its records (none: 'skip') — or null for a line parseLine rejects, which it then
+   * reads and rejects itself. Nothing is held, closed or remembered before a line is known not to be rejected
+   * (parseCall's rejections all come first), so reading such a line twice changes nothing.
+   */
+  parseBytes(buf: Buffer, start: number, end: number, clean: boolean): RawCall[] | 'skip' | null {
+    if (!clean) return null;
+    if (end > start && buf[end - 1] === 13) end--; // parseLine drops a CR the ingestor left (a line ending \r\r\n)
+    const at = indexOfAscii(buf, MARKER, start, end);
+    if (at < 0) return 'skip';
+    const colon = indexOfAscii(buf, ': ', at + MARKER.length, end);
+    if (colon < 0) return 'skip';
+    const kv = this.kvBytes.load(buf, colon + 2, end);
+    const method = kv.method();
+    if (method === null) return 'skip';
+    const out: RawCall[] = [];
+    if (this.parseCall(kv, method, out) !== null) return null;
+    this.expire(out);
+    return out.length > 0 ? out : 'skip';
+  }
+
   /** Handle one INVITE/BYE line; records go to `out`; returns a rejection or null. */
-  private parseCall(kv: KvLine, method: string, out: RawCall[]): LineResult | null {
+  private parseCall(kv: KvSource, method: string, out: RawCall[]): LineResult | null {
     const callId = kv.get('call_id');
     if (!callId) return reject('missing_field', 'Key call_id is missing or empty.');
     const tsText = kv.get('timestamp') ?? kv.get('time');
@@ -162,7 +186,7 @@ export class KamailioReader implements Reader {
     const calledText = kv.get(this.k.calleeKey) || kv.get('dst_ouser');
     if (!calledText) return reject('missing_field', `Key ${this.k.calleeKey} (called number) is missing or empty: add it to acc log_extra.`);
 
-    const oc = outcomeFromSip(code, { reasonPhrase: kv.get('reason') });
+    const oc = outcomeFromSip(code, { reasonPhrase: kv.getFew('reason') });
     const rec: RawCall = {
       ts,
       caller: '',
@@ -180,10 +204,10 @@ export class KamailioReader implements Reader {
     pushKey(rec.keys, 'sip', callId);
     const direction = parseDirection(this.k.directionKey ? kv.get(this.k.directionKey) : undefined);
     if (direction) rec.direction = direction;
-    const from = this.k.sourceKey ? kv.get(this.k.sourceKey) : undefined;
+    const from = this.k.sourceKey ? kv.getFew(this.k.sourceKey) : undefined;
     if (from) rec.inTrunk = from;
     if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
-    const trunk = kv.get(this.k.domainKey);
+    const trunk = kv.getFew(this.k.domainKey);
     if (trunk) rec.trunk = trunk;
     const carrier = this.k.carrierKey ? kv.get(this.k.carrierKey) : undefined;
     if (carrier) rec.carrier = carrier;
@@ -294,12 +318,127 @@ class FifoQueue<T> {
   }
 }
 
+/** What parseCall reads of an acc line's pairs: KvLine over its text, KvBytes over its bytes (the same answers). */
+interface KvSource {
+  get(key: string): string | undefined;
+  /** As get, for keys with few distinct values (hosts, reasons): KvBytes gives the same string object each time. */
+  getFew(key: string): string | undefined;
+}
+
+/** Where `text` (ASCII) first occurs in buf[from, to), or -1 (never looks past `to`, unlike Buffer.indexOf). */
+function indexOfAscii(buf: Uint8Array, text: string, from: number, to: number): number {
+  const first = text.charCodeAt(0);
+  const last = to - text.length;
+  outer: for (let i = from; i <= last; i++) {
+    if (buf[i] !== first) continue;
+    for (let k = 1; k < text.length; k++) if (buf[i + k] !== text.charCodeAt(k)) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+const INVITE = 'INVITE';
+const BYE = 'BYE';
+
+/**
+ * KvLine over the bytes of a clean ASCII line: the same pairs, keys and trimmed values (ASCII white space is all
+ * String.prototype.trim can meet there); values become strings only when asked for.
+ */
+export class KvBytes implements KvSource {
+  private buf: Buffer = Buffer.alloc(0);
+  private n = 0;
+  private keyStart = new Int32Array(32);
+  private keyEnd = new Int32Array(32);
+  private valueStart = new Int32Array(32);
+  private valueEnd = new Int32Array(32);
+  private readonly few = new BytesMemo<string>(1024, 64 * 1024);
+
+  load(buf: Buffer, start: number, end: number): this {
+    this.buf = buf;
+    this.n = 0;
+    let i = start;
+    while (i < end) {
+      let semi = i;
+      while (semi < end && buf[semi] !== 59 /* ; */) semi++;
+      let eq = i;
+      while (eq < semi && buf[eq] !== 61 /* = */) eq++;
+      // KvLine: the first '=' after i, a pair only when it comes before the ';' and after a character of key.
+      if (eq > i && eq < semi) {
+        if (this.n === this.keyStart.length) this.grow();
+        const ks = skipSpace(buf, i, eq);
+        this.keyStart[this.n] = ks;
+        this.keyEnd[this.n] = trimEnd(buf, ks, eq);
+        this.valueStart[this.n] = eq + 1;
+        this.valueEnd[this.n] = semi;
+        this.n++;
+      }
+      i = semi + 1;
+    }
+    return this;
+  }
+
+  /** The pair `key` (the last one), or -1. */
+  private find(key: string): number {
+    const b = this.buf;
+    for (let j = this.n - 1; j >= 0; j--) {
+      const ks = this.keyStart[j];
+      if (this.keyEnd[j] - ks !== key.length) continue;
+      let k = 0;
+      while (k < key.length && b[ks + k] === key.charCodeAt(k)) k++;
+      if (k === key.length) return j;
+    }
+    return -1;
+  }
+
+  get(key: string): string | undefined {
+    const j = this.find(key);
+    if (j < 0) return undefined;
+    const s = skipSpace(this.buf, this.valueStart[j], this.valueEnd[j]);
+    const e = trimEnd(this.buf, s, this.valueEnd[j]);
+    return s === e ? '' : ascii(this.buf, s, e);
+  }
+
+  getFew(key: string): string | undefined {
+    const j = this.find(key);
+    if (j < 0) return undefined;
+    const s = skipSpace(this.buf, this.valueStart[j], this.valueEnd[j]);
+    const e = trimEnd(this.buf, s, this.valueEnd[j]);
+    if (s === e) return '';
+    let v = this.few.get(this.buf, s, e);
+    if (v === undefined) {
+      v = ascii(this.buf, s, e);
+      this.few.set(this.buf, s, e, v);
+    }
+    return v;
+  }
+
+  /** The method upper-cased when it is INVITE or BYE (the only ones read), else null. */
+  method(): string | null {
+    const v = this.getFew('method');
+    if (v === undefined) return null;
+    const m = v.length === 6 || v.length === 3 ? v.toUpperCase() : '';
+    return m === INVITE ? INVITE : m === BYE ? BYE : null;
+  }
+
+  private grow(): void {
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.keyStart = g(this.keyStart);
+    this.keyEnd = g(this.keyEnd);
+    this.valueStart = g(this.valueStart);
+    this.valueEnd = g(this.valueEnd);
+  }
+}
+
 /**
  * The `a=1;b=two words;c=` part of an acc line, indexed in place: `get` answers as a Map of the trimmed
  * keys to the trimmed values would (values end at the next ';'; a later key wins), but only the values
  * asked for become strings — an acc line has ~14 pairs and the reader reads ~8.
  */
-export class KvLine {
+export class KvLine implements KvSource {
   private text = '';
   private n = 0;
   private keyStart = new Int32Array(32);
@@ -331,6 +470,10 @@ export class KvLine {
       i = semi + 1;
     }
     return this;
+  }
+
+  getFew(key: string): string | undefined {
+    return this.get(key);
   }
 
   get(key: string): string | undefined {
