@@ -1,13 +1,15 @@
 // Every test run gets a temporary directory of its own, removed when the run ends: tests (and the servers they start)
 // make their scratch directories with mkdtemp under os.tmpdir(), which follows TMPDIR. Without it each run left a few
 // hundred numrep-* directories (databases, CDR files) in /tmp, gigabytes over a few days of runs.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export default function setup(): () => void {
   const before = process.env.TMPDIR;
   const root = mkdtempSync(join(tmpdir(), 'numrep-test-run-'));
+  // As /tmp itself: tests run servers as an unprivileged user, which must reach and write their directories here.
+  chmodSync(root, 0o1777);
   process.env.TMPDIR = root; // inherited by the test workers and every process they start
   return () => {
     if (before === undefined) delete process.env.TMPDIR;
