@@ -789,7 +789,7 @@ export class MetricsExporter {
             const base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`);
             ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(PAIR_DATA_FAMILIES.length), dataStale: true, flag: '', flagRows: new Rows(PAIR_FLAG_FAMILIES.length), rowsFlag: null, badness: 0, movedAt: -1 };
             st.pairs.set(carrier, ps);
-          } else if (ps.pool !== v.pool || !sameVector(ps.w['24h'], w['24h']) || !sameVector(ps.w['7d'], w['7d'])) {
+          } else if (ps.pool !== v.pool || (ps.w !== w && (!sameVector(ps.w['24h'], w['24h']) || !sameVector(ps.w['7d'], w['7d'])))) {
             ps.pool = v.pool;
             ps.base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`);
             ps.dataStale = true;
