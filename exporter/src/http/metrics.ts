@@ -2,7 +2,7 @@ import client from 'prom-client';
 import { resolve } from 'node:path';
 import { globToRegExp } from '../ingest/tailer.js';
 import type { Runtime } from '../runtime.js';
-import type { NumberView, Snapshot } from '../stats/snapshot.js';
+import type { CarrierWindow, CarrierWindows, NumberView, Snapshot } from '../stats/snapshot.js';
 import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from '../stats/vector.js';
 import type { Kpis, WindowName } from '../model/types.js';
 import { escapeLabel, Family, formatValue, labels } from './exposition.js';
@@ -66,10 +66,10 @@ function dropMisnamedDefaults(text: string): string {
 }
 
 const NUMBER_WINDOWS: WindowName[] = ['1h', '24h', '7d'];
-const CARRIER_WINDOWS: WindowName[] = ['24h', '7d'];
+const CARRIER_WINDOWS: CarrierWindow[] = ['24h', '7d'];
 /** The windows a verdict reads (the evidence's 48h and 72h besides those shown): what decides whether it may be reused. */
 const VERDICT_NUMBER_WINDOWS: WindowName[] = ['1h', '24h', '48h', '72h', '7d'];
-const VERDICT_CARRIER_WINDOWS: WindowName[] = ['24h', '48h', '72h', '7d'];
+const VERDICT_CARRIER_WINDOWS: CarrierWindow[] = ['24h', '48h', '72h', '7d'];
 const DIAGNOSES = ['healthy', 'external', 'degrading', 'blacklisted'];
 const STATUSES = ['in_progress', 'healthy', 'mixed', 'spam'];
 const ACTIONS = ['keep', 'slow_down', 'rest', 'retire', 'remediate'];
@@ -417,7 +417,7 @@ function verdictRows(verdict: NumberVerdict, base: string): string[] {
 }
 
 /** A number × carrier pair's series, one string per PAIR_DATA_FAMILIES entry. */
-function pairDataRows(base: string, w: Record<WindowName, Vector>): string[] {
+function pairDataRows(base: string, w: CarrierWindows): string[] {
   const segs = PAIR_DATA_FAMILIES.map(() => '');
   for (const win of CARRIER_WINDOWS) {
     const k: Kpis = kpisOf(w[win]);
@@ -467,7 +467,7 @@ interface PairState {
   carrier: string;
   pool: string;
   base: string;
-  w: Record<WindowName, Vector>;
+  w: CarrierWindows;
   data: Rows;
   dataStale: boolean;
   flag: string;

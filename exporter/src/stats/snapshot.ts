@@ -3,13 +3,20 @@ import type { NumberSeen } from '../store/db.js';
 import { addAt, emptyVector, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from './vector.js';
 import type { WindowSet } from './windows.js';
 
+/**
+ * The windows a number's per-carrier sums are kept for: every tracked one but 1h, which nothing reads per carrier
+ * (the JSON and /metrics show 24h and 7d, the verdicts read 24h to 7d). At 10k numbers the 1h rows were ~5 MB.
+ */
+export type CarrierWindow = Exclude<WindowName, '1h'>;
+export type CarrierWindows = Record<CarrierWindow, Vector>;
+
 /** Per-number and per-carrier sums of every window, at one instant: what /metrics and the JSON are made of. */
 export interface NumberView {
   number: string;
   pool: string;
   windows: Record<WindowName, Vector>;
   /** At most `maxCarriersPerNumber` named carriers, plus OTHER_CARRIER when the rest were folded (see foldPlan). */
-  carriers: Map<string, Record<WindowName, Vector>>;
+  carriers: Map<string, CarrierWindows>;
   firstSeen: number | null;
   lastSeen: number | null;
   /** How many distinct carriers were folded into OTHER_CARRIER (absent: none). */
@@ -169,11 +176,17 @@ function slabWindows(names: WindowName[], slots: WindowSlots, slab: VectorSlab):
   return new SlabWindows(at.slab, at.offset, slots);
 }
 
-/** windows[name] += sums[o…o + FIELDS), written straight into the slab (no view made). */
+/** windows[name] += sums[o…o + FIELDS), written straight into the slab (no view made); nothing where `name` has no row. */
 function addRow(windows: SlabWindows, name: WindowName, sums: Float64Array, o: number): void {
   const target = windows.slabOf();
   const t = windows.offsetOf(name);
+  if (t < 0) return;
   for (let i = 0; i < FIELDS; i++) target[t + i] += sums[o + i];
+}
+
+/** The rows a number's carriers get: its windows less 1h (CarrierWindow). */
+function carrierNamesOf(names: WindowName[]): WindowName[] {
+  return names.filter((n) => n !== '1h');
 }
 
 function emptyWindows(names: WindowName[]): Record<WindowName, Vector> {
@@ -196,6 +209,8 @@ export function takeSnapshot(
   const max = maxCarriersOf(o);
   const names = windows.names();
   const slots = slotsOf(names);
+  const carrierNames = carrierNamesOf(names);
+  const carrierSlots = slotsOf(carrierNames);
   const slab = new VectorSlab();
   const numbers = new Map<string, SlabNumberView>();
   const carriers = new Map<string, Record<WindowName, Vector>>();
@@ -224,7 +239,8 @@ export function takeSnapshot(
       const fold = plan.get(number);
       const key = fold && !fold.keep.has(carrier) ? OTHER_CARRIER : carrier;
       let c = n.carriers.get(key);
-      if (!c) n.carriers.set(key, (c = slabWindows(names, slots, slab)));
+      // Made in the first window the pair is in (1h included): the Map's order is the one consumers have always seen.
+      if (!c) n.carriers.set(key, (c = slabWindows(carrierNames, carrierSlots, slab)));
       addRow(c, name, sums, o);
       let pc = carriers.get(carrier);
       if (!pc) carriers.set(carrier, (pc = emptyWindows(names)));
@@ -262,6 +278,8 @@ export function updateSnapshot(
   const names = windows.names();
   // About 3 windows + 3 carriers × 3 windows per number: slabs no bigger than the update needs.
   const slots = slotsOf(names);
+  const carrierNames = carrierNamesOf(names);
+  const carrierSlots = slotsOf(carrierNames);
   const slab = new VectorSlab(Math.min(1024, Math.max(16, changed.size * 12)));
   const fresh = new Map<string, SlabNumberView>();
   for (const number of changed) {
@@ -291,7 +309,8 @@ export function updateSnapshot(
       const fold = plan.get(number);
       const key = fold && !fold.keep.has(carrier) ? OTHER_CARRIER : carrier;
       let c = n.carriers.get(key);
-      if (!c) n.carriers.set(key, (c = slabWindows(names, slots, slab)));
+      // Made in the first window the pair is in (1h included): the Map's order is the one consumers have always seen.
+      if (!c) n.carriers.set(key, (c = slabWindows(carrierNames, carrierSlots, slab)));
       addRow(c, name, sums, o);
     });
   }

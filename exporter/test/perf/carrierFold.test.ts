@@ -66,7 +66,7 @@ function text(calls: Calls, startSec: number): string {
 /** Everything a snapshot says, in its Map orders (as the incremental-snapshot test compares them). */
 function flat(s: Snapshot) {
   // By name: a snapshot's per-number sums are read through getters (stats/snapshot.ts SlabWindows), not own keys.
-  const vec = (r: Record<WindowName, Float64Array>) => WINDOW_NAMES.filter((w) => r[w]).map((w) => [w, [...r[w]]]);
+  const vec = (r: Partial<Record<WindowName, Float64Array>>) => WINDOW_NAMES.filter((w) => r[w]).map((w) => [w, [...r[w]!]]);
   return {
     numbers: [...s.numbers].map(([k, v]) => [k, v.pool, v.firstSeen, v.lastSeen, v.foldedCarriers, vec(v.windows), [...v.carriers].map(([c, w]) => [c, vec(w)])]),
     carriers: [...s.carriers].map(([c, w]) => [c, vec(w)]),
