@@ -73,7 +73,7 @@ export interface ReportJson {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.000Z$/, 'Z'));
 
-function windowsJson(w: Record<WindowName, Vector>, names = JSON_WINDOWS): Record<string, Kpis> {
+function windowsJson(w: Partial<Record<WindowName, Vector>>, names = JSON_WINDOWS): Record<string, Kpis> {
   const out: Record<string, Kpis> = {};
   for (const n of names) if (w[n]) out[n] = kpisOf(w[n]);
   return out;

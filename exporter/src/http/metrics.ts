@@ -2,7 +2,7 @@ import client from 'prom-client';
 import { resolve } from 'node:path';
 import { globToRegExp } from '../ingest/tailer.js';
 import type { Runtime } from '../runtime.js';
-import type { NumberView, Snapshot } from '../stats/snapshot.js';
+import type { CarrierWindow, CarrierWindows, NumberView, Snapshot } from '../stats/snapshot.js';
 import { attestationOf, kpisOf, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from '../stats/vector.js';
 import type { Kpis, WindowName } from '../model/types.js';
 import { escapeLabel, Family, formatValue, labels } from './exposition.js';
@@ -66,10 +66,10 @@ function dropMisnamedDefaults(text: string): string {
 }
 
 const NUMBER_WINDOWS: WindowName[] = ['1h', '24h', '7d'];
-const CARRIER_WINDOWS: WindowName[] = ['24h', '7d'];
+const CARRIER_WINDOWS: CarrierWindow[] = ['24h', '7d'];
 /** The windows a verdict reads (the evidence's 48h and 72h besides those shown): what decides whether it may be reused. */
 const VERDICT_NUMBER_WINDOWS: WindowName[] = ['1h', '24h', '48h', '72h', '7d'];
-const VERDICT_CARRIER_WINDOWS: WindowName[] = ['24h', '48h', '72h', '7d'];
+const VERDICT_CARRIER_WINDOWS: CarrierWindow[] = ['24h', '48h', '72h', '7d'];
 const DIAGNOSES = ['healthy', 'external', 'degrading', 'blacklisted'];
 const STATUSES = ['in_progress', 'healthy', 'mixed', 'spam'];
 const ACTIONS = ['keep', 'slow_down', 'rest', 'retire', 'remediate'];
@@ -82,24 +82,29 @@ const I_BUSY = F_OUTCOME0 + OUTCOME_INDEX.busy;
 
 let rowsMade = 0;
 
-/** Where one item's rows (a number's, a pair's) sit in each family's text of a Section's block. */
+/** One item's rows (a number's, a pair's) in a Section: the block that holds their text and the item's place in it. */
 class Rows {
-  /** Per family f: byte offset at [2f], length at [2f + 1] (one exact-size array: 100k items × 2 grown arrays cost ~35 MB). */
-  readonly pos: number[];
   /** Block boundaries fall after items whose mark has its low bits zero: a hash of a creation counter, so they do not move when items come, go or move. */
   readonly mark = Math.imul((++rowsMade) ^ 0x9e3779b9, 0x85ebca6b) >>> 16;
   /** The block whose members hold these rows (valid while `built` is the Section's last build). */
   blk: Block | null = null;
+  /** The item's index in `blk.items` (where its positions sit in `blk.pos`). */
+  at = 0;
   /** Stamp of the Section build that last wrote these rows (-1: never, so they must be rendered). */
   built = -1;
-  constructor(families: number) {
-    this.pos = new Array<number>(2 * families).fill(0);
-  }
 }
 
 /** A run of consecutive items and their text, one gzip member per family (null: no rows there). */
 class Block {
-  constructor(readonly items: Rows[], public packed: (Packed | null)[]) {}
+  /**
+   * Where each item's rows sit in each family's text: for item i and family f of F, the byte offset at
+   * [2(iF + f)] and the length at [2(iF + f) + 1]. One typed array per block, not an array per item: at 10k
+   * numbers the ~100k per-item arrays were ~12 MB of heap.
+   */
+  readonly pos: Int32Array;
+  constructor(readonly items: Rows[], public packed: (Packed | null)[]) {
+    this.pos = new Int32Array(2 * items.length * packed.length);
+  }
 }
 
 /** A Buffer that grows as text and bytes are appended (one per family while a Section is built). */
@@ -232,11 +237,14 @@ class Section<T> {
       runSrc[f] = null;
       runFrom[f] = runTo[f] = 0;
     };
+    const pos = block.pos;
     for (let i = from; i < to; i++) {
       const r = rows[i];
-      const pos = r.pos;
       const segs = stale(items[i]) || !this.holds(r) ? this.render(items[i]) : null;
       const srcBlk = r.blk;
+      const srcPos = segs ? null : srcBlk!.pos;
+      const src0 = 2 * r.at * families;
+      const dst0 = 2 * (i - from) * families;
       for (let f = 0; f < families; f++) {
         if (!this.shown[f]) continue; // positions stay 0, 0: nothing to copy
         const w = writers[f];
@@ -244,12 +252,12 @@ class Section<T> {
           flush(f);
           const start = w.pos;
           w.text(segs[f]);
-          pos[2 * f] = start;
-          pos[2 * f + 1] = w.pos - start;
+          pos[dst0 + 2 * f] = start;
+          pos[dst0 + 2 * f + 1] = w.pos - start;
           continue;
         }
-        const at = pos[2 * f];
-        const len = pos[2 * f + 1];
+        const at = srcPos![src0 + 2 * f];
+        const len = srcPos![src0 + 2 * f + 1];
         const dst = w.pos + (runTo[f] - runFrom[f]);
         if (len > 0) {
           const src = sources.of(srcBlk!, f);
@@ -261,9 +269,11 @@ class Section<T> {
             runTo[f] = at + len;
           }
         }
-        pos[2 * f] = dst;
+        pos[dst0 + 2 * f] = dst;
+        pos[dst0 + 2 * f + 1] = len;
       }
       r.blk = block;
+      r.at = i - from;
     }
     const texts: (Buffer | null)[] = new Array(families).fill(null);
     for (let f = 0; f < families; f++) {
@@ -407,7 +417,7 @@ function verdictRows(verdict: NumberVerdict, base: string): string[] {
 }
 
 /** A number × carrier pair's series, one string per PAIR_DATA_FAMILIES entry. */
-function pairDataRows(base: string, w: Record<WindowName, Vector>): string[] {
+function pairDataRows(base: string, w: CarrierWindows): string[] {
   const segs = PAIR_DATA_FAMILIES.map(() => '');
   for (const win of CARRIER_WINDOWS) {
     const k: Kpis = kpisOf(w[win]);
@@ -457,7 +467,7 @@ interface PairState {
   carrier: string;
   pool: string;
   base: string;
-  w: Record<WindowName, Vector>;
+  w: CarrierWindows;
   data: Rows;
   dataStale: boolean;
   flag: string;
@@ -723,7 +733,7 @@ export class MetricsExporter {
       let st = this.numberStates.get(v.number);
       if (!st) {
         const base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}"`);
-        st = { gen, view: v, base, data: new Rows(NUMBER_DATA_FAMILIES.length), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(VERDICT_FAMILIES.length), rowsVerdict: undefined, pairs: new Map(), mgmt: new Rows(NUMBER_MANAGEMENT_FAMILIES.length), fatigue: undefined, mgmtMade: false };
+        st = { gen, view: v, base, data: new Rows(), verdict: undefined, validFrom: 0, validTo: -1, labels: undefined, registered: undefined, verdictRows: new Rows(), rowsVerdict: undefined, pairs: new Map(), mgmt: new Rows(), fatigue: undefined, mgmtMade: false };
         this.numberStates.set(v.number, st);
         changed.add(st);
         pairsChanged = true;
@@ -787,9 +797,9 @@ export class MetricsExporter {
           const isNew = !ps;
           if (!ps) {
             const base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`);
-            ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(PAIR_DATA_FAMILIES.length), dataStale: true, flag: '', flagRows: new Rows(PAIR_FLAG_FAMILIES.length), rowsFlag: null, badness: 0, movedAt: -1 };
+            ps = { gen, number: v.number, carrier, pool: v.pool, base, w, data: new Rows(), dataStale: true, flag: '', flagRows: new Rows(), rowsFlag: null, badness: 0, movedAt: -1 };
             st.pairs.set(carrier, ps);
-          } else if (ps.pool !== v.pool || !sameVector(ps.w['24h'], w['24h']) || !sameVector(ps.w['7d'], w['7d'])) {
+          } else if (ps.pool !== v.pool || (ps.w !== w && (!sameVector(ps.w['24h'], w['24h']) || !sameVector(ps.w['7d'], w['7d'])))) {
             ps.pool = v.pool;
             ps.base = flatString(`number="${escapeLabel(v.number)}",pool="${escapeLabel(v.pool)}",carrier="${escapeLabel(carrier)}"`);
             ps.dataStale = true;

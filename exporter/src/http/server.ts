@@ -18,7 +18,7 @@ import { numbersPage, parseNumbersQuery, DEFAULT_LIMIT } from './numbersQuery.js
 import { LANDING_CSP, apiIndex, landingHtml } from './landing.js';
 import { BasicAuth, createWebServer, type WebConfig } from './webConfig.js';
 import { VERSION } from '../version.js';
-import { acceptsGzip, GzipMembers, plainOf } from './gzipBody.js';
+import { acceptsGzip, GzipMembers, plainChunks, plainLength } from './gzipBody.js';
 
 export interface HttpOptions {
   runtime: Runtime;
@@ -51,6 +51,22 @@ export interface HttpOptions {
   now?: () => number;
   /** POST /api/v1/cdr/* (http/push.ts): servers authenticated by their own signatures, not browsers. */
   pushRoutes?: express.Router;
+}
+
+/** Waits for `res` to take more: true on 'drain', false when the connection closed first (the scraper went away). */
+function drained(res: Response): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
 }
 
 function tokenOk(header: string | undefined, token: string): boolean {
@@ -144,11 +160,19 @@ export function createApp(o: HttpOptions): express.Express {
       // Buffer is compressed once while it lives (http/gzipBody.ts). Without gzip the members are inflated.
       const body = await o.metrics.renderBody();
       const gz = acceptsGzip(req.get('accept-encoding'));
-      const chunks = gz ? await gzipMembers.of(body) : await plainOf(body);
+      const head = { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', Vary: 'Accept-Encoding' };
+      if (!gz) {
+        // Inflated a few segments ahead of the socket, not the whole ~80 MB body at once (see plainChunks).
+        res.status(200).set({ ...head, 'Content-Length': String(plainLength(body)) });
+        for await (const c of plainChunks(body)) if (!res.write(c) && !(await drained(res))) return;
+        res.end();
+        return;
+      }
+      const chunks = await gzipMembers.of(body);
       let length = 0;
       for (const c of chunks) length += c.length;
-      res.status(200).set({ 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(length), Vary: 'Accept-Encoding' });
-      if (gz) res.set('Content-Encoding', 'gzip');
+      res.status(200).set({ ...head, 'Content-Length': String(length) });
+      res.set('Content-Encoding', 'gzip');
       res.cork();
       for (const c of chunks) res.write(c);
       res.end();

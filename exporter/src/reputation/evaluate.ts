@@ -22,7 +22,7 @@ export interface EvaluateOptions {
 /** The windows the engine reads per carrier (docs/scoring.md §6.3: 48h and 72h feed the evidence only). */
 const ENGINE_WINDOWS: WindowName[] = ['24h', '48h', '72h', '7d'];
 
-function windowKpis(w: Record<WindowName, import('../stats/vector.js').Vector>): Partial<Record<WindowName, Kpis>> {
+function windowKpis(w: Partial<Record<WindowName, import('../stats/vector.js').Vector>>): Partial<Record<WindowName, Kpis>> {
   const out: Partial<Record<WindowName, Kpis>> = {};
   for (const name of ENGINE_WINDOWS) if (w[name]) out[name] = kpisOf(w[name]);
   return out;

@@ -3,17 +3,30 @@ import type { NumberSeen } from '../store/db.js';
 import { addAt, emptyVector, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from './vector.js';
 import type { WindowSet } from './windows.js';
 
+/**
+ * The windows a number's per-carrier sums are kept for: every tracked one but 1h, which nothing reads per carrier
+ * (the JSON and /metrics show 24h and 7d, the verdicts read 24h to 7d). At 10k numbers the 1h rows were ~5 MB.
+ */
+export type CarrierWindow = Exclude<WindowName, '1h'>;
+export type CarrierWindows = Record<CarrierWindow, Vector>;
+
 /** Per-number and per-carrier sums of every window, at one instant: what /metrics and the JSON are made of. */
 export interface NumberView {
   number: string;
   pool: string;
   windows: Record<WindowName, Vector>;
   /** At most `maxCarriersPerNumber` named carriers, plus OTHER_CARRIER when the rest were folded (see foldPlan). */
-  carriers: Map<string, Record<WindowName, Vector>>;
+  carriers: Map<string, CarrierWindows>;
   firstSeen: number | null;
   lastSeen: number | null;
   /** How many distinct carriers were folded into OTHER_CARRIER (absent: none). */
   foldedCarriers?: number;
+}
+
+/** A NumberView as takeSnapshot makes it: its sums are rows of the snapshot's slabs. */
+interface SlabNumberView extends NumberView {
+  windows: SlabWindows;
+  carriers: Map<string, SlabWindows>;
 }
 
 export interface Snapshot {
@@ -80,30 +93,105 @@ function foldPlan(windows: WindowSet, widest: WindowName, max: number, only?: Ma
 }
 
 /**
- * Zeroed vectors for one snapshot, cut from shared slabs: a snapshot of 10k numbers needs ~120k
- * of them, and a Float64Array of 15 has a backing store of its own (over V8's on-heap limit), which
+ * Zeroed rows for one snapshot, cut from shared slabs: a snapshot of 10k numbers needs ~175k
+ * vectors, and a Float64Array of 18 has a backing store of its own (over V8's on-heap limit), which
  * made allocating and collecting them a good part of every scrape. They all live and die with the
  * snapshot, so sharing a slab keeps nothing alive for longer.
  */
 class VectorSlab {
   private slab = new Float64Array(0);
   private used = 0;
-  /** `vectors`: how many a slab holds (an update of a few numbers cuts them from small slabs, which its views keep alive). */
+  /** `vectors`: how many a slab holds (an update of a few numbers cuts them from small slabs, which its rows keep alive). */
   constructor(private readonly vectors = 1024) {}
-  next(): Vector {
-    if (this.used + FIELDS > this.slab.length) {
-      this.slab = new Float64Array(FIELDS * this.vectors);
+  /** Room for `count` consecutive vectors: the slab and the offset of the first. */
+  take(count: number): { slab: Float64Array; offset: number } {
+    const need = count * FIELDS;
+    if (this.used + need > this.slab.length) {
+      this.slab = new Float64Array(FIELDS * Math.max(this.vectors, count));
       this.used = 0;
     }
-    const v = this.slab.subarray(this.used, this.used + FIELDS);
-    this.used += FIELDS;
-    return v;
+    const offset = this.used;
+    this.used += need;
+    return { slab: this.slab, offset };
   }
 }
 
-function emptyWindows(names: WindowName[], slab?: VectorSlab): Record<WindowName, Vector> {
+/** Which slot of a SlabWindows row each window has (its index in WindowSet.names()); absent: not tracked. */
+type WindowSlots = Partial<Record<WindowName, number>>;
+
+function slotsOf(names: WindowName[]): WindowSlots {
+  const slots: WindowSlots = {};
+  names.forEach((n, i) => (slots[n] = i));
+  return slots;
+}
+
+/**
+ * One number's (or one number × carrier's) sums of every window: consecutive vectors of a slab, one per
+ * tracked window. Reading a window makes its Float64Array view then (a short-lived object) instead of keeping
+ * one per window: at 10k numbers the kept views were ~175k objects, ~22 MB of headers around 30 MB of sums.
+ * Reads as the Record<WindowName, Vector> it stands for; an untracked window reads as undefined, as a missing
+ * key did. Its windows are getters, not own keys: read them by name, not with Object.entries.
+ */
+export class SlabWindows implements Record<WindowName, Vector> {
+  constructor(
+    private readonly slab: Float64Array,
+    private readonly offset: number,
+    private readonly slots: WindowSlots,
+  ) {}
+
+  /** Where `name`'s vector starts in slabOf(), or -1 when the window is not tracked (writers add into it there). */
+  offsetOf(name: WindowName): number {
+    const slot = this.slots[name];
+    return slot === undefined ? -1 : this.offset + slot * FIELDS;
+  }
+
+  slabOf(): Float64Array {
+    return this.slab;
+  }
+
+  private view(name: WindowName): Vector {
+    const o = this.offsetOf(name);
+    return (o < 0 ? undefined : this.slab.subarray(o, o + FIELDS)) as Vector;
+  }
+
+  get '1h'(): Vector {
+    return this.view('1h');
+  }
+  get '24h'(): Vector {
+    return this.view('24h');
+  }
+  get '48h'(): Vector {
+    return this.view('48h');
+  }
+  get '72h'(): Vector {
+    return this.view('72h');
+  }
+  get '7d'(): Vector {
+    return this.view('7d');
+  }
+}
+
+function slabWindows(names: WindowName[], slots: WindowSlots, slab: VectorSlab): SlabWindows {
+  const at = slab.take(names.length);
+  return new SlabWindows(at.slab, at.offset, slots);
+}
+
+/** windows[name] += sums[o…o + FIELDS), written straight into the slab (no view made); nothing where `name` has no row. */
+function addRow(windows: SlabWindows, name: WindowName, sums: Float64Array, o: number): void {
+  const target = windows.slabOf();
+  const t = windows.offsetOf(name);
+  if (t < 0) return;
+  for (let i = 0; i < FIELDS; i++) target[t + i] += sums[o + i];
+}
+
+/** The rows a number's carriers get: its windows less 1h (CarrierWindow). */
+function carrierNamesOf(names: WindowName[]): WindowName[] {
+  return names.filter((n) => n !== '1h');
+}
+
+function emptyWindows(names: WindowName[]): Record<WindowName, Vector> {
   const r = {} as Record<WindowName, Vector>;
-  for (const n of names) r[n] = slab ? slab.next() : emptyVector();
+  for (const n of names) r[n] = emptyVector();
   return r;
 }
 
@@ -120,17 +208,20 @@ export function takeSnapshot(
 ): Snapshot {
   const max = maxCarriersOf(o);
   const names = windows.names();
+  const slots = slotsOf(names);
+  const carrierNames = carrierNamesOf(names);
+  const carrierSlots = slotsOf(carrierNames);
   const slab = new VectorSlab();
-  const numbers = new Map<string, NumberView>();
+  const numbers = new Map<string, SlabNumberView>();
   const carriers = new Map<string, Record<WindowName, Vector>>();
-  const view = (number: string): NumberView => {
+  const view = (number: string): SlabNumberView => {
     let n = numbers.get(number);
     if (!n) {
       const s = seen.get(number);
       n = {
         number,
         pool: poolOf(number),
-        windows: emptyWindows(names, slab),
+        windows: slabWindows(names, slots, slab),
         carriers: new Map(),
         firstSeen: s ? s.first : null,
         lastSeen: s ? s.last : null,
@@ -144,12 +235,13 @@ export function takeSnapshot(
   for (const name of names) {
     windows.forEach(name, (number, carrier, sums, o) => {
       const n = view(number);
-      addAt(n.windows[name], sums, o);
+      addRow(n.windows, name, sums, o);
       const fold = plan.get(number);
       const key = fold && !fold.keep.has(carrier) ? OTHER_CARRIER : carrier;
       let c = n.carriers.get(key);
-      if (!c) n.carriers.set(key, (c = emptyWindows(names, slab)));
-      addAt(c[name], sums, o);
+      // Made in the first window the pair is in (1h included): the Map's order is the one consumers have always seen.
+      if (!c) n.carriers.set(key, (c = slabWindows(carrierNames, carrierSlots, slab)));
+      addRow(c, name, sums, o);
       let pc = carriers.get(carrier);
       if (!pc) carriers.set(carrier, (pc = emptyWindows(names)));
       addAt(pc[name], sums, o);
@@ -185,11 +277,14 @@ export function updateSnapshot(
   const max = maxCarriersOf(o);
   const names = windows.names();
   // About 3 windows + 3 carriers × 3 windows per number: slabs no bigger than the update needs.
+  const slots = slotsOf(names);
+  const carrierNames = carrierNamesOf(names);
+  const carrierSlots = slotsOf(carrierNames);
   const slab = new VectorSlab(Math.min(1024, Math.max(16, changed.size * 12)));
-  const fresh = new Map<string, NumberView>();
+  const fresh = new Map<string, SlabNumberView>();
   for (const number of changed) {
     const s = seen.get(number);
-    fresh.set(number, { number, pool: poolOf(number), windows: emptyWindows(names, slab), carriers: new Map(), firstSeen: s ? s.first : null, lastSeen: s ? s.last : null });
+    fresh.set(number, { number, pool: poolOf(number), windows: slabWindows(names, slots, slab), carriers: new Map(), firstSeen: s ? s.first : null, lastSeen: s ? s.last : null });
   }
   const numbers = new Map<string, NumberView>();
   let missing = false;
@@ -210,12 +305,13 @@ export function updateSnapshot(
       addAt(pc[name], sums, o);
       const n = fresh.get(number);
       if (!n) return;
-      addAt(n.windows[name], sums, o);
+      addRow(n.windows, name, sums, o);
       const fold = plan.get(number);
       const key = fold && !fold.keep.has(carrier) ? OTHER_CARRIER : carrier;
       let c = n.carriers.get(key);
-      if (!c) n.carriers.set(key, (c = emptyWindows(names, slab)));
-      addAt(c[name], sums, o);
+      // Made in the first window the pair is in (1h included): the Map's order is the one consumers have always seen.
+      if (!c) n.carriers.set(key, (c = slabWindows(carrierNames, carrierSlots, slab)));
+      addRow(c, name, sums, o);
     });
   }
   if (missing) return takeSnapshot(windows, seen, poolOf, known(), o);

@@ -10,9 +10,11 @@ import { numberJson } from '../../src/http/json.js';
 import { assessSnapshot, assessView, enrichByAssessing, verdictOf } from '../../src/reputation/evaluate.js';
 import { carrierBaselines, flagCarriers } from '../../src/reputation/carrierFlag.js';
 import { DEFAULT_REPUTATION_CONFIG as D } from '../../src/reputation/config.js';
-import type { Outcome } from '../../src/model/types.js';
+import { WINDOWS, type Outcome, type WindowName } from '../../src/model/types.js';
 import { kpis, plus, type Traffic } from '../reputation/helpers.js';
 import { TestReader, line, tmp } from '../core/helpers.js';
+
+const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
 
 // A number's carriers beyond max_carriers_per_number are summed into one carrier "other" in the snapshot,
 // before anything per carrier runs (flags, /metrics pairs, JSON): the worst are kept by name.
@@ -63,7 +65,8 @@ function text(calls: Calls, startSec: number): string {
 
 /** Everything a snapshot says, in its Map orders (as the incremental-snapshot test compares them). */
 function flat(s: Snapshot) {
-  const vec = (r: Record<string, Float64Array>) => Object.entries(r).map(([w, v]) => [w, [...v]]);
+  // By name: a snapshot's per-number sums are read through getters (stats/snapshot.ts SlabWindows), not own keys.
+  const vec = (r: Partial<Record<WindowName, Float64Array>>) => WINDOW_NAMES.filter((w) => r[w]).map((w) => [w, [...r[w]!]]);
   return {
     numbers: [...s.numbers].map(([k, v]) => [k, v.pool, v.firstSeen, v.lastSeen, v.foldedCarriers, vec(v.windows), [...v.carriers].map(([c, w]) => [c, vec(w)])]),
     carriers: [...s.carriers].map(([c, w]) => [c, vec(w)]),

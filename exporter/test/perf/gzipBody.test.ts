@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
-import { acceptsGzip, crc32Combine, GzipMembers, joinPlain, packAll, Packed, plainOf } from '../../src/http/gzipBody.js';
+import { acceptsGzip, crc32Combine, GzipMembers, joinPlain, packAll, Packed, plainChunks, plainLength } from '../../src/http/gzipBody.js';
 
 // /metrics compresses its kept Buffers one deflate segment each, keeps the segments beside them and joins them into
 // one gzip member: read back it must be the plain body, and an unchanged Buffer must not be compressed again.
@@ -61,7 +61,11 @@ describe('gzip body', () => {
     expect(wire).toContain(packed[0].seg); // not compressed again
     expect(g.lastCompressedBytes).toBe(head.length + 'tail 1\n'.length);
     expect(gunzipSync(Buffer.concat(wire)).equals(want)).toBe(true);
-    expect(Buffer.concat(await plainOf(body)).equals(want)).toBe(true); // a scraper without gzip
+    const handed: Buffer[] = [];
+    for await (const c of plainChunks(body)) handed.push(c);
+    expect(handed.length).toBe(body.length); // one plain Buffer per chunk, in order
+    expect(Buffer.concat(handed).equals(want)).toBe(true); // a scraper without gzip
+    expect(plainLength(body)).toBe(want.length); // Content-Length without inflating
     expect(joinPlain(body).equals(want)).toBe(true);
     expect(new Packed(Buffer.alloc(0), 0, 0).text().length).toBe(0);
   });

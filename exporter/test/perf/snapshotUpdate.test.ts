@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { takeSnapshot, type Snapshot } from '../../src/stats/snapshot.js';
-import type { Outcome } from '../../src/model/types.js';
+import { WINDOWS, type Outcome, type WindowName } from '../../src/model/types.js';
 import { line, testRuntime, tmp } from '../core/helpers.js';
 import { mulberry32 } from '../../src/sim/rng.js';
+
+const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
 
 // serve's snapshot after a commit or a window slide is updated in place of taken whole (only the numbers
 // whose sums or seen times moved get new views). It must equal a snapshot taken whole at the same
@@ -17,7 +19,8 @@ const rng = mulberry32;
 
 /** Everything a snapshot says, in its Map orders. */
 function flat(s: Snapshot) {
-  const vec = (r: Record<string, Float64Array>) => Object.entries(r).map(([w, v]) => [w, [...v]]);
+  // By name: a snapshot's per-number sums are read through getters (stats/snapshot.ts SlabWindows), not own keys.
+  const vec = (r: Partial<Record<WindowName, Float64Array>>) => WINDOW_NAMES.filter((w) => r[w]).map((w) => [w, [...r[w]!]]);
   return {
     numbers: [...s.numbers].map(([k, v]) => [k, v.number, v.pool, v.firstSeen, v.lastSeen, vec(v.windows), [...v.carriers].map(([c, w]) => [c, vec(w)])]),
     carriers: [...s.carriers].map(([c, w]) => [c, vec(w)]),
