@@ -340,17 +340,35 @@ function indexOfAscii(buf: Uint8Array, text: string, from: number, to: number): 
 const INVITE = 'INVITE';
 const BYE = 'BYE';
 
+/** Where an acc line's pairs lie (key and value bounds, in characters or bytes): KvLine's and KvBytes's index. */
+abstract class KvPairs {
+  protected n = 0;
+  protected keyStart = new Int32Array(32);
+  protected keyEnd = new Int32Array(32);
+  protected valueStart = new Int32Array(32);
+  protected valueEnd = new Int32Array(32);
+
+  /** Room for one more pair. */
+  protected room(): void {
+    if (this.n < this.keyStart.length) return;
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.keyStart = g(this.keyStart);
+    this.keyEnd = g(this.keyEnd);
+    this.valueStart = g(this.valueStart);
+    this.valueEnd = g(this.valueEnd);
+  }
+}
+
 /**
  * KvLine over the bytes of a clean ASCII line: the same pairs, keys and trimmed values (ASCII white space is all
  * String.prototype.trim can meet there); values become strings only when asked for.
  */
-export class KvBytes implements KvSource {
+export class KvBytes extends KvPairs implements KvSource {
   private buf: Buffer = Buffer.alloc(0);
-  private n = 0;
-  private keyStart = new Int32Array(32);
-  private keyEnd = new Int32Array(32);
-  private valueStart = new Int32Array(32);
-  private valueEnd = new Int32Array(32);
   private readonly few = new BytesMemo<string>(1024, 64 * 1024);
 
   load(buf: Buffer, start: number, end: number): this {
@@ -364,7 +382,7 @@ export class KvBytes implements KvSource {
       while (eq < semi && buf[eq] !== 61 /* = */) eq++;
       // KvLine: the first '=' after i, a pair only when it comes before the ';' and after a character of key.
       if (eq > i && eq < semi) {
-        if (this.n === this.keyStart.length) this.grow();
+        this.room();
         const ks = skipSpace(buf, i, eq);
         this.keyStart[this.n] = ks;
         this.keyEnd[this.n] = trimEnd(buf, ks, eq);
@@ -420,17 +438,6 @@ export class KvBytes implements KvSource {
     return m === INVITE ? INVITE : m === BYE ? BYE : null;
   }
 
-  private grow(): void {
-    const g = (a: Int32Array) => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.keyStart = g(this.keyStart);
-    this.keyEnd = g(this.keyEnd);
-    this.valueStart = g(this.valueStart);
-    this.valueEnd = g(this.valueEnd);
-  }
 }
 
 /**
@@ -438,13 +445,8 @@ export class KvBytes implements KvSource {
  * keys to the trimmed values would (values end at the next ';'; a later key wins), but only the values
  * asked for become strings — an acc line has ~14 pairs and the reader reads ~8.
  */
-export class KvLine implements KvSource {
+export class KvLine extends KvPairs implements KvSource {
   private text = '';
-  private n = 0;
-  private keyStart = new Int32Array(32);
-  private keyEnd = new Int32Array(32);
-  private valueStart = new Int32Array(32);
-  private valueEnd = new Int32Array(32);
 
   load(text: string): this {
     this.text = text;
@@ -456,7 +458,7 @@ export class KvLine implements KvSource {
       if (semi < 0) semi = len;
       const eq = text.indexOf('=', i);
       if (eq > i && eq < semi) {
-        if (this.n === this.keyStart.length) this.grow();
+        this.room();
         let ks = i;
         let ke = eq;
         while (ks < ke && isTrimmed(text.charCodeAt(ks))) ks++;
@@ -489,17 +491,6 @@ export class KvLine implements KvSource {
     return undefined;
   }
 
-  private grow(): void {
-    const g = (a: Int32Array) => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.keyStart = g(this.keyStart);
-    this.keyEnd = g(this.keyEnd);
-    this.valueStart = g(this.valueStart);
-    this.valueEnd = g(this.valueEnd);
-  }
 }
 
 /** The characters String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator). */
