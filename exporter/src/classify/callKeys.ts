@@ -181,6 +181,54 @@ export function pushKeyBytes(keys: number[], kind: string, buf: Uint8Array, s: n
   keys.push(K[0], K[1]);
 }
 
+/**
+ * A reader's keys of one row, read from bytes: gathered into a reused buffer, then taken as an array of their
+ * exact length. A row lives until its read step is classified, and an array grown by push from empty holds room for
+ * 17 numbers (~170 bytes a row to allocate and for the collector to copy, a million rows a file).
+ */
+export class RowKeys {
+  private words = new Uint32Array(8);
+  private n = 0;
+
+  /** A new row: no keys. */
+  clear(): void {
+    this.n = 0;
+  }
+
+  /** pushKeyBytes into this row's keys. */
+  addBytes(kind: string, buf: Uint8Array, s: number, e: number): void {
+    if (this.n + 2 > this.words.length) {
+      const more = new Uint32Array(this.words.length * 2);
+      more.set(this.words);
+      this.words = more;
+    }
+    keyHashBytes(K, kind, buf, s, e);
+    this.words[this.n++] = K[0];
+    this.words[this.n++] = K[1];
+  }
+
+  get size(): number {
+    return this.n / 2;
+  }
+
+  /** The row's keys as RawCall.keys holds them (flat hi, lo pairs), or undefined when it has none. */
+  take(): number[] | undefined {
+    const w = this.words;
+    switch (this.n) {
+      case 0:
+        return undefined;
+      case 2:
+        return [w[0], w[1]];
+      case 4:
+        return [w[0], w[1], w[2], w[3]];
+      case 6:
+        return [w[0], w[1], w[2], w[3], w[4], w[5]];
+      default:
+        return Array.from(w.subarray(0, this.n));
+    }
+  }
+}
+
 /** SipHash-2-4 of a string's code units taken as bytes (a reference for tests; the hot path uses sipHash64 of keyHash). */
 export function sipHash(key: HashKey, text: string, out: Uint32Array): void {
   const bytes: number[] = [];

@@ -14,7 +14,7 @@
 
 import type { Direction, RawCall } from '../model/types.js';
 import { PhoneNormalizer, partyText, type NumberPlan, type PartyKind } from '../model/phone.js';
-import { directionOf, isPhoneChannel, trunkTaught, type DirectionContext } from './direction.js';
+import { directionOf, isPhoneChannel, trunkTaught, type DirectionContext, type DirectionFacts } from './direction.js';
 import { LegGroups, OUTCOME_RANK } from './legs.js';
 import { CallKeySet, keyHash, sipHash64, type HashKey } from './callKeys.js';
 import type { CallerMap } from './callerMap.js';
@@ -190,6 +190,7 @@ export class Classifier {
   private readonly legs = new LegGroups();
   /** Transactions being filled (one per file being read): every step looks keys and callers up in all of them. */
   private readonly open = new Set<Uncommitted>();
+  private readonly facts: DirectionFacts = { caller: '', callerKind: 'number', calledKind: 'number' };
 
   constructor(readonly opts: ClassifierOptions) {
     this.parties = new PhoneNormalizer(opts.plan, 4096);
@@ -222,7 +223,11 @@ export class Classifier {
     }
     // An endpoint named by its caller ID (SIP/123654987-… calling as 123654987) is a phone, not a number.
     if (callerKind === 'invalid' && raw.inTrunk !== undefined && isPhoneChannel(raw.inTrunk, raw.callerText)) callerKind = 'extension';
-    const { direction } = directionOf(raw, { caller, callerKind, calledKind }, ctx);
+    const facts = this.facts; // one object for every row (directionOf keeps nothing of it)
+    facts.caller = caller;
+    facts.callerKind = callerKind;
+    facts.calledKind = calledKind;
+    const { direction } = directionOf(raw, facts, ctx);
     if (direction !== 'outbound') return SKIP_VERDICT[direction satisfies Exclude<Direction, 'outbound'>];
 
     const names = raw.fields ?? FIELDS;

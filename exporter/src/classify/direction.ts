@@ -93,45 +93,60 @@ function isLocalChannel(channel: string | undefined): boolean {
 
 const NOT_A_NUMBER_INSIDE = (k: PartyKind) => k === 'extension' || k === 'service';
 
+export interface DirectionDecision {
+  readonly direction: Direction;
+  readonly rule: DirectionRule;
+}
+
+const RULES: readonly DirectionRule[] = ['field', 'inventory', 'trunk_map', 'context', 'channel', 'shape'];
+// Every decision is one of these eighteen: shared and frozen, so judging a row allocates nothing (a million rows a file).
+const DECISIONS = Object.fromEntries(
+  (['inbound', 'outbound', 'internal'] as const).map((direction) => [direction, Object.fromEntries(RULES.map((rule) => [rule, Object.freeze({ direction, rule })]))]),
+) as Record<Direction, Record<DirectionRule, DirectionDecision>>;
+
+function decided(direction: Direction, rule: DirectionRule): DirectionDecision {
+  return DECISIONS[direction][rule];
+}
+
 /** The direction of a row and the rule that decided it. */
-export function directionOf(row: RawCall, facts: DirectionFacts, ctx: DirectionContext): { direction: Direction; rule: DirectionRule } {
-  if (row.direction) return { direction: row.direction, rule: 'field' };
+export function directionOf(row: RawCall, facts: DirectionFacts, ctx: DirectionContext): DirectionDecision {
+  if (row.direction) return decided(row.direction, 'field');
 
   if (ctx.isOurs) {
     const callerOurs = facts.caller !== '' && ctx.isOurs(facts.caller);
     const calledOurs = row.called !== '' && ctx.isOurs(row.called);
-    if (callerOurs && calledOurs) return { direction: 'internal', rule: 'inventory' };
-    if (callerOurs) return { direction: 'outbound', rule: 'inventory' };
-    if (calledOurs) return { direction: 'inbound', rule: 'inventory' };
+    if (callerOurs && calledOurs) return decided('internal', 'inventory');
+    if (callerOurs) return decided('outbound', 'inventory');
+    if (calledOurs) return decided('inbound', 'inventory');
   }
 
   if (ctx.isTrunk) {
     // `trunk` is where the call left; when a reader only knew the channel it came in on, the two are the same value.
     // In from a trunk first: a call that came in on one and left on another is a forwarded inbound call (it presents the outside caller).
-    if (row.inTrunk !== undefined && ctx.isTrunk(row.inTrunk)) return { direction: 'inbound', rule: 'trunk_map' };
+    if (row.inTrunk !== undefined && ctx.isTrunk(row.inTrunk)) return decided('inbound', 'trunk_map');
     const out = row.trunk !== undefined && row.trunk !== row.inTrunk ? row.trunk : undefined;
-    if (out !== undefined && ctx.isTrunk(out)) return { direction: 'outbound', rule: 'trunk_map' };
+    if (out !== undefined && ctx.isTrunk(out)) return decided('outbound', 'trunk_map');
   }
 
   if (ctx.learnedTrunks && ctx.learnedTrunks.size > 0 && row.inTrunk && row.inTrunk.includes('/') && !isLocalChannel(row.inTrunk) && ctx.learnedTrunks.has(peerFromChannel(row.inTrunk))) {
-    return { direction: 'inbound', rule: 'trunk_map' };
+    return decided('inbound', 'trunk_map');
   }
 
-  if (row.context !== undefined && INBOUND_CONTEXT.test(row.context.trim()) && !OUTBOUND_CONTEXT.test(row.context)) return { direction: 'inbound', rule: 'context' };
+  if (row.context !== undefined && INBOUND_CONTEXT.test(row.context.trim()) && !OUTBOUND_CONTEXT.test(row.context)) return decided('inbound', 'context');
 
   if (row.inTrunk !== undefined) {
     if (isPhoneChannel(row.inTrunk, row.callerText)) {
-      return { direction: facts.calledKind === 'number' || facts.calledKind === 'invalid' ? 'outbound' : 'internal', rule: 'channel' };
+      return decided(facts.calledKind === 'number' || facts.calledKind === 'invalid' ? 'outbound' : 'internal', 'channel');
     }
-    if (isPhoneChannel(row.outChannel) && !isLocalChannel(row.inTrunk)) return { direction: 'inbound', rule: 'channel' };
+    if (isPhoneChannel(row.outChannel) && !isLocalChannel(row.inTrunk)) return decided('inbound', 'channel');
   }
 
   const { callerKind, calledKind } = facts;
-  if (calledKind === 'number' || calledKind === 'invalid') return { direction: 'outbound', rule: 'shape' };
-  if (NOT_A_NUMBER_INSIDE(callerKind) && NOT_A_NUMBER_INSIDE(calledKind)) return { direction: 'internal', rule: 'shape' };
+  if (calledKind === 'number' || calledKind === 'invalid') return decided('outbound', 'shape');
+  if (NOT_A_NUMBER_INSIDE(callerKind) && NOT_A_NUMBER_INSIDE(calledKind)) return decided('internal', 'shape');
   if (NOT_A_NUMBER_INSIDE(calledKind) || calledKind === 'anonymous') {
     // An outside (or withheld) number reaching an extension, `s` or an empty destination.
-    return { direction: callerKind === 'number' || callerKind === 'anonymous' || callerKind === 'invalid' ? 'inbound' : 'internal', rule: 'shape' };
+    return decided(callerKind === 'number' || callerKind === 'anonymous' || callerKind === 'invalid' ? 'inbound' : 'internal', 'shape');
   }
-  return { direction: 'outbound', rule: 'shape' };
+  return decided('outbound', 'shape');
 }

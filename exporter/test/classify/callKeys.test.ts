@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CallKeySet, hashKeyFrom, keyFromRowId, keyHash, keyRowId, sipHash, sipHash64, sipHashBytes } from '../../src/classify/callKeys.js';
+import { CallKeySet, RowKeys, hashKeyFrom, keyFromRowId, keyHash, keyRowId, pushKeyBytes, sipHash, sipHash64, sipHashBytes } from '../../src/classify/callKeys.js';
 
 // SipHash-2-4 reference vectors (key 00…0f, message 00…n-1), as printed by the reference implementation.
 const VECTORS: Record<number, string> = {
@@ -112,5 +112,36 @@ describe('CallKeySet', () => {
     for (const [hi, lo] of [[0, 1], [0xffffffff, 0xffffffff], [0x80000000, 0], [0x7fffffff, 0x12345678]]) {
       expect(keyFromRowId(keyRowId(hi, lo))).toEqual({ hi, lo });
     }
+  });
+});
+
+describe('RowKeys (a reader\'s keys of one row, from bytes)', () => {
+  it('takes what pushKeyBytes would have pushed, at its exact length, row after row', () => {
+    const keys = new RowKeys();
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.tuple(fc.constantFrom('ast:l', 'ast:u', 'ast:c', 'fs'), fc.uint8Array({ minLength: 0, maxLength: 40 })), { maxLength: 11 }), { minLength: 1, maxLength: 4 }),
+        (rows) => {
+          for (const row of rows) {
+            keys.clear();
+            const want: number[] = [];
+            for (const [kind, bytes] of row) {
+              keys.addBytes(kind, bytes, 0, bytes.length);
+              pushKeyBytes(want, kind, bytes, 0, bytes.length);
+            }
+            expect(keys.size).toBe(row.length);
+            const got = keys.take();
+            if (row.length === 0) expect(got).toBeUndefined();
+            else {
+              expect(got).toEqual(want);
+              expect(got!.length).toBe(want.length);
+              // A fresh array each time: the row keeps it while the reader goes on with the next.
+              expect(keys.take()).not.toBe(got);
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

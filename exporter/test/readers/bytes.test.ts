@@ -274,6 +274,20 @@ function agreeOnMany(format: string, lines: fc.Arbitrary<string>): void {
 describe('AsteriskReader.parseBytes agrees with parseLine', () => {
   it('on mutated Master.csv lines, in UTC and in a zone with DST', () => agreeOnMany('asterisk', lineArb));
 
+  it('makes every row it reads of one shape (the same properties in the same order, absent ones undefined)', () => {
+    const reader = new AsteriskReader({ timezone: 'UTC' });
+    const shapes = new Set<string>();
+    fc.assert(
+      fc.property(lineArb, (line) => {
+        const buf = b(line);
+        const r = reader.parseBytes!(buf, 0, buf.length, isCleanAscii(buf, buf.length));
+        if (r !== null && r !== 'skip') shapes.add(Object.keys(r).join(','));
+      }),
+      { numRuns: 3000 },
+    );
+    expect([...shapes]).toEqual(['ts,caller,called,outcome,talkSec,attestation,source,ringMs,disposition,fields,context,inTrunk,outChannel,trunk,keys']);
+  });
+
   it('takes the fast path for the plain lines it exists for', () => {
     const reader = new AsteriskReader({ timezone: 'UTC' });
     for (const line of [render(GOOD, false), render(GOOD, true), render(GOOD.slice(0, 16), false), render([...GOOD, 'p', 'l', '3'], false)]) {

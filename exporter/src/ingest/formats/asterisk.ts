@@ -21,13 +21,13 @@ import { DEFAULT_DISPOSITIONS, dispositionInText, type DispositionMap } from '..
 import type { LineContext, LineResult, Reader, ReaderOptions } from '../reader.js';
 import { CSV_UNTERMINATED_QUOTE, cleanLine, splitCsvLine } from '../csv.js';
 import { BytesMemo, CsvFields, ascii, bytesEqual, digitsValue, optionalDigits, skipSpace, trimEnd } from '../bytes.js';
-import { isMachine, outcomeFromAsterisk } from '../../model/outcome.js';
-import type { Outcome } from '../../model/types.js';
+import { connected, isMachine, outcomeFromAsterisk } from '../../model/outcome.js';
+import type { Disposition, Outcome } from '../../model/types.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, callerMemo, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseSeconds, reject, withDefaults } from './common.js';
 import { partyText } from '../../model/phone.js';
 import { channelSuffixStart } from '../../model/carrier.js';
-import { pushKey, pushKeyBytes } from '../../classify/callKeys.js';
+import { RowKeys, pushKey } from '../../classify/callKeys.js';
 
 const FIELDS = { caller: 'Column src (caller)', called: 'Column dst (called number)' };
 
@@ -69,7 +69,7 @@ function channelSuffixEnd(buf: Uint8Array, s: number, e: number): number {
  * The classification hints of a row (direction rules, the keys that join its legs), the same on the
  * byte and the string path. Channels come as channelName gives them; empty values are left out.
  */
-function addHints(rec: RawCall, context: string, channel: string, dstChannel: string, keys: number[]): void {
+function addHints(rec: RawCall, context: string, channel: string, dstChannel: string, keys: number[] | undefined): void {
   rec.fields = FIELDS;
   if (context !== '') rec.context = context;
   if (channel !== '') rec.inTrunk = channel;
@@ -77,7 +77,7 @@ function addHints(rec: RawCall, context: string, channel: string, dstChannel: st
   // The outbound leg: dstchannel (Dial from a phone or a Local channel), else channel. A Local/ channel is never the trunk.
   const trunk = dstChannel !== '' && dstChannel !== 'Local/' ? dstChannel : channel;
   if (trunk !== '') rec.trunk = trunk;
-  if (keys.length > 0) rec.keys = keys;
+  if (keys !== undefined && keys.length > 0) rec.keys = keys;
 }
 
 /**
@@ -135,6 +135,7 @@ export class AsteriskReader implements Reader {
   private readonly channels = new BytesMemo<string>(256, 16 * 1024);
 
   private readonly dispositions: DispositionMap;
+  private readonly rowKeys = new RowKeys();
 
   constructor(options?: Partial<ReaderOptions>) {
     const o = withDefaults(options);
@@ -205,24 +206,46 @@ export class AsteriskReader implements Reader {
     // dcontext, channel, dstchannel, uniqueid, linkedid: plain text only
     if (esc[3] || esc[5] || esc[6] || (n >= 18 && esc[16]) || (n === 21 && esc[19])) return null;
 
-    const rec = callRecord(ts, caller, called, outcome, billsec, 'none', 'asterisk');
-    if (duration !== null && duration >= billsec) rec.ringMs = (duration - rec.talkSec) * 1000;
     // A dialer's result in the userfield (`RESULT=SALE`): read only when the field holds anything.
+    let disposition: Disposition | undefined;
     if (n !== 16 && fe[17] !== fs[17]) {
       if (esc[17]) return null;
-      const disposition = dispositionInText(ascii(buf, fs[17], fe[17]), this.dispositions);
-      if (disposition !== undefined) rec.disposition = disposition;
+      disposition = dispositionInText(ascii(buf, fs[17], fe[17]), this.dispositions);
     }
     // The keys: linkedid (21 columns), else uniqueid; and the base of a Local channel on either side.
-    const keys: number[] = [];
+    const keys = this.rowKeys;
+    keys.clear();
     const idCol = n === 21 ? 19 : n >= 18 ? 16 : -1;
     if (idCol >= 0) {
       const is = skipSpace(buf, fs[idCol], fe[idCol]);
       const ie = trimEnd(buf, is, fe[idCol]);
-      if (is !== ie) pushKeyBytes(keys, n === 21 ? 'ast:l' : 'ast:u', buf, is, ie);
+      if (is !== ie) keys.addBytes(n === 21 ? 'ast:l' : 'ast:u', buf, is, ie);
     }
-    addHints(rec, this.memoText(this.contexts, buf, fs[3], fe[3]), this.channel(buf, fs[5], fe[5], keys), this.channel(buf, fs[6], fe[6], keys), keys);
-    return rec;
+    const context = this.memoText(this.contexts, buf, fs[3], fe[3]);
+    const channel = this.channel(buf, fs[5], fe[5], keys);
+    const dstChannel = this.channel(buf, fs[6], fe[6], keys);
+    const talkSec = connected(outcome) ? billsec : 0;
+    const trunk = dstChannel !== '' && dstChannel !== 'Local/' ? dstChannel : channel;
+    // The row as callRecord and addHints make it on the string path, in one object of one shape: absent values are
+    // undefined (no reader of a RawCall tells the two apart), so no property is added later — each added one made the
+    // object grow its property store, a row of a million, and gave the classifier rows of a dozen shapes.
+    return {
+      ts,
+      caller,
+      called,
+      outcome,
+      talkSec,
+      attestation: 'none',
+      source: 'asterisk',
+      ringMs: duration !== null && duration >= billsec ? (duration - talkSec) * 1000 : undefined,
+      disposition,
+      fields: FIELDS,
+      context: context !== '' ? context : undefined,
+      inTrunk: channel !== '' ? channel : undefined,
+      outChannel: dstChannel !== '' ? dstChannel : undefined,
+      trunk: trunk !== '' ? trunk : undefined,
+      keys: keys.take(),
+    };
   }
 
   /**
@@ -242,7 +265,7 @@ export class AsteriskReader implements Reader {
   }
 
   /** A channel field: channelName of it, memoised by its bytes; a Local channel's base goes to `keys`. */
-  private channel(buf: Buffer, s: number, e: number, keys: number[]): string {
+  private channel(buf: Buffer, s: number, e: number, keys: RowKeys): string {
     const from = skipSpace(buf, s, e);
     const to = trimEnd(buf, from, e);
     if (from === to) return '';
@@ -250,7 +273,7 @@ export class AsteriskReader implements Reader {
       // Local/…;N: its halves share the text before the last ';'.
       let semi = to - 1;
       while (semi > from && buf[semi] !== 59) semi--;
-      if (to - from >= 8) pushKeyBytes(keys, 'ast:c', buf, from, semi > from ? semi : to);
+      if (to - from >= 8) keys.addBytes('ast:c', buf, from, semi > from ? semi : to);
       return 'Local/';
     }
     // Memoised by the bytes before the per-call suffix (what channelName keeps): a PBX has a handful.

@@ -39,7 +39,7 @@ import type { RawCall } from '../../model/types.js';
 import { ReaderKit, callerMemo, SKIP, callRecord, calledFromBytes, callerFromBytes, one, parseAttestation, parseSeconds, parseSipCode, reject, varName, withDefaults } from './common.js';
 import { parseEpoch } from './time.js';
 import { parseDirection } from '../../classify/direction.js';
-import { pushKey, pushKeyBytes } from '../../classify/callKeys.js';
+import { RowKeys, pushKey } from '../../classify/callKeys.js';
 
 export const FREESWITCH_DEFAULT_TEMPLATE = [
   'caller_id_name', 'caller_id_number', 'destination_number', 'context', 'start_stamp', 'answer_stamp',
@@ -143,12 +143,12 @@ function addHints(rec: RawCall, L: Layout, context: string, callDirection: strin
 }
 
 /** addHints with the uuid keys already hashed (the byte path hashes them from the bytes: no string per uuid). */
-function addHintKeys(rec: RawCall, L: Layout, context: string, callDirection: string, keys: number[]): void {
+function addHintKeys(rec: RawCall, L: Layout, context: string, callDirection: string, keys: number[] | undefined): void {
   rec.fields = L.fields;
   if (context !== '') rec.context = context;
   const d = parseDirection(callDirection);
   if (d !== undefined) rec.direction = d;
-  if (keys.length > 0) rec.keys = keys;
+  if (keys !== undefined && keys.length > 0) rec.keys = keys;
 }
 
 /** buf[s, e) has no control character (below space, or DEL). */
@@ -182,6 +182,7 @@ export class FreeswitchReader implements Reader {
   /** Trimmed hangup-cause bytes → the same text as a string; likewise the accountcode (a gateway: few values). */
   private readonly causes = new BytesMemo<string>(256, 16 * 1024);
   private readonly trunks = new BytesMemo<string>(256, 16 * 1024);
+  private readonly rowKeys = new RowKeys();
   private readonly detail: FreeswitchDetail = { billsec: 0, answered: false };
   private readonly dispositions: DispositionMap;
 
@@ -297,18 +298,19 @@ export class FreeswitchReader implements Reader {
       context = memo ?? ascii(buf, xs, xe);
       if (memo === undefined) this.trunks.set(buf, xs, xe, context);
     }
-    const keys: number[] = [];
+    const keys = this.rowKeys;
+    keys.clear();
     this.uuidKey(keys, buf, fs[10], fe[10]);
     this.uuidKey(keys, buf, fs[11], fe[11]);
-    addHintKeys(rec, n === 15 ? this.builtin15 : this.builtin13, context, '', keys);
+    addHintKeys(rec, n === 15 ? this.builtin15 : this.builtin13, context, '', keys.take());
     return rec;
   }
 
   /** The key of a uuid field (trimmed), as addHints hashes its text; nothing for an empty one. */
-  private uuidKey(keys: number[], buf: Buffer, s: number, e: number): void {
+  private uuidKey(keys: RowKeys, buf: Buffer, s: number, e: number): void {
     const from = skipSpace(buf, s, e);
     const to = trimEnd(buf, from, e);
-    if (from !== to) pushKeyBytes(keys, 'fs', buf, from, to);
+    if (from !== to) keys.addBytes('fs', buf, from, to);
   }
 
   parseLine(raw: string, _ctx: LineContext): LineResult {
