@@ -348,6 +348,20 @@ const fsLineArb = fc
   });
 
 describe('FreeswitchReader.parseBytes agrees with parseLine', () => {
+  it('makes every row it reads of one shape (the same properties in the same order, absent ones undefined)', () => {
+    const reader = createReader('freeswitch', {});
+    const shapes = new Set<string>();
+    fc.assert(
+      fc.property(fsLineArb, (line) => {
+        const buf = b(line);
+        const r = reader.parseBytes!(buf, 0, buf.length, isCleanAscii(buf, buf.length));
+        if (r !== null && r !== 'skip') shapes.add(Object.keys(r).join(','));
+      }),
+      { numRuns: 3000 },
+    );
+    expect([...shapes]).toEqual(['ts,caller,called,outcome,talkSec,attestation,source,callerText,calledText,q850,ringMs,blockEngine,trunk,fields,context,keys']);
+  });
+
   it('on mutated cdr_csv lines', () => {
     agreeOnMany('freeswitch', fsLineArb);
     expect(agree(createReader('freeswitch', {}), FS_GOOD.map(quote).join(','))).toBe('fast');
