@@ -35,8 +35,11 @@ import { outcomeFromSip } from '../../model/outcome.js';
 import type { RawCall } from '../../model/types.js';
 import { ReaderKit, SKIP, parseAttestation, reject, withDefaults } from './common.js';
 import { parseDirection } from '../../classify/direction.js';
-import { pushKey } from '../../classify/callKeys.js';
+import { keyHash } from '../../classify/callKeys.js';
 import { BytesMemo, ascii, skipSpace, trimEnd } from '../bytes.js';
+
+/** The call id's fast hash, read into each INVITE's keys. */
+const K = new Uint32Array(2);
 
 export type { KamailioOptions };
 
@@ -187,30 +190,33 @@ export class KamailioReader implements Reader {
     if (!calledText) return reject('missing_field', `Key ${this.k.calleeKey} (called number) is missing or empty: add it to acc log_extra.`);
 
     const oc = outcomeFromSip(code, { reasonPhrase: kv.getFew('reason') });
+    keyHash(K, 'sip', callId);
+    const from = this.k.sourceKey ? kv.getFew(this.k.sourceKey) : undefined;
+    const trunk = kv.getFew(this.k.domainKey);
+    const carrier = this.k.carrierKey ? kv.get(this.k.carrierKey) : undefined;
+    // One object of one shape (absent values undefined: no reader of a RawCall tells the two apart), so nothing is
+    // added to it later; the caller and called fields are filled in place by the reader kit.
     const rec: RawCall = {
       ts,
       caller: '',
+      callerText: undefined,
       called: '',
+      calledText: undefined,
       outcome: oc.outcome,
       sipCode: code,
       talkSec: 0,
       attestation: parseAttestation(this.k.attestKey ? kv.get(this.k.attestKey) : undefined),
       source: 'kamailio',
+      fields: this.fields,
+      keys: [K[0], K[1]],
+      direction: parseDirection(this.k.directionKey ? kv.get(this.k.directionKey) : undefined) || undefined,
+      inTrunk: from || undefined,
+      blockEngine: oc.blockEngine || undefined,
+      trunk: trunk || undefined,
+      carrier: carrier || undefined,
     };
     kit.caller(rec, callerText);
     kit.calledInto(rec, calledText);
-    rec.fields = this.fields;
-    rec.keys = [];
-    pushKey(rec.keys, 'sip', callId);
-    const direction = parseDirection(this.k.directionKey ? kv.get(this.k.directionKey) : undefined);
-    if (direction) rec.direction = direction;
-    const from = this.k.sourceKey ? kv.getFew(this.k.sourceKey) : undefined;
-    if (from) rec.inTrunk = from;
-    if (oc.blockEngine) rec.blockEngine = oc.blockEngine;
-    const trunk = kv.getFew(this.k.domainKey);
-    if (trunk) rec.trunk = trunk;
-    const carrier = this.k.carrierKey ? kv.get(this.k.carrierKey) : undefined;
-    if (carrier) rec.carrier = carrier;
 
     if (failureKey !== null) {
       this.remember(failureKey);
