@@ -448,6 +448,26 @@ describe('KamailioReader.parseBytes agrees with parseLine', () => {
     expect(fast / total).toBeGreaterThan(0.5); // not vacuous: most lines take the byte path
   });
 
+  it('makes every call record of one shape (the same properties in the same order, absent ones undefined)', () => {
+    const shapes = new Set<string>();
+    fc.assert(
+      fc.property(fc.array(kamLineArb, { minLength: 1, maxLength: 60 }), (lines) => {
+        const reader = createReader('kamailio', { timezone: 'UTC' });
+        const records: RawCall[] = [];
+        for (const line of lines) {
+          const buf = b(line);
+          const r = reader.parseBytes!(buf, 0, buf.length, isCleanAscii(buf, buf.length));
+          const got = r === null ? reader.parseLine(line, { file: 't', line: 1 }) : r === 'skip' ? null : { kind: 'records', records: r as RawCall[] };
+          if (got !== null && got.kind === 'records') records.push(...got.records);
+        }
+        records.push(...reader.flush!()); // the answered calls still waiting for their BYE
+        for (const rec of records) shapes.add(Object.keys(rec).join(','));
+      }),
+      { numRuns: 300 },
+    );
+    expect([...shapes]).toEqual(['ts,caller,callerText,called,calledText,outcome,sipCode,talkSec,attestation,source,fields,keys,direction,inTrunk,blockEngine,trunk,carrier']);
+  });
+
   it('on the Kamailio fixtures (real captures among them), every line but the rejected ones through the byte path', () => {
     const dir = new URL('../fixtures/kamailio/', import.meta.url).pathname;
     let total = 0;
