@@ -1,7 +1,7 @@
 import type { WindowName } from '../model/types.js';
 import type { NumberSeen } from '../store/db.js';
 import { addAt, emptyVector, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from './vector.js';
-import type { WindowSet } from './windows.js';
+import type { PairRows, RowShare, WindowSet } from './windows.js';
 
 /**
  * The windows a number's per-carrier sums are kept for: every tracked one but 1h, which nothing reads per carrier
@@ -23,10 +23,27 @@ export interface NumberView {
   foldedCarriers?: number;
 }
 
-/** A NumberView as takeSnapshot makes it: its sums are rows of the snapshot's slabs. */
+/**
+ * A NumberView as takeSnapshot makes it: its own sums are rows of the snapshot's slabs; a carrier's are the live
+ * windows' rows, shared copy-on-write (PairRows), or a slab row when the number's carriers are folded (or the
+ * WindowSet shares none: test doubles).
+ */
 interface SlabNumberView extends NumberView {
   windows: SlabWindows;
-  carriers: Map<string, SlabWindows>;
+  carriers: Map<string, SlabWindows | PairRows>;
+}
+
+/** The windows' rows for a snapshot's carriers, when the WindowSet shares them (a test double may not). */
+function shareOf(windows: WindowSet, carrierNames: WindowName[]): RowShare | null {
+  return typeof windows.shareRows === 'function' ? windows.shareRows(carrierNames) : null;
+}
+
+/**
+ * A number × carrier record for the snapshot: the pair's own rows (shared) when the carrier is the pair alone,
+ * else a slab row the caller adds the folded pairs into.
+ */
+function carrierRecord(share: RowShare | null, folded: boolean, id: number, carrierNames: WindowName[], carrierSlots: WindowSlots, slab: VectorSlab): SlabWindows | PairRows {
+  return share !== null && !folded ? share.rowsOf(id) : slabWindows(carrierNames, carrierSlots, slab);
 }
 
 export interface Snapshot {
@@ -232,16 +249,17 @@ export function takeSnapshot(
   };
   for (const number of known) view(number);
   const plan = foldPlan(windows, names[names.length - 1]!, max);
+  const share = shareOf(windows, carrierNames);
   for (const name of names) {
-    windows.forEach(name, (number, carrier, sums, o) => {
+    windows.forEach(name, (number, carrier, sums, o, id) => {
       const n = view(number);
       addRow(n.windows, name, sums, o);
       const fold = plan.get(number);
       const key = fold && !fold.keep.has(carrier) ? OTHER_CARRIER : carrier;
       let c = n.carriers.get(key);
       // Made in the first window the pair is in (1h included): the Map's order is the one consumers have always seen.
-      if (!c) n.carriers.set(key, (c = slabWindows(carrierNames, carrierSlots, slab)));
-      addRow(c, name, sums, o);
+      if (!c) n.carriers.set(key, (c = carrierRecord(share, fold !== undefined, id, carrierNames, carrierSlots, slab)));
+      if (c instanceof SlabWindows) addRow(c, name, sums, o);
       let pc = carriers.get(carrier);
       if (!pc) carriers.set(carrier, (pc = emptyWindows(names)));
       addAt(pc[name], sums, o);
@@ -276,11 +294,11 @@ export function updateSnapshot(
 ): Snapshot {
   const max = maxCarriersOf(o);
   const names = windows.names();
-  // About 3 windows + 3 carriers × 3 windows per number: slabs no bigger than the update needs.
+  // A number's own windows (its carriers read the windows' rows: PairRows): slabs no bigger than the update needs.
   const slots = slotsOf(names);
   const carrierNames = carrierNamesOf(names);
   const carrierSlots = slotsOf(carrierNames);
-  const slab = new VectorSlab(Math.min(1024, Math.max(16, changed.size * 12)));
+  const slab = new VectorSlab(Math.min(1024, Math.max(16, changed.size * names.length)));
   const fresh = new Map<string, SlabNumberView>();
   for (const number of changed) {
     const s = seen.get(number);
@@ -297,8 +315,9 @@ export function updateSnapshot(
   for (const number of known()) put(number);
   const carriers = new Map<string, Record<WindowName, Vector>>();
   const plan = foldPlan(windows, names[names.length - 1]!, max, fresh);
+  const share = shareOf(windows, carrierNames);
   for (const name of names) {
-    windows.forEach(name, (number, carrier, sums, o) => {
+    windows.forEach(name, (number, carrier, sums, o, id) => {
       put(number);
       let pc = carriers.get(carrier);
       if (!pc) carriers.set(carrier, (pc = emptyWindows(names)));
@@ -310,8 +329,8 @@ export function updateSnapshot(
       const key = fold && !fold.keep.has(carrier) ? OTHER_CARRIER : carrier;
       let c = n.carriers.get(key);
       // Made in the first window the pair is in (1h included): the Map's order is the one consumers have always seen.
-      if (!c) n.carriers.set(key, (c = slabWindows(carrierNames, carrierSlots, slab)));
-      addRow(c, name, sums, o);
+      if (!c) n.carriers.set(key, (c = carrierRecord(share, fold !== undefined, id, carrierNames, carrierSlots, slab)));
+      if (c instanceof SlabWindows) addRow(c, name, sums, o);
     });
   }
   if (missing) return takeSnapshot(windows, seen, poolOf, known(), o);

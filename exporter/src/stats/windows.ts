@@ -30,6 +30,8 @@ class PairIds {
   readonly key: string[] = [];
   private holders = new Int32Array(1024);
   private readonly free: number[] = [];
+  /** The snapshot record reading the pair's live rows, by id (RowShare): copied out before a shared window changes them. */
+  readonly sharer: Array<PairRows | undefined> = [];
 
   /** One past the highest id given out: every window's arrays cover ids below it. */
   get size(): number {
@@ -66,8 +68,16 @@ class PairIds {
   }
 }
 
-/** What WindowSet.forEach hands each pair: its strings and its sums at `sums[offset…offset + FIELDS)`. */
-export type PairVisitor = (number: string, carrier: string, sums: Float64Array, offset: number) => void;
+/** What WindowSet.forEach hands each pair: its strings, its sums at `sums[offset…offset + FIELDS)` and its id (RowShare.rowsOf). */
+export type PairVisitor = (number: string, carrier: string, sums: Float64Array, offset: number, id: number) => void;
+
+/** Before a shared window changes pair `id`'s row: the record reading it in place (if any) takes its own copy. */
+function detach(pairs: PairIds, id: number): void {
+  const r = pairs.sharer[id];
+  if (r === undefined) return;
+  r.detach();
+  pairs.sharer[id] = undefined;
+}
 
 class Window {
   /** Sums by pair id (FIELDS each); a row is zeroed when the window takes the pair. */
@@ -80,7 +90,14 @@ class Window {
   private slotOf = new Int32Array(0);
   held = 0;
   edge = Number.NaN;
+  /** Snapshots read this window's rows in place (RowShare): a row is copied out to them before it changes. */
+  shared = false;
   constructor(readonly name: WindowName, readonly widthMs: number, private readonly touched: Set<string>, private readonly pairs: PairIds) {}
+
+  /** Whether the window holds pair `id` (its row counts). */
+  holds(id: number): boolean {
+    return id < this.slotOf.length && this.slotOf[id] >= 0;
+  }
 
   clear(): void {
     for (let i = 0; i < this.orderLength; i++) {
@@ -96,7 +113,7 @@ class Window {
     const { order, pairs } = this;
     for (let i = 0; i < this.orderLength; i++) {
       const id = order[i];
-      if (id >= 0) visit(pairs.number[id], pairs.carrier[id], this.sums, id * FIELDS);
+      if (id >= 0) visit(pairs.number[id], pairs.carrier[id], this.sums, id * FIELDS, id);
     }
   }
 
@@ -107,8 +124,9 @@ class Window {
     if (id === undefined || id >= this.slotOf.length || this.slotOf[id] < 0) {
       if (sign < 0) return;
       id = this.pairs.hold(d.number, d.carrier, key);
+      if (this.shared) detach(this.pairs, id);
       this.take(id);
-    }
+    } else if (this.shared) detach(this.pairs, id);
     const o = id * FIELDS;
     const sums = this.sums;
     const v = d.v;
@@ -167,6 +185,133 @@ class Window {
 }
 
 /**
+ * Snapshots' per-pair sums read from the live windows' rows instead of copies (copy-on-write): a record (PairRows)
+ * reads the rows in place while they stay as they were when it was made, and takes its own copy of them just before a
+ * shared window changes one (Window.apply, WindowSet.build). At 10k numbers the copies were ~21 MB of slab for ~36k
+ * pairs; in place, a pair costs its record. One record per pair reads in place at a time (PairIds.sharer): while it
+ * does, the pair's rows are what it was made from, so the next snapshot is handed the same record (rowsOf).
+ */
+/** What a RowShare reads of a window and of the pair ids. */
+export interface SharedWindow {
+  readonly sums: Float64Array;
+  holds(id: number): boolean;
+}
+interface Sharers {
+  readonly sharer: Array<PairRows | undefined>;
+}
+
+export class RowShare {
+  /** Slot by window name (untracked: absent): the order of `windows`, as a record's own copy lays them out. */
+  readonly slots: Partial<Record<WindowName, number>> = {};
+  private chunk = new Float64Array(0);
+  private used = 0;
+
+  constructor(
+    readonly names: readonly WindowName[],
+    readonly windows: readonly SharedWindow[],
+    private readonly pairs: Sharers,
+  ) {
+    names.forEach((n, i) => (this.slots[n] = i));
+  }
+
+  /** The record of pair `id`'s sums in these windows now (the one already reading them in place, if any). */
+  rowsOf(id: number): PairRows {
+    const cur = this.pairs.sharer[id];
+    if (cur !== undefined) return cur;
+    let held = 0;
+    for (let i = 0; i < this.windows.length; i++) if (this.windows[i].holds(id)) held |= 1 << i;
+    const r = new PairRows(this, id, held);
+    this.pairs.sharer[id] = r;
+    return r;
+  }
+
+  /** Room for one record's own rows (zeroed), cut from chunks shared by a few hundred records. */
+  take(): { chunk: Float64Array; offset: number } {
+    const need = this.windows.length * FIELDS;
+    if (this.used + need > this.chunk.length) {
+      this.chunk = new Float64Array(need * 256);
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used += need;
+    return { chunk: this.chunk, offset };
+  }
+
+  /** Every record reading in place takes its copy (the windows are about to be rebuilt). */
+  detachAll(): void {
+    const sharer = this.pairs.sharer;
+    for (let id = 0; id < sharer.length; id++) {
+      const r = sharer[id];
+      if (r === undefined) continue;
+      r.detach();
+      sharer[id] = undefined;
+    }
+  }
+}
+
+/**
+ * One pair's sums in a RowShare's windows, as they were when the record was made; a window it was not held in reads
+ * zero, an untracked one undefined. While attached a read copies the live row (a fresh array: a view of the live
+ * row would change under a reader that kept it); detached, it is a view of the record's own copy. Windows are
+ * getters: read them by name.
+ */
+export class PairRows implements Record<WindowName, Vector> {
+  private own: Float64Array | null = null;
+  private ownOffset = 0;
+
+  constructor(
+    private readonly share: RowShare,
+    private readonly id: number,
+    /** Bit i: windows[i] held the pair when the record was made. */
+    private readonly held: number,
+  ) {}
+
+  /** Whether it still reads the live rows (tests). */
+  get attached(): boolean {
+    return this.own === null;
+  }
+
+  /** Copy the held rows out of the live windows (RowShare: before one of them changes). */
+  detach(): void {
+    if (this.own !== null) return;
+    const { chunk, offset } = this.share.take();
+    const ws = this.share.windows;
+    const from = this.id * FIELDS;
+    for (let i = 0; i < ws.length; i++) if (this.held & (1 << i)) chunk.set(ws[i].sums.subarray(from, from + FIELDS), offset + i * FIELDS);
+    this.own = chunk;
+    this.ownOffset = offset;
+  }
+
+  private view(name: WindowName): Vector {
+    const slot = this.share.slots[name];
+    if (slot === undefined) return undefined as unknown as Vector;
+    if (this.own !== null) {
+      const o = this.ownOffset + slot * FIELDS;
+      return this.own.subarray(o, o + FIELDS);
+    }
+    if (!(this.held & (1 << slot))) return new Float64Array(FIELDS);
+    const o = this.id * FIELDS;
+    return this.share.windows[slot].sums.slice(o, o + FIELDS);
+  }
+
+  get '1h'(): Vector {
+    return this.view('1h');
+  }
+  get '24h'(): Vector {
+    return this.view('24h');
+  }
+  get '48h'(): Vector {
+    return this.view('48h');
+  }
+  get '72h'(): Vector {
+    return this.view('72h');
+  }
+  get '7d'(): Vector {
+    return this.view('7d');
+  }
+}
+
+/**
  * Event-time sliding windows over the stored buckets. A window of width W evaluated at
  * `at` holds the calls that started in (at − W, at], to the bucket's resolution b: bucket
  * [s, s + b) counts when lowerEdge ≤ s ≤ upperEdge, with lowerEdge = floor((at − W) / b)·b + b
@@ -184,10 +329,26 @@ export class WindowSet {
   /** Numbers whose sums in some window may have changed since the last takeChanges() (after a build: every number). */
   private touched = new Set<string>();
   private rebuilt = true;
+  private readonly pairs = new PairIds();
+  private share: RowShare | null = null;
 
   constructor(private readonly store: Store, private readonly bucketMs: number, names: WindowName[] = ['1h', '24h', '48h', '72h', '7d']) {
-    const pairs = new PairIds();
-    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched, pairs));
+    this.windows = names.map((n) => new Window(n, WINDOWS[n], this.touched, this.pairs));
+  }
+
+  /**
+   * Share the rows of the windows `names` (tracked ones, in this order) with snapshots: RowShare. One set of names per
+   * WindowSet (the snapshot's per-carrier windows); asking with other names throws.
+   */
+  shareRows(names: readonly WindowName[]): RowShare {
+    const s = this.share;
+    if (s !== null) {
+      if (s.names.length !== names.length || s.names.some((n, i) => n !== names[i])) throw new Error(`rows already shared for ${s.names.join(',')}, not ${names.join(',')}`);
+      return s;
+    }
+    const ws = names.map((n) => this.window(n));
+    for (const w of ws) w.shared = true;
+    return (this.share = new RowShare(names, ws, this.pairs));
   }
 
   /** The numbers whose sums may have changed since the last call, or 'all' after a build; then starts afresh. */
@@ -204,6 +365,7 @@ export class WindowSet {
     this.rebuilt = true;
     this.at = at;
     this.upper = closed ? upperEdge(at, this.bucketMs) + this.bucketMs : Number.POSITIVE_INFINITY;
+    this.share?.detachAll(); // clear() leaves the rows as they are and a take copies out first: this only makes it not depend on that
     for (const w of this.windows) {
       w.clear();
       w.edge = lowerEdge(at, w.widthMs, this.bucketMs);

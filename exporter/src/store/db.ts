@@ -523,6 +523,8 @@ export class Store {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
+      // SQLite's own default page cache (2 MB), not the driver's 16 MB: for serve the file is in the OS cache anyway (an in-memory database is its cache: left as it is).
+      if (file !== ':memory:') this.db.pragma('cache_size = -2000');
     } catch (err) {
       throw new Error(`cannot open database ${file}: ${(err as Error).message}${openHint(file)}`);
     }
