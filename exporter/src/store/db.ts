@@ -161,6 +161,8 @@ export class MemoryBuckets {
   private readonly keyIds = new Map<string, Map<string, number>>();
   private readonly keyNumber: string[] = [];
   private readonly keyCarrier: string[] = [];
+  /** keysInOrder's answer for the keys there were then (keys are only ever added). */
+  private sortedKeys = new Int32Array(0);
   private ids = new Int32Array(1024);
   private times = new Float64Array(1024);
   private values = new Float64Array(1024 * FIELDS);
@@ -297,11 +299,23 @@ export class MemoryBuckets {
       addLogged(sums, id * FIELDS, cCode[i], cTalk[i]);
     }
     const out: BucketDelta[] = [];
-    for (let id = 0; id < keys; id++) {
+    for (const id of this.keysInOrder()) {
       if (hit[id] === 0) continue;
       out.push({ number: this.keyNumber[id], carrier: this.keyCarrier[id], bucket: from, v: sums.slice(id * FIELDS, id * FIELDS + FIELDS) });
     }
-    return out.sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : a.carrier < b.carrier ? -1 : a.carrier > b.carrier ? 1 : 0));
+    return out;
+  }
+
+  /**
+   * Key ids in (number, carrier) order, sorted again only when keys were added: a report sums five windows over
+   * the same keys, and sorting their rows by two strings each time was ~30 ms a window at 12,000 numbers.
+   */
+  private keysInOrder(): Int32Array {
+    if (this.sortedKeys.length === this.keyNumber.length) return this.sortedKeys;
+    const { keyNumber: numbers, keyCarrier: carriers } = this;
+    const ids = Array.from(numbers, (_, id) => id);
+    ids.sort((a, b) => (numbers[a] < numbers[b] ? -1 : numbers[a] > numbers[b] ? 1 : carriers[a] < carriers[b] ? -1 : carriers[a] > carriers[b] ? 1 : 0));
+    return (this.sortedKeys = Int32Array.from(ids));
   }
 
   /** As Store.bucketsBetween: every stored delta with a bucket in [from, to). */

@@ -4,6 +4,8 @@ import { Runtime } from '../../src/runtime.js';
 import { CarrierResolver } from '../../src/model/carrier.js';
 import { generate } from '../../src/bench/gen.js';
 import { tmp } from '../core/helpers.js';
+import { MemoryBuckets } from '../../src/store/db.js';
+import { FIELDS } from '../../src/stats/vector.js';
 
 // report keeps its 1-second buckets in process memory (store/db.ts MemoryBuckets, batches as
 // call logs); the windows, totals and pruning must read exactly as from SQLite.
@@ -59,5 +61,32 @@ describe('in-memory buckets (report) equal SQLite buckets', () => {
     expect(mem.store.sumBuckets(0, Number.MAX_SAFE_INTEGER)).toEqual(disk.store.sumBuckets(0, Number.MAX_SAFE_INTEGER));
     await mem.close();
     await disk.close();
+  });
+});
+
+describe('MemoryBuckets.sum', () => {
+  it('gives its rows in (number, carrier) order by code units while keys keep arriving out of order', () => {
+    const mem = new MemoryBuckets();
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const names = ['+12025550100', '+12025550101', '+442071234567', '+1202555010', 'b', 'B', 'é', 'z', ''];
+    const carriers = ['verizon', 'att', 'other', 'Tmobile', 'tmobile', 'unknown', 'ä'];
+    const expected = (from: number, to: number, added: { number: string; carrier: string; bucket: number }[]) =>
+      [...new Set(added.filter((b) => b.bucket >= from && b.bucket < to).map((b) => b.number + '\u0000' + b.carrier))]
+        .map((k) => k.split('\u0000'))
+        .sort(([n1, c1], [n2, c2]) => (n1 < n2 ? -1 : n1 > n2 ? 1 : c1 < c2 ? -1 : c1 > c2 ? 1 : 0));
+    const added: { number: string; carrier: string; bucket: number }[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 40; i++) {
+        const b = { number: names[rnd(names.length)], carrier: carriers[rnd(carriers.length)], bucket: rnd(100), v: new Float64Array(FIELDS).fill(1) };
+        mem.add(b);
+        added.push(b);
+      }
+      for (const [from, to] of [[0, 100], [30, 60], [99, 100]]) {
+        const rows = mem.sum(from, to);
+        expect(rows.map((r) => [r.number, r.carrier])).toEqual(expected(from, to, added));
+        for (const r of rows) expect(r.v[0]).toBe(added.filter((b) => b.number === r.number && b.carrier === r.carrier && b.bucket >= from && b.bucket < to).length);
+      }
+    }
   });
 });
