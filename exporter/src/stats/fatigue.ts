@@ -23,8 +23,6 @@ export const DEFAULT_MAX_DIALS = 1_000_000;
 export const DIAL_RETENTION_MS = 8 * 86_400_000;
 
 const DAY_SEC = 86_400;
-/** Dial indexes fit below this (config fatigue.max_dials ≤ 100,000,000). */
-const INDEX_SPAN = 2 ** 27;
 const WINDOW_SEC: Record<FatigueWindow, number> = { '24h': DAY_SEC, '7d': 7 * DAY_SEC };
 
 /**
@@ -189,27 +187,28 @@ const SLICE_DIALS = 1 << 16;
 function* fatigueSteps(log: Dials, at: number, o: FatigueOptions): Generator<void, FatigueSnapshot> {
   const atSec = Math.floor(at / 1000);
   const from = atSec - WINDOW_SEC['7d'] - DAY_SEC;
-  // The dials of the lookback, by start: sorted as numbers (start − from) · 2^27 + index, which a Float64Array sorts
-  // natively (no comparator), then read back as indexes. 2^27 > the largest fatigue.max_dials.
+  // The dials of the lookback, by start and then by index: a counting sort on the start second (the lookback is
+  // 8 days, 691,200 seconds), reading the dials in index order. Sorting (start, index) keys as doubles was ~70 ms
+  // for the held-out file's 856k dials, which are nearly but not exactly in start order.
+  const firstAt = new Uint32Array(atSec - from + 1);
   let m = 0;
   for (let i = 0; i < log.n; i++) {
     const t = log.ts[i];
-    if (t > from && t <= atSec) m++;
+    if (t > from && t <= atSec) {
+      firstAt[t - from]++;
+      m++;
+    }
   }
-  const keys = new Float64Array(m);
-  m = 0;
-  let sorted = true;
-  let prev = -1;
+  for (let second = 0, sum = 0; second < firstAt.length; second++) {
+    const c = firstAt[second];
+    firstAt[second] = sum;
+    sum += c;
+  }
+  const sel = new Uint32Array(m);
   for (let i = 0; i < log.n; i++) {
     const t = log.ts[i];
-    if (t <= from || t > atSec) continue;
-    const k = (t - from) * INDEX_SPAN + i;
-    if (k < prev) sorted = false;
-    keys[m++] = prev = k;
+    if (t > from && t <= atSec) sel[firstAt[t - from]++] = i;
   }
-  if (!sorted) keys.sort();
-  const sel = new Uint32Array(m);
-  for (let j = 0; j < m; j++) sel[j] = keys[j] % INDEX_SPAN;
 
   const poolNames: string[] = [];
   const poolIds = new Map<string, number>();

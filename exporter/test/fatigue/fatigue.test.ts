@@ -88,6 +88,24 @@ describe('recipient fatigue', () => {
     );
   });
 
+  it('equals the plain loop with dials on the edges of the lookback, windows and cap, many in one second', () => {
+    // The lookback (8 days before `at`, exclusive) is sorted by start second: each edge, a second either side.
+    const edges = [8 * DAY, 7 * DAY, DAY, 0].flatMap((back) => [AT_SEC - back - 1, AT_SEC - back, AT_SEC - back + 1]);
+    const edgeDial = fc.record({
+      number: fc.constantFrom('+12025550101', '+12025550102', '+12025550103'),
+      consumer: fc.integer({ min: 1, max: 4 }),
+      ts: fc.oneof(fc.constantFrom(...edges), fc.integer({ min: AT_SEC - 8 * DAY - 2, max: AT_SEC + 2 })),
+    });
+    fc.assert(
+      fc.property(fc.array(edgeDial, { maxLength: 200 }), (dials) => {
+        const snap = fatigueAt(logOf(dials), AT, { poolOf, capOf });
+        expect(Object.fromEntries(snap.numbers)).toEqual(Object.fromEntries(reference(dials, (d) => d.number, (n) => capOf(poolOf(n)))));
+        expect(Object.fromEntries(snap.pools)).toEqual(Object.fromEntries(reference(dials, (d) => poolOf(d.number), capOf)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a campaign that re-dials the same consumers 5 times a day is over the cap; one call a day each is not', () => {
     const dials: Dial[] = [];
     // +…101 calls consumers 1–4 five times each today (hourly); +…102 calls consumers 10–19 once a day all week.
