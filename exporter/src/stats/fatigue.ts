@@ -394,7 +394,24 @@ function* pass(log: Dials, sel: Uint32Array, atSec: number, scopeOf: Uint32Array
     for (; end < total && recs[end] === h; end += REC) {
       collided ||= recs[end + 1] !== recs[r + 1] || recs[end + 2] !== recs[r + 2] || recs[end + 3] !== recs[r + 3];
     }
-    if (!collided) countPair(null, r, end);
+    if (end === r + REC) {
+      // A pair of one dial (most of a dialer's): never over the cap (every cap is ≥ 1). Counted as countPair does,
+      // without its call: no dial over the cap leaves `lastOver` at 0.
+      const scope = recs[r + 1];
+      const ts = recs[r + 4];
+      const c = scope * 8;
+      seen[scope] = 1;
+      if (ts > from7d) {
+        counts[c]++;
+        counts[c + 4]++;
+      }
+      if (ts > from24) {
+        counts[c + 2]++;
+        counts[c + 5]++;
+      }
+      if (0 > from7d) counts[c + 6]++;
+      if (0 > from24) counts[c + 7]++;
+    } else if (!collided) countPair(null, r, end);
     else {
       // Each pair of the run in turn: the first record left decides the pair; the others wait for the next turn.
       let rest: number[] = [];

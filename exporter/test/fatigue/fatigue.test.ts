@@ -106,6 +106,22 @@ describe('recipient fatigue', () => {
     );
   });
 
+  it('equals the plain loop when most consumers are dialled once (pairs of one dial), some again', () => {
+    const sparseDial = fc.record({
+      number: fc.constantFrom('+12025550101', '+12025550102', '+12025550103', '+12025550104'),
+      consumer: fc.oneof(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 3 })),
+      ts: fc.integer({ min: AT_SEC - 9 * DAY, max: AT_SEC + 60 }),
+    });
+    fc.assert(
+      fc.property(fc.array(sparseDial, { maxLength: 200 }), (dials) => {
+        const snap = fatigueAt(logOf(dials), AT, { poolOf, capOf });
+        expect(Object.fromEntries(snap.numbers)).toEqual(Object.fromEntries(reference(dials, (d) => d.number, (n) => capOf(poolOf(n)))));
+        expect(Object.fromEntries(snap.pools)).toEqual(Object.fromEntries(reference(dials, (d) => poolOf(d.number), capOf)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a campaign that re-dials the same consumers 5 times a day is over the cap; one call a day each is not', () => {
     const dials: Dial[] = [];
     // +…101 calls consumers 1–4 five times each today (hourly); +…102 calls consumers 10–19 once a day all week.
