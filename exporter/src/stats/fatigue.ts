@@ -255,12 +255,14 @@ const REC = 5;
 /**
  * Records of `stride` words ordered by their first word (unsigned 32-bit), equal keys in their order: a radix
  * sort on 11-bit digits (three passes, 2,048 buckets: few enough write streams to stay in cache), moving the
- * records themselves so that what reads them afterwards reads memory in order. Returns a new array.
+ * records themselves so that what reads them afterwards reads memory in order. Returns a new array, unless
+ * `overwrite`: then `records` is the sort's scratch (left in no useful order) and may be what is returned.
  */
-export function sortRecordsByKey(records: Uint32Array, stride: number): Uint32Array {
+export function sortRecordsByKey(records: Uint32Array, stride: number, overwrite = false): Uint32Array {
   const m = Math.floor(records.length / stride);
-  let from = records.slice(0, m * stride);
-  let to = new Uint32Array(m * stride);
+  // The pass's records are its own: sorting them where they are spares a 17 MB copy of 856k dials per pass.
+  let from: Uint32Array = overwrite ? records.subarray(0, m * stride) : records.slice(0, m * stride);
+  let to: Uint32Array = new Uint32Array(m * stride);
   // The three digits' counts in one read of the keys, not one read per digit.
   const counts = [new Uint32Array(1 << 11), new Uint32Array(1 << 11), new Uint32Array(1 << 11)];
   const [low, mid, high] = counts;
@@ -328,7 +330,7 @@ function* pass(log: Dials, sel: Uint32Array, atSec: number, scopeOf: Uint32Array
     unsorted[r + 3] = los[i];
     unsorted[r + 4] = starts[i];
   }
-  const recs = sortRecordsByKey(unsorted, REC);
+  const recs = sortRecordsByKey(unsorted, REC, true);
   yield;
   const from24 = atSec - WINDOW_SEC['24h'];
   const from7d = atSec - WINDOW_SEC['7d'];

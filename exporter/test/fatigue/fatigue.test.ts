@@ -205,8 +205,11 @@ describe('sortRecordsByKey', () => {
         const records = Uint32Array.from(keys.flatMap((k, j) => words(k, j)));
         const expected = keys.map((_, j) => j).sort((a, b) => keys[a] - keys[b] || a - b).flatMap((j) => words(keys[j], j));
         expect(Array.from(sortRecordsByKey(records, 5))).toEqual(expected);
+        // Sorting the records where they are: the same order.
+        expect(Array.from(sortRecordsByKey(records.slice(), 5, true))).toEqual(expected);
         // A trailing partial record is left out, as with any width.
         expect(Array.from(sortRecordsByKey(Uint32Array.from([...records, 1, 2]), 5))).toEqual(expected);
+        expect(Array.from(sortRecordsByKey(Uint32Array.from([...records, 1, 2]), 5, true))).toEqual(expected);
       }),
       { numRuns: 300 },
     );
