@@ -37,7 +37,10 @@ export function* indentedJsonChunks(value: unknown): Generator<string> {
         // [x] under a key of a top-level object puts x at depth 2, indented as in the whole:
         // '{\n  "a": [\n    ' … '\n  ]\n}' (and an element JSON leaves out becomes null there, as in the whole).
         const wrapped = JSON.stringify({ a: [element] }, null, 2);
-        yield (i++ === 0 ? '' : ',\n    ') + wrapped.slice(15, -6);
+        // The separator a piece of its own: joined to the element's text it would make a string that has to be
+        // copied whole before it is encoded (~40 % of the encoding's time at 121 MB).
+        if (i++ > 0) yield ',\n    ';
+        yield wrapped.slice(15, -6);
       }
       // No element (a StreamedArray can only tell by being read): `"key": []` as JSON says an empty array.
       yield i > 0 ? '\n  ]' : `${members++ === 0 ? '{\n  ' : ',\n  '}${JSON.stringify(key)}: []`;
@@ -46,7 +49,8 @@ export function* indentedJsonChunks(value: unknown): Generator<string> {
     // {key: v} puts the member at depth 1 as in the whole: '{\n  ' … '\n}'; '{}' when JSON leaves it out.
     const wrapped = JSON.stringify({ [key]: v }, null, 2);
     if (wrapped === '{}') continue;
-    yield (members++ === 0 ? '{\n  ' : ',\n  ') + wrapped.slice(4, -2);
+    yield members++ === 0 ? '{\n  ' : ',\n  ';
+    yield wrapped.slice(4, -2);
   }
   yield members === 0 ? '{}' : '\n}';
 }
