@@ -155,7 +155,7 @@ export type StreamedReportJson = Omit<ReportJson, 'numbers'> & { numbers: Stream
 
 /** One-shot assessment: the files go through the same readers and windows as `serve`, into an in-memory database. */
 export async function runReport(paths: string[], flags: ReportFlags): Promise<ReportRun> {
-  return (await assess(paths, flags, false)) as ReportRun;
+  return (await oneShotRun(paths, flags, false)) as ReportRun;
 }
 
 /**
@@ -163,10 +163,11 @@ export async function runReport(paths: string[], flags: ReportFlags): Promise<Re
  * so none outlives its own piece of text (12,000 numbers held until the end were ~1 s of garbage collection).
  */
 export async function runReportStreamed(paths: string[], flags: ReportFlags): Promise<ReportRun<StreamedReportJson>> {
-  return (await assess(paths, flags, true)) as ReportRun<StreamedReportJson>;
+  return (await oneShotRun(paths, flags, true)) as ReportRun<StreamedReportJson>;
 }
 
-async function assess(paths: string[], flags: ReportFlags, streamed: boolean): Promise<ReportRun<ReportJson | StreamedReportJson>> {
+/** runReport and runReportStreamed: `streamed` says which JSON. */
+async function oneShotRun(paths: string[], flags: ReportFlags, streamed: boolean): Promise<ReportRun<ReportJson | StreamedReportJson>> {
   const c = configFrom(flags);
   const format = checkFormat(flags.format);
   let at: number | undefined;
