@@ -75,7 +75,11 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 function windowsJson(w: Partial<Record<WindowName, Vector>>, names = JSON_WINDOWS): Record<string, Kpis> {
   const out: Record<string, Kpis> = {};
-  for (const n of names) if (w[n]) out[n] = kpisOf(w[n]);
+  for (const n of names) {
+    // Read once: a snapshot's window is a getter that makes a new view each time (stats/snapshot.ts SlabWindows).
+    const v = w[n];
+    if (v) out[n] = kpisOf(v);
+  }
   return out;
 }
 
