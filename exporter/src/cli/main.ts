@@ -60,10 +60,19 @@ common(
     .option('--labels <file>', 'engine-label snapshots CSV (number,engine,label,checked_at[,reports])')
     .option('--shard <i/n>', 'assess only caller numbers with hash mod n = i (0 ≤ i < n)'),
 ).action(async (paths: string[], opts) => {
-  const { runReport, reportCsv, reportTable, reportExitCode, explainNumber } = await import('./report.js');
+  const { runReport, runReportStreamed, reportCsv, reportTable, reportExitCode, explainNumber } = await import('./report.js');
   if (opts.json && opts.csv) {
     process.stderr.write('numrep: --json and --csv: choose one\n');
     process.exit(2);
+  }
+  if (opts.json && opts.explain === undefined) {
+    // Each number's entry is made as it is written, and then let go (cli/report.ts runReportStreamed).
+    const result = await runReportStreamed(paths, opts);
+    const { indentedJsonChunks, writePiecesUtf8 } = await import('./jsonChunks.js');
+    writePiecesUtf8(indentedJsonChunks(result.json), (chunk) => process.stdout.write(chunk));
+    process.stdout.write('\n');
+    process.exitCode = reportExitCode(result, { allowRejects: opts.allowRejects === true });
+    return;
   }
   const result = await runReport(paths, opts);
   const { json } = result;

@@ -24,7 +24,11 @@ const ENGINE_WINDOWS: WindowName[] = ['24h', '48h', '72h', '7d'];
 
 function windowKpis(w: Partial<Record<WindowName, import('../stats/vector.js').Vector>>): Partial<Record<WindowName, Kpis>> {
   const out: Partial<Record<WindowName, Kpis>> = {};
-  for (const name of ENGINE_WINDOWS) if (w[name]) out[name] = kpisOf(w[name]);
+  for (const name of ENGINE_WINDOWS) {
+    // Read once: a snapshot's window is a getter that makes a new view each time (stats/snapshot.ts SlabWindows).
+    const v = w[name];
+    if (v) out[name] = kpisOf(v);
+  }
   return out;
 }
 
@@ -66,14 +70,16 @@ export function snapshotEvents(carriers: Snapshot['carriers'], config: Reputatio
 export function assessView(v: NumberView, snap: Pick<Snapshot, 'at' | 'carriers'>, o: EvaluateOptions = {}): Assessment {
   const reg = o.registered?.get(v.number);
   const firstSeen = reg !== undefined && (v.firstSeen === null || reg < v.firstSeen) ? reg : v.firstSeen;
+  const w48 = v.windows['48h'];
+  const w72 = v.windows['72h'];
   return assessNumber(
     {
       number: v.number,
       windows: {
         '1h': kpisOf(v.windows['1h']),
         '24h': kpisOf(v.windows['24h']),
-        '48h': v.windows['48h'] ? kpisOf(v.windows['48h']) : null,
-        '72h': v.windows['72h'] ? kpisOf(v.windows['72h']) : null,
+        '48h': w48 ? kpisOf(w48) : null,
+        '72h': w72 ? kpisOf(w72) : null,
         '7d': kpisOf(v.windows['7d']),
       },
       carriers: carrierKpis(v),

@@ -23,8 +23,6 @@ export const DEFAULT_MAX_DIALS = 1_000_000;
 export const DIAL_RETENTION_MS = 8 * 86_400_000;
 
 const DAY_SEC = 86_400;
-/** Dial indexes fit below this (config fatigue.max_dials ≤ 100,000,000). */
-const INDEX_SPAN = 2 ** 27;
 const WINDOW_SEC: Record<FatigueWindow, number> = { '24h': DAY_SEC, '7d': 7 * DAY_SEC };
 
 /**
@@ -189,27 +187,28 @@ const SLICE_DIALS = 1 << 16;
 function* fatigueSteps(log: Dials, at: number, o: FatigueOptions): Generator<void, FatigueSnapshot> {
   const atSec = Math.floor(at / 1000);
   const from = atSec - WINDOW_SEC['7d'] - DAY_SEC;
-  // The dials of the lookback, by start: sorted as numbers (start − from) · 2^27 + index, which a Float64Array sorts
-  // natively (no comparator), then read back as indexes. 2^27 > the largest fatigue.max_dials.
+  // The dials of the lookback, by start and then by index: a counting sort on the start second (the lookback is
+  // 8 days, 691,200 seconds), reading the dials in index order. Sorting (start, index) keys as doubles was ~70 ms
+  // for the held-out file's 856k dials, which are nearly but not exactly in start order.
+  const firstAt = new Uint32Array(atSec - from + 1);
   let m = 0;
   for (let i = 0; i < log.n; i++) {
     const t = log.ts[i];
-    if (t > from && t <= atSec) m++;
+    if (t > from && t <= atSec) {
+      firstAt[t - from]++;
+      m++;
+    }
   }
-  const keys = new Float64Array(m);
-  m = 0;
-  let sorted = true;
-  let prev = -1;
+  for (let second = 0, sum = 0; second < firstAt.length; second++) {
+    const c = firstAt[second];
+    firstAt[second] = sum;
+    sum += c;
+  }
+  const sel = new Uint32Array(m);
   for (let i = 0; i < log.n; i++) {
     const t = log.ts[i];
-    if (t <= from || t > atSec) continue;
-    const k = (t - from) * INDEX_SPAN + i;
-    if (k < prev) sorted = false;
-    keys[m++] = prev = k;
+    if (t > from && t <= atSec) sel[firstAt[t - from]++] = i;
   }
-  if (!sorted) keys.sort();
-  const sel = new Uint32Array(m);
-  for (let j = 0; j < m; j++) sel[j] = keys[j] % INDEX_SPAN;
 
   const poolNames: string[] = [];
   const poolIds = new Map<string, number>();
@@ -256,27 +255,51 @@ const REC = 5;
 /**
  * Records of `stride` words ordered by their first word (unsigned 32-bit), equal keys in their order: a radix
  * sort on 11-bit digits (three passes, 2,048 buckets: few enough write streams to stay in cache), moving the
- * records themselves so that what reads them afterwards reads memory in order. Returns a new array.
+ * records themselves so that what reads them afterwards reads memory in order. Returns a new array, unless
+ * `overwrite`: then `records` is the sort's scratch (left in no useful order) and may be what is returned.
  */
-export function sortRecordsByKey(records: Uint32Array, stride: number): Uint32Array {
+export function sortRecordsByKey(records: Uint32Array, stride: number, overwrite = false): Uint32Array {
   const m = Math.floor(records.length / stride);
-  let from = records.slice(0, m * stride);
-  let to = new Uint32Array(m * stride);
-  const offsets = new Uint32Array(1 << 11);
-  for (const shift of [0, 11, 22]) {
-    offsets.fill(0);
-    for (let r = 0; r < from.length; r += stride) offsets[(from[r] >>> shift) & 0x7ff]++;
+  // The pass's records are its own: sorting them where they are spares a 17 MB copy of 856k dials per pass.
+  let from: Uint32Array = overwrite ? records.subarray(0, m * stride) : records.slice(0, m * stride);
+  let to: Uint32Array = new Uint32Array(m * stride);
+  // The three digits' counts in one read of the keys, not one read per digit.
+  const counts = [new Uint32Array(1 << 11), new Uint32Array(1 << 11), new Uint32Array(1 << 11)];
+  const [low, mid, high] = counts;
+  for (let r = 0; r < from.length; r += stride) {
+    const key = from[r];
+    low[key & 0x7ff]++;
+    mid[(key >>> 11) & 0x7ff]++;
+    high[key >>> 22]++;
+  }
+  for (let digit = 0; digit < 3; digit++) {
+    const shift = digit * 11;
+    const offsets = counts[digit];
     let sum = 0;
     for (let d = 0; d < offsets.length; d++) {
       const c = offsets[d];
       offsets[d] = sum * stride;
       sum += c;
     }
-    for (let r = 0; r < from.length; r += stride) {
-      const d = (from[r] >>> shift) & 0x7ff;
-      const w = offsets[d];
-      offsets[d] = w + stride;
-      for (let k = 0; k < stride; k++) to[w + k] = from[r + k];
+    if (stride === REC) {
+      // A pass's records, word by word without the inner loop: ~25 % less time for the sort.
+      for (let r = 0; r < from.length; r += REC) {
+        const d = (from[r] >>> shift) & 0x7ff;
+        const w = offsets[d];
+        offsets[d] = w + REC;
+        to[w] = from[r];
+        to[w + 1] = from[r + 1];
+        to[w + 2] = from[r + 2];
+        to[w + 3] = from[r + 3];
+        to[w + 4] = from[r + 4];
+      }
+    } else {
+      for (let r = 0; r < from.length; r += stride) {
+        const d = (from[r] >>> shift) & 0x7ff;
+        const w = offsets[d];
+        offsets[d] = w + stride;
+        for (let k = 0; k < stride; k++) to[w + k] = from[r + k];
+      }
     }
     [from, to] = [to, from];
   }
@@ -307,7 +330,7 @@ function* pass(log: Dials, sel: Uint32Array, atSec: number, scopeOf: Uint32Array
     unsorted[r + 3] = los[i];
     unsorted[r + 4] = starts[i];
   }
-  const recs = sortRecordsByKey(unsorted, REC);
+  const recs = sortRecordsByKey(unsorted, REC, true);
   yield;
   const from24 = atSec - WINDOW_SEC['24h'];
   const from7d = atSec - WINDOW_SEC['7d'];
@@ -373,7 +396,24 @@ function* pass(log: Dials, sel: Uint32Array, atSec: number, scopeOf: Uint32Array
     for (; end < total && recs[end] === h; end += REC) {
       collided ||= recs[end + 1] !== recs[r + 1] || recs[end + 2] !== recs[r + 2] || recs[end + 3] !== recs[r + 3];
     }
-    if (!collided) countPair(null, r, end);
+    if (end === r + REC) {
+      // A pair of one dial (most of a dialer's): never over the cap (every cap is ≥ 1). Counted as countPair does,
+      // without its call: no dial over the cap leaves `lastOver` at 0.
+      const scope = recs[r + 1];
+      const ts = recs[r + 4];
+      const c = scope * 8;
+      seen[scope] = 1;
+      if (ts > from7d) {
+        counts[c]++;
+        counts[c + 4]++;
+      }
+      if (ts > from24) {
+        counts[c + 2]++;
+        counts[c + 5]++;
+      }
+      if (0 > from7d) counts[c + 6]++;
+      if (0 > from24) counts[c + 7]++;
+    } else if (!collided) countPair(null, r, end);
     else {
       // Each pair of the run in turn: the first record left decides the pair; the others wait for the next turn.
       let rest: number[] = [];

@@ -88,6 +88,40 @@ describe('recipient fatigue', () => {
     );
   });
 
+  it('equals the plain loop with dials on the edges of the lookback, windows and cap, many in one second', () => {
+    // The lookback (8 days before `at`, exclusive) is sorted by start second: each edge, a second either side.
+    const edges = [8 * DAY, 7 * DAY, DAY, 0].flatMap((back) => [AT_SEC - back - 1, AT_SEC - back, AT_SEC - back + 1]);
+    const edgeDial = fc.record({
+      number: fc.constantFrom('+12025550101', '+12025550102', '+12025550103'),
+      consumer: fc.integer({ min: 1, max: 4 }),
+      ts: fc.oneof(fc.constantFrom(...edges), fc.integer({ min: AT_SEC - 8 * DAY - 2, max: AT_SEC + 2 })),
+    });
+    fc.assert(
+      fc.property(fc.array(edgeDial, { maxLength: 200 }), (dials) => {
+        const snap = fatigueAt(logOf(dials), AT, { poolOf, capOf });
+        expect(Object.fromEntries(snap.numbers)).toEqual(Object.fromEntries(reference(dials, (d) => d.number, (n) => capOf(poolOf(n)))));
+        expect(Object.fromEntries(snap.pools)).toEqual(Object.fromEntries(reference(dials, (d) => poolOf(d.number), capOf)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('equals the plain loop when most consumers are dialled once (pairs of one dial), some again', () => {
+    const sparseDial = fc.record({
+      number: fc.constantFrom('+12025550101', '+12025550102', '+12025550103', '+12025550104'),
+      consumer: fc.oneof(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 3 })),
+      ts: fc.integer({ min: AT_SEC - 9 * DAY, max: AT_SEC + 60 }),
+    });
+    fc.assert(
+      fc.property(fc.array(sparseDial, { maxLength: 200 }), (dials) => {
+        const snap = fatigueAt(logOf(dials), AT, { poolOf, capOf });
+        expect(Object.fromEntries(snap.numbers)).toEqual(Object.fromEntries(reference(dials, (d) => d.number, (n) => capOf(poolOf(n)))));
+        expect(Object.fromEntries(snap.pools)).toEqual(Object.fromEntries(reference(dials, (d) => poolOf(d.number), capOf)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a campaign that re-dials the same consumers 5 times a day is over the cap; one call a day each is not', () => {
     const dials: Dial[] = [];
     // +…101 calls consumers 1–4 five times each today (hourly); +…102 calls consumers 10–19 once a day all week.
@@ -158,6 +192,24 @@ describe('sortRecordsByKey', () => {
         const expected = keys.map((_, j) => j).sort((a, b) => keys[a] - keys[b] || a - b).flatMap((j) => [keys[j], j, j ^ 0xabcdef]);
         expect(Array.from(sortRecordsByKey(records, 3))).toEqual(expected);
         expect(Array.from(records)).toEqual(keys.flatMap((k, j) => [k, j, j ^ 0xabcdef]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('moves every word of 5-word records (the passes\' own width, copied without a loop)', () => {
+    const key = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 0xffffffff }), fc.constantFrom(0x800, 0x7ff, 0x400000, 0x3fffff, 0xffffffff));
+    const words = (k: number, j: number) => [k, j, (j ^ 0xabcdef) >>> 0, (~j) >>> 0, Math.imul(j, 0x9e3779b1) >>> 0];
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 300 }), (keys) => {
+        const records = Uint32Array.from(keys.flatMap((k, j) => words(k, j)));
+        const expected = keys.map((_, j) => j).sort((a, b) => keys[a] - keys[b] || a - b).flatMap((j) => words(keys[j], j));
+        expect(Array.from(sortRecordsByKey(records, 5))).toEqual(expected);
+        // Sorting the records where they are: the same order.
+        expect(Array.from(sortRecordsByKey(records.slice(), 5, true))).toEqual(expected);
+        // A trailing partial record is left out, as with any width.
+        expect(Array.from(sortRecordsByKey(Uint32Array.from([...records, 1, 2]), 5))).toEqual(expected);
+        expect(Array.from(sortRecordsByKey(Uint32Array.from([...records, 1, 2]), 5, true))).toEqual(expected);
       }),
       { numRuns: 300 },
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { indentedJsonChunks, writePiecesUtf8 } from '../../src/cli/jsonChunks.js';
-import { runReport } from '../../src/cli/report.js';
+import { indentedJsonChunks, StreamedArray, writePiecesUtf8 } from '../../src/cli/jsonChunks.js';
+import { reportExitCode, runReport, runReportStreamed } from '../../src/cli/report.js';
 import { generateReal } from '../../src/bench/genReal.js';
 import { join } from 'node:path';
 import { tmp } from '../core/helpers.js';
@@ -32,6 +32,40 @@ describe('indentedJsonChunks', () => {
   ];
   for (const [what, v] of cases) it(`joins to JSON.stringify(…, null, 2): ${what}`, () => expect(joined(v)).toBe(JSON.stringify(v, null, 2)));
 
+  // A StreamedArray member is written as the array of its elements would be; anywhere else JSON.stringify says that array.
+  const streamed = <T>(xs: T[]) => new StreamedArray(() => xs.values());
+  const asArrays = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof StreamedArray ? x.toJSON() : x)) ?? 'null');
+  const streamedCases: [string, () => unknown, unknown][] = [
+    ['first, with objects', () => ({ numbers: streamed([{ a: 1, b: [1, { c: 'x' }] }, { a: 2 }]), z: 1 }), { numbers: [{ a: 1, b: [1, { c: 'x' }] }, { a: 2 }], z: 1 }],
+    ['empty, first and later', () => ({ a: streamed([]), b: 1, c: streamed([]) }), { a: [], b: 1, c: [] }],
+    ['after members JSON leaves out', () => ({ u: undefined, n: streamed([1, 'é≥\n', null]) }), { u: undefined, n: [1, 'é≥\n', null] }],
+    ['holding elements JSON turns into null, and nested deeper', () => ({ n: streamed([undefined, () => 1, { d: streamed([3]) }]) }), { n: [null, null, { d: [3] }] }],
+    ['as the whole value', () => streamed([{ a: [] }]), [{ a: [] }]],
+  ];
+  for (const [what, make, plain] of streamedCases) {
+    it(`writes a StreamedArray as the array it holds: ${what}`, () => {
+      expect(joined(make())).toBe(JSON.stringify(plain, null, 2));
+      expect(JSON.stringify(make(), null, 2)).toBe(JSON.stringify(plain, null, 2));
+    });
+  }
+
+  it('makes a StreamedArray\'s elements only as it writes them, and keeps none', () => {
+    const made: number[] = [];
+    function* elements() {
+      for (let i = 0; i < 3; i++) {
+        made.push(i);
+        yield { i };
+      }
+    }
+    const pieces = indentedJsonChunks({ a: 1, n: new StreamedArray(elements) });
+    const seen: number[][] = [];
+    for (const _ of pieces) seen.push([...made]);
+    expect(seen[0]).toEqual([]); // `{ "a": 1` before any element
+    expect(seen.at(-1)).toEqual([0, 1, 2]);
+    expect(seen.filter((m) => m.length === 1).length).toBeGreaterThan(0); // one element made, the next not yet
+    expect(asArrays({ n: new StreamedArray(elements) })).toEqual({ n: [{ i: 0 }, { i: 1 }, { i: 2 }] });
+  });
+
   it('joins to JSON.stringify(…, null, 2) on a real report, and no piece holds two numbers', async () => {
     const dir = tmp('json-chunks-');
     const file = join(dir, 'Master.csv');
@@ -46,6 +80,18 @@ describe('indentedJsonChunks', () => {
       expect(pieces.length).toBeGreaterThan(json.numbers.length);
       expect(pieces.every((p) => (p.match(/"number": /g) ?? []).length <= 1)).toBe(true);
       expect(utf8Of(pieces, 4096).equals(Buffer.from(pieces.join('')))).toBe(true);
+      // report --json's run: the same text with the numbers made as they are written, and the same exit code.
+      const streamedRun = await runReportStreamed([file], { format: 'asterisk', timezone: 'UTC' });
+      expect([...indentedJsonChunks(streamedRun.json)].join('')).toBe(pieces.join(''));
+      expect(streamedRun.noCallIn7d).toBe(false);
+      expect(reportExitCode(streamedRun, { allowRejects: false })).toBe(0);
+      // Evaluated a month later, no number called in the 7 d window: exit code 1, said by both runs alike.
+      const later = { format: 'asterisk', timezone: 'UTC', at: '2026-02-10T00:00:00Z' };
+      const [quietEager, quietStreamed] = [await runReport([file], later), await runReportStreamed([file], later)];
+      expect(quietEager.json.numbers.every((n) => (n.windows['7d']?.calls ?? 0) === 0)).toBe(true);
+      expect([quietEager.noCallIn7d, quietStreamed.noCallIn7d]).toEqual([true, true]);
+      expect(reportExitCode(quietStreamed, { allowRejects: true })).toBe(1);
+      expect([...indentedJsonChunks(quietStreamed.json)].join('')).toBe(JSON.stringify(quietEager.json, null, 2));
     } finally {
       process.stderr.write = write;
     }

@@ -4,6 +4,9 @@ import { Runtime } from '../../src/runtime.js';
 import { CarrierResolver } from '../../src/model/carrier.js';
 import { generate } from '../../src/bench/gen.js';
 import { tmp } from '../core/helpers.js';
+import { MemoryBuckets } from '../../src/store/db.js';
+import { FIELDS } from '../../src/stats/vector.js';
+import { CallLog, addLogged } from '../../src/stats/callLog.js';
 
 // report keeps its 1-second buckets in process memory (store/db.ts MemoryBuckets, batches as
 // call logs); the windows, totals and pruning must read exactly as from SQLite.
@@ -59,5 +62,98 @@ describe('in-memory buckets (report) equal SQLite buckets', () => {
     expect(mem.store.sumBuckets(0, Number.MAX_SAFE_INTEGER)).toEqual(disk.store.sumBuckets(0, Number.MAX_SAFE_INTEGER));
     await mem.close();
     await disk.close();
+  });
+});
+
+describe('MemoryBuckets.sum', () => {
+  it('gives its rows in (number, carrier) order by code units while keys keep arriving out of order', () => {
+    const mem = new MemoryBuckets();
+    let seed = 7;
+    // The LCG's high bits: its low bits repeat with a short period.
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const names = ['+12025550100', '+12025550101', '+442071234567', '+1202555010', 'b', 'B', 'é', 'z', ''];
+    const carriers = ['verizon', 'att', 'other', 'Tmobile', 'tmobile', 'unknown', 'ä'];
+    const expected = (from: number, to: number, added: { number: string; carrier: string; bucket: number }[]) =>
+      [...new Set(added.filter((b) => b.bucket >= from && b.bucket < to).map((b) => b.number + '\u0000' + b.carrier))]
+        .map((k) => k.split('\u0000'))
+        .sort(([n1, c1], [n2, c2]) => (n1 < n2 ? -1 : n1 > n2 ? 1 : c1 < c2 ? -1 : c1 > c2 ? 1 : 0));
+    const added: { number: string; carrier: string; bucket: number }[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 40; i++) {
+        const b = { number: names[rnd(names.length)], carrier: carriers[rnd(carriers.length)], bucket: rnd(100), v: new Float64Array(FIELDS).fill(1) };
+        mem.add(b);
+        added.push(b);
+      }
+      for (const [from, to] of [[0, 100], [30, 60], [99, 100]]) {
+        const rows = mem.sum(from, to);
+        expect(rows.map((r) => [r.number, r.carrier])).toEqual(expected(from, to, added));
+        for (const r of rows) expect(r.v[0]).toBe(added.filter((b) => b.number === r.number && b.carrier === r.carrier && b.bucket >= from && b.bucket < to).length);
+      }
+    }
+  });
+});
+
+describe('MemoryBuckets.sum over logged calls', () => {
+  it('adds each key\'s calls in reading order (the same doubles to the bit) through added batches, new keys and pruning', () => {
+    const mem = new MemoryBuckets();
+    let seed = 11;
+    // The LCG's high bits: its low bits repeat with a short period.
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const pairs = ['+12025550100', '+12025550101', '+442071234567', '+33123456789'].flatMap((number) => ['att', 'verizon', 'other'].map((carrier) => ({ number, carrier })));
+    // Every call read so far, in reading order, and the bucket rows added beside them.
+    let calls: { pair: number; bucket: number; code: number; talk: number }[] = [];
+    let rows: { number: string; carrier: string; bucket: number; v: Float64Array }[] = [];
+    const reference = (from: number, to: number) => {
+      const sums = new Map<string, Float64Array>();
+      const at = (number: string, carrier: string) => {
+        const k = number + '\u0000' + carrier;
+        if (!sums.has(k)) sums.set(k, new Float64Array(FIELDS));
+        return sums.get(k)!;
+      };
+      for (const r of rows) if (r.bucket >= from && r.bucket < to) at(r.number, r.carrier).forEach((_, f, v) => (v[f] += r.v[f]));
+      for (const c of calls) if (c.bucket >= from && c.bucket < to) addLogged(at(pairs[c.pair].number, pairs[c.pair].carrier), 0, c.code, c.talk);
+      return [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [...k.split('\u0000'), [...v]]);
+    };
+    for (let round = 0; round < 8; round++) {
+      // A batch over a growing set of pairs (new keys arrive), talk times whose sums depend on their order (2^53 + 1 + 1).
+      const log = new CallLog();
+      log.pairs = pairs.slice(0, 3 + round);
+      for (let i = 0; i < 300; i++) {
+        const c = { pair: rnd(log.pairs.length), bucket: 1000 * (round * 50 + rnd(200)), code: rnd(256), talk: rnd(4) === 0 ? 2 ** 53 : rnd(1000) / 7 + 0.1 };
+        log.push(c.pair, c.bucket, c.code, c.talk);
+        calls.push(c);
+      }
+      mem.addCalls(log);
+      if (round % 3 === 1) {
+        const r = { ...pairs[rnd(pairs.length)], bucket: 1000 * rnd(400), v: Float64Array.from({ length: FIELDS }, () => rnd(100) / 3) };
+        mem.add(r);
+        rows.push(r);
+      }
+      if (round === 5) {
+        const before = 1000 * 120;
+        mem.prune(before);
+        calls = calls.filter((c) => c.bucket >= before);
+        rows = rows.filter((r) => r.bucket >= before);
+      }
+      for (const [from, to] of [[0, 1e9], [1000 * 100, 1000 * 300], [1000 * 250, 1000 * 251]]) {
+        // Asked twice: the second answer comes from what the first made.
+        for (let twice = 0; twice < 2; twice++) expect(mem.sum(from, to).map((r) => [r.number, r.carrier, [...r.v]])).toEqual(reference(from, to));
+      }
+    }
+  });
+
+  it('gives every row its own sums: rows of an earlier sum keep theirs', () => {
+    const mem = new MemoryBuckets();
+    const log = new CallLog();
+    log.pairs = [{ number: '+12025550100', carrier: 'att' }];
+    log.push(0, 1000, 0, 5);
+    mem.addCalls(log);
+    const first = mem.sum(0, 2000);
+    const second = mem.sum(0, 500);
+    expect(second).toEqual([]);
+    expect(first[0].v[0]).toBe(1);
+    mem.sum(0, 2000)[0].v[0] = 99;
+    expect(first[0].v[0]).toBe(1);
+    expect(mem.sum(0, 2000)[0].v[0]).toBe(1);
   });
 });

@@ -4,6 +4,12 @@ import { WINDOWS, type WindowName } from '../../src/model/types.js';
 import { F_CALLS, FIELDS } from '../../src/stats/vector.js';
 import type { PairVisitor, WindowSet } from '../../src/stats/windows.js';
 import { mulberry32 } from '../../src/sim/rng.js';
+import { numberJson } from '../../src/http/json.js';
+import { assessView, snapshotBaselines, snapshotEvents } from '../../src/reputation/evaluate.js';
+import { assessNumber } from '../../src/reputation/assess.js';
+import { DEFAULT_REPUTATION_CONFIG } from '../../src/reputation/config.js';
+import { OTHER_CARRIER } from '../../src/stats/snapshot.js';
+import { attestationOf, dispositionWindows, kpisOf } from '../../src/stats/vector.js';
 
 // A snapshot's per-number and per-pair sums are rows of shared slabs, and a window's Float64Array is made when it is
 // read (stats/snapshot.ts SlabWindows). Every read must equal the eager model: the window's pairs summed per number
@@ -117,5 +123,54 @@ describe('snapshot sums as slab rows (SlabWindows)', () => {
     const v = rows[0];
     expect(v['24h']).not.toBe(v['24h']);
     expect([...v['24h']!]).toEqual([...v['24h']!]);
+  });
+});
+
+describe('what reads a snapshot\'s windows reads each once and gets what plain sums give', () => {
+  it('numberJson and assessView of slab rows equal those of the same sums as plain records', () => {
+    const pairs = randomPairs(23, ALL);
+    const snap = takeSnapshot(fakeWindows(ALL, pairs), new Map(), () => 'default');
+    // Every window read once into a plain record: what a reader of the getters must see.
+    const plain = <W extends string>(w: object, names: readonly W[]) => {
+      const out: Partial<Record<W, Float64Array>> = {};
+      for (const n of names) {
+        const v = (w as Record<W, Float64Array | undefined>)[n];
+        if (v) out[n] = Float64Array.from(v);
+      }
+      return out;
+    };
+    let views = 0;
+    for (const v of snap.numbers.values()) {
+      const copy = {
+        ...v,
+        windows: plain(v.windows, ALL),
+        carriers: new Map([...v.carriers].map(([c, w]) => [c, plain(w, ['24h', '48h', '72h', '7d'] as const)])),
+      } as unknown as typeof v;
+      expect(JSON.stringify(numberJson(v))).toBe(JSON.stringify(numberJson(copy)));
+      expect(JSON.stringify(assessView(v, snap))).toBe(JSON.stringify(assessView(copy, snap)));
+      // And what they read is the right window: the entry's and the engine's inputs made here from the plain sums.
+      const w = copy.windows as Partial<Record<WindowName, Float64Array>>;
+      const kpis = (x: object, names: readonly WindowName[]) =>
+        Object.fromEntries(names.filter((n) => (x as Record<string, unknown>)[n]).map((n) => [n, kpisOf((x as Record<string, Float64Array>)[n])]));
+      const entry = numberJson(v);
+      expect(entry.windows).toEqual(kpis(w, ['24h', '7d']));
+      for (const [c, cw] of copy.carriers) expect(entry.carriers[c]).toEqual({ ...kpis(cw, ['24h', '7d']), attestation: attestationOf(cw['7d']) });
+      const engine = assessNumber(
+        {
+          number: v.number,
+          windows: { '1h': kpisOf(w['1h']!), '24h': kpisOf(w['24h']!), '48h': w['48h'] ? kpisOf(w['48h']) : null, '72h': w['72h'] ? kpisOf(w['72h']) : null, '7d': kpisOf(w['7d']!) },
+          carriers: Object.fromEntries([...copy.carriers].map(([c, cw]) => [c, kpis(cw, ['24h', '48h', '72h', '7d'])])),
+          foldedCarrier: v.foldedCarriers ? OTHER_CARRIER : null,
+          firstSeen: v.firstSeen,
+          lastSeen: v.lastSeen,
+          engines: undefined,
+          dispositions: dispositionWindows(w),
+        },
+        { now: snap.at, config: DEFAULT_REPUTATION_CONFIG, baselines: snapshotBaselines(snap.carriers), events: snapshotEvents(snap.carriers, DEFAULT_REPUTATION_CONFIG) },
+      );
+      expect(JSON.stringify(assessView(v, snap))).toBe(JSON.stringify(engine));
+      views++;
+    }
+    expect(views).toBeGreaterThan(20);
   });
 });
