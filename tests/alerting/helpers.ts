@@ -2,9 +2,9 @@
 // start and stop long-running processes on loopback, poll with deadlines.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
+import { freeTestPort } from '../../exporter/test/support/ports.js';
 
 export const REPO = resolve(new URL('../..', import.meta.url).pathname);
 export const ALERTING = join(REPO, 'alerting');
@@ -117,18 +117,9 @@ export function alertRules(): Rule[] {
     .filter((r) => r.alert);
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it; released before the caller binds it). */
+/** A free TCP port on 127.0.0.1, outside the ephemeral range (see exporter/test/support/ports.ts for why). */
 export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
+  return freeTestPort('tcp');
 }
 
 export function sleep(ms: number): Promise<void> {

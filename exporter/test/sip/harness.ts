@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { freeTestPort } from '../support/ports.js';
 import type { RawCall } from '../../src/model/types.js';
 import type { Rejection } from '../../src/ingest/reader.js';
 import type { SipCall } from '../../src/ingest/sip/dialogs.js';
@@ -51,15 +52,9 @@ export function readFile(reader: SipTraceReader, path: string): TraceResult {
 }
 
 /** A UDP port on 127.0.0.1 that was free a moment ago. */
-export async function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
+/** A free loopback UDP port outside the ephemeral range (see ../support/ports.ts for why). */
+export function freeUdpPort(): Promise<number> {
+  return freeTestPort('udp');
 }
 
 /**

@@ -4,6 +4,7 @@
 
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freeTcpPort } from '../support/proc.js';
 import { SCENARIOS, exitOf, freeUdpPort, kill, passport, sipp, waitTcpListening, waitUdpBound, type SippProcess } from './harness.js';
 
 export type Kind = 'answered' | 'early' | 'retrans' | 'cancel' | 'busy486' | 'decline603' | 'block603' | 'unwanted607' | 'block608';
@@ -70,15 +71,18 @@ export async function runPair(dir: string, p: Pair, idx: number, opts: { uacArgs
   } catch (err) {
     if (!(err instanceof PeerFailure)) throw err;
     process.stderr.write(`sipp pair ${idx} (${p.kind}) failed, made again once: ${err.message.split('\n')[0]}\n`);
-    return runPairOnce(dir, p, idx, opts);
+    // A caller's fixed UAS port stays (a capture may filter on it); the UAC's is picked afresh, in case it was the one taken.
+    const ports = opts.ports && { uas: opts.ports.uas, uac: await (opts.tcp ? freeTcpPort() : freeUdpPort()) };
+    return runPairOnce(dir, p, idx, { ...opts, ports });
   }
 }
 
 class PeerFailure extends Error {}
 
 async function runPairOnce(dir: string, p: Pair, idx: number, opts: { uacArgs?: string[]; uasArgs?: string[]; ports?: { uas: number; uac: number }; tcp?: boolean }): Promise<string> {
-  const uasPort = opts.ports?.uas ?? (await freeUdpPort());
-  const uacPort = opts.ports?.uac ?? (await freeUdpPort());
+  const free = opts.tcp ? freeTcpPort : freeUdpPort;
+  const uasPort = opts.ports?.uas ?? (await free());
+  const uacPort = opts.ports?.uac ?? (await free());
   const inf = join(dir, `calls-${idx}-${p.kind}.csv`);
   writeFileSync(inf, injection(p.calls));
   const trace = join(dir, `trace_${idx}_${p.kind}.log`);

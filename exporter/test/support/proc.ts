@@ -1,17 +1,13 @@
 // Shared by the tests that run real processes: free loopback ports, bounded polling, the built CLI.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freeTestPort } from './ports.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+/** A free loopback TCP port outside the ephemeral range (see ports.ts for why). */
+export function freeTcpPort(): Promise<number> {
+  return freeTestPort('tcp');
 }
 
 /** Poll `fn` until it returns a value (not undefined), with a deadline; errors count as "not yet". */
