@@ -2,6 +2,7 @@ import type { WindowName } from '../model/types.js';
 import type { NumberSeen } from '../store/db.js';
 import { addAt, emptyVector, F_CALLS, F_OUTCOME0, FIELDS, OUTCOME_INDEX, type Vector } from './vector.js';
 import type { PairRows, RowShare, WindowSet } from './windows.js';
+import { WindowViews } from './windowViews.js';
 
 /**
  * The windows a number's per-carrier sums are kept for: every tracked one but 1h, which nothing reads per carrier
@@ -149,12 +150,14 @@ function slotsOf(names: WindowName[]): WindowSlots {
  * Reads as the Record<WindowName, Vector> it stands for; an untracked window reads as undefined, as a missing
  * key did. Its windows are getters, not own keys: read them by name, not with Object.entries.
  */
-export class SlabWindows implements Record<WindowName, Vector> {
+export class SlabWindows extends WindowViews {
   constructor(
     private readonly slab: Float64Array,
     private readonly offset: number,
     private readonly slots: WindowSlots,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Where `name`'s vector starts in slabOf(), or -1 when the window is not tracked (writers add into it there). */
   offsetOf(name: WindowName): number {
@@ -166,25 +169,9 @@ export class SlabWindows implements Record<WindowName, Vector> {
     return this.slab;
   }
 
-  private view(name: WindowName): Vector {
+  protected view(name: WindowName): Vector {
     const o = this.offsetOf(name);
     return (o < 0 ? undefined : this.slab.subarray(o, o + FIELDS)) as Vector;
-  }
-
-  get '1h'(): Vector {
-    return this.view('1h');
-  }
-  get '24h'(): Vector {
-    return this.view('24h');
-  }
-  get '48h'(): Vector {
-    return this.view('48h');
-  }
-  get '72h'(): Vector {
-    return this.view('72h');
-  }
-  get '7d'(): Vector {
-    return this.view('7d');
   }
 }
 

@@ -1,6 +1,7 @@
 import { WINDOWS, type WindowName } from '../model/types.js';
 import type { BucketDelta, Store } from '../store/db.js';
 import { F_CALLS, FIELDS, type Vector } from './vector.js';
+import { WindowViews } from './windowViews.js';
 
 /** A pair's sums in a window, as WindowSet.copyOf gives them. */
 export interface KeyedVector {
@@ -255,7 +256,7 @@ export class RowShare {
  * row would change under a reader that kept it); detached, it is a view of the record's own copy. Windows are
  * getters: read them by name.
  */
-export class PairRows implements Record<WindowName, Vector> {
+export class PairRows extends WindowViews {
   private own: Float64Array | null = null;
   private ownOffset = 0;
 
@@ -264,7 +265,9 @@ export class PairRows implements Record<WindowName, Vector> {
     private readonly id: number,
     /** Bit i: windows[i] held the pair when the record was made. */
     private readonly held: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Whether it still reads the live rows (tests). */
   get attached(): boolean {
@@ -282,7 +285,7 @@ export class PairRows implements Record<WindowName, Vector> {
     this.ownOffset = offset;
   }
 
-  private view(name: WindowName): Vector {
+  protected view(name: WindowName): Vector {
     const slot = this.share.slots[name];
     if (slot === undefined) return undefined as unknown as Vector;
     if (this.own !== null) {
@@ -292,22 +295,6 @@ export class PairRows implements Record<WindowName, Vector> {
     if (!(this.held & (1 << slot))) return new Float64Array(FIELDS);
     const o = this.id * FIELDS;
     return this.share.windows[slot].sums.slice(o, o + FIELDS);
-  }
-
-  get '1h'(): Vector {
-    return this.view('1h');
-  }
-  get '24h'(): Vector {
-    return this.view('24h');
-  }
-  get '48h'(): Vector {
-    return this.view('48h');
-  }
-  get '72h'(): Vector {
-    return this.view('72h');
-  }
-  get '7d'(): Vector {
-    return this.view('7d');
   }
 }
 
