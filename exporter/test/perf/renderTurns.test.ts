@@ -24,9 +24,14 @@ function busy(ms: number): void {
   while (performance.now() < end);
 }
 
-/** The longest the event loop went without running a 5 ms timer while `work` ran. */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
-  let last = performance.now();
+/**
+ * The longest the event loop went without running a 5 ms timer while `work` ran, and how long `work` took. Read
+ * as a share of the whole pass: a loaded machine stretches both alike, while a pass that never yields stalls
+ * for all of it.
+ */
+async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number; totalMs: number }> {
+  const start = performance.now();
+  let last = start;
   let stallMs = 0;
   const timer = setInterval(() => {
     const t = performance.now();
@@ -35,8 +40,9 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; sta
   }, 5);
   try {
     const result = await work();
-    stallMs = Math.max(stallMs, performance.now() - last);
-    return { result, stallMs };
+    const end = performance.now();
+    stallMs = Math.max(stallMs, end - last);
+    return { result, stallMs, totalMs: end - start };
   } finally {
     clearInterval(timer);
   }
@@ -72,15 +78,17 @@ describe('long passes give the event loop turns', () => {
     };
     const m = new MetricsExporter(rt, { version: 'test', seriesBudget: 0, verdicts: slowVerdicts });
     // Two scrapes at once share one render: every number is assessed once, both get the same body.
-    const { result, stallMs } = await longestStall(() => Promise.all([m.renderBody(), m.renderBody()]));
+    const { result, stallMs, totalMs } = await longestStall(() => Promise.all([m.renderBody(), m.renderBody()]));
     const [first, second] = result;
-    console.log(`render of ${NUMBERS} slow numbers: longest event-loop stall ${stallMs.toFixed(0)} ms over ${NUMBERS * SLOW_MS} ms of work, ${m.lastRenderTurns} turns`);
+    console.log(`render of ${NUMBERS} slow numbers: longest event-loop stall ${stallMs.toFixed(0)} ms of a ${totalMs.toFixed(0)} ms pass, ${m.lastRenderTurns} turns`);
     expect(second).toBe(first);
     expect(assessed).toBe(NUMBERS);
     expect(joinPlain(first).toString()).toContain('numrep_number_reputation_score{number="+12025551299"');
     expect(m.lastRenderTurns).toBeGreaterThan(5);
-    // One verdict slice (64 numbers × 3 ms) plus scheduling: far below the whole pass (~900 ms).
-    expect(stallMs).toBeLessThan(450);
+    // One verdict slice (64 of 300 numbers) plus scheduling: a fifth of the pass or so, never half of it (a
+    // pass that does not yield stalls for all of it). Wall-clock bounds failed under load (451 ms > 450).
+    expect(totalMs).toBeGreaterThan(NUMBERS * SLOW_MS);
+    expect(stallMs).toBeLessThan(totalMs / 2);
   });
 
   it('a history tick records a slice at a time, with turns between, the rows one record() would write', async () => {
@@ -89,7 +97,7 @@ describe('long passes give the event loop turns', () => {
     const sliced = new Store(join(tmp('numrep-turns-'), 'h.db'), { bucketMs: 60_000 });
     const whole = new Store(join(tmp('numrep-turns-'), 'h.db'), { bucketMs: 60_000 });
     const turns = new Turns();
-    const { stallMs } = await longestStall(() =>
+    const { stallMs, totalMs } = await longestStall(() =>
       new HistoryRecorder(sliced).recordInSlices(
         snap.numbers.values(),
         (v) => {
@@ -101,9 +109,10 @@ describe('long passes give the event loop turns', () => {
       ),
     );
     new HistoryRecorder(whole).record(assessSnapshot(snap), snap.at);
-    console.log(`history tick over ${NUMBERS} slow numbers: longest stall ${stallMs.toFixed(0)} ms, ${turns.given} turns`);
+    console.log(`history tick over ${NUMBERS} slow numbers: longest stall ${stallMs.toFixed(0)} ms of a ${totalMs.toFixed(0)} ms pass, ${turns.given} turns`);
     expect(turns.given).toBeGreaterThan(5);
-    expect(stallMs).toBeLessThan(450);
+    expect(totalMs).toBeGreaterThan(NUMBERS * SLOW_MS);
+    expect(stallMs).toBeLessThan(totalMs / 2);
     const rows = (s: Store) => [...snap.numbers.keys()].flatMap((n) => s.history(n, 0, NOW + 1));
     expect(rows(sliced)).toEqual(rows(whole));
     expect(rows(sliced)).toHaveLength(NUMBERS);
