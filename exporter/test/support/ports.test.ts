@@ -1,9 +1,9 @@
 // The test-port picker: ports below the ephemeral range (never a source port the kernel
 // hands out on its own), never the same one twice, and only ones that are free.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freeTestPort } from './ports.js';
+import { freeTestPort, portsListed } from './ports.js';
 
 const ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
 
@@ -42,5 +42,20 @@ describe('freeTestPort', () => {
     } finally {
       await Promise.all(held.filter(Boolean).map((s) => new Promise((r) => s.close(r))));
     }
+  });
+
+  it('lists a port whose listener is gone but whose connection waits in TIME_WAIT (a peer without SO_REUSEADDR cannot bind it)', async () => {
+    const port = await freeTestPort('tcp');
+    const server = await listen(port);
+    // The server closes first, so its side of the connection, on `port`, is the one left in TIME_WAIT.
+    const accepted = new Promise<void>((resolve) => server.once('connection', (sock) => sock.end(() => resolve())));
+    const client = connect(port, '127.0.0.1');
+    client.on('data', () => undefined);
+    const clientClosed = new Promise((r) => client.once('close', r));
+    client.once('end', () => client.end());
+    await accepted;
+    await clientClosed;
+    await new Promise((r) => server.close(r));
+    expect(portsListed().has(port)).toBe(true);
   });
 });

@@ -7,7 +7,8 @@
 // socket, errno = 98" on a port picked that way. So the ports come from below the ephemeral
 // range, which the kernel never hands out by itself, each vitest worker drawing from its own
 // slice so that two workers cannot pick the same port, and no port is handed out twice in a
-// process. Each candidate is still probed by a bind, for anything else that holds it.
+// process. A candidate any socket still uses (in any state, TIME_WAIT included) is passed over, and each one is
+// still probed by a bind.
 
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -68,11 +69,36 @@ function udpFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Local ports of every socket the kernel lists, in any state (Linux; empty elsewhere). A bind probe from Node sets
+ * SO_REUSEADDR, so it succeeds on a port whose last connections are in TIME_WAIT, where a peer that binds without
+ * that option (sipp, for one) fails: such a port is passed over too.
+ */
+export function portsListed(): Set<number> {
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6', 'udp', 'udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      const colon = local?.lastIndexOf(':') ?? -1;
+      if (colon >= 0) ports.add(parseInt(local!.slice(colon + 1), 16));
+    }
+  }
+  return ports;
+}
+
 /** A loopback port below the ephemeral range that is free for `transport` now and not handed out before in this process. */
 export async function freeTestPort(transport: 'tcp' | 'udp'): Promise<number> {
+  const listed = portsListed();
   for (let tries = 0; tries < 200; tries++) {
     const port = candidate();
     handedOut.add(port);
+    if (listed.has(port)) continue;
     if (await (transport === 'tcp' ? tcpFree(port) : udpFree(port))) return port;
   }
   throw new Error(`no free ${transport} test port found in 200 tries from ${first}-${first + SLICE - 1}`);
