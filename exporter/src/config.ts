@@ -85,7 +85,7 @@ export const configSchema = z
       .object({
         // Characters of a rejected line kept (the rest cut, marked); digit runs of 7+ are always masked.
         max_raw_chars: z.number().int().min(64).max(65_536).default(2048),
-        // Rejected lines kept per transaction (the read steps committed together: ≤ 4 MiB of input or 1 s); more are counted, not kept.
+        // Rejected lines kept per transaction (the read steps committed together: ≤ 16 MiB of input or 1 s); more are counted, not kept.
         max_per_step: z.number().int().min(1).default(10_000),
         // quarantine.jsonl is rotated at this size, keeping this many old files (quarantine.jsonl.1 …).
         file_max_bytes: z.number().int().min(65_536).default(64 * 1_048_576),
