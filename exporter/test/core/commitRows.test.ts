@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/store/db.js';
 import { keyRowId } from '../../src/classify/callKeys.js';
+import { Batch } from '../../src/ingest/batch.js';
+import type { CallRecord } from '../../src/model/types.js';
 
 const OUTCOMES = ['answered', 'cancelled', 'no_answer'];
 
@@ -37,5 +39,23 @@ describe('commit rows', () => {
     } finally {
       store.close();
     }
+  });
+
+  it("a batch hands its numbers' rows over in the tables' key order, whatever order the calls came in", () => {
+    // Callers interleaved in time: in arrival order each totals upsert landed on another page of the B-tree.
+    const b = new Batch(60_000);
+    const callers = ['+13125550199', '+12025550101', '+19175550123', '+12025550100', '+14155550111'];
+    const carriers = ['verizon', 'att', 'tmobile'];
+    for (let i = 0; i < 40; i++) {
+      const call: CallRecord = { ts: 1_795_000_000_000 + i * 1000, caller: callers[(i * 3) % 5], called: '+13125550000', carrier: carriers[i % 3], outcome: i % 4 === 0 ? 'answered' : 'no_answer', talkSec: i % 4 === 0 ? 30 : 0, source: 'test' };
+      b.add(call);
+    }
+    const rows = b.toCommit();
+    const seen = [...rows.seen].map((s) => s.number);
+    expect(seen).toEqual([...callers].sort());
+    const totalNumbers = [...rows.totals].map((t) => t.number);
+    expect(totalNumbers).toEqual([...totalNumbers].sort());
+    expect(new Set(totalNumbers).size).toBe(5);
+    expect([...rows.totals].reduce((s, t) => s + t.count, 0)).toBe(40);
   });
 });
