@@ -1,10 +1,10 @@
-// A commit's totals and dials go to SQLite in multi-row statements (64 rows each, the rest one by one): every row
-// is stored as a statement a row would store it, totals added into stored ones, dials' hashes as keyRowId made them.
+// A commit's totals go to SQLite in multi-row statements (64 rows each, the rest one by one): every row is stored as
+// a statement a row would store it, totals added into stored ones. Its dials are one block, their hashes as keyRowId made them.
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../../src/store/db.js';
+import { forEachDial, Store } from '../../src/store/db.js';
 import { keyRowId } from '../../src/classify/callKeys.js';
 import { Batch } from '../../src/ingest/batch.js';
 import type { CallRecord } from '../../src/model/types.js';
@@ -34,7 +34,15 @@ describe('commit rows', () => {
       const dials: [string, number, number, number][] = [];
       store.loadDials((n, hi, lo, t) => dials.push([n, hi, lo, t]), 0);
       expect(dials).toEqual(numbers.map((n, i) => [n, words[i * 3], words[i * 3 + 1], words[i * 3 + 2]]));
-      const h = store.db.prepare('SELECT h FROM consumer_dials ORDER BY rowid').pluck().safeIntegers(true).all() as bigint[];
+      // One row for the transaction: our nine numbers once each, the dials as (number index, hi, lo, second) quads.
+      const blocks = store.db.prepare('SELECT min_ts, max_ts, numbers, dials FROM consumer_dial_blocks ORDER BY id').raw(true).all() as [number, number, string, Buffer][];
+      expect(blocks.length).toBe(1);
+      const [minTs, maxTs, numbersJson, blob] = blocks[0];
+      expect([minTs, maxTs]).toEqual([1_795_000_000, 1_795_000_130]);
+      expect(JSON.parse(numbersJson)).toEqual(numbers.slice(0, 9));
+      expect(blob.length).toBe(131 * 16);
+      const h: bigint[] = [];
+      forEachDial(numbersJson, blob, (_n, hi, lo) => h.push(keyRowId(hi, lo)));
       expect(h).toEqual(numbers.map((_, i) => keyRowId(words[i * 3], words[i * 3 + 1])));
     } finally {
       store.close();
