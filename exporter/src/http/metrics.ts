@@ -627,10 +627,13 @@ export class MetricsExporter {
     const t0 = performance.now();
     const turns = new Turns(this.opts.sliceMs);
     const snap = this.rt.snapshotNow();
+    // The stored counters are read with the snapshot, before the render's turns: a commit during a turn would
+    // otherwise be in this scrape's counters (records accepted, calls) and not in its numbers' series.
+    const counters = this.counterChunks();
     const chunks: BodyChunk[] = [];
     await this.renderSnapshot(snap, chunks, turns);
     this.lastRenderTurns = turns.given;
-    chunks.push(...this.counterChunks());
+    chunks.push(...counters);
     if (this.opts.extraChunks) chunks.push(...this.opts.extraChunks(snap));
     this.tracked.set(snap.numbers.size);
     this.renderSeconds.set((performance.now() - t0) / 1000);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetricsExporter } from '../../src/http/metrics.js';
 import { joinPlain } from '../../src/http/gzipBody.js';
@@ -63,8 +63,12 @@ async function runtimeWithNumbers(): Promise<Runtime> {
   const rt = testRuntime(file, () => NOW);
   open.push(rt);
   await rt.poll();
+  lastFile = file;
   return rt;
 }
+
+/** The file runtimeWithNumbers made last (a test appends to it). */
+let lastFile = '';
 
 describe('long passes give the event loop turns', () => {
   it('a /metrics render that assesses every number slowly never holds the event loop for long', async () => {
@@ -128,5 +132,35 @@ describe('long passes give the event loop turns', () => {
     await new HistoryRecorder(store).recordInSlices(snap.numbers.values(), (v) => (seen++, [v.number, assessView(v, snap)]), snap.at, new Turns(), { stopped: () => seen >= 10 });
     expect(seen).toBe(10);
     store.close();
+  });
+
+  it('a commit during a render\'s turns shows in neither its counters nor its number series: one scrape, one state', async () => {
+    const rt = await runtimeWithNumbers();
+    const slowVerdicts = (snap: Snapshot) => {
+      const out = new Map([...assessSnapshot(snap)].map(([n, a]) => [n, verdictOf(a)]));
+      for (let i = 0; i < out.size; i++) busy(SLOW_MS);
+      return out;
+    };
+    const m = new MetricsExporter(rt, { version: 'test', seriesBudget: 0, verdicts: slowVerdicts });
+    const commitsBefore = rt.store.commits;
+    let rendered = false;
+    const body = m.render().then((b) => ((rendered = true), b));
+    // 30 more calls of a new number, read and committed while the render gives the event loop its turns.
+    let more = '';
+    for (let k = 0; k < 30; k++) more += line(Math.floor(NOW / 1000) - 60 - k, '+12025559999', 'att', 'answered');
+    appendFileSync(lastFile, more);
+    await rt.poll();
+    expect(rendered).toBe(false);
+    expect(rt.store.commits).toBeGreaterThan(commitsBefore);
+    const text = await body;
+    const sum = (re: RegExp) => [...text.matchAll(re)].reduce((a, x) => a + Number(x[1]), 0);
+    // The snapshot was taken before the commit: 900 calls in the numbers' series, so 900 in the counters too.
+    expect(sum(/^numrep_number_calls\{[^}]*window="24h"[^}]*\} (\S+)$/gm)).toBe(NUMBERS * 3);
+    expect(sum(/^numrep_ingest_records_total\{[^}]*result="accepted"[^}]*\} (\S+)$/gm)).toBe(NUMBERS * 3);
+    expect(sum(/^numrep_calls_total\{[^}]*\} (\S+)$/gm)).toBe(NUMBERS * 3);
+    // The next scrape has the new calls everywhere.
+    const next = await m.render();
+    expect([...next.matchAll(/^numrep_ingest_records_total\{[^}]*result="accepted"[^}]*\} (\S+)$/gm)].reduce((a, x) => a + Number(x[1]), 0)).toBe(NUMBERS * 3 + 30);
+    expect(next).toContain('numrep_number_calls{number="+12025559999"');
   });
 });
