@@ -14,7 +14,7 @@ import { StateSealer } from './sealed.js';
  * lands either before or after the whole batch, never between.
  */
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 
 function byCarrierOutcome(a: { carrier: string; outcome: string }, b: { carrier: string; outcome: string }): number {
@@ -549,8 +549,66 @@ export function forEachDial(numbersJson: string, blob: Buffer, each: (number: st
 /** Dials per block when a schema-5 consumer_dials table (a row per dial) is moved into blocks. */
 const DIALS_PER_MOVED_BLOCK = 65_536;
 
-/** Rows per multi-row statement of four values a row (totals). */
-const ROWS_PER_STATEMENT = 64;
+/** Rows per multi-row totals upsert (ten values a row: number, carrier and a count per outcome). */
+const TOTAL_ROWS_PER_UPSERT = 64;
+
+/** The totals table's count columns: one per outcome, in OUTCOMES order (schema 7). */
+const TOTALS_COLUMNS = OUTCOMES.map((o) => `${o} INTEGER NOT NULL DEFAULT 0`).join(', ');
+
+const OUTCOME_COLUMN = new Map<string, number>(OUTCOMES.map((o, i) => [o, i]));
+
+/** OUTCOMES' indexes in the outcomes' byte order: a pair's rows read back in the order a (number, carrier, outcome) key gave. */
+const OUTCOMES_BY_NAME = OUTCOMES.map((o, i) => [o, i] as const)
+  .sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])))
+  .map(([, i]) => i);
+
+function upsertTotalSql(rows: number): string {
+  const cols = OUTCOMES.join(', ');
+  const row = `(?, ?, ${OUTCOMES.map(() => '?').join(', ')})`;
+  return `INSERT INTO totals (number, carrier, ${cols}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}
+         ON CONFLICT (number, carrier) DO UPDATE SET ${OUTCOMES.map((o) => `${o} = ${o} + excluded.${o}`).join(', ')}`;
+}
+
+/**
+ * Upsert a batch's number × carrier × outcome counts as one row per number × carrier (schema 7): a batch hands a
+ * pair's outcomes one after the other (ingest/batch.ts), so consecutive rows of one pair become one row. Rows of a
+ * pair that come apart are two rows of a statement, and SQLite adds the second to the first.
+ */
+function upsertTotalRows(
+  many: Database.Statement,
+  one: Database.Statement,
+  totals: Iterable<{ number: string; carrier: string; outcome: string; count: number }>,
+  each?: (t: { number: string; carrier: string; outcome: string; count: number }) => void,
+): void {
+  const width = 2 + OUTCOMES.length;
+  const args: (string | number)[] = new Array(TOTAL_ROWS_PER_UPSERT * width);
+  let k = -width; // start of the row being filled; none yet
+  for (const t of totals) {
+    const col = OUTCOME_COLUMN.get(t.outcome);
+    if (col === undefined) throw new Error(`totals: unknown outcome ${JSON.stringify(t.outcome)} (expected one of ${OUTCOMES.join(', ')})`);
+    if (k < 0 || args[k] !== t.number || args[k + 1] !== t.carrier) {
+      k += width;
+      if (k === args.length) {
+        many.run(args);
+        k = 0;
+      }
+      args[k] = t.number;
+      args[k + 1] = t.carrier;
+      args.fill(0, k + 2, k + width);
+    }
+    (args[k + 2 + col] as number) += t.count;
+    each?.(t);
+  }
+  for (let i = 0; i <= k; i += width) one.run(args.slice(i, i + width));
+}
+
+/** A totals row (number, carrier, a count per outcome) as the (number, carrier, outcome) rows it holds, in key order. */
+function totalsRowOutcomes<T>(row: unknown[], first: number, make: (outcome: string, count: number) => T, out: T[]): void {
+  for (const i of OUTCOMES_BY_NAME) {
+    const count = row[first + i] as number;
+    if (count !== 0) out.push(make(OUTCOMES[i], count));
+  }
+}
 
 /** Buckets per multi-row upsert (21 values a row: 16 rows stay far below SQLite's limit of 32,766 variables). */
 const BUCKET_ROWS_PER_UPSERT = 16;
@@ -646,8 +704,8 @@ export class Store {
         number TEXT NOT NULL, carrier TEXT NOT NULL, bucket INTEGER NOT NULL, ${vec},
         PRIMARY KEY (bucket, number, carrier)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS numbers (number TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS totals (number TEXT NOT NULL, carrier TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL,
-        PRIMARY KEY (number, carrier, outcome)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS totals (number TEXT NOT NULL, carrier TEXT NOT NULL, ${TOTALS_COLUMNS},
+        PRIMARY KEY (number, carrier)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS blocks (carrier TEXT NOT NULL, engine TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (carrier, engine)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS ingest_counts (format TEXT NOT NULL, result TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY (format, result, reason)) WITHOUT ROWID;
@@ -753,6 +811,21 @@ export class Store {
         this.db.exec('DROP TABLE consumer_dials');
       })();
     }
+    // Schema 7: totals as one row per number × carrier with a count per outcome, no longer a row per outcome: a
+    // backfill's transaction upserted ~0.7 totals rows a call (a dialer's numbers end calls in several ways), about
+    // a third of the store's time after the buckets.
+    if ((this.db.prepare('PRAGMA table_info(totals)').all() as { name: string }[]).some((c) => c.name === 'outcome')) {
+      this.db.transaction(() => {
+        const known = OUTCOMES.map((o) => `'${o}'`).join(', ');
+        const other = this.db.prepare(`SELECT outcome FROM totals WHERE outcome NOT IN (${known}) LIMIT 1`).get() as { outcome: string } | undefined;
+        if (other) throw new Error(`database ${this.file}: totals hold an unknown outcome ${JSON.stringify(other.outcome)}; cannot move them to schema 7`);
+        const sums = OUTCOMES.map((o) => `sum(CASE WHEN outcome = '${o}' THEN count ELSE 0 END)`).join(', ');
+        this.db.exec(`ALTER TABLE totals RENAME TO totals_v6;
+          CREATE TABLE totals (number TEXT NOT NULL, carrier TEXT NOT NULL, ${TOTALS_COLUMNS}, PRIMARY KEY (number, carrier)) WITHOUT ROWID;
+          INSERT INTO totals (number, carrier, ${OUTCOMES.join(', ')}) SELECT number, carrier, ${sums} FROM totals_v6 GROUP BY number, carrier;
+          DROP TABLE totals_v6;`);
+      })();
+    }
     // Schema 4: buckets keyed by time first. Keyed by number first, a backfill's rows (in time order, over thousands of
     // numbers) landed on every leaf page of the table in every transaction, and each page went to the WAL again; keyed by
     // time they are appended at the end of the B-tree, and the window queries (a time range) need no second index.
@@ -786,14 +859,9 @@ export class Store {
       upsertSeen: db.prepare(upsertSeenSql(1)),
       /** SEEN_ROWS_PER_UPSERT numbers in one statement: a dialer's step carries thousands. */
       upsertSeenMany: db.prepare(upsertSeenSql(SEEN_ROWS_PER_UPSERT)),
-      upsertTotal: db.prepare(
-        `INSERT INTO totals (number, carrier, outcome, count) VALUES (?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET count = count + excluded.count`,
-      ),
-      upsertTotalMany: db.prepare(
-        `INSERT INTO totals (number, carrier, outcome, count) VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => '(?, ?, ?, ?)').join(', ')}
-         ON CONFLICT DO UPDATE SET count = count + excluded.count`,
-      ),
+      upsertTotal: db.prepare(upsertTotalSql(1)),
+      /** TOTAL_ROWS_PER_UPSERT number × carrier rows in one statement. */
+      upsertTotalMany: db.prepare(upsertTotalSql(TOTAL_ROWS_PER_UPSERT)),
       upsertBlock: db.prepare(
         `INSERT INTO blocks (carrier, engine, count) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
@@ -863,22 +931,7 @@ export class Store {
     this.db.transaction(() => {
       if (!this.mem) upsertBucketRows(s.upsertBucketMany, s.upsertBucket, batch.buckets);
       upsertSeenRows(s.upsertSeenMany, s.upsertSeen, batch.seen);
-      if (!this.mem) {
-        const args: (string | number)[] = new Array(ROWS_PER_STATEMENT * 4);
-        let k = 0;
-        for (const t of batch.totals) {
-          args[k++] = t.number;
-          args[k++] = t.carrier;
-          args[k++] = t.outcome;
-          args[k++] = t.count;
-          if (k === args.length) {
-            s.upsertTotalMany.run(args);
-            k = 0;
-          }
-          if (added) added.push(t);
-        }
-        for (let i = 0; i < k; i += 4) s.upsertTotal.run(args[i], args[i + 1], args[i + 2], args[i + 3]);
-      }
+      if (!this.mem) upsertTotalRows(s.upsertTotalMany, s.upsertTotal, batch.totals, added ? (t) => added.push(t) : undefined);
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
       for (const c of batch.counters) s.upsertCounter.run(c.format, c.result, c.reason, c.count);
       let quarantined = 0;
@@ -1038,7 +1091,13 @@ export class Store {
 
   totals(): { number: string; carrier: string; outcome: string; count: number }[] {
     if (this.mem) return this.mem.totals();
-    return this.db.prepare('SELECT number, carrier, outcome, count FROM totals').all() as never;
+    const out: { number: string; carrier: string; outcome: string; count: number }[] = [];
+    for (const row of this.db.prepare(`SELECT number, carrier, ${OUTCOMES.join(', ')} FROM totals`).raw(true).all() as unknown[][]) {
+      const number = row[0] as string;
+      const carrier = row[1] as string;
+      totalsRowOutcomes(row, 2, (outcome, count) => ({ number, carrier, outcome, count }), out);
+    }
+    return out;
   }
 
   /** totals() summed over numbers: carrier × outcome (what /metrics needs when every number is in one pool). */
@@ -1058,8 +1117,12 @@ export class Store {
     const version = this.dataVersion();
     if (this.byCarrier?.version !== version) {
       const rows = new Map<string, { carrier: string; outcome: string; count: number }>();
-      for (const t of this.db.prepare('SELECT carrier, outcome, sum(count) AS count FROM totals GROUP BY carrier, outcome ORDER BY carrier, outcome').all() as { carrier: string; outcome: string; count: number }[]) {
-        addCarrierTotal(rows, t);
+      const sums = OUTCOMES.map((o) => `sum(${o})`).join(', ');
+      for (const row of this.db.prepare(`SELECT carrier, ${sums} FROM totals GROUP BY carrier`).raw(true).all() as unknown[][]) {
+        const carrier = row[0] as string;
+        const outcomes: { carrier: string; outcome: string; count: number }[] = [];
+        totalsRowOutcomes(row, 1, (outcome, count) => ({ carrier, outcome, count }), outcomes);
+        for (const t of outcomes) addCarrierTotal(rows, t);
       }
       this.byCarrier = { version, rows };
     }

@@ -23,7 +23,7 @@ function stateOf(db: string): string {
   const d = new Database(db, { readonly: true, fileMustExist: true });
   try {
     return JSON.stringify([
-      d.prepare('SELECT sum(count) AS n FROM totals').get(),
+      d.prepare('SELECT sum(answered + voicemail + cancelled + no_answer + busy + rejected + blocked + failed) AS n FROM totals').get(),
       d.prepare('SELECT format, result, reason, count FROM ingest_counts ORDER BY 1, 2, 3').all(),
       d.prepare('SELECT path, offset, line FROM sources ORDER BY id').all(),
     ]);

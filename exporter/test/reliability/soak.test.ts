@@ -102,7 +102,7 @@ describe('soak', { timeout: 180_000 }, () => {
     const { default: Database } = await import('better-sqlite3');
     const b = new Database(copy, { readonly: true });
     expect(b.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(b.prepare('SELECT sum(count) AS n FROM totals').get()).toEqual({ n: 1 });
+    expect(b.prepare('SELECT sum(answered + voicemail + cancelled + no_answer + busy + rejected + blocked + failed) AS n FROM totals').get()).toEqual({ n: 1 });
     b.close();
     p.kill('SIGTERM');
     await new Promise((r) => p.once('exit', r));
