@@ -11,75 +11,15 @@
 // (file) that counted it — a key met again in the same file is a further leg of that attempt,
 // in another file a duplicate — and its call's start, to forget it with the windows.
 
-/** A 128-bit SipHash key as four 32-bit words. */
-export type HashKey = Uint32Array;
+import type { HashKey } from './sipHash.js';
+
+export { sipHash64, type HashKey } from './sipHash.js';
 
 export function hashKeyFrom(bytes: Uint8Array): HashKey {
   if (bytes.length !== 16) throw new Error('a call-key secret is 16 bytes');
   const k = new Uint32Array(4);
   for (let i = 0; i < 4; i++) k[i] = bytes[i * 4] | (bytes[i * 4 + 1] << 8) | (bytes[i * 4 + 2] << 16) | (bytes[i * 4 + 3] << 24);
   return k;
-}
-
-// SipHash-2-4 with the 64-bit words as (hi, lo) 32-bit halves in local variables (no calls, no allocation:
-// this runs for every key of every row).
-
-/**
- * SipHash-2-4 of an 8-byte message, the little-endian 64-bit word (hi, lo): the secret form of a key's
- * fast hash (keyHash). The result's high and low 32 bits go to out[0], out[1].
- */
-export function sipHash64(key: HashKey, hi: number, lo: number, out: Uint32Array): void {
-  let v0h = key[1] ^ 0x736f6d65, v0l = key[0] ^ 0x70736575;
-  let v1h = key[3] ^ 0x646f7261, v1l = key[2] ^ 0x6e646f6d;
-  let v2h = key[1] ^ 0x6c796765, v2l = key[0] ^ 0x6e657261;
-  let v3h = key[3] ^ 0x74656462, v3l = key[2] ^ 0x79746573;
-  let t = 0, u = 0, c = 0;
-  // Two words: the message, then the length block (8 << 56).
-  for (let w = 0; w < 2; w++) {
-    const mh = w === 0 ? hi : 0x08000000;
-    const ml = w === 0 ? lo : 0;
-    v3h ^= mh; v3l ^= ml;
-    for (let r = 0; r < 2; r++) {
-      // v0 += v1; v1 <<<= 13; v1 ^= v0; v0 <<<= 32
-      u = (v0l >>> 0) + (v1l >>> 0); c = u > 0xffffffff ? 1 : 0; v0l = u | 0; v0h = (v0h + v1h + c) | 0;
-      t = v1h; v1h = (v1h << 13) | (v1l >>> 19); v1l = (v1l << 13) | (t >>> 19);
-      v1h ^= v0h; v1l ^= v0l;
-      t = v0h; v0h = v0l; v0l = t;
-      // v2 += v3; v3 <<<= 16; v3 ^= v2
-      u = (v2l >>> 0) + (v3l >>> 0); c = u > 0xffffffff ? 1 : 0; v2l = u | 0; v2h = (v2h + v3h + c) | 0;
-      t = v3h; v3h = (v3h << 16) | (v3l >>> 16); v3l = (v3l << 16) | (t >>> 16);
-      v3h ^= v2h; v3l ^= v2l;
-      // v0 += v3; v3 <<<= 21; v3 ^= v0
-      u = (v0l >>> 0) + (v3l >>> 0); c = u > 0xffffffff ? 1 : 0; v0l = u | 0; v0h = (v0h + v3h + c) | 0;
-      t = v3h; v3h = (v3h << 21) | (v3l >>> 11); v3l = (v3l << 21) | (t >>> 11);
-      v3h ^= v0h; v3l ^= v0l;
-      // v2 += v1; v1 <<<= 17; v1 ^= v2; v2 <<<= 32
-      u = (v2l >>> 0) + (v1l >>> 0); c = u > 0xffffffff ? 1 : 0; v2l = u | 0; v2h = (v2h + v1h + c) | 0;
-      t = v1h; v1h = (v1h << 17) | (v1l >>> 15); v1l = (v1l << 17) | (t >>> 15);
-      v1h ^= v2h; v1l ^= v2l;
-      t = v2h; v2h = v2l; v2l = t;
-    }
-    v0h ^= mh; v0l ^= ml;
-  }
-  v2l ^= 0xff;
-  for (let r = 0; r < 4; r++) {
-    u = (v0l >>> 0) + (v1l >>> 0); c = u > 0xffffffff ? 1 : 0; v0l = u | 0; v0h = (v0h + v1h + c) | 0;
-    t = v1h; v1h = (v1h << 13) | (v1l >>> 19); v1l = (v1l << 13) | (t >>> 19);
-    v1h ^= v0h; v1l ^= v0l;
-    t = v0h; v0h = v0l; v0l = t;
-    u = (v2l >>> 0) + (v3l >>> 0); c = u > 0xffffffff ? 1 : 0; v2l = u | 0; v2h = (v2h + v3h + c) | 0;
-    t = v3h; v3h = (v3h << 16) | (v3l >>> 16); v3l = (v3l << 16) | (t >>> 16);
-    v3h ^= v2h; v3l ^= v2l;
-    u = (v0l >>> 0) + (v3l >>> 0); c = u > 0xffffffff ? 1 : 0; v0l = u | 0; v0h = (v0h + v3h + c) | 0;
-    t = v3h; v3h = (v3h << 21) | (v3l >>> 11); v3l = (v3l << 21) | (t >>> 11);
-    v3h ^= v0h; v3l ^= v0l;
-    u = (v2l >>> 0) + (v1l >>> 0); c = u > 0xffffffff ? 1 : 0; v2l = u | 0; v2h = (v2h + v1h + c) | 0;
-    t = v1h; v1h = (v1h << 17) | (v1l >>> 15); v1l = (v1l << 17) | (t >>> 15);
-    v1h ^= v2h; v1l ^= v2l;
-    t = v2h; v2h = v2l; v2l = t;
-  }
-  out[0] = (v0h ^ v1h ^ v2h ^ v3h) >>> 0;
-  out[1] = (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
 }
 
 // A fast 64-bit hash (two murmur3-style lanes, two code units a round, then fmix): what the rows of a

@@ -19,7 +19,7 @@ describe('sipHash', () => {
       expect(hex(out)).toBe(want);
     });
   }
-  it('sipHash64 (the hot path, 32-bit halves in locals) equals the reference on the 8-byte little-endian word', () => {
+  it('sipHash64 (the hot path, in WebAssembly) equals the reference on the 8-byte little-endian word', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (k, hi, lo) => {
         const key = hashKeyFrom(k);
