@@ -9,10 +9,11 @@
 // the drop to the end; report's from /usr/bin/time or /proc) and rows/s of each, the ratios, and the load average.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { generateReal } from './genReal.js';
 
@@ -21,15 +22,57 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TRUNK_MAP = join(ROOT, 'examples', 'trunk-map.csv');
 const COMMON = ['--format', 'asterisk', '--trunk-map', TRUNK_MAP, '--timezone', 'UTC'];
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+const USAGE = `usage: npm run bench:backfill -- [--rows N] [--reps N] [--baseline-cli PATH] [--dir DIR]
+  (or node exporter/dist/bench/inboxBackfill.js …)
+
+A real-shaped Asterisk file of --rows rows (default 500000) dropped into a fresh numrep serve's inbox, timed
+until every call is durable, beside numrep report --json of the same file; --reps times (default 1).
+  --baseline-cli PATH  another build's dist/cli/main.js, run alternately with this one on the same file
+  --dir DIR            where the file and the databases go (default: a new folder under the temp dir)
+`;
+
+/** The bench's options: unknown flags and values that are not positive integers are refused, naming them. */
+function options(argv: string[]): { rows: number; reps: number; baselineCli?: string; dir?: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { rows: { type: 'string' }, reps: { type: 'string' }, 'baseline-cli': { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    process.stderr.write(`backfill bench: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const count = (name: 'rows' | 'reps', fallback: number): number => {
+    const text = v[name];
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) {
+      process.stderr.write(`backfill bench: --${name} ${JSON.stringify(text)} is not a positive whole number\n${USAGE}`);
+      process.exit(2);
+    }
+    return n;
+  };
+  const baselineCli = v['baseline-cli'];
+  if (baselineCli !== undefined && !existsSync(baselineCli)) {
+    process.stderr.write(`backfill bench: --baseline-cli ${baselineCli}: no such file (give another build's dist/cli/main.js)\n`);
+    process.exit(2);
+  }
+  return { rows: count('rows', 500_000), reps: count('reps', 1), baselineCli, dir: v.dir };
 }
 
-const rows = Number(arg('rows') ?? 500_000);
-const reps = Number(arg('reps') ?? 1);
-const baselineCli = arg('baseline-cli');
-const dir = arg('dir') ?? join(tmpdir(), `numrep-backfill-${process.pid}`);
+const opts = options(process.argv.slice(2));
+const rows = opts.rows;
+const reps = opts.reps;
+const baselineCli = opts.baselineCli;
+const dir = opts.dir ?? join(tmpdir(), `numrep-backfill-${process.pid}`);
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 const log = (s: string) => process.stderr.write(`backfill bench: ${s}\n`);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');

@@ -51,13 +51,40 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   );
   process.exit(0);
 }
+const SECTIONS = ['ingest', 'metrics', 'latency', 'load', 'backfill', 'keys', 'hep'];
+const VALUE_FLAGS = ['only', 'rows', 'backfill-rows', 'numbers', 'reps', 'wrk-seconds', 'latency-samples', 'prom-cap', 'busy-calls', 'dir'];
+
+/** Stop at a flag this bench does not know (a typo would otherwise run the whole bench, for an hour, with defaults). */
+function refuse(message: string): never {
+  process.stderr.write(`bench: ${message} (npm run bench -- --help)\n`);
+  process.exit(2);
+}
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  const name = a.startsWith('--') ? a.slice(2).split('=')[0] : null;
+  if (name === 'quick') continue;
+  if (name === null || !VALUE_FLAGS.includes(name)) refuse(`unknown argument ${JSON.stringify(a)}`);
+  if (!a.includes('=')) i++; // its value
+}
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
-const num = (flag: string, env: string, def: number) => Number(argValue(flag) ?? process.env[env] ?? def);
+const num = (flag: string, env: string, def: number) => {
+  const text = argValue(flag) ?? process.env[env];
+  if (text === undefined) return def;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) refuse(`--${flag} ${JSON.stringify(text)} is not a number ≥ 0`);
+  return n;
+};
 const opts = {
   rows: num('rows', 'BENCH_ROWS', quick ? 200_000 : 1_000_000),
   backfillRows: num('backfill-rows', 'BENCH_BACKFILL_ROWS', quick ? 1_000_000 : 10_000_000),
-  numbers: String(argValue('numbers') ?? process.env.BENCH_NUMBERS ?? (quick ? '1000,10000' : '1000,10000,100000')).split(',').map(Number),
-  only: new Set(String(argValue('only') ?? process.env.BENCH_ONLY ?? 'ingest,metrics,latency,load,backfill,keys').split(',')),
+  numbers: String(argValue('numbers') ?? process.env.BENCH_NUMBERS ?? (quick ? '1000,10000' : '1000,10000,100000'))
+    .split(',')
+    .map((x) => (Number.isInteger(Number(x)) && Number(x) > 0 ? Number(x) : refuse(`--numbers: ${JSON.stringify(x)} is not a count of numbers`))),
+  only: new Set(
+    String(argValue('only') ?? process.env.BENCH_ONLY ?? 'ingest,metrics,latency,load,backfill,keys')
+      .split(',')
+      .map((x) => (SECTIONS.includes(x) ? x : refuse(`--only: no section ${JSON.stringify(x)} (one of ${SECTIONS.join(', ')})`))),
+  ),
   dir: argValue('dir') ?? process.env.BENCH_DIR ?? join(tmpdir(), 'numrep-bench'),
   reps: num('reps', 'BENCH_REPS', 1),
   wrkSeconds: num('wrk-seconds', 'BENCH_WRK_SECONDS', quick ? 5 : 10),
