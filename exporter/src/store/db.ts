@@ -502,18 +502,32 @@ const KEYS_PER_MOVED_BLOCK = 65_536;
 /** A transaction's call keys, (hash hi, hash lo, source, start second) quads, as one stored block: 32-bit words, little-endian. */
 export function keyBlock(keys: ArrayLike<number>): { blob: Buffer; minTs: number; maxTs: number } {
   const n = keys.length - (keys.length % 4);
-  const blob = Buffer.allocUnsafe(n * 4);
+  const words = new Uint32Array(n);
   let maxTs = 0;
   let minTs = Infinity;
   for (let i = 0; i < n; i += 4) {
-    blob.writeUInt32LE(keys[i] >>> 0, i * 4);
-    blob.writeUInt32LE(keys[i + 1] >>> 0, i * 4 + 4);
-    blob.writeUInt32LE(keys[i + 2] >>> 0, i * 4 + 8);
-    blob.writeUInt32LE(keys[i + 3] >>> 0, i * 4 + 12);
+    words[i] = keys[i];
+    words[i + 1] = keys[i + 1];
+    words[i + 2] = keys[i + 2];
+    words[i + 3] = keys[i + 3];
     if (keys[i + 3] > maxTs) maxTs = keys[i + 3];
     if (keys[i + 3] < minTs) minTs = keys[i + 3];
   }
-  return { blob, minTs: n === 0 ? 0 : minTs, maxTs };
+  return { blob: littleEndianBlob(words), minTs: n === 0 ? 0 : minTs, maxTs };
+}
+
+/** Whether this machine stores a Uint32Array's words little-endian, as the blocks are stored (x86 and ARM do). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * 32-bit words as the little-endian bytes the blocks are stored as: the words' own memory where the machine is
+ * little-endian (filling a typed array is ~10× faster than writeUInt32LE per word), a copy in that order otherwise.
+ */
+function littleEndianBlob(words: Uint32Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(words.buffer, words.byteOffset, words.byteLength);
+  const blob = Buffer.allocUnsafe(words.byteLength);
+  for (let i = 0; i < words.length; i++) blob.writeUInt32LE(words[i], i * 4);
+  return blob;
 }
 
 /**
@@ -523,21 +537,21 @@ export function keyBlock(keys: ArrayLike<number>): { blob: Buffer; minTs: number
  */
 export function dialBlock(numbers: readonly string[], words: ArrayLike<number>): { numbers: string; blob: Buffer; minTs: number; maxTs: number } {
   const ids = new Map<string, number>();
-  const blob = Buffer.allocUnsafe(numbers.length * 16);
+  const quads = new Uint32Array(numbers.length * 4);
   let minTs = Infinity;
   let maxTs = 0;
   for (let i = 0; i < numbers.length; i++) {
     let id = ids.get(numbers[i]);
     if (id === undefined) ids.set(numbers[i], (id = ids.size));
     const ts = words[i * 3 + 2] >>> 0;
-    blob.writeUInt32LE(id, i * 16);
-    blob.writeUInt32LE(words[i * 3] >>> 0, i * 16 + 4);
-    blob.writeUInt32LE(words[i * 3 + 1] >>> 0, i * 16 + 8);
-    blob.writeUInt32LE(ts, i * 16 + 12);
+    quads[i * 4] = id;
+    quads[i * 4 + 1] = words[i * 3];
+    quads[i * 4 + 2] = words[i * 3 + 1];
+    quads[i * 4 + 3] = ts;
     if (ts < minTs) minTs = ts;
     if (ts > maxTs) maxTs = ts;
   }
-  return { numbers: JSON.stringify([...ids.keys()]), blob, minTs: numbers.length === 0 ? 0 : minTs, maxTs };
+  return { numbers: JSON.stringify([...ids.keys()]), blob: littleEndianBlob(quads), minTs: numbers.length === 0 ? 0 : minTs, maxTs };
 }
 
 /** Each dial of a stored block: our number, the consumer hash's halves and the start second, in the order counted. */
