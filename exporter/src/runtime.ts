@@ -318,7 +318,9 @@ export class Runtime {
       }
     }
     if (batch.newestTs !== null && (this.newestTs === null || batch.newestTs > this.newestTs)) this.newestTs = batch.newestTs;
-    this.windows.addBuckets(batch.buckets.values());
+    const columns = batch.bucketColumns;
+    if (columns !== null) this.windows.addColumns(columns);
+    else this.windows.addBuckets(batch.buckets.values());
     const { numbers, words } = batch.dials;
     for (let i = 0; i < numbers.length; i++) this.dials.add(numbers[i], words[i * 3], words[i * 3 + 1], words[i * 3 + 2]);
     this.opts.onCommit?.(batch, src);

@@ -1,7 +1,7 @@
 import type { CallRecord, Outcome } from '../model/types.js';
 import { OUTCOMES } from '../model/types.js';
-import type { BatchCommit, BucketDelta, CounterDelta, NumberSeen, QuarantineEntry } from '../store/db.js';
-import { addRecord, emptyVector, FIELDS, ATTESTATION_INDEX, DISPOSITION_CODE, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
+import type { BatchCommit, BucketColumns, BucketDelta, CounterDelta, NumberSeen, QuarantineEntry } from '../store/db.js';
+import { addRecordAt, emptyVector, FIELDS, ATTESTATION_INDEX, DISPOSITION_CODE, OUTCOME_INDEX, type TallyOptions, DEFAULT_TALLY } from '../stats/vector.js';
 import { CallLog, addLogged } from '../stats/callLog.js';
 import type { SkipReason } from '../classify/classifier.js';
 import { DEFAULT_QUARANTINE_LIMITS, keptText, type QuarantineLimits } from './redact.js';
@@ -14,10 +14,18 @@ type Call = Pick<CallRecord, 'ts' | 'caller' | 'outcome' | 'talkSec' | 'attestat
 interface PairEntry {
   number: string;
   carrier: string;
+  /** Index in the batch's pair list (the bucket rows' `pair`). */
+  index: number;
+  /** Its row with the latest bucket (-1: none yet): the head of its rows' chain (the batch's rowPrev). */
+  newest: number;
+  /** The row its last call went to, and that row's bucket start. */
+  last: number;
   lastBucket: number;
-  last: BucketDelta | null;
-  /** null in call-log batches (report), which never look buckets up: a real-shaped step opens ~15k pairs. */
-  byBucket: Map<number, BucketDelta> | null;
+  /**
+   * Its bucket rows by bucket start, made the first time one of its calls goes back to an earlier bucket (rows of
+   * one file come in time order, so most pairs never need it); null in call-log batches (report).
+   */
+  byBucket: Map<number, number> | null;
   /** Where its all-time outcome counts start in the batch's `pairOutcomes` (OUTCOMES.length of them). */
   outcomes: number;
   /** Index in CallLog.pairs (call-log batches), -1 until logged. */
@@ -26,6 +34,9 @@ interface PairEntry {
 
 /** Carriers a number's pairs are searched through in a list before a Map is made (most numbers have 1–4). */
 const PAIR_LIST_MAX = 8;
+
+/** A pair's bucket rows walked back for a call out of time order before they are kept in a Map. */
+const ROW_WALK_MAX = 8;
 
 interface NumberEntry {
   seen: NumberSeen;
@@ -46,7 +57,14 @@ interface NumberEntry {
  */
 export class Batch {
   private readonly numbers = new Map<string, NumberEntry>();
-  private readonly deltas: BucketDelta[] = [];
+  /** Every pair, in first-call order. */
+  private readonly pairList: PairEntry[] = [];
+  /** The bucket rows (BucketColumns): pair index, bucket start, the pair's previous row (-1: none), FIELDS sums. */
+  private rowPair = new Int32Array(0);
+  private rowBucket = new Float64Array(0);
+  private rowPrev = new Int32Array(0);
+  private rowV = new Float64Array(0);
+  private rowCount = 0;
   private readonly accepted = new Map<string, number>();
   private lastNumber: NumberEntry | null = null;
   private lastCaller = '';
@@ -111,8 +129,21 @@ export class Batch {
         },
       };
     }
-    const d = this.deltas;
-    return { values: () => d.values(), size: d.length };
+    const c = this.bucketColumns!;
+    function* rows(): IterableIterator<BucketDelta> {
+      for (let r = 0; r < c.n; r++) {
+        const p = c.pairs[c.pair[r]];
+        yield { number: p.number, carrier: p.carrier, bucket: c.bucket[r], v: c.v.subarray(r * FIELDS, (r + 1) * FIELDS) };
+      }
+    }
+    return { values: rows, size: c.n };
+  }
+
+  /** The bucket rows as columns (views, valid until the next call is added); null in call-log batches. */
+  get bucketColumns(): BucketColumns | null {
+    if (this.calls !== null) return null;
+    const n = this.rowCount;
+    return { n, pairs: this.pairList, pair: this.rowPair.subarray(0, n), bucket: this.rowBucket.subarray(0, n), v: this.rowV.subarray(0, n * FIELDS) };
   }
 
   /** First and last call time per number in this batch. */
@@ -188,8 +219,9 @@ export class Batch {
       more.set(this.pairOutcomes);
       this.pairOutcomes = more;
     }
-    const p: PairEntry = { number: caller, carrier, lastBucket: Number.NaN, last: null, byBucket: null, outcomes: this.pairCount++ * width, id: -1 };
+    const p: PairEntry = { number: caller, carrier, index: this.pairList.length, newest: -1, last: -1, lastBucket: Number.NaN, byBucket: null, outcomes: this.pairCount++ * width, id: -1 };
     list.push(p);
+    this.pairList.push(p);
     if (ne.byCarrier !== null) ne.byCarrier.set(carrier, p);
     else if (list.length > PAIR_LIST_MAX) ne.byCarrier = new Map(list.map((q) => [q.carrier, q]));
     return p;
@@ -228,19 +260,15 @@ export class Batch {
       const disp = r.disposition === undefined ? 0 : DISPOSITION_CODE[r.disposition] << 6;
       log.push(p.id, bucket, outcome | (ATTESTATION_INDEX[r.attestation] << 3) | short | disp, answered ? r.talkSec : 0);
     } else {
-      let b = p.last;
-      if (b === null || p.lastBucket !== bucket) {
-        const byBucket = (p.byBucket ??= new Map());
-        b = byBucket.get(bucket) ?? null;
-        if (b === null) {
-          b = { number: caller, carrier, bucket, v: this.vector() };
-          byBucket.set(bucket, b);
-          this.deltas.push(b);
-        }
-        p.last = b;
+      let row = p.last;
+      if (row < 0 || p.lastBucket !== bucket) {
+        // Rows of one file come in time order: a bucket past the pair's latest is a new row, found without a lookup.
+        row = p.newest < 0 || bucket > this.rowBucket[p.newest] ? -1 : this.rowOf(p, bucket);
+        if (row < 0) row = this.newRow(p, bucket);
+        p.last = row;
         p.lastBucket = bucket;
       }
-      addRecord(b.v, r, this.tally);
+      addRecordAt(this.rowV, row * FIELDS, r, this.tally);
     }
 
     if (r.outcome === 'blocked') {
@@ -257,22 +285,56 @@ export class Batch {
   }
 
   /**
-   * The buckets' vectors, cut from shared slabs: a Float64Array of FIELDS on its own gets a backing store outside
-   * V8's heap (over its on-heap limit), and a backfill's transaction opens ~15k buckets (the GC's sweeping of
-   * them was a visible part of serve's profile). A view of a slab is an object on the heap only.
+   * The pair's row for an earlier bucket than its newest (a call out of time order), or -1: its rows are walked
+   * back from the newest while there are few, then kept in a Map.
    */
-  private slab = new Float64Array(0);
-  private slabUsed = 0;
-
-  private vector(): Float64Array {
-    if (this.slabUsed + FIELDS > this.slab.length) {
-      // Small first (a live step holds a few calls), then 1,024 vectors a slab.
-      this.slab = new Float64Array(FIELDS * (this.slab.length === 0 ? 32 : 1024));
-      this.slabUsed = 0;
+  private rowOf(p: PairEntry, bucket: number): number {
+    if (p.byBucket !== null) return p.byBucket.get(bucket) ?? -1;
+    let steps = 0;
+    for (let r = p.newest; r >= 0; r = this.rowPrev[r]) {
+      if (this.rowBucket[r] === bucket) return r;
+      if (++steps === ROW_WALK_MAX) {
+        const m = new Map<number, number>();
+        for (let q = p.newest; q >= 0; q = this.rowPrev[q]) m.set(this.rowBucket[q], q);
+        p.byBucket = m;
+        return m.get(bucket) ?? -1;
+      }
     }
-    const v = this.slab.subarray(this.slabUsed, this.slabUsed + FIELDS);
-    this.slabUsed += FIELDS;
-    return v;
+    return -1;
+  }
+
+  /** A new bucket row for pair `p`, its sums zero; the head of the pair's chain if its bucket is the latest. */
+  private newRow(p: PairEntry, bucket: number): number {
+    const r = this.rowCount;
+    if (r === this.rowPair.length) this.growRows();
+    this.rowCount = r + 1;
+    this.rowPair[r] = p.index;
+    this.rowBucket[r] = bucket;
+    this.rowV.fill(0, r * FIELDS, (r + 1) * FIELDS);
+    p.byBucket?.set(bucket, r);
+    if (p.newest < 0 || bucket > this.rowBucket[p.newest]) {
+      this.rowPrev[r] = p.newest;
+      p.newest = r;
+    } else {
+      // An earlier bucket: linked after the latest row, so the walk from the latest still meets every row.
+      this.rowPrev[r] = this.rowPrev[p.newest];
+      this.rowPrev[p.newest] = r;
+    }
+    return r;
+  }
+
+  private growRows(): void {
+    // Small first (a live step holds a few calls), then doubling.
+    const cap = Math.max(32, this.rowPair.length * 2);
+    const grow = <T extends Int32Array | Float64Array>(a: T, size: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.rowPair = grow(this.rowPair, cap);
+    this.rowBucket = grow(this.rowBucket, cap);
+    this.rowPrev = grow(this.rowPrev, cap);
+    this.rowV = grow(this.rowV, cap * FIELDS);
   }
 
   /** Accepted records of the format of the last call, not yet in `accepted` (one Map update per run of a format). */
@@ -371,7 +433,8 @@ export class Batch {
       return { ...this.sideRows(), buckets: this.buckets.values(), calls: this.calls, seen: this.seen.values(), totals: { [Symbol.iterator]: () => this.totals.values() } };
     }
     const entries = this.entriesInKeyOrder();
-    return { ...this.sideRows(), buckets: this.deltas, seen: entries.map((e) => e.seen), totals: this.totalRows(entries) };
+    const buckets = this.buckets;
+    return { ...this.sideRows(), buckets: { [Symbol.iterator]: () => buckets.values() }, bucketColumns: this.bucketColumns, seen: entries.map((e) => e.seen), totals: this.totalRows(entries) };
   }
 
   private sideRows(): Omit<BatchCommit, 'source' | 'buckets' | 'calls' | 'seen' | 'totals'> {

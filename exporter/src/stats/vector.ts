@@ -48,14 +48,19 @@ export interface TallyOptions {
 export const DEFAULT_TALLY: TallyOptions = { shortCallSeconds: 10 };
 
 export function addRecord(v: Vector, r: Pick<CallRecord, 'outcome' | 'talkSec' | 'attestation' | 'disposition'>, opts = DEFAULT_TALLY): void {
-  v[F_CALLS] += 1;
-  v[F_OUTCOME0 + OUTCOME_INDEX[r.outcome]] += 1;
+  addRecordAt(v, 0, r, opts);
+}
+
+/** addRecord into the vector at v[o…o + FIELDS) (a row of a slab). */
+export function addRecordAt(v: Float64Array, o: number, r: Pick<CallRecord, 'outcome' | 'talkSec' | 'attestation' | 'disposition'>, opts = DEFAULT_TALLY): void {
+  v[o + F_CALLS] += 1;
+  v[o + F_OUTCOME0 + OUTCOME_INDEX[r.outcome]] += 1;
   if (r.outcome === 'answered') {
-    v[F_TALK] += r.talkSec;
-    if (r.talkSec < opts.shortCallSeconds) v[F_SHORT] += 1;
+    v[o + F_TALK] += r.talkSec;
+    if (r.talkSec < opts.shortCallSeconds) v[o + F_SHORT] += 1;
   }
-  v[F_ATT0 + ATTESTATION_INDEX[r.attestation]] += 1;
-  if (r.disposition !== undefined) addDisposition(v, 0, DISPOSITION_CODE[r.disposition]);
+  v[o + F_ATT0 + ATTESTATION_INDEX[r.attestation]] += 1;
+  if (r.disposition !== undefined) addDisposition(v, o, DISPOSITION_CODE[r.disposition]);
 }
 
 /** A disposition as two bits (the call log's code, bits 6–7): 0 none. */

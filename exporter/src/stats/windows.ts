@@ -1,5 +1,5 @@
 import { WINDOWS, type WindowName } from '../model/types.js';
-import type { BucketDelta, Store } from '../store/db.js';
+import { bucketColumnsOf, type BucketColumns, type BucketDelta, type Store } from '../store/db.js';
 import { F_CALLS, FIELDS, type Vector } from './vector.js';
 import { WindowViews } from './windowViews.js';
 
@@ -120,18 +120,22 @@ class Window {
 
   /** `key`: the pair's key when the caller made it already (one string for every window a bucket falls in). */
   apply(d: { number: string; carrier: string; v: ArrayLike<number> }, sign: 1 | -1, key = `${d.number}\u0000${d.carrier}`): void {
-    this.touched.add(d.number);
+    this.applyAt(d.number, d.carrier, key, d.v, 0, sign);
+  }
+
+  /** apply, the sums read at v[from…from + FIELDS) (a row of a batch's columns). */
+  applyAt(number: string, carrier: string, key: string, v: ArrayLike<number>, from: number, sign: 1 | -1): void {
+    this.touched.add(number);
     let id = this.pairs.idOf(key);
     if (id === undefined || id >= this.slotOf.length || this.slotOf[id] < 0) {
       if (sign < 0) return;
-      id = this.pairs.hold(d.number, d.carrier, key);
+      id = this.pairs.hold(number, carrier, key);
       if (this.shared) detach(this.pairs, id);
       this.take(id);
     } else if (this.shared) detach(this.pairs, id);
     const o = id * FIELDS;
     const sums = this.sums;
-    const v = d.v;
-    for (let i = 0; i < FIELDS; i++) sums[o + i] += sign * v[i];
+    for (let i = 0; i < FIELDS; i++) sums[o + i] += sign * v[from + i];
     if (sums[o + F_CALLS] <= 0) this.letGo(id);
   }
 
@@ -378,13 +382,21 @@ export class WindowSet {
 
   /** A committed batch: count its buckets in every window they fall in. */
   addBuckets(buckets: Iterable<BucketDelta>): void {
+    // Windows not built yet (report, before its snapshot) never read them: a call log's buckets are made when read.
+    if (!Number.isNaN(this.at)) this.addColumns(bucketColumnsOf(buckets));
+  }
+
+  /** addBuckets for a batch's columns: the same rows in the same order, one key string per pair instead of per row. */
+  addColumns(c: BucketColumns): void {
     if (Number.isNaN(this.at)) return;
     this.version++;
-    for (const b of buckets) {
-      if (b.bucket >= this.upper) continue;
-      // One key string per bucket, not one per window: the same string object keeps its hash for every Map lookup.
-      let key: string | undefined;
-      for (const w of this.windows) if (b.bucket >= w.edge) w.apply(b, 1, (key ??= `${b.number}\u0000${b.carrier}`));
+    const keys: (string | undefined)[] = new Array(c.pairs.length);
+    for (let r = 0; r < c.n; r++) {
+      const bucket = c.bucket[r];
+      if (bucket >= this.upper) continue;
+      const p = c.pairs[c.pair[r]];
+      const key = (keys[c.pair[r]] ??= `${p.number}\u0000${p.carrier}`);
+      for (const w of this.windows) if (bucket >= w.edge) w.applyAt(p.number, p.carrier, key, c.v, r * FIELDS, 1);
     }
   }
 

@@ -58,6 +58,20 @@ export interface BucketDelta {
   v: Vector;
 }
 
+/**
+ * A batch's buckets as columns (Batch.bucketColumns): row r is the pair `pairs[pair[r]]` in the bucket starting at
+ * `bucket[r]`, its sums at `v[r × FIELDS…]`. The same rows, in the same order, as the batch's BucketDelta iterable,
+ * without an object and a view per bucket: a backfill's transaction holds ~45k of them for a second or more, long
+ * enough for the young generation to copy them twice and promote them.
+ */
+export interface BucketColumns {
+  n: number;
+  pairs: readonly { readonly number: string; readonly carrier: string }[];
+  pair: Int32Array;
+  bucket: Float64Array;
+  v: Float64Array;
+}
+
 export interface NumberSeen {
   number: string;
   first: number;
@@ -73,6 +87,8 @@ export interface CounterDelta {
 
 export interface BatchCommit {
   buckets: Iterable<BucketDelta>;
+  /** The same buckets as columns, when the batch has them: a database store upserts these instead of `buckets`. */
+  bucketColumns?: BucketColumns | null;
   /** The same calls as a call log (one-shot batches): a memory store takes these instead of `buckets`. */
   calls?: CallLog;
   seen: Iterable<NumberSeen>;
@@ -627,17 +643,19 @@ function totalsRowOutcomes<T>(row: unknown[], first: number, make: (outcome: str
 /** Buckets per multi-row upsert (21 values a row: 16 rows stay far below SQLite's limit of 32,766 variables). */
 const BUCKET_ROWS_PER_UPSERT = 16;
 
-/** Upsert a batch's buckets: full statements of BUCKET_ROWS_PER_UPSERT rows, the rest one by one, in order. */
-function upsertBucketRows(many: Database.Statement, one: Database.Statement, buckets: Iterable<BucketDelta>): void {
+/** Upsert a batch's buckets, in order: full statements of BUCKET_ROWS_PER_UPSERT rows, the rest one by one. */
+function upsertBucketRows(many: Database.Statement, one: Database.Statement, c: BucketColumns): void {
   const width = 3 + FIELDS;
   const args: (string | number)[] = new Array(BUCKET_ROWS_PER_UPSERT * width);
+  const { pairs, pair, bucket, v } = c;
   let k = 0;
-  for (const b of buckets) {
-    args[k] = b.number;
-    args[k + 1] = b.carrier;
-    args[k + 2] = b.bucket;
-    const v = b.v;
-    for (let i = 0; i < FIELDS; i++) args[k + 3 + i] = v[i];
+  for (let r = 0; r < c.n; r++) {
+    const p = pairs[pair[r]];
+    args[k] = p.number;
+    args[k + 1] = p.carrier;
+    args[k + 2] = bucket[r];
+    const o = r * FIELDS;
+    for (let i = 0; i < FIELDS; i++) args[k + 3 + i] = v[o + i];
     k += width;
     if (k === args.length) {
       many.run(args);
@@ -645,6 +663,18 @@ function upsertBucketRows(many: Database.Statement, one: Database.Statement, buc
     }
   }
   for (let i = 0; i < k; i += width) one.run(args.slice(i, i + width));
+}
+
+/** Buckets given as objects (a commit made by hand) as columns, one pair per row. */
+export function bucketColumnsOf(buckets: Iterable<BucketDelta>): BucketColumns {
+  const list = [...buckets];
+  const c: BucketColumns = { n: list.length, pairs: list, pair: new Int32Array(list.length), bucket: new Float64Array(list.length), v: new Float64Array(list.length * FIELDS) };
+  list.forEach((b, r) => {
+    c.pair[r] = r;
+    c.bucket[r] = b.bucket;
+    c.v.set(b.v.subarray(0, FIELDS), r * FIELDS);
+  });
+  return c;
 }
 
 export class Store {
@@ -943,7 +973,9 @@ export class Store {
     const added: { carrier: string; outcome: string; count: number }[] | null = this.byCarrier ? [] : null;
     let pruned = 0;
     this.db.transaction(() => {
-      if (!this.mem) upsertBucketRows(s.upsertBucketMany, s.upsertBucket, batch.buckets);
+      if (!this.mem) {
+        upsertBucketRows(s.upsertBucketMany, s.upsertBucket, batch.bucketColumns ?? bucketColumnsOf(batch.buckets));
+      }
       upsertSeenRows(s.upsertSeenMany, s.upsertSeen, batch.seen);
       if (!this.mem) upsertTotalRows(s.upsertTotalMany, s.upsertTotal, batch.totals, added ? (t) => added.push(t) : undefined);
       for (const b of batch.blocks) s.upsertBlock.run(b.carrier, b.engine, b.count);
