@@ -303,14 +303,13 @@ export class Batch {
     return -1;
   }
 
-  /** A new bucket row for pair `p`, its sums zero; the head of the pair's chain if its bucket is the latest. */
+  /** A new bucket row for pair `p`; the head of the pair's chain if its bucket is the latest. */
   private newRow(p: PairEntry, bucket: number): number {
     const r = this.rowCount;
     if (r === this.rowPair.length) this.growRows();
     this.rowCount = r + 1;
     this.rowPair[r] = p.index;
-    this.rowBucket[r] = bucket;
-    this.rowV.fill(0, r * FIELDS, (r + 1) * FIELDS);
+    this.rowBucket[r] = bucket; // its sums are zero: rows are only ever appended to arrays made zeroed
     p.byBucket?.set(bucket, r);
     if (p.newest < 0 || bucket > this.rowBucket[p.newest]) {
       this.rowPrev[r] = p.newest;
