@@ -170,6 +170,44 @@ describe('event-time windows', () => {
     );
   });
 
+  it("takes a batch's own columns (a pair's many rows, its id looked up once) as it takes the buckets one by one: same sums, same order, same changed numbers (property)", () => {
+    // Calls: hours before the clock (some past 7d: in no window), number, carrier; several commits, the clock moving
+    // between them so pairs leave the short windows and come back.
+    const call = fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 5 }), fc.constantFrom('att', 'tmobile', 'verizon'), fc.constantFrom(...OUTCOMES));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(call, { maxLength: 60 }), fc.integer({ min: 0, max: 30 })), { minLength: 1, maxLength: 6 }), (commits) => {
+        const store = new Store(':memory:', { bucketMs: 60_000 });
+        const byColumns = new WindowSet(store, 60_000);
+        const byBucket = new WindowSet(store, 60_000);
+        let at = AT;
+        byColumns.build(at, false);
+        byBucket.build(at, false);
+        byColumns.takeChanges();
+        byBucket.takeChanges();
+        for (const [calls, stepHours] of commits) {
+          const recs = calls.map(([h, n, c, o], i) => rec(at - h * H + i * 1000, o, 20, `+1202555${String(1000 + n)}`, c));
+          const b = load(store, 60_000, recs);
+          byColumns.addColumns(b.bucketColumns!);
+          for (const d of b.buckets.values()) byBucket.addBuckets([d]);
+          const changed = byColumns.takeChanges();
+          expect(changed).toEqual(byBucket.takeChanges());
+          // A number is changed when one of its calls fell in a window (the 7d window holds every other one).
+          const inSome = new Set(recs.filter((r) => r.ts >= lowerEdge(at, WIDTHS['7d'], 60_000)).map((r) => r.caller));
+          expect(changed).toEqual(inSome);
+          for (const n of Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>) {
+            expect([...byColumns.copyOf(n).entries()].map(([k, x]) => [k, [...x.v]])).toEqual([...byBucket.copyOf(n).entries()].map(([k, x]) => [k, [...x.v]]));
+          }
+          at += stepHours * H;
+          byColumns.advance(at);
+          byBucket.advance(at);
+          expect(byColumns.takeChanges()).toEqual(byBucket.takeChanges()); // the expiries
+        }
+        store.close();
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('keeps that order when most pairs leave and new ones come, round after round (the order list is compacted)', () => {
     // Each round: 50 new pairs in the last minute, then the clock moves 2 h, so the 1h window lets all of them go.
     const rounds = 30;
