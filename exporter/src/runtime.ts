@@ -267,18 +267,11 @@ export class Runtime {
     if (this.store.dataVersion() !== this.dataVersion) this.reloadSideData();
   }
 
-  /**
-   * The numbers with a call inside the retention, as the classifier asks about them. The retention's edge is read
-   * once a step (`refresh`), not once a call: on this machine's clock source a clock read cost more than the lookup.
-   */
-  private activeNumbers(): { has(n: string): boolean; readonly size: number; refresh(): void } {
+  /** The numbers with a call inside the retention, as the classifier asks about them. */
+  private activeNumbers(): { has(n: string): boolean; readonly size: number } {
     const rt = this;
-    let edge = Number.NaN;
     return {
-      has: (n) => (rt.seen.get(n)?.last ?? -Infinity) >= (Number.isNaN(edge) ? rt.activeEdge() : edge),
-      refresh: () => {
-        edge = rt.activeEdge();
-      },
+      has: (n) => (rt.seen.get(n)?.last ?? -Infinity) >= rt.activeEdge(),
       get size() {
         return rt.activeCount;
       },

@@ -47,11 +47,8 @@ export interface ClassifierOptions {
   /** The trunk map, when there is one. */
   isTrunk?(trunk: string): boolean;
   resolveCarrier(raw: RawCall): string;
-  /**
-   * Numbers already tracked (seen with calls, moved by each commit); new ones beyond the cap are skipped.
-   * `refresh`, if given, is called at the start of each step: what `has` reads of the clock is read there once.
-   */
-  tracked: { has(number: string): boolean; readonly size: number; refresh?(): void };
+  /** Numbers already tracked (seen with calls, moved by each commit); new ones beyond the cap are skipped. */
+  tracked: { has(number: string): boolean; readonly size: number };
   maxTrackedNumbers: number;
   /**
    * The memory of counted calls and the secret their keys are hashed with before they are remembered. No
@@ -279,7 +276,6 @@ export class Classifier {
   step(rows: RawCall[], source: number, sink: ClassifySink, pending?: Uncommitted, openTailFrom?: number): number {
     const o = this.opts;
     pending?.keys.beginStep();
-    o.tracked.refresh?.();
     let openCallers = 0;
     for (const u of this.open) openCallers += u.callers.size;
     const inventory = o.inventory();
