@@ -126,9 +126,18 @@ class Window {
   /** apply, the sums read at v[from…from + FIELDS) (a row of a batch's columns). */
   applyAt(number: string, carrier: string, key: string, v: ArrayLike<number>, from: number, sign: 1 | -1): void {
     this.touched.add(number);
-    let id = this.pairs.idOf(key);
-    if (id === undefined || id >= this.slotOf.length || this.slotOf[id] < 0) {
-      if (sign < 0) return;
+    const id = this.pairs.idOf(key) ?? -1;
+    if (sign < 0 && (id < 0 || !this.holds(id))) return;
+    this.addRow(id, number, carrier, key, v, from, sign);
+  }
+
+  /**
+   * applyAt for a row whose pair id the caller may know already (`id`; -1: not known): returns the pair's id, or -1
+   * when the row let it go. The caller marks the number touched.
+   */
+  addRow(id: number, number: string, carrier: string, key: string, v: ArrayLike<number>, from: number, sign: 1 | -1 = 1): number {
+    if (id < 0) id = this.pairs.idOf(key) ?? -1;
+    if (id < 0 || !this.holds(id)) {
       id = this.pairs.hold(number, carrier, key);
       if (this.shared) detach(this.pairs, id);
       this.take(id);
@@ -136,23 +145,6 @@ class Window {
     const o = id * FIELDS;
     const sums = this.sums;
     for (let i = 0; i < FIELDS; i++) sums[o + i] += sign * v[from + i];
-    if (sums[o + F_CALLS] <= 0) this.letGo(id);
-  }
-
-  /**
-   * applyAt(…, 1) for a row of a batch's columns whose pair id the caller may know already (`id`; -1: not known):
-   * returns the pair's id, or -1 when the row let it go. The caller marks the number touched.
-   */
-  addRow(id: number, number: string, carrier: string, key: string, v: ArrayLike<number>, from: number): number {
-    if (id < 0) id = this.pairs.idOf(key) ?? -1;
-    if (id < 0 || id >= this.slotOf.length || this.slotOf[id] < 0) {
-      id = this.pairs.hold(number, carrier, key);
-      if (this.shared) detach(this.pairs, id);
-      this.take(id);
-    } else if (this.shared) detach(this.pairs, id);
-    const o = id * FIELDS;
-    const sums = this.sums;
-    for (let i = 0; i < FIELDS; i++) sums[o + i] += v[from + i];
     if (sums[o + F_CALLS] <= 0) {
       this.letGo(id);
       return -1;
