@@ -7,6 +7,12 @@ import { OUTCOMES } from '../model/types.js';
 import { keyFromRowId, type CallKeySet } from '../classify/callKeys.js';
 import { createRemediationTables, Remediations } from './remediation.js';
 import { StateSealer } from './sealed.js';
+import { BLOCK_HOUR_MS, bucketBlocksOf, decodeBucketBlock, filterBucketBlock } from './bucketBlocks.js';
+
+/** Order of text as SQLite's BINARY collation gives it for the numbers and carrier ids stored (UTF-16 order; they differ only past U+FFFF). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * SQLite state (docs/architecture.md#durability). better-sqlite3 is synchronous, so one `transaction()` call
@@ -14,7 +20,7 @@ import { StateSealer } from './sealed.js';
  * lands either before or after the whole batch, never between.
  */
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 
 function byCarrierOutcome(a: { carrier: string; outcome: string }, b: { carrier: string; outcome: string }): number {
@@ -640,30 +646,8 @@ function totalsRowOutcomes<T>(row: unknown[], first: number, make: (outcome: str
   }
 }
 
-/** Buckets per multi-row upsert (21 values a row: 16 rows stay far below SQLite's limit of 32,766 variables). */
-const BUCKET_ROWS_PER_UPSERT = 16;
-
-/** Upsert a batch's buckets, in order: full statements of BUCKET_ROWS_PER_UPSERT rows, the rest one by one. */
-function upsertBucketRows(many: Database.Statement, one: Database.Statement, c: BucketColumns): void {
-  const width = 3 + FIELDS;
-  const args: (string | number)[] = new Array(BUCKET_ROWS_PER_UPSERT * width);
-  const { pairs, pair, bucket, v } = c;
-  let k = 0;
-  for (let r = 0; r < c.n; r++) {
-    const p = pairs[pair[r]];
-    args[k] = p.number;
-    args[k + 1] = p.carrier;
-    args[k + 2] = bucket[r];
-    const o = r * FIELDS;
-    for (let i = 0; i < FIELDS; i++) args[k + 3 + i] = v[o + i];
-    k += width;
-    if (k === args.length) {
-      many.run(args);
-      k = 0;
-    }
-  }
-  for (let i = 0; i < k; i += width) one.run(args.slice(i, i + width));
-}
+/** Buckets per page when a schema-7 buckets table is moved into blocks. */
+const BUCKETS_PER_MOVED_PAGE = 65_536;
 
 /** Buckets given as objects (a commit made by hand) as columns, one pair per row. */
 export function bucketColumnsOf(buckets: Iterable<BucketDelta>): BucketColumns {
@@ -744,9 +728,9 @@ export class Store {
     const vec = VECTOR_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS buckets (
-        number TEXT NOT NULL, carrier TEXT NOT NULL, bucket INTEGER NOT NULL, ${vec},
-        PRIMARY KEY (bucket, number, carrier)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS bucket_blocks (id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, min_b INTEGER NOT NULL, max_b INTEGER NOT NULL,
+        n INTEGER NOT NULL, pairs TEXT NOT NULL, rows BLOB NOT NULL);
+      CREATE INDEX IF NOT EXISTS bucket_blocks_by_hour ON bucket_blocks (hour);
       CREATE TABLE IF NOT EXISTS numbers (number TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS totals (number TEXT NOT NULL, carrier TEXT NOT NULL, ${TOTALS_COLUMNS},
         PRIMARY KEY (number, carrier)) WITHOUT ROWID;
@@ -777,9 +761,10 @@ export class Store {
       CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, pool TEXT NOT NULL, campaign TEXT, registered INTEGER,
         registered_at INTEGER) WITHOUT ROWID;
     `);
-    // Added later than the table: the dialer's dispositions (stats/vector.ts), 0 in older buckets.
+    // Schema 7 and older keep a buckets table (moved to bucket_blocks below). Added later than that table: the
+    // dialer's dispositions (stats/vector.ts), 0 in older buckets.
     const bucketCols = new Set((this.db.prepare('PRAGMA table_info(buckets)').all() as { name: string }[]).map((c) => c.name));
-    for (const c of VECTOR_COLUMNS) if (!bucketCols.has(c)) this.db.exec(`ALTER TABLE buckets ADD COLUMN ${c} REAL NOT NULL DEFAULT 0`);
+    if (bucketCols.size > 0) for (const c of VECTOR_COLUMNS) if (!bucketCols.has(c)) this.db.exec(`ALTER TABLE buckets ADD COLUMN ${c} REAL NOT NULL DEFAULT 0`);
     // Remediation cases (tables of their own: a numrep without them reads this database as before).
     createRemediationTables(this.db);
     // Added with schema 2 (classification): what each file's rows became.
@@ -883,23 +868,49 @@ export class Store {
           DROP TABLE buckets_v3;`);
       })();
     }
+    // Schema 8: a transaction's buckets are a block per hour (store/bucketBlocks.ts), no longer a row each.
+    if (bucketCols.size > 0) this.moveBucketsToBlocks();
     if (v === null || Number(v) < SCHEMA_VERSION) this.setMeta('schema_version', String(SCHEMA_VERSION));
+  }
+
+  /** Schema 7's buckets table into bucket_blocks, in time order, a page of rows at a time; then the table goes. */
+  private moveBucketsToBlocks(): void {
+    this.db.transaction(() => {
+      const put = this.db.prepare('INSERT INTO bucket_blocks (hour, min_b, max_b, n, pairs, rows) VALUES (?, ?, ?, ?, ?, ?)');
+      // A page at a time (no write while a statement is reading), by the table's own key.
+      const read = this.db.prepare(`SELECT bucket, number, carrier, ${COLS} FROM buckets WHERE (bucket, number, carrier) > (?, ?, ?)
+        ORDER BY bucket, number, carrier LIMIT ?`).raw(true);
+      for (let after: [number, string, string] = [-Number.MAX_SAFE_INTEGER, '', '']; ; ) {
+        const rows = read.all(...after, BUCKETS_PER_MOVED_PAGE) as unknown[][];
+        if (rows.length === 0) break;
+        const pairs: { number: string; carrier: string }[] = [];
+        const ids = new Map<string, number>();
+        const c = { n: rows.length, pairs, pair: new Int32Array(rows.length), bucket: new Float64Array(rows.length), v: new Float64Array(rows.length * FIELDS) };
+        rows.forEach((row, r) => {
+          const number = row[1] as string;
+          const carrier = row[2] as string;
+          const key = `${number}\u0000${carrier}`;
+          let id = ids.get(key);
+          if (id === undefined) {
+            ids.set(key, (id = pairs.length));
+            pairs.push({ number, carrier });
+          }
+          c.pair[r] = id;
+          c.bucket[r] = row[0] as number;
+          for (let i = 0; i < FIELDS; i++) c.v[r * FIELDS + i] = row[3 + i] as number;
+        });
+        for (const b of bucketBlocksOf(c)) put.run(b.hour, b.minBucket, b.maxBucket, b.n, b.pairs, b.rows);
+        const last = rows[rows.length - 1];
+        after = [last[0] as number, last[1] as string, last[2] as string];
+      }
+      this.db.exec('DROP TABLE buckets');
+    })();
   }
 
   private prepare() {
     const db = this.db;
-    const placeholders = VECTOR_COLUMNS.map(() => '?').join(', ');
-    const updates = VECTOR_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
     return {
-      upsertBucket: db.prepare(
-        `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES (?, ?, ?, ${placeholders})
-         ON CONFLICT (bucket, number, carrier) DO UPDATE SET ${updates}`,
-      ),
-      /** BUCKET_ROWS_PER_UPSERT buckets in one statement: a backfill's transaction carries ~15k, most of them new. */
-      upsertBucketMany: db.prepare(
-        `INSERT INTO buckets (number, carrier, bucket, ${COLS}) VALUES ${Array.from({ length: BUCKET_ROWS_PER_UPSERT }, () => `(?, ?, ?, ${placeholders})`).join(', ')}
-         ON CONFLICT (bucket, number, carrier) DO UPDATE SET ${updates}`,
-      ),
+      insertBucketBlock: db.prepare('INSERT INTO bucket_blocks (hour, min_b, max_b, n, pairs, rows) VALUES (?, ?, ?, ?, ?, ?)'),
       upsertSeen: db.prepare(upsertSeenSql(1)),
       /** SEEN_ROWS_PER_UPSERT numbers in one statement: a dialer's step carries thousands. */
       upsertSeenMany: db.prepare(upsertSeenSql(SEEN_ROWS_PER_UPSERT)),
@@ -974,7 +985,7 @@ export class Store {
     let pruned = 0;
     this.db.transaction(() => {
       if (!this.mem) {
-        upsertBucketRows(s.upsertBucketMany, s.upsertBucket, batch.bucketColumns ?? bucketColumnsOf(batch.buckets));
+        for (const b of bucketBlocksOf(batch.bucketColumns ?? bucketColumnsOf(batch.buckets))) s.insertBucketBlock.run(b.hour, b.minBucket, b.maxBucket, b.n, b.pairs, b.rows);
       }
       upsertSeenRows(s.upsertSeenMany, s.upsertSeen, batch.seen);
       if (!this.mem) upsertTotalRows(s.upsertTotalMany, s.upsertTotal, batch.totals, added ? (t) => added.push(t) : undefined);
@@ -1106,29 +1117,71 @@ export class Store {
       .get(contentHash, exceptId) as { id: number; path: string } | undefined;
   }
 
-  /** Sum of buckets per number × carrier with from ≤ bucket < to. */
-  sumBuckets(from: number, to: number): BucketDelta[] {
-    if (this.mem) return this.mem.sum(from, to);
-    const sums = VECTOR_COLUMNS.map((c) => `sum(${c})`).join(', ');
-    const stmt = this.db.prepare(`SELECT number, carrier, ${sums} FROM buckets WHERE bucket >= ? AND bucket < ? GROUP BY number, carrier`).raw(true);
-    return (stmt.all(from, to) as unknown[][]).map((row) => ({
-      number: row[0] as string,
-      carrier: row[1] as string,
-      bucket: from,
-      v: Float64Array.from(row.slice(2) as number[]),
-    }));
+  /** The stored blocks with a bucket in [from, to), oldest first: by their hour, then their first and last bucket. */
+  private blocksIn(from: number, to: number): IterableIterator<[number, string, Buffer]> {
+    const stmt = (this.blocksInStmt ??= this.db
+      .prepare('SELECT hour, pairs, rows FROM bucket_blocks WHERE hour >= ? AND hour <= ? AND max_b >= ? AND min_b < ? ORDER BY id')
+      .raw(true));
+    const hourTo = to >= Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : Math.floor((to - 1) / BLOCK_HOUR_MS);
+    return stmt.iterate(Math.floor(from / BLOCK_HOUR_MS), hourTo, from, to) as IterableIterator<[number, string, Buffer]>;
   }
 
-  /** Per-bucket rows in [from, to): used when a window's lower edge moves past them. */
+  private blocksInStmt: Database.Statement | undefined;
+
+  /** Sum of buckets per number × carrier with from ≤ bucket < to, in (number, carrier) order. */
+  sumBuckets(from: number, to: number): BucketDelta[] {
+    if (this.mem) return this.mem.sum(from, to);
+    const byPair = new Map<string, BucketDelta>();
+    for (const [, pairs, rows] of this.blocksIn(from, to)) {
+      const d = decodeBucketBlock(pairs, rows);
+      // A block's pair once: its sums in the map, not a key string a row.
+      const sums: (Float64Array | undefined)[] = new Array(d.names.length / 2);
+      for (let r = 0; r < d.n; r++) {
+        const b = d.bucket[r];
+        if (b < from || b >= to) continue;
+        const p = d.pair[r];
+        let v = sums[p];
+        if (v === undefined) {
+          const number = d.names[2 * p];
+          const carrier = d.names[2 * p + 1];
+          const key = `${number}\u0000${carrier}`;
+          let row = byPair.get(key);
+          if (row === undefined) byPair.set(key, (row = { number, carrier, bucket: from, v: new Float64Array(FIELDS) }));
+          v = sums[p] = row.v;
+        }
+        const o = r * FIELDS;
+        for (let i = 0; i < FIELDS; i++) v[i] += d.v[o + i];
+      }
+    }
+    return [...byPair.values()].sort((a, b) => compareText(a.number, b.number) || compareText(a.carrier, b.carrier));
+  }
+
+  /**
+   * Per-bucket rows in [from, to), one per number × carrier × bucket (added up over the blocks that hold it), in
+   * (bucket, number, carrier) order: used when a window's lower edge moves past them.
+   */
   bucketsBetween(from: number, to: number): BucketDelta[] {
     if (this.mem) return this.mem.between(from, to);
-    const stmt = this.db.prepare(`SELECT number, carrier, bucket, ${COLS} FROM buckets WHERE bucket >= ? AND bucket < ?`).raw(true);
-    return (stmt.all(from, to) as unknown[][]).map((row) => ({
-      number: row[0] as string,
-      carrier: row[1] as string,
-      bucket: row[2] as number,
-      v: Float64Array.from(row.slice(3) as number[]),
-    }));
+    const out: BucketDelta[] = [];
+    for (const [, pairs, rows] of this.blocksIn(from, to)) {
+      const d = decodeBucketBlock(pairs, rows);
+      for (let r = 0; r < d.n; r++) {
+        const b = d.bucket[r];
+        if (b < from || b >= to) continue;
+        const p = d.pair[r];
+        out.push({ number: d.names[2 * p], carrier: d.names[2 * p + 1], bucket: b, v: d.v.slice(r * FIELDS, r * FIELDS + FIELDS) });
+      }
+    }
+    out.sort((a, b) => a.bucket - b.bucket || compareText(a.number, b.number) || compareText(a.carrier, b.carrier));
+    let k = 0;
+    for (let i = 0; i < out.length; i++) {
+      const prev = k > 0 ? out[k - 1] : null;
+      if (prev !== null && prev.bucket === out[i].bucket && prev.number === out[i].number && prev.carrier === out[i].carrier) {
+        for (let f = 0; f < FIELDS; f++) prev.v[f] += out[i].v[f];
+      } else out[k++] = out[i];
+    }
+    out.length = k;
+    return out;
   }
 
   numbersSeen(): NumberSeen[] {
@@ -1240,11 +1293,28 @@ export class Store {
     return Number(this.db.pragma('data_version', { simple: true }));
   }
 
-  /** Drop buckets older than the retention edge, and the keys of calls that old; totals keep the all-time counts. */
+  /**
+   * Drop buckets older than the retention edge, and the keys of calls that old; totals keep the all-time counts. A
+   * block whose buckets are all that old goes; one that holds some is written again without them. Returns the
+   * bucket rows dropped.
+   */
   prune(before: number): number {
     if (this.mem) return this.mem.prune(before);
     this.pruneCallKeys(Math.floor(before / 1000));
-    return this.db.prepare('DELETE FROM buckets WHERE bucket < ?').run(before).changes;
+    let removed = 0;
+    this.db.transaction(() => {
+      removed += Number(this.db.prepare('SELECT coalesce(sum(n), 0) FROM bucket_blocks WHERE max_b < ?').pluck().get(before));
+      this.db.prepare('DELETE FROM bucket_blocks WHERE max_b < ?').run(before);
+      const straddling = this.db.prepare('SELECT id, hour, n, pairs, rows FROM bucket_blocks WHERE min_b < ?').raw(true).all(before) as [number, number, number, string, Buffer][];
+      const rewrite = this.db.prepare('UPDATE bucket_blocks SET min_b = ?, max_b = ?, n = ?, pairs = ?, rows = ? WHERE id = ?');
+      for (const [id, hour, n, pairs, rows] of straddling) {
+        const kept = filterBucketBlock(hour, decodeBucketBlock(pairs, rows), (b) => b >= before);
+        // max_b ≥ before: at least one row is kept.
+        rewrite.run(kept!.minBucket, kept!.maxBucket, kept!.n, kept!.pairs, kept!.rows, id);
+        removed += n - kept!.n;
+      }
+    })();
+    return removed;
   }
 
   /**
@@ -1320,7 +1390,7 @@ export class Store {
 
   newestBucket(): number | null {
     if (this.mem) return this.mem.newest();
-    const row = this.db.prepare('SELECT max(bucket) AS b FROM buckets').get() as { b: number | null };
+    const row = this.db.prepare('SELECT max(max_b) AS b FROM bucket_blocks').get() as { b: number | null };
     return row.b;
   }
 
