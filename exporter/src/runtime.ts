@@ -5,6 +5,7 @@ import { createReader, detectFormat } from './ingest/formats/index.js';
 import { Tailer } from './ingest/tailer.js';
 import type { Batch } from './ingest/batch.js';
 import { Store, type NumberSeen, type SourceState } from './store/db.js';
+import { BLOCK_HOUR_MS } from './store/bucketBlocks.js';
 import { WindowSet } from './stats/windows.js';
 import { takeSnapshot, updateSnapshot, type Snapshot, type SnapshotOptions } from './stats/snapshot.js';
 import { Classifier, type Track } from './classify/classifier.js';
@@ -295,6 +296,8 @@ export class Runtime {
    */
   prune(before: number): number {
     const removed = this.store.prune(before);
+    // Hours closed more than an hour ago: a live tail's blocks of a second each become one block an hour.
+    this.store.compactBuckets(Math.floor(this.opts.now() / BLOCK_HOUR_MS) - 1);
     this.callKeys.forgetBefore(Math.floor(before / 1000));
     // Consumer hashes are kept no longer than the fatigue windows need, whatever the bucket retention.
     const dialsBefore = Math.floor(Math.max(before, this.opts.now() - DIAL_RETENTION_MS) / 1000);

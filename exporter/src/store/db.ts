@@ -1318,6 +1318,67 @@ export class Store {
   }
 
   /**
+   * Merge the blocks of each hour before `beforeHour` that holds more than `minBlocks` of them into one block, rows of
+   * the same number × carrier × bucket added up. A live tail commits about once a second, so an hour of live calls is
+   * up to 3,600 small blocks, each read at start and by every window edge that crosses it; merged, an hour is one
+   * block, and reads give the same rows (the rows are added in the order they are read). Returns the blocks merged
+   * away.
+   */
+  compactBuckets(beforeHour: number, minBlocks = 8): number {
+    if (this.mem) return 0;
+    let merged = 0;
+    const hours = this.db
+      .prepare('SELECT hour FROM bucket_blocks WHERE hour < ? GROUP BY hour HAVING count(*) > ?')
+      .pluck()
+      .all(beforeHour, minBlocks) as number[];
+    const read = this.db.prepare('SELECT id, pairs, rows FROM bucket_blocks WHERE hour = ? ORDER BY id').raw(true);
+    const drop = this.db.prepare('DELETE FROM bucket_blocks WHERE hour = ? AND id <= ?');
+    const put = this.db.prepare('INSERT INTO bucket_blocks (hour, min_b, max_b, n, pairs, rows) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const hour of hours) {
+      // An hour at a time: one short transaction each, so a scrape or a commit never waits long behind it.
+      this.db.transaction(() => {
+        const blocks = read.all(hour) as [number, string, Buffer][];
+        const pairs: { number: string; carrier: string }[] = [];
+        const pairIds = new Map<string, number>();
+        const rowOf = new Map<string, number>();
+        const bucket: number[] = [];
+        const pair: number[] = [];
+        const sums: number[] = [];
+        for (const [, pairsJson, rows] of blocks) {
+          const d = decodeBucketBlock(pairsJson, rows);
+          const ids = new Int32Array(d.names.length / 2).fill(-1);
+          for (let r = 0; r < d.n; r++) {
+            const p = d.pair[r];
+            if (ids[p] < 0) {
+              const key = `${d.names[2 * p]}\u0000${d.names[2 * p + 1]}`;
+              let id = pairIds.get(key);
+              if (id === undefined) {
+                pairIds.set(key, (id = pairs.length));
+                pairs.push({ number: d.names[2 * p], carrier: d.names[2 * p + 1] });
+              }
+              ids[p] = id;
+            }
+            const key = `${ids[p]}:${d.bucket[r]}`;
+            let row = rowOf.get(key);
+            if (row === undefined) {
+              rowOf.set(key, (row = bucket.length));
+              bucket.push(d.bucket[r]);
+              pair.push(ids[p]);
+              for (let f = 0; f < FIELDS; f++) sums.push(0);
+            }
+            for (let f = 0; f < FIELDS; f++) sums[row * FIELDS + f] += d.v[r * FIELDS + f];
+          }
+        }
+        const [block] = bucketBlocksOf({ n: bucket.length, pairs, pair: Int32Array.from(pair), bucket: Float64Array.from(bucket), v: Float64Array.from(sums) });
+        drop.run(hour, blocks[blocks.length - 1][0]);
+        put.run(block.hour, block.minBucket, block.maxBucket, block.n, block.pairs, block.rows);
+        merged += blocks.length - 1;
+      })();
+    }
+    return merged;
+  }
+
+  /**
    * Forget the keys of calls that started before `beforeSec`: a block whose keys are all that old goes, one that
    * holds some (a backfill's transaction spans hours of calls, a file out of time order more) is written again
    * without them, so no key outlives the retention in the database either.
