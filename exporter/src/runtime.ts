@@ -50,6 +50,8 @@ export interface RuntimeOptions {
   /** A dropped gzip file was unpacked beside itself. */
   onUnpack?(gz: string, unpacked: string, bytes: number, inflatedBytes: number): void;
   onCommit?(batch: Batch, src: SourceState): void;
+  /** A long move of the database to a newer layout, at open (Store onMigrate). */
+  onMigrate?(message: string): void;
   onProgress?(bytes: number): void;
   /** Whether a glob's matches are read when they are symbolic links (default yes; serve: sources[].follow_symlinks). */
   followSymlinks?(glob: string): boolean;
@@ -163,6 +165,7 @@ export class Runtime {
       quarantineMaxRows: opts.quarantineMaxRows,
       benignLabels: opts.benignLabels,
       now: opts.now,
+      onMigrate: opts.onMigrate,
     });
     for (const s of this.store.numbersSeen()) {
       this.seen.set(s.number, s);

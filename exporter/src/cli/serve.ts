@@ -142,6 +142,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       fatigue: fatigueSettingsFrom(c),
       abandonedLimit: c.dispositions.abandoned_limit,
       db: c.db,
+      onMigrate: (message) => log(message),
       bucketMs: c.bucket_seconds * 1000,
       inbox,
       globs,

@@ -458,6 +458,8 @@ export interface StoreOptions {
   benignLabels?: readonly string[];
   /** The wall clock stamped on remediation cases suggested by an import (tests pass their own). */
   now?: () => number;
+  /** Told how a long move to a newer layout goes (serve logs it): at its start, every 10 s, at its end. */
+  onMigrate?: (message: string) => void;
 }
 
 /** Create `file` with `mode` if missing; narrow it (and its WAL/SHM) to `enforce` when given. Returns files narrowed. */
@@ -676,6 +678,7 @@ export class Store {
   /** Quarantine rows deleted to keep the table at quarantineMaxRows, by this connection. */
   quarantinePruned = 0;
   private readonly quarantineMaxRows: number | undefined;
+  private readonly onMigrate: ((message: string) => void) | undefined;
   /** Remediation cases and their events (store/remediation.ts), over this connection. */
   readonly remediations: Remediations;
   private readonly benign: ReadonlySet<string>;
@@ -688,6 +691,7 @@ export class Store {
   constructor(readonly file: string, opts: StoreOptions = {}) {
     this.mem = opts.memoryBuckets && file === ':memory:' ? new MemoryBuckets() : null;
     this.quarantineMaxRows = opts.quarantineMaxRows;
+    this.onMigrate = opts.onMigrate;
     this.benign = new Set(opts.benignLabels ?? ['clean', 'unknown']);
     this.now = opts.now ?? Date.now;
     if (file !== ':memory:') {
@@ -875,6 +879,11 @@ export class Store {
 
   /** Schema 7's buckets table into bucket_blocks, in time order, a page of rows at a time; then the table goes. */
   private moveBucketsToBlocks(): void {
+    const total = Number(this.db.prepare('SELECT count(*) FROM buckets').pluck().get());
+    const t0 = Date.now();
+    let said = t0;
+    let moved = 0;
+    this.onMigrate?.(`${this.file}: moving ${total.toLocaleString('en-US')} stored buckets into hourly blocks (schema 8), once`);
     this.db.transaction(() => {
       const put = this.db.prepare('INSERT INTO bucket_blocks (hour, min_b, max_b, n, pairs, rows) VALUES (?, ?, ?, ?, ?, ?)');
       // A page at a time (no write while a statement is reading), by the table's own key.
@@ -902,9 +911,15 @@ export class Store {
         for (const b of bucketBlocksOf(c)) put.run(b.hour, b.minBucket, b.maxBucket, b.n, b.pairs, b.rows);
         const last = rows[rows.length - 1];
         after = [last[0] as number, last[1] as string, last[2] as string];
+        moved += rows.length;
+        if (Date.now() - said >= 10_000) {
+          said = Date.now();
+          this.onMigrate?.(`${this.file}: ${Math.floor((100 * moved) / total)} % of the stored buckets moved`);
+        }
       }
       this.db.exec('DROP TABLE buckets');
     })();
+    this.onMigrate?.(`${this.file}: ${moved.toLocaleString('en-US')} stored buckets moved into hourly blocks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
   private prepare() {
