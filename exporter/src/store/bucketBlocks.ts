@@ -7,7 +7,7 @@ export interface BucketColumnsLike {
   pairs: readonly { readonly number: string; readonly carrier: string }[];
   pair: Int32Array;
   bucket: Float64Array;
-  v: Float64Array;
+  v: ArrayLike<number>;
 }
 
 // Schema 8: a transaction's buckets are stored as one row per hour they fall in (`bucket_blocks`), a block of
@@ -140,19 +140,32 @@ function encode(c: BucketColumnsLike, hour: number, rows: Int32Array, local: Int
   return { hour, minBucket: minB, maxBucket: maxB, n, pairs: JSON.stringify(names), rows: toDisk(Buffer.from(buf), width, sumsAt) };
 }
 
+/** The stored width's typed array: its elements read as numbers, so a read converts only the rows it takes. */
+export type StoredSums = Uint8Array | Uint16Array | Int32Array | Float64Array;
+
 /** A stored block's rows: its pairs (number, carrier alternating), and per row the pair's index, its bucket and sums. */
 export interface DecodedBlock {
   names: string[];
   n: number;
   pair: Uint32Array;
   bucket: Float64Array;
-  /** n × FIELDS sums, row-major. */
-  v: Float64Array;
+  /** n × FIELDS sums, row-major, at the width they were stored in. */
+  v: StoredSums;
 }
 
+/**
+ * A stored block read back. Its bytes are read in place (a window edge reads a minute of an hour's block every
+ * minute: converting the whole block each time was ~5 ms); copied first only when typed arrays cannot view them
+ * (unaligned) or on a big-endian host, which swaps the copy.
+ */
 export function decodeBucketBlock(pairsJson: string, stored: Uint8Array): DecodedBlock {
-  // A copy: aligned for typed arrays, and swapped in place on a big-endian host.
-  const b = Buffer.from(stored);
+  let b = stored;
+  if (!LITTLE_ENDIAN || b.byteOffset % 8 !== 0) {
+    const copy = new Uint8Array(b.length);
+    copy.set(b);
+    b = copy;
+  }
+  if (b.length < HEADER) throw new Error(`bucket block: ${b.length} bytes, shorter than its header`);
   const head = new DataView(b.buffer, b.byteOffset, HEADER);
   const version = head.getUint8(0);
   if (version !== VERSION) throw new Error(`bucket block: unknown version ${version}`);
@@ -162,18 +175,17 @@ export function decodeBucketBlock(pairsJson: string, stored: Uint8Array): Decode
   const sumsAt = HEADER + 8 * n;
   if (b.length !== sumsAt + width * n * FIELDS) throw new Error(`bucket block: ${b.length} bytes, not the ${sumsAt + width * n * FIELDS} its ${n} rows take`);
   if (!LITTLE_ENDIAN) {
-    b.subarray(HEADER, sumsAt).swap32();
-    if (width === 2) b.subarray(sumsAt).swap16();
-    else if (width === 4) b.subarray(sumsAt).swap32();
-    else if (width === 8) b.subarray(sumsAt).swap64();
+    const bytes = Buffer.from(b.buffer, b.byteOffset, b.length);
+    bytes.subarray(HEADER, sumsAt).swap32();
+    if (width === 2) bytes.subarray(sumsAt).swap16();
+    else if (width === 4) bytes.subarray(sumsAt).swap32();
+    else if (width === 8) bytes.subarray(sumsAt).swap64();
   }
-  const ab = b.byteOffset % 8 === 0 ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
-  const at = ab === b.buffer ? b.byteOffset : 0;
-  const pair = new Uint32Array(ab, at + HEADER, n);
-  const offsets = new Uint32Array(ab, at + HEADER + 4 * n, n);
+  const pair = new Uint32Array(b.buffer, b.byteOffset + HEADER, n);
+  const offsets = new Uint32Array(b.buffer, b.byteOffset + HEADER + 4 * n, n);
   const bucket = new Float64Array(n);
   for (let i = 0; i < n; i++) bucket[i] = base + offsets[i];
-  const v = Float64Array.from(sumsView(width, ab, at + sumsAt, n * FIELDS));
+  const v = sumsView(width, b.buffer as ArrayBuffer, b.byteOffset + sumsAt, n * FIELDS);
   const names = JSON.parse(pairsJson) as string[];
   for (let i = 0; i < n; i++) if (2 * pair[i] + 1 >= names.length) throw new Error(`bucket block: row ${i} names pair ${pair[i]} of ${names.length / 2}`);
   return { names, n, pair, bucket, v };

@@ -1184,7 +1184,7 @@ export class Store {
         const b = d.bucket[r];
         if (b < from || b >= to) continue;
         const p = d.pair[r];
-        out.push({ number: d.names[2 * p], carrier: d.names[2 * p + 1], bucket: b, v: d.v.slice(r * FIELDS, r * FIELDS + FIELDS) });
+        out.push({ number: d.names[2 * p], carrier: d.names[2 * p + 1], bucket: b, v: Float64Array.from(d.v.subarray(r * FIELDS, r * FIELDS + FIELDS)) });
       }
     }
     out.sort((a, b) => a.bucket - b.bucket || compareText(a.number, b.number) || compareText(a.carrier, b.carrier));
